@@ -1,0 +1,3 @@
+"""Clippings: turn saved news articles into a browsable, cross-linked static archive."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,27 @@
+"""Problems found in user input, reported all at once as `path:line: message`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one input file, pointing at the line when known."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.path}: {self.message}"
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class BuildError(Exception):
+    """Raised with every problem of a stage, so the user fixes them in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line or 0, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))

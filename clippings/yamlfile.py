@@ -1,0 +1,73 @@
+"""YAML parsing with line numbers, duplicate-key detection and no silent timestamp conversion.
+
+PyYAML's C loader does the parsing; composing to nodes first gives us the line of every key, so
+problems can point at the exact line, and lets us reject duplicate keys that PyYAML would
+otherwise resolve silently by keeping the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from clippings.errors import Problem
+
+
+class _Loader(yaml.CSafeLoader):
+    """Safe C loader that keeps timestamps as strings: dates are validated by the caller."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+@dataclass(frozen=True)
+class YamlMapping:
+    """A parsed top-level mapping and the 1-based line of each of its keys."""
+
+    data: dict[str, Any]
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str, default: int) -> int:
+        return self.key_lines.get(key, default)
+
+
+def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[YamlMapping | None, list[Problem]]:
+    """Parse `text` as a YAML mapping; `first_line` is the file line where `text` starts."""
+    offset = first_line - 1
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return YamlMapping({}, {}), []
+        if not isinstance(node, yaml.MappingNode):
+            return None, [Problem(path, first_line, "expected a mapping of keys to values")]
+        problems: list[Problem] = []
+        key_lines: dict[str, int] = {}
+        for key_node, _value in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1 + offset
+            if key in key_lines:
+                problems.append(
+                    Problem(path, line, f"duplicate key '{key}' (first given on line {key_lines[key]})")
+                )
+            else:
+                key_lines[key] = line
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 + offset if mark else first_line
+        reason = error.problem or error.context or "invalid YAML"
+        return None, [Problem(path, line, f"YAML syntax error: {reason}")]
+    except yaml.YAMLError as error:
+        return None, [Problem(path, first_line, f"YAML error: {error}")]
+    except (ValueError, TypeError) as error:
+        return None, [Problem(path, first_line, f"YAML error: {error}")]
+    finally:
+        loader.dispose()
+    if problems:
+        return None, problems
+    return YamlMapping({str(k): v for k, v in data.items()}, key_lines), []
