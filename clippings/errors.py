@@ -12,11 +12,13 @@ class Problem:
     path: str
     line: int | None
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
+        label = "warning: " if self.warning else ""
         if self.line is None:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}: {self.message}"
+            return f"{self.path}: {label}{self.message}"
+        return f"{self.path}:{self.line}: {label}{self.message}"
 
 
 class BuildError(Exception):

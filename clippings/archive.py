@@ -1,0 +1,221 @@
+"""Model stage: the whole archive as one graph of articles and terms, built before any page renders.
+
+Pure functions over loaded articles: no I/O. Term pages need the full graph (counts, dates,
+co-occurrence), so everything here is computed once from the complete list of articles.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from clippings.authority import KINDS, Authority, Entity
+from clippings.content import Article
+from clippings.errors import BuildError, Problem
+from clippings.text import slugify
+
+KIND_SINGULAR = {"people": "person", "countries": "country", "sources": "source"}
+
+
+@dataclass(eq=False)  # terms are identities in the graph: hashed and compared by identity
+class Term:
+    """A person, country or source, with every article that names it (newest first)."""
+
+    kind: str
+    slug: str
+    name: str
+    entity: Entity | None = None
+    articles: list[Article] = field(default_factory=list)
+    published: list[Article] = field(default_factory=list)  # sources only: the publication
+    cited: list[Article] = field(default_factory=list)  # sources only: named as a source
+    cooccurring: list[tuple[Term, int]] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"{self.kind}/{self.slug}/"
+
+    @property
+    def count(self) -> int:
+        return len(self.articles)
+
+    @property
+    def first_date(self) -> str | None:
+        dated = [a.iso_date for a in self.articles if a.date]
+        return min(dated) if dated else None
+
+    @property
+    def last_date(self) -> str | None:
+        dated = [a.iso_date for a in self.articles if a.date]
+        return max(dated) if dated else None
+
+
+@dataclass
+class Archive:
+    """Articles newest first, terms per kind, and the links between them."""
+
+    articles: list[Article]
+    terms: dict[str, dict[str, Term]]
+    article_terms: dict[str, dict[str, list[Term]]]  # article path -> kind -> its terms
+    publishers: dict[str, Term]  # article path -> the source term of its publication
+    previous: dict[str, Article | None]  # article path -> the next older article
+    following: dict[str, Article | None]  # article path -> the next newer article
+    related: dict[str, list[Article]]
+    years: dict[str, list[Article]]
+    drafts: list[Article]
+    warnings: list[Problem]
+
+    def sorted_terms(self, kind: str) -> list[Term]:
+        return sorted(self.terms[kind].values(), key=lambda t: (slugify(t.name), t.slug))
+
+    def top_terms(self, kind: str, limit: int) -> list[Term]:
+        return sorted(self.terms[kind].values(), key=lambda t: (-t.count, t.slug))[:limit]
+
+
+def _check_unique_urls(articles: list[Article]) -> None:
+    """Two articles that would write the same page are an error naming both files."""
+    claimed: dict[str, str] = {}
+    problems = []
+    for article in articles:
+        for path in (article.path, *(alias.strip("/") + "/" for alias in article.aliases)):
+            if path in claimed:
+                problems.append(
+                    Problem(article.source, None, f"URL {path} is also used by {claimed[path]}")
+                )
+            else:
+                claimed[path] = article.source
+    if problems:
+        raise BuildError(problems)
+
+
+def _collect_terms(
+    articles: list[Article], authority: Authority
+) -> tuple[
+    dict[str, dict[str, Term]], dict[str, dict[str, list[Term]]], dict[str, Term], list[Problem]
+]:
+    terms: dict[str, dict[str, Term]] = {kind: {} for kind in KINDS}
+    article_terms: dict[str, dict[str, list[Term]]] = {}
+    publishers: dict[str, Term] = {}
+    warnings: list[Problem] = []
+    spellings: dict[tuple[str, str], set[str]] = defaultdict(set)
+    problems: list[Problem] = []
+
+    def term_for(kind: str, name: str, article: Article) -> Term | None:
+        entity = authority.lookup(kind, name)
+        canonical = entity.name if entity else name
+        slug = slugify(canonical)
+        if not slug:
+            problems.append(
+                Problem(
+                    article.source,
+                    None,
+                    f"{kind}: {name!r} has no letters or digits to name a page",
+                )
+            )
+            return None
+        spellings[(kind, slug)].add(name)
+        term = terms[kind].get(slug)
+        if term is None:
+            term = terms[kind][slug] = Term(kind, slug, canonical, entity)
+        return term
+
+    for article in articles:  # newest first, so term article lists are newest first too
+        own: dict[str, list[Term]] = {}
+        for kind in KINDS:
+            found = [term_for(kind, name, article) for name in getattr(article, kind)]
+            own[kind] = list(dict.fromkeys(t for t in found if t is not None))
+            for term in own[kind]:
+                term.articles.append(article)
+                if kind == "sources":
+                    term.cited.append(article)
+        publisher = term_for("sources", article.publication, article)
+        if publisher is not None:
+            publishers[article.path] = publisher
+            publisher.published.append(article)
+            if publisher not in own["sources"]:
+                publisher.articles.append(article)
+        article_terms[article.path] = own
+    if problems:
+        raise BuildError(problems)
+    for kind_terms in terms.values():
+        for term in kind_terms.values():
+            term.articles.sort(key=lambda a: a.sort_key, reverse=True)
+            term.name = _preferred_name(term, spellings[(term.kind, term.slug)])
+    for (kind, slug), names in sorted(spellings.items()):
+        term = terms[kind][slug]
+        if term.entity is None and len(names) > 1:
+            listed = ", ".join(sorted(names))
+            message = (
+                f"{kind}: {listed} share one page '{term.name}'; "
+                "add the name to the authority file to choose its spelling"
+            )
+            warnings.append(Problem("content", None, message, warning=True))
+    return terms, article_terms, publishers, warnings
+
+
+def _preferred_name(term: Term, names: set[str]) -> str:
+    """The authority's spelling, or else the alphabetically first spelling, so output is stable."""
+    return term.entity.name if term.entity else min(names)
+
+
+def _cooccurrence(
+    terms: dict[str, dict[str, Term]], article_terms: dict[str, dict[str, list[Term]]]
+) -> None:
+    counts: dict[Term, Counter[Term]] = defaultdict(Counter)
+    for own in article_terms.values():
+        tagged = [term for kind in KINDS for term in own[kind]]
+        for term in tagged:
+            counts[term].update(other for other in tagged if other is not term)
+    for kind_terms in terms.values():
+        for term in kind_terms.values():
+            ranked = sorted(
+                counts[term].items(), key=lambda item: (-item[1], item[0].kind, item[0].slug)
+            )
+            term.cooccurring = ranked
+
+
+def _related(
+    articles: list[Article], article_terms: dict[str, dict[str, list[Term]]], limit: int
+) -> dict[str, list[Article]]:
+    """Up to `limit` articles per article, ranked by how many people, countries and sources they share."""
+    position = {article.path: index for index, article in enumerate(articles)}
+    related: dict[str, list[Article]] = {}
+    for article in articles:
+        shared: Counter[str] = Counter()
+        for kind in KINDS:
+            for term in article_terms[article.path][kind]:
+                shared.update(other.path for other in term.articles)
+        shared.pop(article.path, None)
+        ranked = sorted(shared.items(), key=lambda item: (-item[1], position[item[0]]))
+        related[article.path] = [articles[position[path]] for path, _ in ranked[:limit]]
+    return related
+
+
+def build_archive(articles: list[Article], authority: Authority, related_limit: int = 5) -> Archive:
+    """Gather the whole archive: ordering, terms, neighbours, related articles and years."""
+    drafts = [a for a in articles if a.draft]
+    published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key)
+    # Newest first, undated last: reverse the dated part only.
+    dated = [a for a in published if a.date is not None]
+    ordered = dated[::-1] + [a for a in published if a.date is None]
+    _check_unique_urls(ordered)
+    terms, article_terms, publishers, warnings = _collect_terms(ordered, authority)
+    _cooccurrence(terms, article_terms)
+    previous = {
+        a.path: (ordered[i + 1] if i + 1 < len(ordered) else None) for i, a in enumerate(ordered)
+    }
+    following = {a.path: (ordered[i - 1] if i > 0 else None) for i, a in enumerate(ordered)}
+    years: dict[str, list[Article]] = {}
+    for article in ordered:
+        years.setdefault(article.year, []).append(article)
+    return Archive(
+        articles=ordered,
+        terms=terms,
+        article_terms=article_terms,
+        publishers=publishers,
+        previous=previous,
+        following=following,
+        related=_related(ordered, article_terms, related_limit),
+        years=years,
+        drafts=drafts,
+        warnings=warnings,
+    )

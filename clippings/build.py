@@ -1,0 +1,113 @@
+"""The build pipeline, top to bottom: load → model → render → write.
+
+Each stage takes the typed result of the one before; nothing is written until every page has
+been planned, and the site is swapped in only when every page rendered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clippings.archive import Archive, build_archive
+from clippings.authority import KINDS, load_authority
+from clippings.config import Config
+from clippings.content import load_articles
+from clippings.errors import BuildError, Problem
+from clippings.output import SiteWriter
+from clippings.render import THEME_DIR, Page, Renderer, Site, render_all
+
+
+@dataclass
+class BuildResult:
+    """What a build did, for the one-line summary."""
+
+    articles: int
+    terms: dict[str, int]
+    drafts: int
+    pages: int
+    written: int
+    removed: int
+    seconds: float
+    site_dir: Path
+    warnings: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        terms = ", ".join(f"{count} {kind}" for kind, count in self.terms.items())
+        drafts = f" ({self.drafts} drafts skipped)" if self.drafts else ""
+        return (
+            f"Built {self.articles} articles{drafts}; {terms}; {self.pages} files "
+            f"({self.written} changed, {self.removed} removed) in {self.seconds:.2f} s"
+        )
+
+
+def load_archive(config: Config, strict: bool = False) -> Archive:
+    """Load and model: read content and authority, then gather the whole archive."""
+    authority = load_authority(config.path("authority"), config.authority)
+    articles, warnings = load_articles(config.path("content_dir"), config.root, strict)
+    archive = build_archive(articles, authority, config.related_articles)
+    archive.warnings[:0] = warnings
+    return archive
+
+
+def static_files(config: Config) -> dict[str, Path]:
+    """Theme assets overlaid by the site's own static/ folder (same name wins)."""
+    files: dict[str, Path] = {}
+    for folder, prefix in (
+        (THEME_DIR / "static", "static/"),
+        (config.path("static_dir"), "static/"),
+    ):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    files[prefix + path.relative_to(folder).as_posix()] = path
+    return files
+
+
+def _check_output_dir(config: Config, site_dir: Path) -> None:
+    """Refuse an output folder that would swallow the project (the site is replaced whole)."""
+    resolved = site_dir.resolve()
+    for name in ("content_dir", "templates_dir", "static_dir"):
+        protected = config.path(name).resolve()
+        if protected == resolved or protected.is_relative_to(resolved):
+            message = f"output folder would replace the project's {getattr(config, name)}/; choose another"
+            raise BuildError([Problem(str(site_dir), None, message)])
+
+
+def build_site(
+    config: Config,
+    site_dir: Path,
+    strict: bool = False,
+    progress: Callable[[int], Callable[[], None]] | None = None,
+) -> BuildResult:
+    """Build the whole site into `site_dir`; raises BuildError listing every problem found."""
+    started = time.perf_counter()
+    _check_output_dir(config, site_dir)
+    archive = load_archive(config, strict)
+    pages: list[Page] = list(Site(archive, config).pages())
+    assets = static_files(config)
+    renderer = Renderer(config, archive)
+    writer = SiteWriter(site_dir)
+    try:
+        tick = progress(len(pages)) if progress else None
+        for path, data in render_all(pages, renderer, tick):
+            writer.write(path, data)
+        for path, source in assets.items():
+            writer.copy(path, source)
+        removed = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return BuildResult(
+        articles=len(archive.articles),
+        terms={kind: len(archive.terms[kind]) for kind in KINDS},
+        drafts=len(archive.drafts),
+        pages=len(pages) + len(assets),
+        written=writer.written,
+        removed=removed,
+        seconds=time.perf_counter() - started,
+        site_dir=site_dir,
+        warnings=archive.warnings,
+    )

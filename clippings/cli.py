@@ -1,0 +1,114 @@
+"""Command line: argument parsing and reporting only; the work happens in the pipeline modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from clippings.build import BuildResult, build_site
+from clippings.check import check_site
+from clippings.config import Config, load_config
+from clippings.errors import BuildError
+
+COMMANDS = ("build", "check", "import", "serve")
+
+
+def _add_site_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, default=Path("config.yaml"), help="site configuration file"
+    )
+    parser.add_argument(
+        "--content", type=Path, help="content folder (default: from config, content/)"
+    )
+    parser.add_argument("--output", type=Path, help="output folder (default: from config, _site/)")
+    parser.add_argument("--base-url", help="public URL of the site, used in feeds and sitemap only")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Clippings: build a cross-linked static archive of saved news articles.",
+        epilog="Without a command, 'build' runs.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser("build", help="render content/ into the site folder (default)")
+    _add_site_options(build)
+    build.add_argument("--strict", action="store_true", help="warn about unknown front matter keys")
+    build.add_argument("--quiet", action="store_true", help="print errors only")
+    build.set_defaults(run=run_build)
+
+    check = commands.add_parser(
+        "check", help="verify that every internal link of the built site resolves"
+    )
+    check.add_argument("--output", type=Path, default=Path("_site"), help="site folder to check")
+    check.set_defaults(run=run_check)
+    return parser
+
+
+def load_site_config(args: argparse.Namespace) -> Config:
+    overrides = {"base_url": args.base_url}
+    if args.content is not None:
+        overrides["content_dir"] = str(Path(args.content).resolve())
+    return load_config(args.config, overrides)
+
+
+def _progress(quiet: bool) -> Callable[[int], Callable[[], None]] | None:
+    """A tqdm bar on an interactive terminal for builds long enough to need one."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def start(total: int) -> Callable[[], None]:
+        bar = tqdm(total=total, unit="page", leave=False, mininterval=0.25, delay=1.0)
+        return lambda: bar.update()
+
+    return start
+
+
+def run_build(args: argparse.Namespace) -> int:
+    config = load_site_config(args)
+    site_dir = args.output or config.path("output_dir")
+    result: BuildResult = build_site(
+        config, site_dir, strict=args.strict, progress=_progress(args.quiet)
+    )
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    if not args.quiet:
+        print(result.summary())
+        print(f"Site: {site_dir.resolve()}/")
+        print(
+            f"Serve it: python3 -m http.server --directory {site_dir} 8000   (then open http://127.0.0.1:8000/)"
+        )
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    site_dir: Path = args.output
+    if not site_dir.is_dir():
+        print(f"{site_dir}: no built site here; run 'python build.py' first", file=sys.stderr)
+        return 1
+    pages, broken = check_site(site_dir)
+    for link in broken:
+        print(link)
+    print(f"Checked {pages} pages: {len(broken)} broken links")
+    return 1 if broken else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "build")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except BuildError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"Build failed: {len(error.problems)} problem(s)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,97 @@
+"""Site configuration (`config.yaml`): read once, validated with every problem reported at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from clippings.errors import BuildError, Problem
+from clippings.yamlfile import load_mapping
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings. Paths are resolved against the folder holding config.yaml."""
+
+    title: str = "Clippings"
+    description: str = ""
+    base_url: str = ""
+    language: str = "en"
+    cname: str | None = None
+    content_dir: str = "content"
+    templates_dir: str = "templates"
+    static_dir: str = "static"
+    authority: str = "data/entities.yaml"
+    output_dir: str = "_site"
+    per_page: int = 20
+    term_per_page: int = 50
+    feed_items: int = 20
+    related_articles: int = 5
+    feeds: bool = True
+    sitemap: bool = True
+    search: bool = True
+    root: Path = Path(".")
+
+    @property
+    def site_url(self) -> str:
+        """The base URL with exactly one trailing slash, or "" when none is set."""
+        return self.base_url.rstrip("/") + "/" if self.base_url else ""
+
+    def path(self, name: str) -> Path:
+        return self.root / getattr(self, name)
+
+
+_SETTINGS = {f.name: f for f in fields(Config) if f.name != "root"}
+_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,)}
+
+
+def _type_problem(key: str, value: Any, expected: str) -> str | None:
+    if key == "cname" and value is None:
+        return None
+    kind = expected.split(" ")[0]
+    allowed = _TYPES[kind]
+    if kind == "int" and isinstance(value, bool):
+        return f"'{key}' must be a whole number, not {value!r}"
+    if not isinstance(value, allowed):
+        label = {"str": "text", "int": "a whole number", "bool": "true or false"}[kind]
+        return f"'{key}' must be {label}, not {value!r}"
+    if kind == "int" and value < 1:
+        return f"'{key}' must be at least 1"
+    return None
+
+
+def parse_config(
+    text: str, path: str, root: Path, overrides: dict[str, Any] | None = None
+) -> Config:
+    """Validate config text; unknown keys and wrong types are all reported together."""
+    mapping, problems = load_mapping(text, path)
+    if mapping is None:
+        raise BuildError(problems)
+    values: dict[str, Any] = {}
+    for key, value in mapping.data.items():
+        line = mapping.line_of(key, 1)
+        if key not in _SETTINGS:
+            known = ", ".join(sorted(_SETTINGS))
+            problems.append(
+                Problem(path, line, f"unknown setting '{key}' (known settings: {known})")
+            )
+            continue
+        message = _type_problem(key, value, str(_SETTINGS[key].type))
+        if message:
+            problems.append(Problem(path, line, message))
+        else:
+            values[key] = value
+    if problems:
+        raise BuildError(problems)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return Config(root=root, **values)
+
+
+def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read config.yaml; a missing file gives the defaults (rooted at the current folder)."""
+    if not path.exists():
+        if path.name != "config.yaml" or path.parent != Path("."):
+            raise BuildError([Problem(str(path), None, "config file not found")])
+        return parse_config("", str(path), path.parent, overrides)
+    return parse_config(path.read_text(encoding="utf-8"), str(path), path.parent, overrides)

@@ -1,0 +1,306 @@
+"""Load stage: read every content file into a validated, immutable Article.
+
+Problems are collected across all files and raised together as one BuildError, so a user fixes
+a whole batch of hand edits in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clippings.errors import BuildError, Problem
+from clippings.text import slugify
+from clippings.yamlfile import load_mapping
+
+REQUIRED = ("title", "date", "publication")
+NAME_LISTS = ("authors", "people", "countries", "sources")
+TEXT_FIELDS = ("url", "summary", "dek", "language", "source_file", "source_sha256")
+KNOWN = frozenset(
+    (
+        *REQUIRED,
+        *NAME_LISTS,
+        *TEXT_FIELDS,
+        "slug",
+        "captions",
+        "retrieved",
+        "imported",
+        "draft",
+        "aliases",
+    )
+)
+_FENCE = "---"
+_SAFE_SLUG = re.compile(r"^[\w][\w.-]*$")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One content file: validated front matter plus the Markdown body."""
+
+    source: str  # path as shown to the user, relative to the site folder
+    title: str
+    date: dt.date | dt.datetime | None
+    publication: str
+    slug: str
+    body: str
+    body_line: int
+    url: str | None = None
+    authors: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    summary: str | None = None
+    dek: str | None = None
+    captions: tuple[str, ...] = ()
+    language: str | None = None
+    retrieved: str | None = None
+    imported: str | None = None
+    source_file: str | None = None
+    source_sha256: str | None = None
+    draft: bool = False
+    aliases: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def year(self) -> str:
+        return str(self.date.year) if self.date else "undated"
+
+    @property
+    def path(self) -> str:
+        """Site-relative URL of the article page, e.g. `2018/some-title/`."""
+        return f"{self.year}/{self.slug}/"
+
+    @property
+    def sort_key(self) -> tuple:
+        """Chronological order; undated articles sort after every dated one."""
+        if self.date is None:
+            return (1, "", self.slug)
+        return (0, self.date.isoformat(), self.slug)
+
+    @property
+    def iso_date(self) -> str | None:
+        return self.date.isoformat() if self.date else None
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Split `---` fenced front matter from the body: (yaml, body, first body line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != _FENCE:
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == _FENCE:
+            body = "\n".join(lines[index + 1 :])
+            return "\n".join(lines[1:index]), body, index + 2
+    return None
+
+
+def _parse_date(value: Any) -> dt.date | dt.datetime | None:
+    """ISO date or datetime; raises ValueError with a readable reason."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"'date' must be an ISO date such as 2018-08-15, not {value!r}")
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise ValueError(f"'date' {text!r} is not a valid ISO date (YYYY-MM-DD)") from None
+
+
+def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
+    if value is None:
+        return (), None
+    if isinstance(value, str):
+        return (), f"'{key}' must be a list of names, not a single string (write [{value}])"
+    if not isinstance(value, list):
+        return (), f"'{key}' must be a list of names"
+    names = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            return (), f"'{key}' must be a list of names; {item!r} is not a name"
+        name = " ".join(str(item).split())
+        if name:
+            names.append(name)
+    return tuple(dict.fromkeys(names)), None
+
+
+def _text(key: str, value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, dict | list):
+        return None, f"'{key}' must be text"
+    return str(value), None
+
+
+def _check_slug(slug: str) -> str | None:
+    if not slug:
+        return "the title gives an empty slug; set 'slug' to letters, digits and hyphens"
+    if not _SAFE_SLUG.match(slug) or ".." in slug:
+        return f"'slug' {slug!r} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
+    return None
+
+
+def _check_alias(alias: str) -> str | None:
+    parts = alias.strip("/").split("/")
+    if (
+        alias.startswith(("/", "\\"))
+        or "\\" in alias
+        or "\0" in alias
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        return f"alias {alias!r} must be a relative path inside the site, such as old/path/"
+    return None
+
+
+def parse_article(
+    text: str, source: str, strict: bool = False
+) -> tuple[Article | None, list[Problem]]:
+    """Validate one content file's text. Returns the article or the problems that prevent it."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    parts = split_front_matter(text)
+    if parts is None:
+        return None, [
+            Problem(source, 1, "missing front matter: the file must start with a '---' line")
+        ]
+    front, body, body_line = parts
+    mapping, problems = load_mapping(front, source, first_line=2)
+    if mapping is None:
+        return None, problems
+    data, line_of = mapping.data, mapping.line_of
+    values: dict[str, Any] = {}
+
+    def report(key: str, message: str) -> None:
+        problems.append(Problem(source, line_of(key, 1), f"front matter: {message}"))
+
+    for key in REQUIRED:
+        if key not in data:
+            problems.append(Problem(source, 1, f"front matter: missing required '{key}'"))
+    for key in ("title", "publication"):
+        value = data.get(key)
+        if key in data and (not isinstance(value, str | int | float) or not str(value).strip()):
+            report(key, f"'{key}' must be non-empty text")
+        elif key in data:
+            values[key] = " ".join(str(value).split())
+    try:
+        values["date"] = _parse_date(data.get("date"))
+    except ValueError as error:
+        report("date", str(error))
+    for key in NAME_LISTS:
+        names, message = _name_list(key, data.get(key))
+        if message:
+            report(key, message)
+        values[key] = names
+    for key in (*TEXT_FIELDS, "retrieved", "imported"):
+        value, message = _text(key, data.get(key))
+        if message:
+            report(key, message)
+        values[key] = value
+    for key in ("captions", "aliases"):
+        items = data.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            report(key, f"'{key}' must be a list of text lines")
+            items = []
+        values[key] = tuple(items)
+    for alias in values["aliases"]:
+        message = _check_alias(alias)
+        if message:
+            report("aliases", message)
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        report("draft", "'draft' must be true or false")
+    slug_value = data.get("slug")
+    slug = str(slug_value) if slug_value is not None else slugify(values.get("title", ""))
+    message = _check_slug(slug)
+    if message and ("title" in values or slug_value is not None):
+        report("slug" if slug_value is not None else "title", message)
+    extra = {key: value for key, value in data.items() if key not in KNOWN}
+    if strict:
+        for key in extra:
+            message = f"front matter: unknown key '{key}'"
+            problems.append(Problem(source, line_of(key, 1), message, warning=True))
+    if any(not problem.warning for problem in problems):
+        return None, problems
+    article = Article(
+        source=source,
+        slug=slug,
+        body=body,
+        body_line=body_line,
+        draft=bool(draft),
+        extra=extra,
+        **values,
+    )
+    return article, problems
+
+
+def read_article(
+    path: Path, source: str, strict: bool = False
+) -> tuple[Article | None, list[Problem]]:
+    """Read one file from disk, turning unreadable bytes into a problem rather than a traceback."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(source, None, f"cannot read file: {error.strerror}")]
+    if b"\0" in raw:
+        return None, [
+            Problem(source, None, "binary file (contains NUL bytes); content files are UTF-8 text")
+        ]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [
+            Problem(
+                source,
+                line,
+                f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the file as UTF-8",
+            )
+        ]
+    if not text.strip():
+        return None, [Problem(source, None, "empty file")]
+    return parse_article(text, source, strict)
+
+
+def content_files(content_dir: Path) -> list[Path]:
+    """Every Markdown file under the content folder, in a stable order."""
+    return sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
+
+
+def load_articles(
+    content_dir: Path, site_root: Path, strict: bool = False
+) -> tuple[list[Article], list[Problem]]:
+    """Load every article; returns articles and warnings, raising BuildError on any error."""
+    if not content_dir.is_dir():
+        raise BuildError([Problem(str(content_dir), None, "content folder not found")])
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    real_root = content_dir.resolve()
+    for path in content_files(content_dir):
+        source = _display(path, site_root)
+        if not path.resolve().is_relative_to(real_root):
+            problems.append(
+                Problem(source, None, "symlink points outside the content folder; not read")
+            )
+            continue
+        article, found = read_article(path, source, strict)
+        problems.extend(found)
+        if article is not None:
+            articles.append(article)
+    warnings = [p for p in problems if p.warning]
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        raise BuildError(errors)
+    return articles, warnings
+
+
+def _display(path: Path, site_root: Path) -> str:
+    try:
+        return path.relative_to(site_root).as_posix()
+    except ValueError:
+        return path.as_posix()

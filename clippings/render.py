@@ -1,0 +1,328 @@
+"""Render stage: the archive becomes a list of pages, each rendered with one Jinja environment.
+
+`plan_pages` reads like the list of the site's sections; every page is described (output path,
+template, context) before anything is rendered, and rendering a page is a pure function of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown
+
+from clippings.archive import KIND_SINGULAR, Archive, Term
+from clippings.authority import KINDS
+from clippings.config import Config
+from clippings.content import Article
+from clippings.errors import BuildError, Problem
+
+THEME_DIR = Path(__file__).parent / "theme"
+KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources"}
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
+_EXCERPT_LENGTH = 280
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file: where it goes, which template makes it, and what the template receives."""
+
+    path: str  # relative to the site folder, e.g. "2018/some-title/index.html"
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> str:
+        """Relative prefix from this page back to the site root ("" at the root)."""
+        return "../" * self.path.count("/")
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a paginated list; paths are site-relative directory URLs."""
+
+    number: int
+    count: int
+    items: list[Any]
+    first_index: int
+    previous: str | None
+    next: str | None
+
+
+def excerpt(article: Article) -> str:
+    """Summary, dek, or the first paragraph as plain text, shortened at a word boundary."""
+    text = article.summary or article.dek
+    if not text:
+        paragraphs = [p.strip() for p in article.body.split("\n\n") if p.strip()]
+        text = _MARKDOWN_ESCAPE.sub(r"\1", paragraphs[0]) if paragraphs else ""
+    text = " ".join(text.split())
+    if len(text) <= _EXCERPT_LENGTH:
+        return text
+    return text[:_EXCERPT_LENGTH].rsplit(" ", 1)[0] + "…"
+
+
+def atom_date(iso: str) -> str:
+    """RFC 3339 timestamp for Atom from an ISO date or datetime (UTC when no zone is given)."""
+    if len(iso) == 10:
+        return f"{iso}T00:00:00Z"
+    has_zone = iso.endswith("Z") or "+" in iso[10:] or "-" in iso[10:]
+    return iso if has_zone else f"{iso}Z"
+
+
+class MarkdownConverter:
+    """Python-Markdown with one reusable instance (reset between documents, as its docs advise)."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+
+    def convert(self, text: str) -> str:
+        html = self._md.reset().convert(text)
+        return html
+
+
+def paginate(items: list[Any], per_page: int, base: str) -> list[Pager]:
+    """Split items into pages: `base` for the first, `base + "page/N/"` for the rest."""
+    chunks = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
+
+    def path(number: int) -> str:
+        return base if number == 1 else f"{base}page/{number}/"
+
+    return [
+        Pager(
+            number=n,
+            count=len(chunks),
+            items=chunk,
+            first_index=(n - 1) * per_page,
+            previous=path(n - 1) if n > 1 else None,
+            next=path(n + 1) if n < len(chunks) else None,
+        )
+        for n, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def _paged_path(base: str, pager: Pager) -> str:
+    return f"{base}index.html" if pager.number == 1 else f"{base}page/{pager.number}/index.html"
+
+
+class Site:
+    """Builds the page plan of the whole site from the archive and the configuration."""
+
+    def __init__(self, archive: Archive, config: Config) -> None:
+        self.archive = archive
+        self.config = config
+
+    def pages(self) -> Iterator[Page]:
+        yield from self.home_pages()
+        yield from self.year_pages()
+        yield from self.article_pages()
+        yield from self.alias_pages()
+        for kind in KINDS:
+            yield self.overview_page(kind)
+            for term in self.archive.sorted_terms(kind):
+                yield from self.term_pages(term)
+        yield from self.site_files()
+
+    def home_pages(self) -> Iterator[Page]:
+        for pager in paginate(self.archive.articles, self.config.per_page, ""):
+            yield Page(_paged_path("", pager), "index.html", {"pager": pager})
+
+    def year_pages(self) -> Iterator[Page]:
+        for year, articles in self.archive.years.items():
+            for pager in paginate(articles, self.config.term_per_page, f"{year}/"):
+                yield Page(
+                    _paged_path(f"{year}/", pager), "year.html", {"year": year, "pager": pager}
+                )
+
+    def article_pages(self) -> Iterator[Page]:
+        archive = self.archive
+        for article in archive.articles:
+            yield Page(
+                f"{article.path}index.html",
+                "article.html",
+                {
+                    "article": article,
+                    "terms": archive.article_terms[article.path],
+                    "publisher": archive.publishers.get(article.path),
+                    "previous": archive.previous[article.path],
+                    "next": archive.following[article.path],
+                    "related": archive.related[article.path],
+                },
+            )
+
+    def alias_pages(self) -> Iterator[Page]:
+        for article in self.archive.articles:
+            for alias in article.aliases:
+                path = alias.strip("/") + "/index.html"
+                yield Page(path, "redirect.html", {"article": article})
+
+    def overview_page(self, kind: str) -> Page:
+        return Page(
+            f"{kind}/index.html",
+            "terms.html",
+            {"kind": kind, "terms": self.archive.sorted_terms(kind)},
+        )
+
+    def term_pages(self, term: Term) -> Iterator[Page]:
+        published = {article.path for article in term.published}
+        for pager in paginate(term.articles, self.config.term_per_page, term.path):
+            context = {
+                "term": term,
+                "pager": pager,
+                "published": [a for a in pager.items if a.path in published],
+                "cited": [a for a in pager.items if a.path not in published],
+            }
+            yield Page(_paged_path(term.path, pager), "term.html", context)
+        if self.config.feeds:
+            yield Page(
+                f"{term.path}feed.xml",
+                "feed.xml",
+                {
+                    "feed_path": f"{term.path}feed.xml",
+                    "term": term,
+                    "entries": term.articles[: self.config.feed_items],
+                },
+            )
+
+    def site_files(self) -> Iterator[Page]:
+        if self.config.feeds:
+            entries = self.archive.articles[: self.config.feed_items]
+            yield Page(
+                "feed.xml", "feed.xml", {"feed_path": "feed.xml", "term": None, "entries": entries}
+            )
+        if self.config.sitemap:
+            yield Page("sitemap.xml", "sitemap.xml", {"urls": self.sitemap_entries()})
+        yield Page("robots.txt", "robots.txt")
+        yield Page("404.html", "404.html")
+        yield Page(".nojekyll", "", {"text": ""})
+        if self.config.cname:
+            yield Page("CNAME", "", {"text": self.config.cname.strip() + "\n"})
+        yield Page("archive.json", "", {"text": self.archive_json()})
+
+    def sitemap_entries(self) -> list[tuple[str, str | None]]:
+        entries: list[tuple[str, str | None]] = [("", None)]
+        entries += [(f"{year}/", None) for year in self.archive.years]
+        entries += [
+            (a.path, a.iso_date[:10] if a.iso_date else None) for a in self.archive.articles
+        ]
+        for kind in KINDS:
+            entries.append((f"{kind}/", None))
+            entries += [
+                (t.path, t.last_date[:10] if t.last_date else None)
+                for t in self.archive.sorted_terms(kind)
+            ]
+        return entries
+
+    def archive_json(self) -> str:
+        """Every article's metadata and URL, for reuse in other tools."""
+        records = []
+        for article in self.archive.articles:
+            own = self.archive.article_terms[article.path]
+            records.append(
+                {
+                    "url": article.path,
+                    "title": article.title,
+                    "date": article.iso_date,
+                    "publication": article.publication,
+                    "original_url": article.url,
+                    "authors": list(article.authors),
+                    **{kind: [t.name for t in own[kind]] for kind in KINDS},
+                    "source_file": article.source_file,
+                    "source_sha256": article.source_sha256,
+                }
+            )
+        document = {"title": self.config.title, "articles": records}
+        return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def template_problem(error: Exception, fallback: str) -> Problem:
+    """Name the template file and line of a Jinja error, not a Python traceback."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return Problem(
+            error.filename or error.name or fallback, error.lineno, f"template: {error.message}"
+        )
+    tb = error.__traceback__
+    location: tuple[str, int] | None = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt")):
+            location = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    path, line = location or (fallback, None)
+    return Problem(path, line, f"template: {error}")
+
+
+class Renderer:
+    """One Jinja environment (StrictUndefined, autoescape) reused for every page."""
+
+    def __init__(self, config: Config, archive: Archive) -> None:
+        self.config = config
+        self.archive = archive
+        self.markdown = MarkdownConverter()
+        self._bodies: dict[str, str] = {}
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(
+                [
+                    jinja2.FileSystemLoader(str(config.path("templates_dir"))),
+                    jinja2.FileSystemLoader(str(THEME_DIR / "templates")),
+                ]
+            ),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            site=config,
+            archive=archive,
+            kinds=KINDS,
+            kind_titles=KIND_TITLES,
+            kind_singular=KIND_SINGULAR,
+            excerpt=excerpt,
+            body_html=self.body_html,
+            absolute=self.absolute,
+        )
+        self.env.filters["atom_date"] = atom_date
+
+    def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
+        html = self._bodies.get(article.path)
+        if html is None:
+            html = self._bodies[article.path] = self.markdown.convert(article.body)
+        return jinja2.utils.markupsafe.Markup(html)
+
+    def absolute(self, path: str) -> str:
+        """Full URL for feeds and sitemaps (base_url + path); relative when no base_url is set."""
+        return self.config.site_url + path
+
+    def render(self, page: Page) -> bytes:
+        if not page.template:
+            return page.context["text"].encode("utf-8")
+        root = page.root
+
+        def rel(target: str) -> str:
+            return (root + target) or "./"
+
+        template = self.env.get_template(page.template)
+        return template.render(page=page, root=root, rel=rel, **page.context).encode("utf-8")
+
+
+def render_all(
+    pages: list[Page], renderer: Renderer, on_page: Callable[[], None] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Render every page, collecting template errors so all of them are reported together."""
+    problems: dict[tuple, Problem] = {}
+    for page in pages:
+        try:
+            yield page.path, renderer.render(page)
+        except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as error:
+            problem = template_problem(error, page.template)
+            problems.setdefault((problem.path, problem.line, problem.message), problem)
+        if on_page:
+            on_page()
+    if problems:
+        raise BuildError(list(problems.values()))

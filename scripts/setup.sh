@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up a virtual environment in .venv with Clippings installed.
+#   bash scripts/setup.sh         the build (jinja2, markdown, pyyaml, watchdog, tqdm)
+#   bash scripts/setup.sh --dev   everything: importer, search, tests, and Debian's chromium for browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+
+if [ "${1:-}" = "--dev" ]; then
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  # Browser tests drive Debian's chromium; Playwright never downloads a browser of its own.
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)" >&2
+    fi
+  fi
+else
+  .venv/bin/python -m pip install --quiet -e .
+fi

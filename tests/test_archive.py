@@ -1,0 +1,99 @@
+"""Model stage: ordering, terms by slug, sources published and cited, related articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clippings.archive import build_archive
+from clippings.authority import parse_authority
+from clippings.content import Article
+from clippings.errors import BuildError
+
+AUTHORITY = parse_authority("people:\n  Kim Jong Un:\n    aliases: [Kim Jong Eun]\n", "e.yaml")
+
+
+def article(slug: str, date: dt.date | None, **fields) -> Article:
+    defaults = {"title": slug, "publication": "Paper", "body": "x", "body_line": 5}
+    return Article(source=f"content/{slug}.md", slug=slug, date=date, **{**defaults, **fields})
+
+
+def test_order_newest_first_undated_last_and_neighbours():
+    a = article("a", dt.date(2018, 1, 1))
+    b = article("b", dt.date(2019, 1, 1))
+    u = article("u", None)
+    archive = build_archive([u, a, b], AUTHORITY)
+    assert [x.slug for x in archive.articles] == ["b", "a", "u"]
+    assert archive.previous["2019/b/"] is a
+    assert archive.following["2018/a/"] is b
+    assert archive.following["2019/b/"] is None
+    assert list(archive.years) == ["2019", "2018", "undated"]
+
+
+def test_spellings_merge_into_one_term_by_slug():
+    archive = build_archive(
+        [
+            article("a", dt.date(2018, 1, 1), people=("Kim Jong-un",)),
+            article("b", dt.date(2018, 1, 2), people=("Kim Jong Eun",)),
+            article("c", dt.date(2018, 1, 3), people=("Moon Jae-in", "Moon Jae In")),
+        ],
+        AUTHORITY,
+    )
+    kim = archive.terms["people"]["kim-jong-un"]
+    assert kim.name == "Kim Jong Un"
+    assert [x.slug for x in kim.articles] == ["b", "a"]
+    assert (kim.first_date, kim.last_date) == ("2018-01-01", "2018-01-02")
+    moon = archive.terms["people"]["moon-jae-in"]
+    assert moon.name == "Moon Jae In"
+    assert moon.count == 1
+    assert [str(w) for w in archive.warnings] == [
+        "content: warning: people: Moon Jae In, Moon Jae-in share one page 'Moon Jae In'; "
+        "add the name to the authority file to choose its spelling"
+    ]
+
+
+def test_source_published_and_cited():
+    archive = build_archive(
+        [
+            article("a", dt.date(2018, 1, 1), publication="KCNA"),
+            article("b", dt.date(2018, 1, 2), sources=("KCNA",)),
+        ],
+        AUTHORITY,
+    )
+    kcna = archive.terms["sources"]["kcna"]
+    assert [x.slug for x in kcna.published] == ["a"]
+    assert [x.slug for x in kcna.cited] == ["b"]
+    assert kcna.count == 2
+
+
+def test_related_ranked_by_shared_terms_and_cooccurrence():
+    base = article("base", dt.date(2018, 1, 1), people=("A", "B"), countries=("X",))
+    two = article("two", dt.date(2018, 1, 2), people=("A", "B"))
+    one = article("one", dt.date(2018, 1, 3), countries=("X",))
+    none = article("none", dt.date(2018, 1, 4), people=("Z",))
+    archive = build_archive([base, two, one, none], AUTHORITY, related_limit=5)
+    assert [x.slug for x in archive.related[base.path]] == ["two", "one"]
+    a = archive.terms["people"]["a"]
+    assert [(t.name, n) for t, n in a.cooccurring] == [("B", 2), ("X", 1)]
+
+
+def test_duplicate_urls_name_both_files():
+    with pytest.raises(BuildError) as error:
+        build_archive(
+            [article("same", dt.date(2018, 1, 1)), article("same", dt.date(2018, 5, 1))], AUTHORITY
+        )
+    assert str(error.value) == "content/same.md: URL 2018/same/ is also used by content/same.md"
+
+
+def test_term_without_letters_is_an_error():
+    with pytest.raises(
+        BuildError, match=r"people: '\?\?\?' has no letters or digits to name a page"
+    ):
+        build_archive([article("a", dt.date(2018, 1, 1), people=("???",))], AUTHORITY)
+
+
+def test_drafts_are_counted_not_published():
+    archive = build_archive([article("a", dt.date(2018, 1, 1), draft=True)], AUTHORITY)
+    assert archive.articles == []
+    assert len(archive.drafts) == 1

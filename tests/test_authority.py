@@ -1,0 +1,59 @@
+"""Authority file: canonical names, aliases matched by slug, validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from clippings.authority import parse_authority
+from clippings.errors import BuildError
+from clippings.text import slugify
+
+TEXT = """
+people:
+  Kim Jong Un:
+    aliases: [Kim Jong Eun]
+    wikidata: Q56226
+countries:
+  United States:
+    aliases: [U.S., USA]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Kim Jong-un", "kim-jong-un"),
+        ("Kim Jong Un", "kim-jong-un"),
+        ("Erdoğan", "erdogan"),
+        ("金正恩", "金正恩"),
+        ("!!!", ""),
+    ],
+)
+def test_slugify(name: str, slug: str):
+    assert slugify(name) == slug
+
+
+def test_canonical_spelling_through_aliases_and_slugs():
+    authority = parse_authority(TEXT, "data/entities.yaml")
+    assert authority.canonical("people", "kim jong-un") == "Kim Jong Un"
+    assert authority.canonical("people", "Kim Jong Eun") == "Kim Jong Un"
+    assert authority.canonical("countries", "USA") == "United States"
+    assert authority.canonical("people", "Nobody Known") == "Nobody Known"
+    assert authority.lookup("people", "Kim Jong Un").wikidata == "Q56226"
+
+
+def test_invalid_authority_reports_all():
+    text = "people:\n  A:\n    aliases: B\n    colour: red\nplaces:\n  X: {}\n"
+    with pytest.raises(BuildError) as error:
+        parse_authority(text, "e.yaml")
+    assert [str(p) for p in error.value.problems] == [
+        "e.yaml:1: people: A: 'aliases' must be a list of names",
+        "e.yaml:1: people: A: unknown key 'colour'",
+        "e.yaml:5: unknown kind 'places' (expected one of people, countries, sources)",
+    ]
+
+
+def test_alias_claimed_twice():
+    text = "people:\n  A B:\n    aliases: [X]\n  C D:\n    aliases: [x]\n"
+    with pytest.raises(BuildError, match="people: 'x' names both 'A B' and 'C D'"):
+        parse_authority(text, "e.yaml")

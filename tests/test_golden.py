@@ -1,0 +1,42 @@
+"""Golden output: the fixture site builds byte for byte into tests/golden/.
+
+Regenerate after an intended change with:  UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from clippings.build import build_site
+from clippings.config import Config
+from tests.conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_fixture_site_matches_golden_tree(fixture_config: Config, tmp_path: Path):
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(site, GOLDEN)
+    expected, actual = tree(GOLDEN), tree(site)
+    assert sorted(actual) == sorted(expected)
+    changed = [path for path in expected if expected[path] != actual[path]]
+    assert changed == [], f"differs from golden (UPDATE_GOLDEN=1 to accept): {changed}"
+
+
+def test_same_input_gives_identical_output(fixture_config: Config, tmp_path: Path):
+    build_site(fixture_config, tmp_path / "one")
+    build_site(fixture_config, tmp_path / "two")
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")

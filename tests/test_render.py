@@ -1,0 +1,124 @@
+"""Render stage: relative links, escaping, pagination, template errors with file and line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from clippings.build import build_site, load_archive
+from clippings.config import Config
+from clippings.errors import BuildError
+from clippings.render import Page, Renderer, Site, atom_date, paginate
+
+
+def test_page_root_is_relative_depth():
+    assert Page("index.html", "x").root == ""
+    assert Page("people/kim/index.html", "x").root == "../../"
+
+
+def test_paginate_paths():
+    pagers = paginate(list(range(5)), 2, "people/kim/")
+    assert [(p.number, p.items, p.previous, p.next) for p in pagers] == [
+        (1, [0, 1], None, "people/kim/page/2/"),
+        (2, [2, 3], "people/kim/", "people/kim/page/3/"),
+        (3, [4], "people/kim/page/2/", None),
+    ]
+    assert paginate([], 2, "")[0].items == []
+
+
+@pytest.mark.parametrize(
+    ("iso", "expected"),
+    [
+        ("2018-01-02", "2018-01-02T00:00:00Z"),
+        ("2018-01-02T03:04:05", "2018-01-02T03:04:05Z"),
+        ("2018-01-02T03:04:05+03:00", "2018-01-02T03:04:05+03:00"),
+    ],
+)
+def test_atom_date(iso: str, expected: str):
+    assert atom_date(iso) == expected
+
+
+def test_every_url_in_html_is_relative(fixture_config: Config, tmp_path: Path):
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    for page in site.rglob("*.html"):
+        html = re.sub(r'<link rel="canonical"[^>]*>', "", page.read_text())
+        for url in re.findall(r'(?:href|src)="([^"]*)"', html):
+            assert not url.startswith("/"), f"{page}: {url}"
+            assert not url.startswith("https://example.org"), f"{page}: {url}"
+
+
+def test_title_with_script_is_escaped(fixture_config: Config, tmp_path: Path):
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    html = (site / "2020/erdogan-calls-kim-script-alert-1-script/index.html").read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "Erdoğan Calls Kim &lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_template_error_names_file_and_line(
+    fixture_site: Path, fixture_config: Config, tmp_path: Path
+):
+    (fixture_site / "templates").mkdir()
+    (fixture_site / "templates" / "article.html").write_text(
+        "line one\n{{ article.no_such_field }}\n"
+    )
+    with pytest.raises(BuildError) as error:
+        build_site(fixture_config, tmp_path / "out")
+    problem = error.value.problems[0]
+    assert problem.path.endswith("templates/article.html")
+    assert problem.line == 2
+    assert "no_such_field" in problem.message
+
+
+def test_template_syntax_error(fixture_site: Path, fixture_config: Config, tmp_path: Path):
+    (fixture_site / "templates").mkdir()
+    (fixture_site / "templates" / "term.html").write_text("ok\n{% if %}\n")
+    with pytest.raises(BuildError) as error:
+        build_site(fixture_config, tmp_path / "out")
+    assert [(p.path.endswith("term.html"), p.line) for p in error.value.problems] == [(True, 2)]
+
+
+def test_site_template_overrides_theme(fixture_site: Path, fixture_config: Config, tmp_path: Path):
+    (fixture_site / "templates").mkdir()
+    (fixture_site / "templates" / "404.html").write_text("custom {{ site.title }}\n")
+    build_site(fixture_config, tmp_path / "out")
+    assert (tmp_path / "out" / "404.html").read_text() == "custom Fixture Archive\n"
+
+
+def test_page_plan_covers_contract(fixture_config: Config):
+    archive = load_archive(fixture_config)
+    paths = {page.path for page in Site(archive, fixture_config).pages()}
+    for expected in [
+        "index.html",
+        "page/2/index.html",
+        "2020/index.html",
+        "undated/index.html",
+        "2020/leaders-meet-at-the-summit/index.html",
+        "undated/an-undated-note/index.html",
+        "people/index.html",
+        "countries/index.html",
+        "sources/index.html",
+        "people/kim-jong-un/index.html",
+        "people/kim-jong-un/page/2/index.html",
+        "people/kim-jong-un/feed.xml",
+        "feed.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        ".nojekyll",
+        "archive.json",
+        "old/summit/index.html",
+    ]:
+        assert expected in paths
+
+
+def test_markdown_body_rendered(fixture_config: Config):
+    archive = load_archive(fixture_config)
+    renderer = Renderer(fixture_config, archive)
+    summit = next(a for a in archive.articles if a.slug == "leaders-meet-at-the-summit")
+    assert str(renderer.body_html(summit)).startswith(
+        "<p>The leaders met for <strong>two hours</strong>"
+    )
