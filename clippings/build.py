@@ -18,6 +18,9 @@ from clippings.content import load_articles
 from clippings.errors import BuildError, Problem
 from clippings.output import SiteWriter
 from clippings.render import THEME_DIR, Page, Renderer, Site, render_all
+from clippings.search import build_search_index
+
+CACHE_DIR = ".clippings-cache"  # next to config.yaml: what a later build can reuse
 
 
 @dataclass
@@ -33,13 +36,15 @@ class BuildResult:
     seconds: float
     site_dir: Path
     warnings: list[Problem] = field(default_factory=list)
+    search: str = ""  # e.g. "1 of 26 search shards re-indexed"; empty without search
 
     def summary(self) -> str:
         terms = ", ".join(f"{count} {kind}" for kind, count in self.terms.items())
         drafts = f" ({self.drafts} drafts skipped)" if self.drafts else ""
         return (
             f"Built {self.articles} articles{drafts}; {terms}; {self.pages} files "
-            f"({self.written} changed, {self.removed} removed) in {self.seconds:.2f} s"
+            f"({self.written} changed, {self.removed} removed){'; ' if self.search else ''}"
+            f"{self.search} in {self.seconds:.2f} s"
         )
 
 
@@ -96,6 +101,13 @@ def build_site(
             writer.write(path, data)
         for path, source in assets.items():
             writer.copy(path, source)
+        search, search_files = "", 0
+        if config.search and archive.articles:
+            index = build_search_index(archive, config.language, config.root / CACHE_DIR)
+            search = f"{len(index.rebuilt)} of {index.shards} search shards re-indexed"
+            search_files = len(index.files)
+            for path, source in index.files.items():
+                writer.copy(path, source)
         removed = writer.commit()
     except BaseException:
         writer.abort()
@@ -104,10 +116,11 @@ def build_site(
         articles=len(archive.articles),
         terms={kind: len(archive.terms[kind]) for kind in KINDS},
         drafts=len(archive.drafts),
-        pages=len(pages) + len(assets),
+        pages=len(pages) + len(assets) + search_files,
         written=writer.written,
         removed=removed,
         seconds=time.perf_counter() - started,
         site_dir=site_dir,
         warnings=archive.warnings,
+        search=search,
     )

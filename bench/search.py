@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Search index benchmark: full build, one-article re-index, peak memory, and query latency.
+
+    python bench/search.py [N] [--browser]
+
+Generates an N-article corpus (default 10,000) with the shared gen_corpus.py, then times the
+sharded Pagefind index on its own (the rest of the build is not counted): a full index from an empty
+cache, a no-change build, and the re-index after editing one article. Peak memory is the Pagefind
+service's (the indexer child process) and the Python process's own. With --browser it also builds
+the site and measures, in headless Chromium, how long each of 10 queries takes to show its first
+result and how many bytes the query fetched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from clippings.build import build_site, load_archive  # noqa: E402
+from clippings.config import load_config  # noqa: E402
+from clippings.search import build_search_index  # noqa: E402
+
+QUERIES = [
+    "election",
+    "minister",
+    "Putin",
+    "summit",
+    "trade",
+    "border",
+    "talks",
+    "oil",
+    "vote",
+    "army",
+]
+
+
+def peak_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def generate(count: int, folder: Path) -> Path:
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO.parent / "shared" / "bench" / "gen_corpus.py"),
+            str(count),
+            "--out",
+            str(folder),
+            "--layout",
+            "generic",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    site = folder / "generic"
+    (site / "config.yaml").write_text("title: Benchmark\n", encoding="utf-8")
+    return site
+
+
+def timed_index(site: Path, cache: Path) -> tuple[float, int, int]:
+    config = load_config(site / "config.yaml")
+    archive = load_archive(config)
+    started = time.perf_counter()
+    result = build_search_index(archive, config.language, cache)
+    return time.perf_counter() - started, len(result.rebuilt), result.shards
+
+
+def edit_one_article(site: Path) -> None:
+    article = sorted((site / "content").rglob("*.md"))[
+        len(list((site / "content").rglob("*.md"))) // 2
+    ]
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text + "\nAn added paragraph mentioning zyzzyva.\n", encoding="utf-8")
+
+
+def browser_latency(site: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO))
+    from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+
+    from tests.pages_server import pages_server
+
+    output = site / "_site"
+    build_site(load_config(site / "config.yaml"), output)
+    with pages_server(output, "/repo/") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(base + "search/")
+        page.wait_for_selector(".pagefind-ui__search-input")
+        page.fill(".pagefind-ui__search-input", "warmup")
+        page.wait_for_selector(".pagefind-ui__result, .pagefind-ui__message")
+        latencies, fetched = [], []
+        for query in QUERIES:
+            page.fill(".pagefind-ui__search-input", "")
+            page.wait_for_timeout(400)
+            sizes: list[int] = []
+            page.on("response", lambda r, sizes=sizes: sizes.append(len(r.body()) if r.ok else 0))
+            started = time.perf_counter()
+            page.fill(".pagefind-ui__search-input", query)
+            page.wait_for_selector(".pagefind-ui__result-link")
+            latencies.append((time.perf_counter() - started) * 1000)
+            page.wait_for_timeout(500)
+            page.remove_listener("response", page.listeners("response")[0]) if hasattr(
+                page, "listeners"
+            ) else None
+            fetched.append(sum(sizes))
+        browser.close()
+    print(
+        f"query to first result: median {statistics.median(latencies):.0f} ms "
+        f"(min {min(latencies):.0f}, max {max(latencies):.0f}) over {len(QUERIES)} queries"
+    )
+    print(
+        f"bytes fetched per query: median {statistics.median(fetched) / 1024:.0f} KiB "
+        f"(max {max(fetched) / 1024:.0f} KiB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int, nargs="?", default=10_000)
+    parser.add_argument("--browser", action="store_true", help="also measure query latency")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="clippings-search-bench-") as tmp:
+        site = generate(args.count, Path(tmp) / "corpus")
+        cache = Path(tmp) / "cache"
+        seconds, rebuilt, shards = timed_index(site, cache)
+        print(f"{args.count} articles, {shards} shards")
+        print(
+            f"full index: {seconds:.2f} s ({rebuilt} shards); "
+            f"peak RSS: Pagefind {peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB, "
+            f"Python {peak_mib(resource.RUSAGE_SELF):.0f} MiB"
+        )
+        seconds, rebuilt, _ = timed_index(site, cache)
+        print(f"no-change index: {seconds:.2f} s ({rebuilt} shards re-indexed)")
+        edit_one_article(site)
+        seconds, rebuilt, _ = timed_index(site, cache)
+        print(f"one-article edit: {seconds:.2f} s ({rebuilt} shard re-indexed)")
+        size = sum(
+            f.stat().st_size for f in (cache / "search" / "shards").rglob("*") if f.is_file()
+        )
+        print(f"index size on disk: {size / 2**20:.1f} MiB")
+        if args.browser:
+            browser_latency(site)
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
