@@ -18,10 +18,12 @@ import markdown
 
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
+from clippings.charts import timeline
 from clippings.config import Config
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.search import INDEX_DIR, shard_names
+from clippings.structured import news_article
 
 THEME_DIR = Path(__file__).parent / "theme"
 KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources"}
@@ -292,6 +294,8 @@ class Renderer:
             kind_titles=KIND_TITLES,
             kind_singular=KIND_SINGULAR,
             excerpt=excerpt,
+            timeline=timeline,
+            news_article=news_article,
             body_html=self.body_html,
             absolute=self.absolute,
         )
