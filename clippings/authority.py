@@ -90,12 +90,16 @@ def parse_authority(text: str, path: str) -> Authority:
     for kind, entries in mapping.data.items():
         line = mapping.line_of(kind, 1)
         if kind not in KINDS:
-            problems.append(Problem(path, line, f"unknown kind '{kind}' (expected one of {', '.join(KINDS)})"))
+            problems.append(
+                Problem(path, line, f"unknown kind '{kind}' (expected one of {', '.join(KINDS)})")
+            )
             continue
         if entries is None:
             continue
         if not isinstance(entries, dict):
-            problems.append(Problem(path, line, f"'{kind}' must map canonical names to their details"))
+            problems.append(
+                Problem(path, line, f"'{kind}' must map canonical names to their details")
+            )
             continue
         for name, spec in entries.items():
             spec = spec or {}
@@ -118,7 +122,11 @@ def parse_authority(text: str, path: str) -> Authority:
                 other = by_key[kind].get(key)
                 if other is not None and other.name != entity.name:
                     problems.append(
-                        Problem(path, line, f"{kind}: '{spelling}' names both '{other.name}' and '{entity.name}'")
+                        Problem(
+                            path,
+                            line,
+                            f"{kind}: '{spelling}' names both '{other.name}' and '{entity.name}'",
+                        )
                     )
                 by_key[kind][key] = entity
     if problems:

@@ -35,7 +35,9 @@ class YamlMapping:
         return self.key_lines.get(key, default)
 
 
-def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[YamlMapping | None, list[Problem]]:
+def load_mapping(
+    text: str, path: str, first_line: int = 1
+) -> tuple[YamlMapping | None, list[Problem]]:
     """Parse `text` as a YAML mapping; `first_line` is the file line where `text` starts."""
     offset = first_line - 1
     loader = _Loader(text)
@@ -52,7 +54,9 @@ def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[YamlMapping
             line = key_node.start_mark.line + 1 + offset
             if key in key_lines:
                 problems.append(
-                    Problem(path, line, f"duplicate key '{key}' (first given on line {key_lines[key]})")
+                    Problem(
+                        path, line, f"duplicate key '{key}' (first given on line {key_lines[key]})"
+                    )
                 )
             else:
                 key_lines[key] = line
