@@ -29,6 +29,15 @@ _CREDIT = re.compile(
     r"(?:(?P<role>[\w ]+?)\s+by|By|this (?:story|article) .*?(?:on|in|by)|[—–-])\s+(?P<names>.+)",
     re.IGNORECASE,
 )
+_NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}"
+# "Associated Press writer Jari Tanner in Helsinki contributed to this report."
+_CONTRIBUTOR = re.compile(
+    rf"(?:writers?|correspondents?|reporters?)\s+(?P<names>{_NAME}(?:(?:,| and) {_NAME})*)"
+)
+_STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
+# The Guardian's "Justin McCurry in Tokyo".
+_DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
+_MISLABELLED = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
 _NAME_TOKEN = re.compile(r"^[A-ZÀ-Þ][\w'’.-]*$")
 
 
@@ -198,6 +207,13 @@ class People:
         self.authority = authority
         self.honorifics = sorted(data["honorifics"], key=len, reverse=True)
         self.not_after = set(data["not_after_words"])
+        self.titles = set(data["titles"])
+
+    def _is_person(self, doc: Any, ent: Any) -> bool:
+        if ent.label_ == "PERSON":
+            return True
+        after_title = ent.start > 0 and doc[ent.start - 1].text.lower() in self.titles
+        return ent.label_ in _MISLABELLED and after_title and 2 <= len(ent) <= 4
 
     def _clean(self, name: str) -> str:
         name = _POSSESSIVE.sub("", name.strip(" .,;:\"“”‘’'()"))
@@ -235,7 +251,7 @@ class People:
         mentions: list[tuple[str, bool]] = []  # (name, from the title)
         for doc, in_title in [(d, False) for d in docs] + [(title_doc, True)] * bool(title_doc):
             for ent in doc.ents:
-                if ent.label_ != "PERSON":
+                if not self._is_person(doc, ent):
                     continue
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
@@ -271,24 +287,35 @@ def _split_names(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _person_name(name: str) -> str:
+    """ "VLADIMIR ISACHENKOV" → "Vladimir Isachenkov"; other spellings are kept."""
+    return name.title() if name.isupper() and len(name) > 3 else name
+
+
 def credit_names(credits: list[str], sources: Sources) -> tuple[list[str], list[str]]:
     """(authors, sources) from byline and credit lines; editors are not authors."""
     authors: list[str] = []
     cited: list[str] = []
     for line in credits:
         for clause in line.split(";"):
-            clause = clause.strip()
-            match = _CREDIT.match(clause)
-            staff = re.fullmatch(r"(?P<names>.+?)\s+staff", clause, re.IGNORECASE)
-            match = match or staff
+            clause = clause.strip().strip("()").strip()
+            if sources.is_source(clause):
+                cited.append(sources.canonical(clause))
+                continue
+            match = (
+                _CREDIT.match(clause)
+                or _CONTRIBUTOR.search(clause)
+                or _STAFF.fullmatch(clause)
+                or _DATELINED_BYLINE.fullmatch(clause)
+            )
             if match is None:
                 continue
             role = (match.groupdict().get("role") or "").lower()
             for name in _split_names(match["names"]):
                 if sources.is_source(name):
                     cited.append(sources.canonical(name))
-                elif "edit" not in role and staff is None and len(name.split()) >= 2:
-                    authors.append(name)
+                elif "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
+                    authors.append(_person_name(name))
     return authors, cited
 
 

@@ -17,6 +17,7 @@ from clippings.importer.segment import segment
 # Photo credits at the end of a caption: "(U.S. Air Force photo by ...)", ".Sergei Karpukhin",
 # "... KCNA/Reuters". They name photographers and agencies, which are not tagged.
 _CAPTION_CREDITS = [
+    re.compile(r"\s*(?i:photograph|photo|picture|image|credit)s?:\s.*$"),
     re.compile(r"\s*\([^()]*\)\s*$"),
     re.compile(r"(?<=[a-z0-9)][.!?])[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}$"),
     re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),

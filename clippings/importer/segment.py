@@ -82,6 +82,15 @@ def _is_title_case(words: list[str]) -> bool:
     return all(w[0].isupper() or w[0].isdigit() or w.lower() in _SMALL_WORDS for w in bare)
 
 
+def _is_section_label(line: str, following: str) -> bool:
+    """A short label ("Russia-Ukraine war") right above a headline-shaped line is chrome."""
+    return (
+        len(_words(line)) <= 3
+        and 4 <= len(_words(following)) <= _MAX_TITLE_WORDS
+        and (not following.endswith("."))
+    )
+
+
 def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
     """Split "Headline In Title Case First sentence of the dek." into (headline, dek).
 
@@ -129,6 +138,9 @@ def segment(text: str, rules: Rules) -> Segments:
 
     texts = [i for i, kind in enumerate(kinds) if kind == "text"]
     start = 0
+    if len(texts) > 1 and _is_section_label(lines[texts[0]], lines[texts[1]]):
+        kinds[texts[0]] = "boilerplate"
+        texts.pop(0)
     if texts:
         first = texts[0]
         later = " ".join(lines[i] for i in texts[1:])
@@ -168,7 +180,7 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
         if kinds[i] != "text":
             continue
         # A dek is followed directly (captions and chrome aside) by a byline or the repeated title.
-        ahead = [k for k in kinds[i + 1 :] if k in ("text", "credit", "duplicate")]
+        ahead = [k for k in kinds[i + 1 :] if k in ("text", "credit", "duplicate", "stamp")]
         closes_header = bool(ahead) and ahead[0] != "text"
         if (
             seg.dek is None
