@@ -138,7 +138,9 @@ def segment(text: str, rules: Rules) -> Segments:
 
     texts = [i for i, kind in enumerate(kinds) if kind == "text"]
     start = 0
-    if len(texts) > 1 and _is_section_label(lines[texts[0]], lines[texts[1]]):
+    label_first = len(texts) > 1 and _is_section_label(lines[texts[0]], lines[texts[1]])
+    # ...unless it is the headline, repeated further down as chrome.
+    if label_first and lines.count(lines[texts[0]]) == 1:
         kinds[texts[0]] = "boilerplate"
         texts.pop(0)
     if texts:

@@ -72,3 +72,17 @@ def test_caption_credits_are_removed_from_caption_text():
     )
     assert caption_text("Reuters | Robert Galbraith | File Photo") == ""
     assert caption_text("A jet. (U.S. Air Force photo by Justin Connaher/DVIDSHUB)") == "A jet."
+
+
+def test_other_outlets_bylines_and_names_after_titles(extractor):
+    text = (
+        "World news\n\nFinland Joins the Alliance, Says Putin\n\nBy VLADIMIR ISACHENKOV\n\n"
+        "MOSCOW (AP) — Finnish President Sauli Niinistö said the move was directed at no one.\n\n"
+        "U.S. Secretary of State Antony Blinken welcomed Finland's accession, said RIA.\n\n"
+        "Associated Press writer Jari Tanner in Helsinki contributed to this report.\n"
+    )
+    found = _extract(extractor, text, publication="Associated Press")
+    assert found.title == "Finland Joins the Alliance, Says Putin"
+    assert found.authors == ["Vladimir Isachenkov", "Jari Tanner"]
+    assert found.people == ["Sauli Niinistö", "Antony Blinken", "Vladimir Putin"]
+    assert found.sources == ["RIA Novosti"]
