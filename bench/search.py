@@ -88,7 +88,6 @@ def browser_latency(site: Path) -> None:
 
     sys.path.insert(0, str(REPO))
     from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
-
     from tests.pages_server import pages_server
 
     output = site / "_site"
@@ -101,19 +100,19 @@ def browser_latency(site: Path) -> None:
         page.fill(".pagefind-ui__search-input", "warmup")
         page.wait_for_selector(".pagefind-ui__result, .pagefind-ui__message")
         latencies, fetched = [], []
+        sizes: list[int] = []
+        page.on(
+            "response", lambda response: sizes.append(len(response.body()) if response.ok else 0)
+        )
         for query in QUERIES:
             page.fill(".pagefind-ui__search-input", "")
             page.wait_for_timeout(400)
-            sizes: list[int] = []
-            page.on("response", lambda r, sizes=sizes: sizes.append(len(r.body()) if r.ok else 0))
+            sizes.clear()
             started = time.perf_counter()
             page.fill(".pagefind-ui__search-input", query)
             page.wait_for_selector(".pagefind-ui__result-link")
             latencies.append((time.perf_counter() - started) * 1000)
-            page.wait_for_timeout(500)
-            page.remove_listener("response", page.listeners("response")[0]) if hasattr(
-                page, "listeners"
-            ) else None
+            page.wait_for_timeout(500)  # let the first page of results finish loading
             fetched.append(sum(sizes))
         browser.close()
     print(

@@ -20,6 +20,7 @@ import re
 import shutil
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -241,3 +242,58 @@ def _site_files(cache: ShardCache, shards: list[str]) -> dict[str, Path]:
             if path.is_file() and (not asset or (position == 0 and _UI_ASSET.match(relative))):
                 files[f"{INDEX_DIR}/{shard}/{relative}"] = path
     return files
+
+
+def refresh_live_index(
+    archive: Archive,
+    language: str,
+    cache_dir: Path,
+    site_dir: Path,
+    lock: AbstractContextManager[object] | None = None,
+) -> list[str]:
+    """For `serve`: re-index changed shards and swap them into the served site; returns them.
+
+    Meant to run in a background thread after a page rebuild, so a reload never waits for
+    indexing: only the swap of each changed shard's folder happens under `lock` (the server's
+    build lock), so a query never sees half a shard.
+    """
+    lock = lock or nullcontext()
+    result = build_search_index(archive, language, cache_dir)
+    index_root = site_dir / INDEX_DIR
+    wanted: dict[str, dict[str, Path]] = {}
+    for path, source in result.files.items():
+        shard, relative = path.removeprefix(INDEX_DIR + "/").split("/", 1)
+        wanted.setdefault(shard, {})[relative] = source
+    changed = []
+    for shard, files in wanted.items():
+        live = index_root / shard
+        if all(_same_file(live / relative, source) for relative, source in files.items()):
+            continue
+        fresh = index_root / f".{shard}.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        for relative, source in files.items():
+            (fresh / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, fresh / relative)
+        with lock:
+            old = index_root / f".{shard}.old"
+            if live.exists():
+                live.rename(old)
+            fresh.rename(live)
+        shutil.rmtree(old, ignore_errors=True)
+        changed.append(shard)
+    for stale in index_root.iterdir() if index_root.is_dir() else ():
+        if stale.name not in wanted and not stale.name.startswith("."):
+            with lock:
+                shutil.rmtree(stale)
+            changed.append(stale.name)
+    return changed
+
+
+def _same_file(path: Path, source: Path) -> bool:
+    try:
+        return (
+            path.stat().st_size == source.stat().st_size
+            and path.read_bytes() == source.read_bytes()
+        )
+    except OSError:
+        return False
