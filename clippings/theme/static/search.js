@@ -30,6 +30,7 @@
     showImages: false,
     resetStyles: false,
     autofocus: true,
+    debounceTimeoutMs: 100, // Pagefind's default 300 ms alone would be the whole latency budget
   });
   status.hidden = true;
   var query = new URLSearchParams(location.search).get("q");
