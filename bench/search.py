@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from clippings.build import build_site, load_archive  # noqa: E402
 from clippings.config import load_config  # noqa: E402
-from clippings.search import build_search_index  # noqa: E402
+from clippings.search import Record, build_search_index, index_shards, shard_records  # noqa: E402
 
 QUERIES = [  # words of the generated corpus
     "election",
@@ -112,6 +112,30 @@ def timed_index(site: Path, cache: Path) -> tuple[float, int, int, float]:
     return seconds, len(result.rebuilt), result.shards, memory.peak_mib
 
 
+def scaled_index(site: Path, times: int, cache: Path) -> None:
+    """Index the corpus's records `times` over (distinct URLs, same years): the indexer at scale
+    without loading an archive that large."""
+    config = load_config(site / "config.yaml")
+    shards = shard_records(load_archive(config))
+    scaled = {
+        shard: [
+            Record(f"{r.url}{copy}/", r.text, r.meta, r.filters)
+            for copy in range(times)
+            for r in records
+        ]
+        for shard, records in shards.items()
+    }
+    count = sum(len(records) for records in scaled.values())
+    with MemorySampler() as memory:
+        started = time.perf_counter()
+        index_shards(scaled, config.language, cache)
+        seconds = time.perf_counter() - started
+    print(
+        f"{count} records ({times}x the corpus), {len(scaled)} shards: full index {seconds:.1f} s, "
+        f"peak RSS {memory.peak_mib:.0f} MiB (Python + Pagefind services)"
+    )
+
+
 def edit_one_article(site: Path) -> None:
     article = sorted((site / "content").rglob("*.md"))[
         len(list((site / "content").rglob("*.md"))) // 2
@@ -166,10 +190,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, nargs="?", default=10_000)
     parser.add_argument("--browser", action="store_true", help="also measure query latency")
+    parser.add_argument(
+        "--scale", type=int, default=0, help="index only: the corpus's records this many times over"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clippings-search-bench-") as tmp:
         site = generate(args.count, Path(tmp) / "corpus")
         cache = Path(tmp) / "cache"
+        if args.scale:
+            scaled_index(site, args.scale, cache)
+            return
         seconds, rebuilt, shards, peak = timed_index(site, cache)
         print(f"{args.count} articles, {shards} shards")
         print(

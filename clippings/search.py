@@ -193,6 +193,11 @@ def _index_shard(shard: str, records: list[Record], language: str, output: Path)
 
 def build_search_index(archive: Archive, language: str, cache_dir: Path) -> IndexResult:
     """Bring every shard up to date in the cache; returns the files the site must contain."""
+    return index_shards(shard_records(archive), language, cache_dir)
+
+
+def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path) -> IndexResult:
+    """Index the shards whose records changed since the cached build (the first is primary)."""
     try:
         import pagefind.index  # noqa: F401  (fails early with a clear message when missing)
     except ImportError:
@@ -202,7 +207,6 @@ def build_search_index(archive: Archive, language: str, cache_dir: Path) -> Inde
         raise BuildError([Problem("search", None, message)]) from None
     language = language.split("-")[0].lower() or "en"
     cache = ShardCache(cache_dir)
-    shards = shard_records(archive)
     hashes = {shard: shard_hash(records, language) for shard, records in shards.items()}
     jobs = [
         (shard, records, cache.scratch(shard))
