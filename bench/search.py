@@ -30,7 +30,13 @@ sys.path.insert(0, str(REPO))
 
 from clippings.build import build_site, load_archive  # noqa: E402
 from clippings.config import load_config  # noqa: E402
-from clippings.search import Record, build_search_index, index_shards, shard_records  # noqa: E402
+from clippings.search import (  # noqa: E402
+    SHARD_LIMIT,
+    Record,
+    build_search_index,
+    index_shards,
+    shard_records,
+)
 
 QUERIES = [  # words of the generated corpus
     "election",
@@ -117,14 +123,14 @@ def scaled_index(site: Path, times: int, cache: Path) -> None:
     without loading an archive that large."""
     config = load_config(site / "config.yaml")
     shards = shard_records(load_archive(config))
-    scaled = {
-        shard: [
-            Record(f"{r.url}{copy}/", r.text, r.meta, r.filters)
-            for copy in range(times)
-            for r in records
-        ]
-        for shard, records in shards.items()
-    }
+    scaled: dict[str, list[Record]] = {}
+    for shard, records in shards.items():
+        big = len(records) * times > SHARD_LIMIT  # split into quarters, as shard_name does
+        for copy in range(times):
+            for r in records:
+                quarter = f"-q{(int(r.meta['date'][5:7]) - 1) // 3 + 1}" if big else ""
+                copied = Record(f"{r.url}{copy}/", r.text, r.meta, r.filters)
+                scaled.setdefault(shard + quarter, []).append(copied)
     count = sum(len(records) for records in scaled.values())
     with MemorySampler() as memory:
         started = time.perf_counter()

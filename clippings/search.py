@@ -35,6 +35,7 @@ INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
 _FORMAT = 1  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
+SHARD_LIMIT = 2000  # articles: Pagefind holds a shard in memory while it indexes it
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
 _ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
@@ -63,14 +64,26 @@ class Record:
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
 
 
-def shard_name(article: Article) -> str:
-    """The shard an article is indexed in: its year ("undated" for undated articles)."""
-    return article.year
+def shard_name(article: Article, year_size: int) -> str:
+    """The shard an article is indexed in: its year ("undated" for undated articles), or the
+    quarter of its year (`2019-q3`) once the year has more than `SHARD_LIMIT` articles, so no
+    shard grows without bound."""
+    if article.date is None or year_size <= SHARD_LIMIT:
+        return article.year
+    return f"{article.year}-q{(article.date.month - 1) // 3 + 1}"
+
+
+def _shards_of(archive: Archive) -> dict[str, list[Article]]:
+    shards: dict[str, list[Article]] = {}
+    for articles in archive.years.values():  # newest first, so shards are too
+        for article in articles:
+            shards.setdefault(shard_name(article, len(articles)), []).append(article)
+    return shards
 
 
 def shard_names(archive: Archive) -> list[str]:
-    """Every shard of the archive, newest year first; the first one is the primary bundle."""
-    return list(dict.fromkeys(shard_name(a) for a in archive.articles))
+    """Every shard of the archive, newest first; the first one is the primary bundle."""
+    return list(_shards_of(archive))
 
 
 def plain_text(markdown: str) -> str:
@@ -101,10 +114,10 @@ def article_record(archive: Archive, article: Article) -> Record:
 
 
 def shard_records(archive: Archive) -> dict[str, list[Record]]:
-    shards: dict[str, list[Record]] = {name: [] for name in shard_names(archive)}
-    for article in archive.articles:
-        shards[shard_name(article)].append(article_record(archive, article))
-    return shards
+    return {
+        shard: [article_record(archive, article) for article in articles]
+        for shard, articles in _shards_of(archive).items()
+    }
 
 
 def shard_hash(records: list[Record], language: str) -> str:

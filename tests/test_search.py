@@ -84,3 +84,11 @@ def test_live_refresh_swaps_in_only_the_changed_shard(fixture_config: Config, tm
     assert refresh_live_index(load_archive(fixture_config), "en", cache, site) == ["2019"]
     assert (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino == untouched
     assert sorted(p.name for p in (site / "pagefind").iterdir()) == ["2019", "2020", "undated"]
+
+
+def test_a_year_over_the_limit_is_split_into_quarters(
+    fixture_config: Config, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("clippings.search.SHARD_LIMIT", 1)
+    archive = load_archive(fixture_config)
+    assert shard_names(archive) == ["2020-q2", "2020-q1", "2019", "undated"]
