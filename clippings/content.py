@@ -272,6 +272,16 @@ def content_files(content_dir: Path) -> list[Path]:
     return sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
 
 
+def load_article_file(
+    path: Path, real_root: Path, site_root: Path, strict: bool = False
+) -> tuple[Article | None, list[Problem]]:
+    """One content file as `load_articles` reads it (also used by the live rebuilder)."""
+    source = _display(path, site_root)
+    if not path.resolve().is_relative_to(real_root):
+        return None, [Problem(source, None, "symlink points outside the content folder; not read")]
+    return read_article(path, source, strict)
+
+
 def load_articles(
     content_dir: Path, site_root: Path, strict: bool = False
 ) -> tuple[list[Article], list[Problem]]:
@@ -282,13 +292,7 @@ def load_articles(
     problems: list[Problem] = []
     real_root = content_dir.resolve()
     for path in content_files(content_dir):
-        source = _display(path, site_root)
-        if not path.resolve().is_relative_to(real_root):
-            problems.append(
-                Problem(source, None, "symlink points outside the content folder; not read")
-            )
-            continue
-        article, found = read_article(path, source, strict)
+        article, found = load_article_file(path, real_root, site_root, strict)
         problems.extend(found)
         if article is not None:
             articles.append(article)
