@@ -45,14 +45,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--output", type=Path, default=Path("_site"), help="site folder to check")
     check.set_defaults(run=run_check)
+
+    serve = commands.add_parser(
+        "serve", help="build, serve on localhost, rebuild on every save and reload open pages"
+    )
+    _add_site_options(serve)
+    serve.add_argument("--port", type=int, default=8000, help="port (the next free one if busy)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument(
+        "--base-path", default="/", help="serve under this path, as GitHub Pages does: /repo/"
+    )
+    serve.add_argument("--open", action="store_true", help="open the site in a web browser")
+    serve.add_argument("--strict", action="store_true", help="warn about unknown front matter keys")
+    serve.set_defaults(run=run_serve)
     return parser
 
 
-def load_site_config(args: argparse.Namespace) -> Config:
+def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
     overrides = {"base_url": args.base_url}
     if args.content is not None:
         overrides["content_dir"] = str(Path(args.content).resolve())
-    return load_config(args.config, overrides)
+    return overrides
+
+
+def load_site_config(args: argparse.Namespace) -> Config:
+    return load_config(args.config, _overrides(args))
 
 
 def _progress(quiet: bool) -> Callable[[int], Callable[[], None]] | None:
@@ -83,6 +100,14 @@ def run_build(args: argparse.Namespace) -> int:
             f"Serve it: python3 -m http.server --directory {site_dir} 8000   (then open http://127.0.0.1:8000/)"
         )
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from clippings.incremental import Rebuilder  # watchdog and the server load only when serving
+    from clippings.serve import serve
+
+    rebuilder = Rebuilder(args.config, args.output, _overrides(args), strict=args.strict)
+    return serve(rebuilder, args.host, args.port, args.base_path, args.open)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -170,6 +170,7 @@ class Rebuilder:
         # Pages to fingerprint again (None: all); kept across a failed build so none is missed.
         self._pending: set[str] | None = None
         self._stale_plan = True
+        self._reset_failed = False
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -181,12 +182,13 @@ class Rebuilder:
         return [path.resolve() for path in paths]
 
     def _needs_reset(self, changed: Collection[Path] | None) -> bool:
-        if self.config is None or changed is None:
+        if self.config is None or changed is None or self._reset_failed:
             return True
         settings = {self.config_path.resolve(), self.config.path("authority").resolve()}
         return any(path in settings for path in changed)
 
     def _reset(self) -> None:
+        self._reset_failed = True  # until the settings load: keep retrying them
         config = load_config(self.config_path, self.overrides)
         site_dir = self._site_dir_option or config.path("output_dir")
         _check_output_dir(config, site_dir)
@@ -198,6 +200,7 @@ class Rebuilder:
         self._closures = {}
         self._renderer = None
         self._pending = None
+        self._reset_failed = False
 
     def _read(self, path: Path, content_dir: Path) -> None:
         """Re-read one content file if it is new or its mtime or size changed."""
