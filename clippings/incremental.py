@@ -36,7 +36,7 @@ from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.output import safe_relative
-from clippings.render import Page, Pager, Renderer, Site, render_all, template_problem
+from clippings.render import THEME_DIR, Page, Pager, Renderer, Site, render_all, template_problem
 
 # Fields that place an article in the graph (URL, order, terms, years, related); any other edit
 # leaves the model's shape alone and is applied by swapping the Article object in place.
@@ -165,6 +165,7 @@ class Rebuilder:
         ] = {}  # article source -> paths of pages whose context holds it
         self._fingerprints: dict[str, object] = {}
         self._closures: dict[str, tuple | None] = {}
+        self._templates_seen: tuple = ()  # (path, mtime, size) of every template file
         self._renderer: LiveRenderer | None = None
         self._digests: dict[str, bytes] = {}  # what each output file holds now
         # Pages to fingerprint again (None: all); kept across a failed build so none is missed.
@@ -198,6 +199,7 @@ class Rebuilder:
         self._archive = None
         self._in_model = {}
         self._closures = {}
+        self._templates_seen = ()
         self._renderer = None
         self._pending = None
         self._reset_failed = False
@@ -253,11 +255,7 @@ class Rebuilder:
     def _sync_model(self) -> tuple[list[tuple[Article, Article]], bool]:
         """Update the archive to the loaded articles: swap edited ones in, or rebuild it."""
         assert self.config is not None and self._authority is not None
-        current = {
-            s.article.source: s.article
-            for _, s in sorted(self._sources.items())
-            if s.article is not None
-        }
+        current = {s.article.source: s.article for s in self._sources.values() if s.article}
         same_shape = self._archive is not None and current.keys() == self._in_model.keys()
         swaps = [
             (self._in_model[source], article)
@@ -272,9 +270,8 @@ class Rebuilder:
             for old, new in swaps:
                 _substitute(self._archive, old, new)
         else:
-            archive = build_archive(
-                list(current.values()), self._authority, self.config.related_articles
-            )
+            in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
+            archive = build_archive(in_file_order, self._authority, self.config.related_articles)
             self._archive = archive
             swaps = []
         self._in_model = current
@@ -331,6 +328,16 @@ class Rebuilder:
             seen[current] = hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
             queue.extend(str(r) for r in referenced)
         return tuple(sorted(seen.items()))
+
+    def _template_files(self) -> tuple:
+        assert self.config is not None
+        files = []
+        for folder in (self.config.path("templates_dir"), THEME_DIR / "templates"):
+            if folder.is_dir():
+                for path in sorted(folder.rglob("*")):
+                    info = path.stat()
+                    files.append((str(path), info.st_mtime_ns, info.st_size))
+        return tuple(files)
 
     def _walk(self, value: Any, refs: set[str]) -> Any:
         if isinstance(value, Article):
@@ -460,13 +467,17 @@ class Rebuilder:
                 self._pending |= touched
         if self._renderer is None:
             self._renderer = LiveRenderer(self.config, archive)
+        closures = self._closures
+        template_files = self._template_files()
         templates = {page.template for page in self._plan.values() if page.template}
-        closures = {name: self._closure(self._renderer.env, name) for name in templates}
+        if template_files != self._templates_seen or not templates <= closures.keys():
+            closures = {name: self._closure(self._renderer.env, name) for name in templates}
         if closures != self._closures:
             if self._closures:  # a template changed: start from fresh compiled templates
                 self._renderer = LiveRenderer(self.config, archive)
             self._closures = closures
             self._pending = None
+        self._templates_seen = template_files
         self._renderer.use_archive(archive)
         candidates: Iterable[str] = self._plan
         if self._pending is not None:  # pages of site-overridden templates always render

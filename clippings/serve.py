@@ -309,6 +309,8 @@ class Watcher(FileSystemEventHandler):
         self._thread.start()
 
     def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
         self._observer.stop()
         with self._condition:
             self._condition.notify_all()
@@ -366,18 +368,17 @@ def serve(
     live.rebuild(None, _log)
     watcher = Watcher(live, _log)  # reads config.yaml: a broken one stops here, with its problems
     server, note = make_server(live, host, port)
-    if note:
-        _log(note)
-    watcher.start()
-    address = host if ":" not in host else f"[{host}]"
-    url = f"http://{address}:{server.server_address[1]}{live.base_path}"
-    _log(
-        f"Serving {live.site_dir}/ at {url} (started in {time.perf_counter() - started:.1f} s; Ctrl-C to stop)"
-    )
-    if open_browser:
-        webbrowser.open(url)
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    try:  # from here on, Ctrl-C at any moment stops cleanly
+        if note:
+            _log(note)
+        watcher.start()
+        address = host if ":" not in host else f"[{host}]"
+        url = f"http://{address}:{server.server_address[1]}{live.base_path}"
+        seconds = time.perf_counter() - started
+        _log(f"Serving {live.site_dir}/ at {url} (ready in {seconds:.1f} s; Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(url)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
