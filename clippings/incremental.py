@@ -36,7 +36,16 @@ from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.output import safe_relative
-from clippings.render import THEME_DIR, Page, Pager, Renderer, Site, render_all, template_problem
+from clippings.render import (
+    THEME_DIR,
+    Page,
+    Pager,
+    Renderer,
+    Site,
+    excerpt,
+    render_all,
+    template_problem,
+)
 
 # Fields that place an article in the graph (URL, order, terms, years, related); any other edit
 # leaves the model's shape alone and is applied by swapping the Article object in place.
@@ -165,6 +174,12 @@ class Rebuilder:
         ] = {}  # article source -> paths of pages whose context holds it
         self._fingerprints: dict[str, object] = {}
         self._closures: dict[str, tuple | None] = {}
+        self._listings: dict[
+            str, tuple[Article, tuple]
+        ] = {}  # source -> (article, what lists show)
+        self._term_details: dict[int, tuple] = {}  # id(term) -> detail, for the current model only
+        self._plan_templates: set[str] = set()
+        self._assets: Collection[str] = ()
         self._templates_seen: tuple = ()  # (path, mtime, size) of every template file
         self._renderer: LiveRenderer | None = None
         self._digests: dict[str, bytes] = {}  # what each output file holds now
@@ -273,6 +288,7 @@ class Rebuilder:
             in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
             archive = build_archive(in_file_order, self._authority, self.config.related_articles)
             self._archive = archive
+            self._term_details = {}
             swaps = []
         self._in_model = current
         return swaps, not same_shape
@@ -288,6 +304,7 @@ class Rebuilder:
                 )
             plan[page.path] = page
         self._plan = plan
+        self._plan_templates = {page.template for page in plan.values() if page.template}
 
     def _patch_plan(self, archive: Archive, swaps: list[tuple[Article, Article]]) -> set[str]:
         """Apply swapped articles to the pages holding them; returns the paths to fingerprint again."""
@@ -342,7 +359,7 @@ class Rebuilder:
     def _walk(self, value: Any, refs: set[str]) -> Any:
         if isinstance(value, Article):
             refs.add(value.source)
-            return ("article", self._versions[value.source])
+            return ("article", self._listing(value))
         if isinstance(value, Term):
             return ("term", value.kind, value.slug, value.name)
         if isinstance(value, str | int | float | bool) or value is None:
@@ -364,6 +381,8 @@ class Rebuilder:
             reads.append(len(archive.articles))  # the footer's article count
         context = page.context
         term = context.get("term")
+        if page.template == "article.html":
+            reads.append(self._versions[context["article"].source])  # the page shows all of it
         if page.template == "term.html" and isinstance(term, Term):
             reads.append(self._term_detail(term))
         if page.template == "terms.html":
@@ -384,7 +403,24 @@ class Rebuilder:
             )
         return tuple(reads)
 
+    def _listing(self, article: Article) -> tuple:
+        """What the theme shows of an article on other pages (lists, feeds, neighbours, related):
+        a body edit that leaves this alone re-renders the article's own page only."""
+        cached = self._listings.get(article.source)
+        if cached is None or cached[0] is not article:
+            shown = (article.path, article.title, article.iso_date, article.publication)
+            cached = (article, (*shown, article.authors, excerpt(article)))
+            self._listings[article.source] = cached
+        return cached[1]
+
     def _term_detail(self, term: Term) -> tuple:
+        """Memoized for the model's lifetime: counts, dates and co-occurrence are all structural."""
+        detail = self._term_details.get(id(term))
+        if detail is None:
+            detail = self._term_details[id(term)] = self._describe_term(term)
+        return detail
+
+    def _describe_term(self, term: Term) -> tuple:
         return (
             term.count,
             term.first_date,
@@ -469,7 +505,7 @@ class Rebuilder:
             self._renderer = LiveRenderer(self.config, archive)
         closures = self._closures
         template_files = self._template_files()
-        templates = {page.template for page in self._plan.values() if page.template}
+        templates = self._plan_templates
         if template_files != self._templates_seen or not templates <= closures.keys():
             closures = {name: self._closure(self._renderer.env, name) for name in templates}
         if closures != self._closures:
@@ -501,7 +537,10 @@ class Rebuilder:
         assets = static_files(self.config)
         written = [path for path, data in rendered.items() if self._write(path, data)]
         written += [path for path, src in assets.items() if self._write(path, src.read_bytes())]
-        removed = self._remove(itertools.chain(self._plan, assets))
+        removed = []
+        if everything or assets.keys() != self._assets:  # the plan's paths changed
+            removed = self._remove(itertools.chain(self._plan, assets))
+            self._assets = assets.keys()
         self._refs = refs
         if everything:
             self._fingerprints = fingerprints

@@ -46,9 +46,13 @@ def _random_edit(rng: random.Random, content: Path, step: int) -> set[Path]:
     files = sorted(content.rglob("*.md"))
     target = rng.choice(files)
     text = target.read_text(encoding="utf-8")
-    action = rng.choice(["body", "body", "title", "tags", "add", "delete", "rename", "date"])
+    actions = ["body", "lead", "title", "tags", "add", "delete", "rename", "date"]
+    action = rng.choice(actions)
     if action == "body":
         target.write_text(text + f"\nAn added paragraph {step}.\n", encoding="utf-8")
+    elif action == "lead":  # the first paragraph is the excerpt shown in lists and feeds
+        end = text.index("\n---\n", 3) + len("\n---\n")
+        target.write_text(f"{text[:end]}\nA new lead {step}.\n{text[end:]}", encoding="utf-8")
     elif action == "title":
         target.write_text(text.replace("title: ", f"title: Revised {step} ", 1), encoding="utf-8")
     elif action == "tags":
