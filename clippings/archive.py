@@ -176,17 +176,25 @@ def _cooccurrence(
 def _related(
     articles: list[Article], article_terms: dict[str, dict[str, list[Term]]], limit: int
 ) -> dict[str, list[Article]]:
-    """Up to `limit` articles per article, ranked by how many people, countries and sources they share."""
-    position = {article.path: index for index, article in enumerate(articles)}
+    """Up to `limit` articles per article, ranked by how many people, countries and sources they share.
+
+    Ties go to the newer article. Counting runs over article positions with C-level helpers: a
+    Counter fed sorted positions keeps ascending key order, and `most_common` (a stable
+    `nlargest`) then breaks equal counts by position, without a Python key per candidate.
+    """
+    position = {id(article): index for index, article in enumerate(articles)}
+    members: dict[Term, list[int]] = {}
     related: dict[str, list[Article]] = {}
-    for article in articles:
-        shared: Counter[str] = Counter()
+    for index, article in enumerate(articles):
+        shared: list[int] = []
         for kind in KINDS:
             for term in article_terms[article.path][kind]:
-                shared.update(other.path for other in term.articles)
-        shared.pop(article.path, None)
-        ranked = sorted(shared.items(), key=lambda item: (-item[1], position[item[0]]))
-        related[article.path] = [articles[position[path]] for path, _ in ranked[:limit]]
+                if term not in members:
+                    members[term] = [position[id(other)] for other in term.articles]
+                shared += members[term]
+        ranked = Counter(sorted(shared)).most_common(limit + 1)
+        others = [articles[other] for other, _ in ranked if other != index]
+        related[article.path] = others[:limit]
     return related
 
 
