@@ -10,6 +10,7 @@ written into the site folder. A failed rebuild leaves the last good site and sho
 from __future__ import annotations
 
 import errno
+import gc
 import http.server
 import json
 import mimetypes
@@ -123,6 +124,10 @@ class LiveSite:
                 self._broadcast("problems", {"problems": self.problems})
                 return
         self.problems = None
+        if outcome.model_rebuilt:  # the model is long-lived: keep the collector off it per edit
+            gc.unfreeze()  # the previous model's cycles become collectable again
+            gc.collect()
+            gc.freeze()
         for warning in outcome.warnings if changed is None else ():
             report(str(warning))
         urls = [self.url_of(path) for path in outcome.written + outcome.removed]
@@ -293,6 +298,7 @@ class Watcher(FileSystemEventHandler):
         self.folders = folders
         self.content = folders[0]
         self._changed: set[Path] = set()
+        self._watched: set[Path] = set()
         self._condition = threading.Condition()
         self._observer = Observer()
         self._thread = threading.Thread(target=self._run, name="clippings-rebuild")
@@ -302,9 +308,9 @@ class Watcher(FileSystemEventHandler):
         for parent in parents:
             if parent.is_dir():
                 self._observer.schedule(self, str(parent), recursive=False)
+        self._watched = set(parents)
         for folder in self.folders:
-            if folder.is_dir() and folder not in parents:
-                self._observer.schedule(self, str(folder), recursive=True)
+            self._watch(folder)
         self._observer.start()
         self._thread.start()
 
@@ -317,9 +323,18 @@ class Watcher(FileSystemEventHandler):
         self._observer.join()
         self._thread.join()
 
+    def _watch(self, folder: Path) -> None:
+        if folder.is_dir() and folder not in self._watched:
+            self._observer.schedule(self, str(folder), recursive=True)
+            self._watched.add(folder)
+
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed", "closed_no_write"):
             return
+        if event.is_directory and event.event_type in ("created", "moved"):
+            created = Path(str(getattr(event, "dest_path", "") or event.src_path))
+            if created in self.folders:  # templates/ or static/ made after start: watch it now
+                self._watch(created)
         if event.is_directory and event.event_type == "modified":
             return
         paths = [event.src_path, getattr(event, "dest_path", "")]

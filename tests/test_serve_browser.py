@@ -80,6 +80,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     for name in ("content", "data"):
         shutil.copytree(REPO / name, site / name)
     shutil.copy(REPO / "config.yaml", site / "config.yaml")
+    (site / "static").mkdir()  # the site's own stylesheet, replacing the theme's
+    shutil.copy(REPO / "clippings/theme/static/style.css", site / "static/style.css")
     process = ServeProcess(site)
     yield process
     process.stop()
@@ -146,6 +148,21 @@ def test_a_new_article_appears_on_its_persons_page(server: ServeProcess, chromiu
     playwright_sync.expect(page.locator("main")).to_contain_text(
         "A Brand New Summit Story", timeout=WAIT_MS
     )
+    page.close()
+
+
+def test_a_stylesheet_change_is_swapped_in_without_a_reload(server: ServeProcess, chromium) -> None:
+    page = chromium.new_page()
+    page.goto(server.url)
+    page.evaluate("window.stillHere = true")
+    stylesheet = server.site / "static/style.css"
+    stylesheet.write_text(
+        stylesheet.read_text(encoding="utf-8") + "\nh1 { color: rgb(1, 2, 3); }\n"
+    )
+    playwright_sync.expect(page.locator("h1").first).to_have_css(
+        "color", "rgb(1, 2, 3)", timeout=WAIT_MS
+    )
+    assert page.evaluate("window.stillHere") is True
     page.close()
 
 
