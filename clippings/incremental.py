@@ -7,9 +7,10 @@ The result always equals a clean `build_site` byte for byte; what changes is how
   draft flag) swaps the new Article object into the existing Archive instead of rebuilding the model,
   whose related-articles step grows with the square of the largest term. Anything else rebuilds it.
 - Every page gets a fingerprint: its template's source closure (the templates it extends and imports,
-  found in the Jinja loader) plus its context, where an article counts by a version number that
-  changes only when its file's parsed content does. Only pages whose fingerprint changed are
-  rendered, and only files whose bytes changed are written (temp file + os.replace, one per file).
+  found through the Jinja loader) plus its context, where an article counts by what lists show of it
+  (path, title, date, publication, authors, excerpt), and on its own page by a version number that
+  changes whenever its parsed file does. Only pages whose fingerprint changed are rendered, and only
+  files whose bytes changed are written (temp file + os.replace, one per file).
 - Pages drawn by a template the site overrides in `templates/` are always rendered (a custom template
   may read anything from the archive), then written only if their bytes changed.
 """
@@ -169,14 +170,12 @@ class Rebuilder:
         self._archive: Archive | None = None
         self._in_model: dict[str, Article] = {}  # source -> the Article object the archive holds
         self._plan: dict[str, Page] = {}
-        self._refs: dict[
-            str, set[str]
-        ] = {}  # article source -> paths of pages whose context holds it
+        # article source -> paths of the pages whose context holds it
+        self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, object] = {}
         self._closures: dict[str, tuple | None] = {}
-        self._listings: dict[
-            str, tuple[Article, tuple]
-        ] = {}  # source -> (article, what lists show)
+        # article source -> (article, what lists show of it)
+        self._listings: dict[str, tuple[Article, tuple]] = {}
         self._term_details: dict[int, tuple] = {}  # id(term) -> detail, for the current model only
         self._plan_templates: set[str] = set()
         self._assets: Collection[str] = ()
@@ -219,15 +218,15 @@ class Rebuilder:
         self._pending = None
         self._reset_failed = False
 
-    def _read(self, path: Path, content_dir: Path) -> None:
-        """Re-read one content file if it is new or its mtime or size changed."""
+    def _read(self, path: Path, content_dir: Path, force: bool = False) -> None:
+        """Re-read one content file if it is new, named by the watcher, or its mtime or size changed."""
         try:
             info = path.stat()
             key = (info.st_mtime_ns, info.st_size)
         except OSError:
             key = (-1, -1)  # a dangling symlink: reading it reports the problem
         cached = self._sources.get(path)
-        if cached is not None and cached.stat == key:
+        if cached is not None and cached.stat == key and not force:
             return
         assert self.config is not None
         article, problems = load_article_file(
@@ -247,7 +246,8 @@ class Rebuilder:
             raise BuildError([Problem(str(content_dir), None, "content folder not found")])
         root = content_dir.resolve()
         named = [p for p in changed or () if p.is_relative_to(root)]
-        if changed is None or self._sources == {} or any(p.suffix != ".md" for p in named):
+        rescan = changed is None or self._sources == {} or any(p.suffix != ".md" for p in named)
+        if rescan:
             present = content_files(content_dir)  # a whole folder may have moved: look at all
             for gone in set(self._sources) - set(present):
                 del self._sources[gone]
@@ -258,7 +258,7 @@ class Rebuilder:
                     self._sources.pop(path, None)
             present = [p for p in present if p.is_file() or p.is_symlink()]
         for path in present:
-            self._read(path, content_dir)
+            self._read(path, content_dir, force=not rescan)
         problems = [p for source in self._sources.values() for p in source.problems]
         errors = [p for p in problems if not p.warning]
         if errors:
@@ -314,10 +314,10 @@ class Rebuilder:
             for path in self._refs.get(old.source, ()):
                 _replace_in_context(self._plan[path].context, old, new)
                 touched.add(path)
-            if any(getattr(old, name) != getattr(new, name) for name in _JSON_FIELDS):
-                text = Site(archive, self.config).archive_json()
-                self._plan[_ARCHIVE_JSON] = Page(_ARCHIVE_JSON, "", {"text": text})
-                touched.add(_ARCHIVE_JSON)
+        if any(getattr(old, f) != getattr(new, f) for old, new in swaps for f in _JSON_FIELDS):
+            text = Site(archive, self.config).archive_json()
+            self._plan[_ARCHIVE_JSON] = Page(_ARCHIVE_JSON, "", {"text": text})
+            touched.add(_ARCHIVE_JSON)
         return touched
 
     # -- fingerprints ------------------------------------------------------------------------

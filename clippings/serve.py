@@ -16,6 +16,7 @@ import json
 import mimetypes
 import queue
 import signal
+import socket
 import sys
 import threading
 import time
@@ -270,10 +271,13 @@ class LiveServer(http.server.ThreadingHTTPServer):
 def make_server(live: LiveSite, host: str, port: int) -> tuple[LiveServer, str | None]:
     """Bind `host:port`, moving to the next free port when it is busy; returns a note if it moved."""
     handler = type("BoundLiveHandler", (LiveHandler,), {"live": live})
+    server_class = LiveServer
+    if ":" in host:  # an IPv6 address such as ::1
+        server_class = type("LiveServer6", (LiveServer,), {"address_family": socket.AF_INET6})
     last_error: OSError | None = None
     for candidate in range(port, port + _PORT_ATTEMPTS) if port else [0]:
         try:
-            server = LiveServer((host, candidate), handler)
+            server = server_class((host, candidate), handler)
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise

@@ -87,7 +87,7 @@ def test_random_edit_sequences_match_a_clean_build(
     rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
     rebuilder.build()
     content = fixture_site / "content"
-    for step in range(10):
+    for step in range(12):
         changed = _random_edit(rng, content, step)
         rebuilder.build(changed if step % 3 else None)  # with and without watcher paths
         _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
