@@ -302,6 +302,7 @@ class Watcher(FileSystemEventHandler):
         self.folders = folders
         self.content = folders[0]
         self._changed: set[Path] = set()
+        self._events = 0  # counts events, so a burst on one file still extends the quiet spell
         self._watched: set[Path] = set()
         self._condition = threading.Condition()
         self._observer = Observer()
@@ -346,6 +347,7 @@ class Watcher(FileSystemEventHandler):
         if wanted:
             with self._condition:
                 self._changed |= wanted
+                self._events += 1
                 self._condition.notify_all()
 
     def _wanted(self, path: Path, event: FileSystemEvent) -> bool:
@@ -362,8 +364,8 @@ class Watcher(FileSystemEventHandler):
                     self._condition.wait(0.5)
                 first = time.monotonic()
                 seen = -1
-                while len(self._changed) != seen and time.monotonic() - first < _MAX_WAIT_SECONDS:
-                    seen = len(self._changed)
+                while self._events != seen and time.monotonic() - first < _MAX_WAIT_SECONDS:
+                    seen = self._events
                     self._condition.wait(_QUIET_SECONDS)
                 changed, self._changed = self._changed, set()
             if changed and not self.live.stopping.is_set():
