@@ -6,14 +6,19 @@ co-occurrence), so everything here is computed once from the complete list of ar
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
+from operator import itemgetter
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.text import slugify
 
+# Terms with at most this many articles are counted outright when ranking related articles.
+FULL_COUNT_TERM_SIZE = 64
 KIND_SINGULAR = {"people": "person", "countries": "country", "sources": "source"}
 
 
@@ -38,15 +43,14 @@ class Term:
     def count(self) -> int:
         return len(self.articles)
 
+    # Articles are sorted newest first with undated ones first, so the ends hold the date range.
     @property
     def first_date(self) -> str | None:
-        dated = [a.iso_date for a in self.articles if a.date]
-        return min(dated) if dated else None
+        return next((a.iso_date for a in reversed(self.articles) if a.date), None)
 
     @property
     def last_date(self) -> str | None:
-        dated = [a.iso_date for a in self.articles if a.date]
-        return max(dated) if dated else None
+        return next((a.iso_date for a in self.articles if a.date), None)
 
 
 @dataclass
@@ -176,18 +180,73 @@ def _cooccurrence(
 def _related(
     articles: list[Article], article_terms: dict[str, dict[str, list[Term]]], limit: int
 ) -> dict[str, list[Article]]:
-    """Up to `limit` articles per article, ranked by how many people, countries and sources they share."""
+    """Up to `limit` articles per article, ranked by how many people, countries and sources they
+    share (most first), ties broken by archive order.
+
+    Counting every article that shares any term is quadratic in the size of popular terms (a
+    country named in a third of the archive), so the ranking is exact but mostly done by C set
+    operations: articles of small terms are counted outright; articles reachable only through
+    big terms are added level by level, only while they can still enter the top.
+    """
     position = {article.path: index for index, article in enumerate(articles)}
+    members: dict[Term, list[int]] = {}  # term -> archive positions of its articles, ascending
+    member_sets: dict[Term, set[int]] = {}
     related: dict[str, list[Article]] = {}
-    for article in articles:
-        shared: Counter[str] = Counter()
-        for kind in KINDS:
-            for term in article_terms[article.path][kind]:
-                shared.update(other.path for other in term.articles)
-        shared.pop(article.path, None)
-        ranked = sorted(shared.items(), key=lambda item: (-item[1], position[item[0]]))
-        related[article.path] = [articles[position[path]] for path, _ in ranked[:limit]]
+    small = max(FULL_COUNT_TERM_SIZE, len(articles) // 100)
+    for index, article in enumerate(articles):
+        own = [term for kind in KINDS for term in article_terms[article.path][kind]]
+        for term in own:
+            if term not in members:
+                members[term] = sorted(position[other.path] for other in term.articles)
+                member_sets[term] = set(members[term])
+        small_lists = [members[t] for t in own if len(members[t]) <= small]
+        big = [t for t in own if len(members[t]) > small]
+        # Keys inserted in archive order: the stable sort below breaks count ties by position.
+        counts: Counter[int] = Counter(dict.fromkeys(sorted(set().union(*small_lists)), 0))
+        for positions in small_lists:
+            counts.update(positions)
+        counts.pop(index, None)
+        for term in big:  # exact counts for the candidates already found, at C speed
+            counts.update(member_sets[term].intersection(counts))
+        ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)[:limit]
+        top = [(-count, other) for other, count in ranked]
+        if big:
+            lists = [members[t] for t in big]
+            sets = [member_sets[t] for t in big]
+            top = _add_big_term_matches(top, {index, *counts}, lists, sets, limit)
+        related[article.path] = [articles[other] for _, other in top]
     return related
+
+
+def _add_big_term_matches(
+    top: list[tuple[int, int]],
+    taken: set[int],
+    lists: list[list[int]],
+    sets: list[set[int]],
+    limit: int,
+) -> list[tuple[int, int]]:
+    """Add articles reachable only through big terms, level by level (most shared terms first),
+    stopping when no article at a lower level can enter the top."""
+    for level in range(len(sets), 0, -1):
+        if len(top) == limit and -top[-1][0] > level:
+            break
+        if level == 1:  # the commonest case: the first untaken articles in archive order
+            found = []
+            for other in heapq.merge(*lists):
+                if other not in taken:
+                    taken.add(other)
+                    found.append(other)
+                    if len(found) == limit:
+                        break
+        else:
+            matches = set().union(
+                *(set.intersection(*group) for group in combinations(sets, level))
+            )
+            matches -= taken
+            taken |= matches
+            found = sorted(matches)[:limit]
+        top = sorted(top + [(-level, other) for other in found])[:limit]
+    return top
 
 
 def build_archive(articles: list[Article], authority: Authority, related_limit: int = 5) -> Archive:
