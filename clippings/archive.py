@@ -192,7 +192,8 @@ def _related(
     members: dict[Term, list[int]] = {}  # term -> archive positions of its articles, ascending
     member_sets: dict[Term, set[int]] = {}
     related: dict[str, list[Article]] = {}
-    small = max(FULL_COUNT_TERM_SIZE, len(articles) // 100)
+    shared: dict[tuple[Term, ...], list[int]] = {}  # big terms -> their common articles
+    small = max(FULL_COUNT_TERM_SIZE, len(articles) // 30)
     for index, article in enumerate(articles):
         own = [term for kind in KINDS for term in article_terms[article.path][kind]]
         for term in own:
@@ -207,13 +208,12 @@ def _related(
             counts.update(positions)
         counts.pop(index, None)
         for term in big:  # exact counts for the candidates already found, at C speed
-            counts.update(member_sets[term].intersection(counts))
+            counts.update(counts.keys() & member_sets[term])
         ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)[:limit]
         top = [(-count, other) for other, count in ranked]
         if big:
-            lists = [members[t] for t in big]
-            sets = [member_sets[t] for t in big]
-            top = _add_big_term_matches(top, {index, *counts}, lists, sets, limit)
+            big.sort(key=lambda term: (term.kind, term.slug))
+            top = _add_big_term_matches(top, {index, *counts}, big, shared, member_sets, limit)
         related[article.path] = [articles[other] for _, other in top]
     return related
 
@@ -221,31 +221,36 @@ def _related(
 def _add_big_term_matches(
     top: list[tuple[int, int]],
     taken: set[int],
-    lists: list[list[int]],
-    sets: list[set[int]],
+    big: list[Term],
+    shared: dict[tuple[Term, ...], list[int]],
+    member_sets: dict[Term, set[int]],
     limit: int,
 ) -> list[tuple[int, int]]:
-    """Add articles reachable only through big terms, level by level (most shared terms first),
-    stopping when no article at a lower level can enter the top."""
-    for level in range(len(sets), 0, -1):
+    """Add articles reachable only through big terms, level by level (most shared terms first).
+
+    At each level the articles common to each group of that many big terms (computed once per
+    group for the whole archive) are walked in archive order; the walk stops as soon as no later
+    article can enter the top.
+    """
+    sets = [member_sets[term] for term in big]
+    for level in range(len(big), 0, -1):
         if len(top) == limit and -top[-1][0] > level:
             break
-        if level == 1:  # the commonest case: the first untaken articles in archive order
-            found = []
-            for other in heapq.merge(*lists):
-                if other not in taken:
-                    taken.add(other)
-                    found.append(other)
-                    if len(found) == limit:
-                        break
-        else:
-            matches = set().union(
-                *(set.intersection(*group) for group in combinations(sets, level))
-            )
-            matches -= taken
-            taken |= matches
-            found = sorted(matches)[:limit]
-        top = sorted(top + [(-level, other) for other in found])[:limit]
+        groups = []
+        for group in combinations(big, level):
+            if group not in shared:
+                common = set.intersection(*(member_sets[term] for term in group))
+                shared[group] = sorted(common)
+            groups.append(shared[group])
+        previous = -1
+        for other in heapq.merge(*groups):
+            if len(top) == limit and top[-1] < (-level, other):
+                break
+            if other == previous or other in taken:
+                continue
+            previous = other
+            if sum(other in members for members in sets) == level:  # else counted at its level
+                top = sorted([*top, (-level, other)])[:limit]
     return top
 
 

@@ -17,7 +17,8 @@ from clippings.config import Config
 from clippings.content import load_articles
 from clippings.errors import BuildError, Problem
 from clippings.output import SiteWriter
-from clippings.render import THEME_DIR, Page, Renderer, Site, render_all
+from clippings.parallel import default_jobs, render_pages
+from clippings.render import THEME_DIR, Page, Renderer, Site
 
 
 @dataclass
@@ -92,7 +93,8 @@ def build_site(
     writer = SiteWriter(site_dir)
     try:
         tick = progress(len(pages)) if progress else None
-        for path, data in render_all(pages, renderer, tick):
+        jobs = config.jobs or default_jobs()
+        for path, data in render_pages(pages, renderer, jobs, tick):
             writer.write(path, data)
         for path, source in assets.items():
             writer.copy(path, source)

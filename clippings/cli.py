@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_site_options(build)
     build.add_argument("--strict", action="store_true", help="warn about unknown front matter keys")
     build.add_argument("--quiet", action="store_true", help="print errors only")
+    build.add_argument(
+        "--jobs", type=int, metavar="N", help="render with N processes (default: one per core)"
+    )
     build.set_defaults(run=run_build)
 
     check = commands.add_parser(
@@ -49,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_site_config(args: argparse.Namespace) -> Config:
-    overrides = {"base_url": args.base_url}
+    overrides = {"base_url": args.base_url, "jobs": getattr(args, "jobs", None)}
     if args.content is not None:
         overrides["content_dir"] = str(Path(args.content).resolve())
     return load_config(args.config, overrides)

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Side-by-side build benchmark: Hugo against Clippings on the shared synthetic archive.
+
+    python bench/run.py [SIZES...] [--out bench/out]      (default sizes: 1000 10000)
+
+For each size: generate the corpus with ../shared/bench/gen_corpus.py (generic layout for us,
+hugo layout for Hugo), then time Hugo's cold build, our cold build, a no-change rebuild, a rebuild
+after editing one article's body, a rebuild after adding one person to one article, and our full
+build with feeds, sitemap and search on. Peak RSS comes from each child's rusage (wait4). Prints a
+table with ratios to Hugo; timings on a shared machine are noisy, so run it more than once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+LIKE_FOR_LIKE = "title: Bench\nfeeds: false\nsitemap: false\nsearch: false\n"
+EVERYTHING = "title: Bench\nbase_url: https://archive.example.org/\nfeeds: true\nsitemap: true\nsearch: true\n"
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Run a command; returns (seconds, peak RSS of the child in MiB). Fails loudly on error."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def ensure_hugo() -> str:
+    hugo = shutil.which("hugo")
+    if hugo is None:
+        subprocess.run(["apt-get", "install", "-y", "hugo"], check=True)
+        hugo = shutil.which("hugo")
+    assert hugo, "hugo is not installed"
+    return hugo
+
+
+def count_html(site: Path, folders: tuple[str, ...] = ()) -> int:
+    return sum(
+        1 for p in site.rglob("index.html") if not folders or p.parts[len(site.parts)] in folders
+    )
+
+
+def bench_size(size: int, out: Path, hugo: str) -> list[tuple[str, float, float]]:
+    work = out / f"n{size}"
+    subprocess.run(
+        [
+            sys.executable,
+            str(GEN_CORPUS),
+            str(size),
+            "--out",
+            str(work / "g"),
+            "--layout",
+            "generic",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [sys.executable, str(GEN_CORPUS), str(size), "--out", str(work / "h"), "--layout", "hugo"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    manifest = json.loads((work / "g" / "manifest.json").read_text())
+    site_root = work / "g" / "generic"
+    (site_root / "config.yaml").write_text(LIKE_FOR_LIKE)
+    ours = [
+        sys.executable,
+        str(REPO / "build.py"),
+        "build",
+        "--quiet",
+        "--config",
+        str(site_root / "config.yaml"),
+    ]
+    rows = []
+    hugo_out = work / "hugo-site"
+    rows.append(("hugo cold", *timed([hugo, "--quiet", "-d", str(hugo_out)], work / "h" / "hugo")))
+    hugo_pages = sum(1 for _ in hugo_out.rglob("*.html"))
+    shutil.rmtree(site_root / ".clippings-cache", ignore_errors=True)
+    rows.append(("ours cold", *timed([*ours, "--output", str(work / "site")], REPO)))
+    rows.append(("ours no-change", *timed([*ours, "--output", str(work / "site")], REPO)))
+    article = sorted((site_root / "content").rglob("*.md"))[size // 2]
+    text = article.read_text()
+    article.write_text(text + "\nOne more edited paragraph.\n")
+    rows.append(("ours edit body", *timed([*ours, "--output", str(work / "site")], REPO)))
+    article.write_text(text.replace("people:\n", 'people:\n  - "Bench Added Person"\n', 1))
+    rows.append(("ours add person", *timed([*ours, "--output", str(work / "site")], REPO)))
+    article.write_text(text)
+    site = work / "site"
+    ours_pages = sum(1 for p in (site / "people").rglob("index.html") if "page" not in p.parts)
+    expected_people = manifest["distinct_terms"]["people"] + 1  # + the overview page
+    print(
+        f"n={size}: hugo wrote {hugo_pages} HTML pages (expected {manifest['expected_html_pages']}); "
+        f"ours: {count_html(site)} pages, {ours_pages} people pages (expected {expected_people})"
+    )
+    assert hugo_pages == manifest["expected_html_pages"], "Hugo page count differs from manifest"
+    assert ours_pages == expected_people, "our people page count differs from manifest"
+    (site_root / "config.yaml").write_text(EVERYTHING)
+    rows.append(("ours everything on", *timed([*ours, "--output", str(work / "site-full")], REPO)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args()
+    hugo = ensure_hugo()
+    print(f"{'size':>7} {'build':<20} {'seconds':>8} {'× hugo':>7} {'peak MiB':>9}")
+    for size in args.sizes:
+        rows = bench_size(size, args.out, hugo)
+        hugo_seconds = rows[0][1]
+        for name, seconds, rss in rows:
+            print(
+                f"{size:>7} {name:<20} {seconds:>8.2f} {seconds / hugo_seconds:>7.2f} {rss:>9.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
