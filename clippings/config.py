@@ -32,6 +32,7 @@ class Config:
     sitemap: bool = True
     search: bool = True
     jobs: int | None = None  # worker processes for rendering; None: one per core
+    cache: bool = True  # keep .clippings-cache/ to skip unchanged work on the next build
     root: Path = Path(".")
 
     @property

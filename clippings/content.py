@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,9 +274,13 @@ def content_files(content_dir: Path) -> list[Path]:
 
 
 def load_articles(
-    content_dir: Path, site_root: Path, strict: bool = False
+    content_dir: Path,
+    site_root: Path,
+    strict: bool = False,
+    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
 ) -> tuple[list[Article], list[Problem]]:
-    """Load every article; returns articles and warnings, raising BuildError on any error."""
+    """Load every article; returns articles and warnings, raising BuildError on any error.
+    `read` reads one file (the build cache passes its own, which skips unchanged files)."""
     if not content_dir.is_dir():
         raise BuildError([Problem(str(content_dir), None, "content folder not found")])
     articles: list[Article] = []
@@ -288,7 +293,7 @@ def load_articles(
                 Problem(source, None, "symlink points outside the content folder; not read")
             )
             continue
-        article, found = read_article(path, source, strict)
+        article, found = read(path, source, strict)
         problems.extend(found)
         if article is not None:
             articles.append(article)
