@@ -6,6 +6,7 @@ been planned, and the site is swapped in only when every page rendered.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -114,6 +115,8 @@ def _write_site(
         sizes[path] = len(data)
     for path, source in assets.items():
         writer.copy(path, source)
+        prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there
+        sizes[path] = source.stat().st_size
     return prints, sizes
 
 
@@ -128,6 +131,11 @@ def build_site(
     _check_output_dir(config, site_dir)
     cache = BuildCache(config.root / CACHE_DIR) if config.cache else None
     try:
+        if cache:
+            saved = cache.last_build(cache.inputs_digest(config, site_dir, strict), site_dir)
+            if saved is not None:
+                seconds = time.perf_counter() - started
+                return dataclasses.replace(saved, written=0, removed=0, seconds=seconds)
         archive = load_archive(config, strict, cache)
         pages: list[Page] = list(Site(archive, config).pages())
         assets = static_files(config)
@@ -142,21 +150,24 @@ def build_site(
         except BaseException:
             writer.abort()
             raise
+        result = BuildResult(
+            articles=len(archive.articles),
+            terms={kind: len(archive.terms[kind]) for kind in KINDS},
+            drafts=len(archive.drafts),
+            pages=len(pages) + len(assets),
+            written=writer.written,
+            removed=removed,
+            seconds=0.0,
+            site_dir=site_dir,
+            warnings=archive.warnings,
+        )
         if cache:
             cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
+            cache.save_build(cache.inputs_digest(config, site_dir, strict), result)
     finally:
         if cache:
             cache.close()
     if cache and cache.notice:
-        archive.warnings.insert(0, Problem(str(cache.path), None, cache.notice, warning=True))
-    return BuildResult(
-        articles=len(archive.articles),
-        terms={kind: len(archive.terms[kind]) for kind in KINDS},
-        drafts=len(archive.drafts),
-        pages=len(pages) + len(assets),
-        written=writer.written,
-        removed=removed,
-        seconds=time.perf_counter() - started,
-        site_dir=site_dir,
-        warnings=archive.warnings,
-    )
+        result.warnings.insert(0, Problem(str(cache.path), None, cache.notice, warning=True))
+    result.seconds = time.perf_counter() - started
+    return result

@@ -32,9 +32,9 @@ import clippings
 from clippings.archive import Archive, Term
 from clippings.authority import KINDS
 from clippings.config import Config
-from clippings.content import Article, read_article
+from clippings.content import Article, content_files, display_path, read_article
 from clippings.errors import Problem
-from clippings.render import Page, Pager
+from clippings.render import THEME_DIR, Page, Pager
 
 CACHE_DIR = ".clippings-cache"
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
@@ -194,8 +194,61 @@ class BuildCache:
         """Called just before the new site is swapped in: if the build dies between the swap and
         `store_rendered`, no page record describes a site that is no longer there."""
         self._db.execute("DELETE FROM pages")
+        self.forget_build()
         self._db.execute("COMMIT")
         self._db.execute("BEGIN")
+
+    def inputs_digest(self, config: Config, site_dir: Path, strict: bool) -> str | None:
+        """One hash of every input of the build, from file stats and the hashes recorded for
+        them; None when a content file is new or changed since the cache saw it."""
+        parts = [VERSION, repr(dataclasses.replace(config, jobs=None)), str(site_dir.resolve())]
+        parts.append(str(strict))
+        for path in content_files(config.path("content_dir")):
+            source = display_path(path, config.root)
+            try:
+                stat = path.stat()
+            except OSError:
+                return None
+            known = self._articles.get(source)
+            if source in self.article_sha:  # read during this build
+                parts.append(f"{source}:{self.article_sha[source]}")
+            elif known and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict)):
+                parts.append(f"{source}:{known[3]}")
+            else:
+                return None
+        folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
+        for folder in folders:
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+                stat = path.stat()
+                parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
+        authority = config.path("authority")
+        parts.append(digest(authority.read_bytes()) if authority.is_file() else "-")
+        return digest("\n".join(parts))
+
+    def last_build(self, inputs: str | None, site_dir: Path) -> Any | None:
+        """The result saved by the last build when it had exactly these inputs and its pages
+        are all still in place: there is nothing to do."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'last_build'").fetchone()
+        if inputs is None or row is None or row[0] != inputs:
+            return None
+        if not all(
+            self.page_unchanged(path, fp, site_dir) for path, (fp, _) in self._pages.items()
+        ):
+            return None
+        saved = self._db.execute("SELECT value FROM meta WHERE key = 'last_result'").fetchone()
+        try:
+            return pickle.loads(bytes.fromhex(saved[0]))
+        except Exception:
+            return None
+
+    def save_build(self, inputs: str | None, result: Any) -> None:
+        if inputs is None:
+            return
+        rows = [("last_build", inputs), ("last_result", pickle.dumps(result).hex())]
+        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
+
+    def forget_build(self) -> None:
+        self._db.execute("DELETE FROM meta WHERE key IN ('last_build', 'last_result')")
 
     def close(self) -> None:
         """Save everything stored during this build."""

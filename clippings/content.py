@@ -287,7 +287,7 @@ def load_articles(
     problems: list[Problem] = []
     real_root = content_dir.resolve()
     for path in content_files(content_dir):
-        source = _display(path, site_root)
+        source = display_path(path, site_root)
         if not path.resolve().is_relative_to(real_root):
             problems.append(
                 Problem(source, None, "symlink points outside the content folder; not read")
@@ -304,7 +304,8 @@ def load_articles(
     return articles, warnings
 
 
-def _display(path: Path, site_root: Path) -> str:
+def display_path(path: Path, site_root: Path) -> str:
+    """How a content file is named in messages and the cache: relative to the site folder."""
     try:
         return path.relative_to(site_root).as_posix()
     except ValueError:
