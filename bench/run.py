@@ -27,15 +27,27 @@ LIKE_FOR_LIKE = "title: Bench\nfeeds: false\nsitemap: false\nsearch: false\n"
 EVERYTHING = "title: Bench\nbase_url: https://archive.example.org/\nfeeds: true\nsitemap: true\nsearch: true\n"
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a command; returns (seconds, peak RSS of the child in MiB). Fails loudly on error."""
+# Runs our CLI and reports the peak RSS of its own children (the render workers) on stderr.
+OURS = (
+    "import resource, sys; from clippings.cli import main; code = main(sys.argv[1:]); "
+    "workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+    "print(f'workers_maxrss_kb={workers}', file=sys.stderr); sys.exit(code)"
+)
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Run a command; returns (seconds, peak RSS of the process, peak RSS of any of its
+    workers), in MiB. Fails loudly on error."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    errors = process.stderr.read().decode()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return seconds, usage.ru_maxrss / 1024
+        sys.exit(f"failed: {' '.join(command)}\n{errors}")
+    workers = [line for line in errors.splitlines() if line.startswith("workers_maxrss_kb=")]
+    worker_kb = int(workers[-1].split("=")[1]) if workers else 0
+    return seconds, usage.ru_maxrss / 1024, worker_kb / 1024
 
 
 def ensure_hugo() -> str:
@@ -66,7 +78,7 @@ def check_our_pages(site: Path, manifest: dict) -> str:
     return f"{len(pages)} pages ({articles} articles, terms {terms})"
 
 
-def bench_size(size: int, out: Path, hugo: str) -> list[tuple[str, float, float]]:
+def bench_size(size: int, out: Path, hugo: str) -> list[tuple[str, float, float, float]]:
     work = out / f"n{size}"
     subprocess.run(
         [
@@ -91,7 +103,8 @@ def bench_size(size: int, out: Path, hugo: str) -> list[tuple[str, float, float]
     (site_root / "config.yaml").write_text(LIKE_FOR_LIKE)
     ours = [
         sys.executable,
-        str(REPO / "build.py"),
+        "-c",
+        OURS,
         "build",
         "--quiet",
         "--config",
@@ -127,7 +140,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
     hugo = ensure_hugo()
-    print(f"{'size':>7} {'build':<20} {'seconds':>8} {'× hugo':>7} {'peak MiB':>9}")
+    print(
+        f"{'size':>7} {'build':<20} {'seconds':>8} {'× hugo':>7} {'peak MiB':>9} {'workers MiB':>12}"
+    )
     for size in args.sizes:
         rows = bench_size(size, args.out, hugo)
         hugo_seconds = rows[0][1]
