@@ -149,9 +149,10 @@ def main() -> None:
     for size in args.sizes:
         rows = bench_size(size, args.out, hugo)
         hugo_seconds = rows[0][1]
-        for name, seconds, rss in rows:
+        for name, seconds, rss, workers in rows:
+            ratio = seconds / hugo_seconds
             print(
-                f"{size:>7} {name:<20} {seconds:>8.2f} {seconds / hugo_seconds:>7.2f} {rss:>9.0f}"
+                f"{size:>7} {name:<20} {seconds:>8.2f} {ratio:>7.2f} {rss:>9.0f} {workers:>12.0f}"
             )
 
 

@@ -7,6 +7,7 @@ been planned, and the site is swapped in only when every page rendered.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,6 +121,16 @@ def _write_site(
     return prints, sizes
 
 
+def _open_cache(config: Config) -> tuple[BuildCache | None, str | None]:
+    """The build cache, or None with the reason when it cannot be used (say, a read-only folder)."""
+    if not config.cache:
+        return None, None
+    try:
+        return BuildCache(config.root / CACHE_DIR), None
+    except (OSError, sqlite3.Error) as error:
+        return None, f"build cache unavailable ({error}); building without it"
+
+
 def build_site(
     config: Config,
     site_dir: Path,
@@ -129,7 +140,7 @@ def build_site(
     """Build the whole site into `site_dir`; raises BuildError listing every problem found."""
     started = time.perf_counter()
     _check_output_dir(config, site_dir)
-    cache = BuildCache(config.root / CACHE_DIR) if config.cache else None
+    cache, notice = _open_cache(config)
     try:
         if cache:
             saved = cache.last_build(cache.inputs_digest(config, site_dir, strict), site_dir)
@@ -167,7 +178,8 @@ def build_site(
     finally:
         if cache:
             cache.close()
-    if cache and cache.notice:
-        result.warnings.insert(0, Problem(str(cache.path), None, cache.notice, warning=True))
+    notice = notice or (cache.notice if cache else None)
+    if notice:
+        result.warnings.insert(0, Problem(str(config.root / CACHE_DIR), None, notice, warning=True))
     result.seconds = time.perf_counter() - started
     return result
