@@ -97,7 +97,7 @@ class Extractor:
         return self._rules[publication]
 
     def extract(self, text: str, meta: Meta) -> Extracted:
-        seg = segment(text, self.rules(meta.publication))
+        seg = segment(text, self.rules(meta.publication), meta.url)
         nlp = entities.load_nlp()
         title = seg.title or meta.title
         captions = [c for c in (caption_text(c) for c in seg.captions) if c]

@@ -42,6 +42,12 @@ _SMALL_WORDS = frozenset(
         "before",
     ]
 )
+# "MOSCOW, March 20. /TASS/. ...", "SEOUL, South Korea (AP) — ...", "Tokyo (CNN)US ...".
+_DATELINE = re.compile(
+    r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*(?:,| ?[—–]| --| \()|[A-Z][\w'.-]+(?: [A-Z][\w'.-]+)* \([A-Z][\w ]{1,20}\)"
+)
+# Kinds of line that can follow a dek: body text, or what closes an article's header.
+_HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp"})
 # A headline is at most this long; a longer first line is the article's first paragraph.
 _MAX_TITLE_WORDS = 25
 
@@ -70,6 +76,16 @@ def is_prose(line: str) -> bool:
     return count >= 7 or (count >= 4 and bool(_SENTENCE_END.search(line)))
 
 
+def is_paragraph(line: str) -> bool:
+    """A line that can only be article text: a long finished sentence."""
+    return len(_words(line)) >= 12 and bool(_SENTENCE_END.search(line))
+
+
+def _ends_body(line: str) -> bool:
+    """The last body line is a finished sentence or a long line; teaser headlines are neither."""
+    return is_prose(line) and (bool(_SENTENCE_END.search(line)) or len(_words(line)) >= 15)
+
+
 def _is_chrome(line: str, rules: Rules) -> bool:
     if rules.matches("lines", line) or not re.search(r"[A-Za-z]", line):
         return True
@@ -80,15 +96,6 @@ def _is_chrome(line: str, rules: Rules) -> bool:
 def _is_title_case(words: list[str]) -> bool:
     bare = [w.lstrip("'\"‘“(") or w for w in words]
     return all(w[0].isupper() or w[0].isdigit() or w.lower() in _SMALL_WORDS for w in bare)
-
-
-def _is_section_label(line: str, following: str) -> bool:
-    """A short label ("Russia-Ukraine war") right above a headline-shaped line is chrome."""
-    return (
-        len(_words(line)) <= 3
-        and 4 <= len(_words(following)) <= _MAX_TITLE_WORDS
-        and (not following.endswith("."))
-    )
 
 
 def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
@@ -112,15 +119,47 @@ def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
     return " ".join(tokens[:i]), " ".join(tokens[i:])
 
 
-def segment(text: str, rules: Rules) -> Segments:
-    """Group the lines of `text` (see the module docstring)."""
+def _url_words(url: str | None) -> set[str]:
+    """The words of a URL's path ("russia-moves-to-block-navalny-websites"), small words left out."""
+    if not url:
+        return set()
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.lower())
+    return {w for w in re.findall(r"[a-z]+", path) if len(w) > 2 and w not in _SMALL_WORDS}
+
+
+def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int | None:
+    """The headline among the lines before the first paragraph.
+
+    Navigation labels ("World", "Asia Pacific") are short, so the headline is the first line of
+    four or more words, unless the URL slug or a repeat of the line further down names another.
+    """
+    fits = [
+        i for i in header if len(_words(lines[i])) <= _MAX_TITLE_WORDS or lines[i].endswith(".")
+    ]
+    if not fits:
+        return None
+
+    def shared(i: int) -> int:
+        return len(url_words & {w.lower().strip("'’") for w in _words(lines[i])})
+
+    best = max(fits, key=shared)
+    if shared(best) >= 3:
+        return best
+    repeated = [i for i in fits if lines.count(lines[i]) > 1]
+    long_enough = [i for i in fits if len(_words(lines[i])) >= 4]
+    return (repeated or long_enough or fits)[0]
+
+
+def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
+    """Group the lines of `text` (see the module docstring); `url` helps find the headline."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     seg = Segments()
     kinds: list[str] = []
-    in_footer = False
+    in_footer = seen_paragraph = False
     for line in lines:
-        in_footer = in_footer or rules.matches("footer_start", line)
+        # A footer starts only once the article has begun: "Related" may also be a menu item.
+        in_footer = in_footer or (seen_paragraph and rules.matches("footer_start", line))
         if in_footer or _is_chrome(line, rules):
             kinds.append("boilerplate")
         elif stamp_date(line) is not None:
@@ -131,32 +170,34 @@ def segment(text: str, rules: Rules) -> Segments:
             kinds.append("credit")
         else:
             kinds.append("text")
+            seen_paragraph = seen_paragraph or is_paragraph(line)
     # A line after an image slug ("08_15_Kim") is that image's caption.
     for i in range(1, len(lines)):
         if kinds[i] == "text" and re.fullmatch(r"\d{2}_\d{2}_\w+", lines[i - 1]):
             kinds[i] = "caption"
 
     texts = [i for i, kind in enumerate(kinds) if kind == "text"]
+    first_paragraph = next((i for i in texts if is_paragraph(lines[i])), len(lines))
+    header = [i for i in texts if i <= first_paragraph]
     start = 0
-    label_first = len(texts) > 1 and _is_section_label(lines[texts[0]], lines[texts[1]])
-    # ...unless it is the headline, repeated further down as chrome.
-    if label_first and lines.count(lines[texts[0]]) == 1:
-        kinds[texts[0]] = "boilerplate"
-        texts.pop(0)
-    if texts:
-        first = texts[0]
-        later = " ".join(lines[i] for i in texts[1:])
-        title, dek = split_fused_title(rules.strip_status(lines[first]), later)
+    chosen = _pick_title(lines, header, _url_words(url))
+    if chosen is not None:
+        later = " ".join(lines[i] for i in texts if i > chosen)
+        title, dek = split_fused_title(rules.strip_status(lines[chosen]), later)
         if dek is not None or len(_words(title)) <= _MAX_TITLE_WORDS:
-            seg.title, seg.title_line, seg.dek = title, lines[first], dek
-            kinds[first] = "title"
-            start = first + 1
+            seg.title, seg.title_line, seg.dek = title, lines[chosen], dek
+            kinds[chosen] = "title"
+            start = chosen + 1
+            # Labels above the headline are navigation.
+            for i in header:
+                if i < chosen and lines[i] != lines[chosen]:
+                    kinds[i] = "boilerplate"
     for i in range(start, len(lines)):
         if kinds[i] == "text" and lines[i] in (seg.title, seg.title_line):
             kinds[i] = "duplicate"
     body_start = _body_start(lines, kinds, start, seg)
     body_end = max(
-        (i for i in range(body_start, len(lines)) if kinds[i] == "text" and is_prose(lines[i])),
+        (i for i in range(body_start, len(lines)) if kinds[i] == "text" and _ends_body(lines[i])),
         default=None,
     )
     for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
@@ -177,23 +218,37 @@ def segment(text: str, rules: Rules) -> Segments:
 
 
 def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -> int:
-    """Index of the first body line; prose lines before a byline or repeated title form the dek."""
+    """Index of the first body line: the first sentence-like line after the headline and dek.
+
+    The line right after the headline is the dek when a byline, date stamp or repeated headline
+    follows it, when it is an unfinished sentence (a standfirst), or when the next line opens
+    with a dateline ("MOSCOW, March 20. /TASS/."). Short labels before the body are chrome.
+    """
+    first_text = _next_text(kinds, start)
     for i in range(start, len(lines)):
         if kinds[i] != "text":
             continue
-        # A dek is followed directly (captions and chrome aside) by a byline or the repeated title.
-        ahead = [k for k in kinds[i + 1 :] if k in ("text", "credit", "duplicate", "stamp")]
-        closes_header = bool(ahead) and ahead[0] != "text"
+        ahead = [j for j in range(i + 1, len(lines)) if kinds[j] in _HEADER_CLOSERS]
+        following = ahead[0] if ahead else None
+        closes_header = following is not None and kinds[following] != "text"
+        standfirst = (
+            following is not None
+            and not _SENTENCE_END.search(lines[i])
+            and is_paragraph(lines[following])
+        )
+        opens_dateline = following is not None and bool(_DATELINE.match(lines[following]))
         if (
             seg.dek is None
-            and closes_header
+            and i == first_text
             and is_prose(lines[i])
-            and i == _next_text(kinds, start)
+            and not _DATELINE.match(lines[i])
+            and (closes_header or standfirst or opens_dateline)
         ):
             seg.dek = lines[i]
             kinds[i] = "dek"
             continue
-        return i
+        if is_prose(lines[i]):
+            return i
     return len(lines)
 
 
