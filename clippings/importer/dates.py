@@ -36,13 +36,16 @@ _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _TEXT_DATES = [
     re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
-    re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+    # ISO "2018-03-20" (also inside "2018-03-20T10:00Z"), Yonhap's "2019/03/15".
+    re.compile(r"\b(?P<year>(?:19|20)\d{2})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)"),
+    # European "24.04.2019" (dots only: "04/05/2019" is ambiguous between day and month).
+    re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d{2})\b"),
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
-    r"[\s/|,·•.:()-]*(?:(?:\d{1,2}:\d{2}(?::\d{2})?|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
-    r"|weeks?|days?|hours?|mins?|minutes?|updated|published|posted|last|on|at|gmt|utc|[ecmp][sd]t"
-    r"|bst|cet|kst|msk|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"[\s/|,·•.:()-]*(?:(?:t?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated|published|posted|modified|edited|date|dated|time"
+    r"|last|on|at|by|gmt|utc|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
     re.IGNORECASE,
 )

@@ -46,6 +46,8 @@ _SMALL_WORDS = frozenset(
 _DATELINE = re.compile(
     r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*(?:,| ?[—–]| --| \()|[A-Z][\w'.-]+(?: [A-Z][\w'.-]+)* \([A-Z][\w ]{1,20}\)"
 )
+# A name alone between the headline and the body is the byline ("Oleksiy Sorokin").
+_BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
 _HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp"})
 # A headline is at most this long; a longer first line is the article's first paragraph.
@@ -131,7 +133,7 @@ def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int
     """The headline among the lines before the first paragraph.
 
     Navigation labels ("World", "Asia Pacific") are short, so the headline is the first line of
-    four or more words, unless the URL slug or a repeat of the line further down names another.
+    four or more words not ending with a full stop, unless the URL slug or a repeat of the line further down names another.
     """
     fits = [
         i for i in header if len(_words(lines[i])) <= _MAX_TITLE_WORDS or lines[i].endswith(".")
@@ -146,7 +148,8 @@ def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int
     if shared(best) >= 3:
         return best
     repeated = [i for i in fits if lines.count(lines[i]) > 1]
-    long_enough = [i for i in fits if len(_words(lines[i])) >= 4]
+    # Headlines do not end with a full stop; a line that does is already the article.
+    long_enough = [i for i in fits if len(_words(lines[i])) >= 4 and not lines[i].endswith(".")]
     return (repeated or long_enough or fits)[0]
 
 
@@ -160,10 +163,13 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     for line in lines:
         # A footer starts only once the article has begun: "Related" may also be a menu item.
         in_footer = in_footer or (seen_paragraph and rules.matches("footer_start", line))
-        if in_footer or _is_chrome(line, rules):
+        if in_footer:
             kinds.append("boilerplate")
+        # Before the chrome rules: "2019/03/15 18:20" has no letters but states the date.
         elif stamp_date(line) is not None:
             kinds.append("stamp")
+        elif _is_chrome(line, rules):
+            kinds.append("boilerplate")
         elif rules.matches("captions", line):
             kinds.append("caption")
         elif rules.matches("credits", line):
@@ -249,6 +255,8 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
             continue
         if is_prose(lines[i]):
             return i
+        if _BARE_BYLINE.fullmatch(lines[i]):
+            kinds[i] = "credit"
     return len(lines)
 
 

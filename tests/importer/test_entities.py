@@ -53,7 +53,7 @@ def test_publisher_own_tag_is_not_a_source_but_cited_agencies_are(extractor):
         "The message was also quoted by the Yonhap news agency and the Kyodo News agency.\n"
     )
     found = _extract(extractor, text, url="http://kcna.kp/en/article/1.kcmsf")
-    assert found.sources == ["TASS", "Yonhap", "Kyodo News"]
+    assert found.sources == ["TASS", "Yonhap", "Kyodo"]
 
 
 def test_ships_and_title_only_references_are_not_people(extractor):
