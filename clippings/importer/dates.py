@@ -45,7 +45,7 @@ _TEXT_DATES = [
 _STAMP_FILLER = re.compile(
     r"[\s/|,·•.:()-]*(?:(?:t?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
     r"|weeks?|days?|hours?|mins?|minutes?|updated|published|posted|modified|edited|date|dated|time"
-    r"|last|on|at|by|gmt|utc|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|last|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
     re.IGNORECASE,
 )

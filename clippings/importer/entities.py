@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,6 +37,10 @@ _CONTRIBUTOR = re.compile(
 )
 # Bare bylines: "Chad O'Carroll and Jeongmin Kim", "Justin McCurry, Reuters".
 _BARE_NAMES = re.compile(rf"(?P<names>{_NAME}(?:(?:,| and| &| \|) [A-Z][\w'’. -]+)*)")
+# "Anton Troianovski reported from Moscow."
+_REPORTED_FROM = re.compile(
+    rf"(?P<names>{_NAME}(?: and {_NAME})*) (?:reported|contributed reporting) from .*"
+)
 _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
 _DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
@@ -223,6 +227,7 @@ class People:
         self.by_slug = {
             slugify(spelling): name for name, names in self.spellings.items() for spelling in names
         }
+        self.fictional = {slugify(name) for name in data["fictional"]}
         self.honorifics = sorted(data["honorifics"], key=len, reverse=True)
         self.not_after = set(data["not_after_words"])
         self.titles = set(data["titles"])
@@ -260,6 +265,7 @@ class People:
             # "Cheong Wa Dae" (a metonym) and "Novaya Gazeta" (a newspaper) are no people.
             and name not in countries.surface
             and not sources.is_source(name)
+            and slugify(name) not in self.fictional
         )
 
     def _resolve(self, short: str, full: list[str]) -> str | None:
@@ -344,13 +350,13 @@ def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
 
 
 def credit_names(
-    credits: list[str], sources: Sources, not_person: Countries | None = None
+    credits: list[str], sources: Sources, is_person: Callable[[str], bool] | None = None
 ) -> tuple[list[str], list[str]]:
     """(authors, sources) from byline and credit lines; editors are not authors.
 
-    A credit line may be labelled ("By A and B", "Reporting by A; Editing by C", "Author A",
-    "A in Tokyo") or be bare names ("A and B", "A, Reuters"); a bare name must not contain a
-    country or capital (`not_person`), so a label such as "Russia-Ukraine War" is no author.
+    A credit line may be labelled ("By A and B", "Reporting by A; Editing by C", "Author A") or
+    not ("A in Tokyo", "A and B", "A, Reuters"); an unlabelled name must pass `is_person`, so a
+    label such as "Gift Article" or "Democracy Dies in Darkness" is no author.
     """
     authors: list[str] = []
     cited: list[str] = []
@@ -361,7 +367,8 @@ def credit_names(
                 cited.append(sources.canonical(clause))
                 continue
             match = (
-                _CREDIT.match(clause)
+                _REPORTED_FROM.fullmatch(clause)
+                or _CREDIT.match(clause)
                 or _CONTRIBUTOR.search(clause)
                 or _STAFF.fullmatch(clause)
                 or _DATELINED_BYLINE.fullmatch(clause)
@@ -377,12 +384,25 @@ def credit_names(
                 if sources.is_source(name):
                     cited.append(sources.canonical(name))
                     continue
-                bare = match.re is _BARE_NAMES
-                if bare and not_person is not None and not_person.pattern.search(name):
+                unlabelled = match.re in (_BARE_NAMES, _DATELINED_BYLINE)
+                if unlabelled and is_person is not None and not is_person(name):
                     continue
                 if "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
                     authors.append(_person_name(name))
     return authors, cited
+
+
+def byline_person(nlp: Any, countries: Countries) -> Callable[[str], bool]:
+    """Whether an unlabelled byline name is a person: the recogniser, given the context a byline
+    would have, tags all of it as one, and it names no country."""
+
+    def check(name: str) -> bool:
+        ents = nlp(f"Written by {name}.").ents
+        return any(e.text == name and e.label_ == "PERSON" for e in ents) and not (
+            countries.pattern.search(name)
+        )
+
+    return check
 
 
 def bio_author(boilerplate: list[str], nlp: Any) -> str | None:

@@ -19,6 +19,7 @@ from clippings.importer.segment import segment
 _CAPTION_CREDITS = [
     re.compile(r"^(?i:image|picture|photo)\s+caption\s*[,:|]\s*"),
     re.compile(r"\s*\[[^\[\]]*\]\s*$"),
+    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+\s*$"),
     re.compile(r"(?<=[.!?”\"])\s*\|\s*[^|]{1,60}$"),
     re.compile(r"\s*(?i:photograph|photo|picture|image|credit)s?:\s.*$"),
     re.compile(r"\s*\([^()]*\)\s*$"),
@@ -26,7 +27,7 @@ _CAPTION_CREDITS = [
     re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
 ]
 _CREDIT_ONLY = re.compile(
-    r"(?i:(photo|image|picture|credit)s?( credit| source)?\s*[,:|].*)|[^.]{0,80}\|[^.]{0,80}",
+    r"(?i:(pic|photo|image|picture|credit)s?( credit| source)?\s*[,:|].*)|[^.]{0,80}\|[^.]{0,80}",
     re.DOTALL,
 )
 _SUMMARY_CHARS = 300
@@ -109,7 +110,9 @@ class Extractor:
         docs = list(nlp.pipe(parts))
         title_doc = nlp(title) if title else None
 
-        authors, credited = entities.credit_names(seg.credits, self.sources, self.countries)
+        authors, credited = entities.credit_names(
+            seg.credits, self.sources, entities.byline_person(nlp, self.countries)
+        )
         bio = entities.bio_author(seg.boilerplate, nlp)
         authors = list(dict.fromkeys([*meta.authors, *authors, *([bio] if bio else [])]))
 

@@ -47,7 +47,7 @@ _DATELINE = re.compile(
     r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*(?:,| ?[—–]| --| \()|[A-Z][\w'.-]+(?: [A-Z][\w'.-]+)* \([A-Z][\w ]{1,20}\)"
 )
 # A name alone between the headline and the body is the byline ("Oleksiy Sorokin").
-_BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}")
+_BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
 _HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp"})
 # A headline is at most this long; a longer first line is the article's first paragraph.
@@ -201,6 +201,12 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     for i in range(start, len(lines)):
         if kinds[i] == "text" and lines[i] in (seg.title, seg.title_line):
             kinds[i] = "duplicate"
+    # A byline is above the first paragraph, or right below a standfirst that is a sentence.
+    after_title = [i for i in texts if i >= start]
+    byline_zone = max(first_paragraph, after_title[1] if len(after_title) > 1 else 0)
+    for i in after_title:
+        if i <= byline_zone and _BARE_BYLINE.fullmatch(lines[i]):
+            kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
     body_end = max(
         (i for i in range(body_start, len(lines)) if kinds[i] == "text" and _ends_body(lines[i])),
@@ -255,8 +261,6 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
             continue
         if is_prose(lines[i]):
             return i
-        if _BARE_BYLINE.fullmatch(lines[i]):
-            kinds[i] = "credit"
     return len(lines)
 
 
