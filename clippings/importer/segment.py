@@ -49,7 +49,7 @@ _DATELINE = re.compile(
 # A name alone between the headline and the body is the byline ("Oleksiy Sorokin").
 _BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
-_HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp"})
+_HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp", "caption"})
 # A headline is at most this long; a longer first line is the article's first paragraph.
 _MAX_TITLE_WORDS = 25
 
@@ -205,7 +205,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     after_title = [i for i in texts if i >= start]
     byline_zone = max(first_paragraph, after_title[1] if len(after_title) > 1 else 0)
     for i in after_title:
-        if i <= byline_zone and _BARE_BYLINE.fullmatch(lines[i]):
+        if i <= byline_zone and kinds[i] == "text" and _BARE_BYLINE.fullmatch(lines[i]):
             kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
     body_end = max(
@@ -242,7 +242,11 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
             continue
         ahead = [j for j in range(i + 1, len(lines)) if kinds[j] in _HEADER_CLOSERS]
         following = ahead[0] if ahead else None
-        closes_header = following is not None and kinds[following] != "text"
+        # A lead photo after the standfirst also closes the header, if the article follows.
+        closes_header = following is not None and (
+            kinds[following] in ("credit", "duplicate", "stamp")
+            or (kinds[following] == "caption" and _next_is_paragraph(lines, kinds, following))
+        )
         standfirst = (
             following is not None
             and not _SENTENCE_END.search(lines[i])
@@ -262,6 +266,11 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
         if is_prose(lines[i]):
             return i
     return len(lines)
+
+
+def _next_is_paragraph(lines: list[str], kinds: list[str], after: int) -> bool:
+    following = _next_text(kinds, after + 1)
+    return following is not None and is_paragraph(lines[following])
 
 
 def _next_text(kinds: list[str], start: int) -> int | None:
