@@ -34,7 +34,7 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _TEXT_DATES = [
-    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,\s*|\s+){_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
     # ISO "2018-03-20" (also inside "2018-03-20T10:00Z"), Yonhap's "2019/03/15".
     re.compile(r"\b(?P<year>(?:19|20)\d{2})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)"),
@@ -44,7 +44,7 @@ _TEXT_DATES = [
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
     r"[\s/|,·•.:()-]*(?:(?:t?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
-    r"|weeks?|days?|hours?|mins?|minutes?|updated|published|posted|modified|edited|date|dated|time"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|modified|edited|date|dated|time"
     r"|last|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
     re.IGNORECASE,

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from clippings.authority import Authority
+from clippings.importer.dates import stamp_date
 from clippings.text import slugify
 
 MATCHING = Path(__file__).with_name("matching.yaml")
@@ -40,6 +41,10 @@ _BARE_NAMES = re.compile(rf"(?P<names>{_NAME}(?:(?:,| and| &| \|) [A-Z][\w'’. 
 # "Anton Troianovski reported from Moscow."
 _REPORTED_FROM = re.compile(
     rf"(?P<names>{_NAME}(?: and {_NAME})*) (?:reported|contributed reporting) from .*"
+)
+_NEWSROOM = re.compile(
+    r"\b(?:service|staff|desk|bureau|newsroom|team|editors|correspondents|agencies|wires?)\b",
+    re.IGNORECASE,
 )
 _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
@@ -316,6 +321,11 @@ class People:
             if slugify(canonical) in excluded_slugs:
                 continue
             found.add(canonical, self.is_known(canonical))
+        # "Moon Jae" when the recogniser cut "Moon Jae-in" short: the longer name stands.
+        slugs = [slugify(n) for n in found.names]
+        found.names = [
+            n for n in found.names if not any(s.startswith(slugify(n) + "-") for s in slugs)
+        ]
         return found
 
 
@@ -330,13 +340,20 @@ def _extended(doc: Any, ent: Any) -> Any:
 
 
 def _split_names(text: str) -> list[str]:
-    parts = re.split(r",|;|\||\band\b|&", text)
+    parts = re.split(r",|;|\||\band\b|\bwith\b|&", text)
     return [p.strip() for p in parts if p.strip()]
 
 
 def _person_name(name: str) -> str:
     """ "VLADIMIR ISACHENKOV" → "Vladimir Isachenkov"; other spellings are kept."""
     return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _without_dates_and_mail(clause: str) -> str:
+    """ "A |29.09.2021 - Update : 29.09.2021" → "A"; "A, B [b@paper.kr]" → "A, B"."""
+    clause = re.sub(r"\[[^\]]*@[^\]]*\]|\S+@\S+", "", clause)
+    parts = [p for p in clause.split("|") if stamp_date(p.strip()) is None]
+    return " | ".join(p.strip() for p in parts).strip()
 
 
 def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
@@ -362,7 +379,7 @@ def credit_names(
     cited: list[str] = []
     for line in credits:
         for clause in line.split(";"):
-            clause = clause.strip().strip("()").strip()
+            clause = _without_dates_and_mail(clause).strip("()—–- ")
             if sources.is_source(clause):
                 cited.append(sources.canonical(clause))
                 continue
@@ -383,6 +400,11 @@ def credit_names(
                     cited.append(sources.canonical(agency))
                 if sources.is_source(name):
                     cited.append(sources.canonical(name))
+                    continue
+                # "RFE/RL's Belarus Service", "Reuters staff": the outlet, not a writer.
+                outlet = sources.pattern.search(name)
+                if outlet or _NEWSROOM.search(name):
+                    cited += [sources.canonical(outlet[0])] if outlet else []
                     continue
                 unlabelled = match.re in (_BARE_NAMES, _DATELINED_BYLINE)
                 if unlabelled and is_person is not None and not is_person(name):

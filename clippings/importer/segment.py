@@ -46,6 +46,10 @@ _SMALL_WORDS = frozenset(
 _DATELINE = re.compile(
     r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*(?:,| ?[—–]| --| \()|[A-Z][\w'.-]+(?: [A-Z][\w'.-]+)* \([A-Z][\w ]{1,20}\)"
 )
+_LONE_DATELINE = re.compile(r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}(?:, [A-Z][\w .]+)?\s*[—–-]*")
+# A sentence addressed to the reader ("Thank you for being with us!") outside quotes.
+_READER_ADDRESS = re.compile(r"\b(?:you|your|us|our|we)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 # A name alone between the headline and the body is the byline ("Oleksiy Sorokin").
 _BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
@@ -86,6 +90,12 @@ def is_paragraph(line: str) -> bool:
 def _ends_body(line: str) -> bool:
     """The last body line is a finished sentence or a long line; teaser headlines are neither."""
     return is_prose(line) and (bool(_SENTENCE_END.search(line)) or len(_words(line)) >= 15)
+
+
+def _is_promo(lines: list[str], kinds: list[str], i: int) -> bool:
+    """A reader appeal after site chrome ("Dear readers! Thank you for being with us!")."""
+    after_chrome = i > 0 and kinds[i - 1] == "boilerplate"
+    return after_chrome and bool(_READER_ADDRESS.search(_QUOTED.sub("", lines[i])))
 
 
 def _is_chrome(line: str, rules: Rules) -> bool:
@@ -129,6 +139,14 @@ def _url_words(url: str | None) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", path) if len(w) > 2 and w not in _SMALL_WORDS}
 
 
+def dated_byline(line: str) -> dt.date | None:
+    """The date of a byline that carries one ("Ahmet Gencturk |29.09.2021 - Update : ...")."""
+    name, bar, rest = line.partition("|")
+    if bar and _BARE_BYLINE.fullmatch(name.strip()):
+        return stamp_date(rest)
+    return None
+
+
 def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int | None:
     """The headline among the lines before the first paragraph.
 
@@ -144,8 +162,10 @@ def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int
     def shared(i: int) -> int:
         return len(url_words & {w.lower().strip("'’") for w in _words(lines[i])})
 
-    best = max(fits, key=shared)
-    if shared(best) >= 3:
+    # The article's first paragraph shares the slug's words too: only headline-sized lines.
+    headline_sized = [i for i in fits if not is_paragraph(lines[i])]
+    best = max(headline_sized, key=shared, default=None)
+    if best is not None and shared(best) >= 3:
         return best
     repeated = [i for i in fits if lines.count(lines[i]) > 1]
     # Headlines do not end with a full stop; a line that does is already the article.
@@ -168,6 +188,8 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
         # Before the chrome rules: "2019/03/15 18:20" has no letters but states the date.
         elif stamp_date(line) is not None:
             kinds.append("stamp")
+        elif dated_byline(line) is not None:
+            kinds.append("credit")
         elif _is_chrome(line, rules):
             kinds.append("boilerplate")
         elif rules.matches("captions", line):
@@ -209,7 +231,11 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
             kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
     body_end = max(
-        (i for i in range(body_start, len(lines)) if kinds[i] == "text" and _ends_body(lines[i])),
+        (
+            i
+            for i in range(body_start, len(lines))
+            if kinds[i] == "text" and _ends_body(lines[i]) and not _is_promo(lines, kinds, i)
+        ),
         default=None,
     )
     for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
@@ -220,6 +246,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
             seg.captions.append(line)
         elif kind == "credit":
             seg.credits.append(line)
+            seg.stamp_dates += [d for d in [dated_byline(line)] if d is not None]
         elif kind == "text" and body_end is not None and body_start <= i <= body_end:
             seg.body.append(line)
         elif kind in ("text", "boilerplate"):
@@ -264,6 +291,9 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
             kinds[i] = "dek"
             continue
         if is_prose(lines[i]):
+            # A dateline on a line of its own ("ANKARA") opens the first paragraph.
+            if i - 1 >= start and kinds[i - 1] == "text" and _LONE_DATELINE.fullmatch(lines[i - 1]):
+                return i - 1
             return i
     return len(lines)
 
