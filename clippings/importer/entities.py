@@ -46,6 +46,12 @@ _NEWSROOM = re.compile(
     r"\b(?:service|staff|desk|bureau|newsroom|team|editors|correspondents|agencies|wires?)\b",
     re.IGNORECASE,
 )
+_ROLE = r"(?:(?:staff|special|senior|chief)\s+)?(?:writers?|correspondents?|reporters?)"
+# "CNN's Yoonjung Seo and The Associated Press contributed to this report."
+_CONTRIBUTED = re.compile(
+    r"(?P<names>.+?) contributed(?: reporting)? to this (?:report|story|article)\.?",
+    re.IGNORECASE,
+)
 _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
 _DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
@@ -358,16 +364,22 @@ def _without_dates_and_mail(clause: str) -> str:
 
 def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
     """ "HYUNG-JIN KIM Associated Press" → ("HYUNG-JIN KIM", "Associated Press");
+    "Fox News' Greg Palkot", "Associated Press writer Greg Palkot" → ("Greg Palkot", ...);
     "Kim Tong-hyung in Seoul." → ("Kim Tong-hyung", None)."""
     name = re.sub(r"\s+(?:in|from)\s+[A-Z][\w .'’-]*$", "", name.strip(" .")).strip()
     for known in sorted(sources.known, key=len, reverse=True):
         if name.endswith(" " + known) and len(name) > len(known) + 3:
             return name[: -len(known)].strip(" ,|"), known
+        owner = re.match(
+            rf"{re.escape(known)}(?:(?:'s|’s|'|’)\s+(?:{_ROLE}\s+)?|\s+{_ROLE}\s+)", name
+        )
+        if owner:
+            return name[owner.end() :], known
     return name, None
 
 
 def credit_names(
-    credits: list[str], sources: Sources, is_person: Callable[[str], bool] | None = None
+    credits: list[str], sources: Sources, is_person: Callable[[str, bool], bool] | None = None
 ) -> tuple[list[str], list[str]]:
     """(authors, sources) from byline and credit lines; editors are not authors.
 
@@ -385,6 +397,7 @@ def credit_names(
                 continue
             match = (
                 _REPORTED_FROM.fullmatch(clause)
+                or _CONTRIBUTED.fullmatch(clause)
                 or _CREDIT.match(clause)
                 or _CONTRIBUTOR.search(clause)
                 or _STAFF.fullmatch(clause)
@@ -407,22 +420,25 @@ def credit_names(
                     cited += [sources.canonical(outlet[0])] if outlet else []
                     continue
                 unlabelled = match.re in (_BARE_NAMES, _DATELINED_BYLINE)
-                if unlabelled and is_person is not None and not is_person(name):
+                strict = match.re is _DATELINED_BYLINE
+                if unlabelled and is_person is not None and not is_person(name, strict):
                     continue
                 if "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
                     authors.append(_person_name(name))
     return authors, cited
 
 
-def byline_person(nlp: Any, countries: Countries) -> Callable[[str], bool]:
+def byline_person(nlp: Any, countries: Countries) -> Callable[[str, bool], bool]:
     """Whether an unlabelled byline name is a person: the recogniser, given the context a byline
-    would have, tags all of it as one, and it names no country."""
+    would have, tags no part of it as anything else, and it names no country."""
 
-    def check(name: str) -> bool:
+    def check(name: str, strict: bool) -> bool:
+        # The small model misses many Korean names ("Ha Yoon Ah"): for a name alone on its
+        # line, what it does not call something else counts; "A in B" must be a person.
         ents = nlp(f"Written by {name}.").ents
-        return any(e.text == name and e.label_ == "PERSON" for e in ents) and not (
-            countries.pattern.search(name)
-        )
+        labels = [e.label_ for e in ents if not strict or e.text == name]
+        person = all(label == "PERSON" for label in labels) and (bool(labels) or not strict)
+        return person and not countries.pattern.search(name)
 
     return check
 
