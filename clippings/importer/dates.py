@@ -49,6 +49,7 @@ _STAMP_FILLER = re.compile(
     r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
     re.IGNORECASE,
 )
+_SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")
 # KCNA ends dispatches with "(Juche111.10.7.)": Juche year 1 is 1912.
 _JUCHE = re.compile(r"\bJuche\s?(?P<year>\d{1,3})\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\b")
 _JUCHE_OFFSET = 1911
@@ -77,7 +78,13 @@ def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[dt.date, re.Matc
 
 
 def stamp_date(line: str) -> dt.date | None:
-    """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None."""
+    """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None.
+
+    A section label after a bar is allowed: "Nov 14, 2018 - 21:05 | World, All".
+    """
+    stamp, bar, label = line.rpartition("|")
+    if bar and stamp and _SECTION_LABEL.fullmatch(label.strip()):
+        line = stamp
     found = _first(_TEXT_DATES, line)
     if found is None:
         return None

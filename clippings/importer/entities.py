@@ -199,7 +199,10 @@ class Sources:
                 start, end = match.span("name")
                 name = match["name"]
                 overlaps = any(a < end and start < b for a, b in taken)
-                if overlaps or not_names.pattern.search(name) or name.split()[0] in ("The", "A"):
+                # "The Yonhap news agency" is Yonhap; "The Korea Herald" is a whole name.
+                words = name.split()
+                article = words[0] == "A" or (words[0] == "The" and len(words) < 3)
+                if overlaps or not_names.pattern.search(name) or article:
                     continue
                 hits.append((start, self.canonical(name), self.is_source(name)))
         hits += [(len(text), name, self.is_source(name)) for name in credited]
