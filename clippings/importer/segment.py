@@ -299,7 +299,10 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
 
 
 def _next_is_paragraph(lines: list[str], kinds: list[str], after: int) -> bool:
+    """Whether the next text line (past a lone dateline) is a paragraph."""
     following = _next_text(kinds, after + 1)
+    if following is not None and _LONE_DATELINE.fullmatch(lines[following]):
+        following = _next_text(kinds, following + 1)
     return following is not None and is_paragraph(lines[following])
 
 
