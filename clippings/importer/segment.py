@@ -54,6 +54,8 @@ _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 _BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
 _HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp", "caption"})
+# A paragraph this long after a footer line shows the article goes on.
+_LONG_PARAGRAPH_WORDS = 25
 # A headline is at most this long; a longer first line is the article's first paragraph.
 _MAX_TITLE_WORDS = 25
 
@@ -147,6 +149,48 @@ def dated_byline(line: str) -> dt.date | None:
     return None
 
 
+def _kind(line: str, rules: Rules) -> str:
+    """What a line is on its own, before its place in the page is considered."""
+    # Before the chrome rules: "2019/03/15 18:20" has no letters but states the date.
+    if stamp_date(line) is not None:
+        return "stamp"
+    if dated_byline(line) is not None:
+        return "credit"
+    if _is_chrome(line, rules):
+        return "boilerplate"
+    if rules.matches("captions", line):
+        return "caption"
+    if rules.matches("credits", line):
+        return "credit"
+    return "text"
+
+
+def _is_long_paragraph(line: str) -> bool:
+    return len(_words(line)) >= _LONG_PARAGRAPH_WORDS and bool(_SENTENCE_END.search(line))
+
+
+def _mark_footer(lines: list[str], kinds: list[str], rules: Rules) -> None:
+    """Everything from a footer line ("Related", "About the writer") on is boilerplate.
+
+    A footer starts only once the article has begun ("Related" may be a menu item), and only
+    where no long paragraph follows: a "Related" box inside the article is chrome together with
+    its teaser headlines, and the article goes on after it.
+    """
+    begun = False
+    for i, line in enumerate(lines):
+        if begun and rules.matches("footer_start", line):
+            later = [j for j in range(i + 1, len(lines)) if kinds[j] == "text"]
+            resumes = next((j for j in later if _is_long_paragraph(lines[j])), None)
+            if resumes is None:
+                kinds[i:] = ["boilerplate"] * (len(lines) - i)
+                return
+            for j in range(i + 1, resumes):
+                if kinds[j] == "text" and not _ends_body(lines[j]):
+                    kinds[j] = "boilerplate"
+            kinds[i] = "boilerplate"
+        begun = begun or (kinds[i] == "text" and is_paragraph(line))
+
+
 def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int | None:
     """The headline among the lines before the first paragraph.
 
@@ -178,27 +222,8 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     seg = Segments()
-    kinds: list[str] = []
-    in_footer = seen_paragraph = False
-    for line in lines:
-        # A footer starts only once the article has begun: "Related" may also be a menu item.
-        in_footer = in_footer or (seen_paragraph and rules.matches("footer_start", line))
-        if in_footer:
-            kinds.append("boilerplate")
-        # Before the chrome rules: "2019/03/15 18:20" has no letters but states the date.
-        elif stamp_date(line) is not None:
-            kinds.append("stamp")
-        elif dated_byline(line) is not None:
-            kinds.append("credit")
-        elif _is_chrome(line, rules):
-            kinds.append("boilerplate")
-        elif rules.matches("captions", line):
-            kinds.append("caption")
-        elif rules.matches("credits", line):
-            kinds.append("credit")
-        else:
-            kinds.append("text")
-            seen_paragraph = seen_paragraph or is_paragraph(line)
+    kinds = [_kind(line, rules) for line in lines]
+    _mark_footer(lines, kinds, rules)
     # A line after an image slug ("08_15_Kim") is that image's caption.
     for i in range(1, len(lines)):
         if kinds[i] == "text" and re.fullmatch(r"\d{2}_\d{2}_\w+", lines[i - 1]):

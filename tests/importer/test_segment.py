@@ -135,3 +135,24 @@ def test_lead_photo_after_standfirst_and_lone_dateline():
     assert seg.dek.startswith("The two leaders")
     assert seg.captions == ["Image caption, The leaders shake hands"]
     assert seg.body[0] == "ANKARA"
+
+
+def test_related_box_inside_the_article_is_chrome_and_the_article_goes_on():
+    text = (
+        "Kremlin Rejects Claims Over Poisoning\n\n"
+        "The Kremlin on Monday rejected claims that it was behind the poisoning of the dissident.\n\n"
+        "Related\nRussia expels diplomats in tit-for-tat move\n\n"
+        "Short answer from the ministry.\n\n"
+        "Officials in Moscow said they had seen no evidence and accused Western governments of "
+        "staging a campaign to damage the country's reputation ahead of the summit.\n\n"
+        "Most Read\nPutin signs new law on foreign agents\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.body == [
+        "The Kremlin on Monday rejected claims that it was behind the poisoning of the dissident.",
+        "Short answer from the ministry.",
+        seg.body[-1],
+    ]
+    assert seg.body[-1].startswith("Officials in Moscow")
+    assert "Russia expels diplomats in tit-for-tat move" in seg.boilerplate
+    assert seg.boilerplate[-1] == "Putin signs new law on foreign agents"
