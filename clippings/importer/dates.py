@@ -40,6 +40,9 @@ _TEXT_DATES = [
     re.compile(r"\b(?P<year>(?:19|20)\d{2})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)"),
     # European "24.04.2019" (dots only: "04/05/2019" is ambiguous between day and month).
     re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d{2})\b"),
+    # Slashes only where a number above 12 tells the day: "07/27/2017", "27/07/2017".
+    re.compile(r"\b(?P<month>0?[1-9]|1[0-2])/(?P<day>1[3-9]|2\d|3[01])/(?P<year>(?:19|20)\d{2})\b"),
+    re.compile(r"\b(?P<day>1[3-9]|2\d|3[01])/(?P<month>0?[1-9]|1[0-2])/(?P<year>(?:19|20)\d{2})\b"),
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(

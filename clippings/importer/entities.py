@@ -132,6 +132,7 @@ class Countries:
             self.surface.update({name: entity.name for name in (entity.name, *entity.aliases)})
         self.capitals = {name: c for c, names in data["capitals"].items() for name in names}
         self.place_words = {w.lower() for w in data["place_words"]}
+        self.place_before_of = {w.lower() for w in data["place_before_of"]}
         self.not_before = set(data["not_before_words"])
         self.not_after = set(data["not_after_words"])
         self.pattern = _alternation([*self.surface, *self.capitals])
@@ -148,6 +149,8 @@ class Countries:
         line_start = text.rfind("\n", 0, match.start()) + 1
         dateline = match[0].isupper() and not text[line_start : match.start()].strip()
         previous = _word_before(text, match.start()).lower()
+        if previous == "of":
+            return _word_before(text, match.start(), 2).split()[0].lower() in self.place_before_of
         return dateline or previous in self.place_words or previous[:1].isupper()
 
     def find(self, text: str) -> Found:

@@ -41,6 +41,8 @@ def test_other_outlets_date_stamps():
         "Updated 0412 GMT (1212 HKT) July 8, 2018": dt.date(2018, 7, 8),
         "Feb 12,2018": dt.date(2018, 2, 12),
         "Nov 14, 2018 - 21:05 | World, All": dt.date(2018, 11, 14),
+        "07/27/2017 08:13 PM EDT": dt.date(2017, 7, 27),
+        "27/07/2017": dt.date(2017, 7, 27),
     }
     assert {line: stamp_date(line) for line in forms} == forms
     # Day and month order is ambiguous with slashes: not guessed.
