@@ -49,6 +49,9 @@ _DATELINE = re.compile(
 _LONE_DATELINE = re.compile(r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}(?:, [A-Z][\w .]+)?\s*[—–-]*")
 # A sentence addressed to the reader ("Thank you for being with us!") outside quotes.
 _READER_ADDRESS = re.compile(r"\b(?:you|your|us|our|we)\b", re.IGNORECASE)
+_BIO = re.compile(
+    r"(?P<name>[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}) (?:is|was|has|covers|writes|reports)\b"
+)
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 # A name alone between the headline and the body is the byline ("Oleksiy Sorokin").
 _BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
@@ -94,10 +97,35 @@ def _ends_body(line: str) -> bool:
     return is_prose(line) and (bool(_SENTENCE_END.search(line)) or len(_words(line)) >= 15)
 
 
-def _is_promo(lines: list[str], kinds: list[str], i: int) -> bool:
-    """A reader appeal after site chrome ("Dear readers! Thank you for being with us!")."""
-    after_chrome = i > 0 and kinds[i - 1] == "boilerplate"
-    return after_chrome and bool(_READER_ADDRESS.search(_QUOTED.sub("", lines[i])))
+def _is_trailer(lines: list[str], kinds: list[str], i: int, bylines: str) -> bool:
+    """A writer bio or a reader appeal after the article, which is chrome.
+
+    A bio opens with a name from a byline ("Ankit Panda is Senior Editor at The Diplomat."); an
+    appeal addresses the reader ("Dear readers! Thank you for being with us!") after chrome.
+    """
+    if kinds[i] != "text":
+        return False
+    bio = _BIO.match(lines[i])
+    if bio and bio["name"] in bylines:
+        return True
+    addresses_reader = bool(_READER_ADDRESS.search(_QUOTED.sub("", lines[i])))
+    after_chrome = i > 0 and (
+        kinds[i - 1] == "boilerplate" or _is_trailer(lines, kinds, i - 1, bylines)
+    )
+    return addresses_reader and after_chrome
+
+
+def _body_end(lines: list[str], kinds: list[str], body_start: int) -> int | None:
+    """The last finished sentence of the article, trailing bios and appeals left out."""
+    bylines = " ".join(line for line, kind in zip(lines, kinds, strict=True) if kind == "credit")
+    for i in range(len(lines) - 1, body_start - 1, -1):
+        if (
+            kinds[i] == "text"
+            and _ends_body(lines[i])
+            and not _is_trailer(lines, kinds, i, bylines)
+        ):
+            return i
+    return None
 
 
 def _is_chrome(line: str, rules: Rules) -> bool:
@@ -255,14 +283,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
         if i <= byline_zone and kinds[i] == "text" and _BARE_BYLINE.fullmatch(lines[i]):
             kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
-    body_end = max(
-        (
-            i
-            for i in range(body_start, len(lines))
-            if kinds[i] == "text" and _ends_body(lines[i]) and not _is_promo(lines, kinds, i)
-        ),
-        default=None,
-    )
+    body_end = _body_end(lines, kinds, body_start)
     for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
         if kind == "stamp":
             seg.stamp_dates.append(stamp_date(line))  # type: ignore[arg-type]
