@@ -270,9 +270,6 @@ class People:
     def canonical(self, name: str) -> str:
         return self.by_slug.get(slugify(name)) or self.authority.canonical("people", name)
 
-    def is_known(self, name: str) -> bool:
-        return slugify(name) in self.by_slug
-
     def _valid(self, name: str, countries: Countries, sources: Sources) -> bool:
         tokens = name.split()
         return (
@@ -332,7 +329,8 @@ class People:
                 canonical = resolved
             if slugify(canonical) in excluded_slugs:
                 continue
-            found.add(canonical, self.is_known(canonical))
+            # `--suggest` lists people the authority file lacks, known spellings or not.
+            found.add(canonical, self.authority.lookup("people", canonical) is not None)
         # "Moon Jae" when the recogniser cut "Moon Jae-in" short: the longer name stands.
         slugs = [slugify(n) for n in found.names]
         found.names = [
