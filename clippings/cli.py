@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from clippings.build import BuildResult, build_site
 from clippings.check import check_site
@@ -39,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_site_options(build)
     build.add_argument("--strict", action="store_true", help="warn about unknown front matter keys")
     build.add_argument("--quiet", action="store_true", help="print errors only")
+    build.add_argument(
+        "--jobs", type=int, metavar="N", help="render with N processes (default: one per core)"
+    )
+    build.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update .clippings-cache/"
+    )
     build.set_defaults(run=run_build)
 
     check = commands.add_parser(
@@ -68,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
-    overrides = {"base_url": args.base_url}
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"base_url": args.base_url, "jobs": getattr(args, "jobs", None)}
+    if getattr(args, "no_cache", False):
+        overrides["cache"] = False
     if args.content is not None:
         overrides["content_dir"] = str(Path(args.content).resolve())
     return overrides

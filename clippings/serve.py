@@ -9,6 +9,7 @@ written into the site folder. A failed rebuild leaves the last good site and sho
 
 from __future__ import annotations
 
+import collections
 import errno
 import gc
 import http.server
@@ -24,7 +25,7 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -60,7 +61,7 @@ _CLIENT = """<script>/* clippings serve: live reload (not part of the built site
   events.addEventListener("reload", function (e) {
     var changed = JSON.parse(e.data).urls;
     overlay(null);
-    if (changed.indexOf(here) >= 0) { location.reload(); return; }
+    if (changed === null || changed.indexOf(here) >= 0) { location.reload(); return; }
     document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
       var url = new URL(link.href);
       if (changed.indexOf(url.pathname) >= 0) {
@@ -100,6 +101,10 @@ class LiveSite:
         self.stopping = threading.Event()
         self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
         self._streams_lock = threading.Lock()
+        # Builds are numbered; a page is served with its number, so a stream opened after a
+        # rebuild that the page missed still hears about it.
+        self.generation = 0
+        self._history: collections.deque[tuple[int, list[str]]] = collections.deque(maxlen=100)
 
     @property
     def site_dir(self) -> Path:
@@ -132,16 +137,29 @@ class LiveSite:
         for warning in outcome.warnings if changed is None else ():
             report(str(warning))
         urls = [self.url_of(path) for path in outcome.written + outcome.removed]
+        with self._streams_lock:
+            self.generation += 1
+            self._history.append((self.generation, urls))
         self._broadcast("reload", {"urls": urls})
         report(
             f"Rebuilt in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
             f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered)"
         )
 
-    def subscribe(self) -> queue.Queue[tuple[str, dict[str, Any]]]:
+    def events_url(self) -> str:
+        """Where a page served now listens; it carries the build number the page came from."""
+        return f"{self.base_path}{EVENTS_PATH}?since={self.generation}"
+
+    def subscribe(self, since: int | None = None) -> queue.Queue[tuple[str, dict[str, Any]]]:
+        """A stream of events, starting with whatever changed after build `since`."""
         stream: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         with self._streams_lock:
             self._streams.add(stream)
+            if since is not None and since < self.generation:
+                missed = [urls for number, urls in self._history if number > since]
+                complete = self._history and self._history[0][0] <= since + 1
+                flat = [url for urls in missed for url in urls] if complete else None
+                stream.put(("reload", {"urls": flat}))
         if self.problems is not None:
             stream.put(("problems", {"problems": self.problems}))
         return stream
@@ -186,7 +204,8 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
             return
         relative = path[len(live.base_path) :]
         if relative == EVENTS_PATH:
-            self._stream_events()
+            query = parse_qs(urlsplit(self.path).query).get("since", [""])[0]
+            self._stream_events(int(query) if query.isdigit() else None)
             return
         with live.lock:  # waits for a build in progress
             root = live.site_dir.resolve()
@@ -201,6 +220,7 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
                 target = target / "index.html"
             try:
                 data = target.read_bytes() if target.is_file() else None
+                events_url = live.events_url()
             except OSError:
                 data = None
         if data is None:
@@ -208,7 +228,7 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
             return
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind == "text/html":
-            data = inject_client(data, live.base_path + EVENTS_PATH)
+            data = inject_client(data, events_url)
         if kind.startswith("text/") or kind in ("application/json", "application/xml"):
             kind += "; charset=utf-8"
         self._send(200, data, kind, with_body)
@@ -232,15 +252,16 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
         page = self.live.site_dir / "404.html"
         with self.live.lock:
             body = page.read_bytes() if page.is_file() else b"<h1>Not found</h1></body>"
-        body = inject_client(body, self.live.base_path + EVENTS_PATH)
+            events_url = self.live.events_url()
+        body = inject_client(body, events_url)
         self._send(404, body, "text/html; charset=utf-8", with_body)
 
-    def _stream_events(self) -> None:
+    def _stream_events(self, since: int | None) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        stream = self.live.subscribe()
+        stream = self.live.subscribe(since)
         last_write = time.monotonic()
         try:
             self.wfile.write(b": connected\n\n")

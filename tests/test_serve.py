@@ -139,3 +139,16 @@ def test_serve_moves_off_a_busy_port_and_stops_cleanly_on_ctrl_c(fixture_site: P
     assert f":{port + 1}/" in lines[-1]
     assert process.returncode == 0
     assert "Traceback" not in rest and rest.endswith("Stopped\n")
+
+
+def test_a_page_that_missed_a_rebuild_hears_about_it_on_connecting(
+    served: tuple[LiveSite, int],
+) -> None:
+    live, _ = served
+    served_with = live.generation  # the number a page served now carries
+    letter = live.rebuilder.config.root / "content/2019/letter.md"
+    letter.write_text(letter.read_text(encoding="utf-8") + "\nLate news.\n", encoding="utf-8")
+    live.rebuild({letter.resolve()}, report=lambda line: None)
+    event, data = live.subscribe(served_with).get(timeout=5)
+    assert event == "reload" and "/repo/2019/a-letter-from-pyongyang/" in data["urls"]
+    assert live.subscribe(live.generation).empty()
