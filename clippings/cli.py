@@ -112,9 +112,7 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
         print(f"Site: {site_dir.resolve()}/")
-        print(
-            f"Serve it: python3 -m http.server --directory {site_dir} 8000   (then open http://127.0.0.1:8000/)"
-        )
+        print("Serve it with live reload: python build.py serve   (then open http://127.0.0.1:8000/)")
     return 0
 
 
