@@ -112,7 +112,9 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
         print(f"Site: {site_dir.resolve()}/")
-        print("Serve it with live reload: python build.py serve   (then open http://127.0.0.1:8000/)")
+        print(
+            "Serve it with live reload: python build.py serve   (then open http://127.0.0.1:8000/)"
+        )
     return 0
 
 
