@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,23 +273,35 @@ def content_files(content_dir: Path) -> list[Path]:
     return sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
 
 
+def load_article_file(
+    path: Path,
+    real_root: Path,
+    site_root: Path,
+    strict: bool = False,
+    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
+) -> tuple[Article | None, list[Problem]]:
+    """One content file as `load_articles` reads it (also used by the live rebuilder)."""
+    source = display_path(path, site_root)
+    if not path.resolve().is_relative_to(real_root):
+        return None, [Problem(source, None, "symlink points outside the content folder; not read")]
+    return read(path, source, strict)
+
+
 def load_articles(
-    content_dir: Path, site_root: Path, strict: bool = False
+    content_dir: Path,
+    site_root: Path,
+    strict: bool = False,
+    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
 ) -> tuple[list[Article], list[Problem]]:
-    """Load every article; returns articles and warnings, raising BuildError on any error."""
+    """Load every article; returns articles and warnings, raising BuildError on any error.
+    `read` reads one file (the build cache passes its own, which skips unchanged files)."""
     if not content_dir.is_dir():
         raise BuildError([Problem(str(content_dir), None, "content folder not found")])
     articles: list[Article] = []
     problems: list[Problem] = []
     real_root = content_dir.resolve()
     for path in content_files(content_dir):
-        source = _display(path, site_root)
-        if not path.resolve().is_relative_to(real_root):
-            problems.append(
-                Problem(source, None, "symlink points outside the content folder; not read")
-            )
-            continue
-        article, found = read_article(path, source, strict)
+        article, found = load_article_file(path, real_root, site_root, strict, read)
         problems.extend(found)
         if article is not None:
             articles.append(article)
@@ -299,7 +312,8 @@ def load_articles(
     return articles, warnings
 
 
-def _display(path: Path, site_root: Path) -> str:
+def display_path(path: Path, site_root: Path) -> str:
+    """How a content file is named in messages and the cache: relative to the site folder."""
     try:
         return path.relative_to(site_root).as_posix()
     except ValueError:

@@ -273,7 +273,9 @@ class Renderer:
         self.config = config
         self.archive = archive
         self.markdown = MarkdownConverter()
-        self._bodies: dict[str, str] = {}
+        self.bodies: dict[
+            str, str
+        ] = {}  # article path -> body HTML; prefilled from the build cache
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
@@ -302,9 +304,9 @@ class Renderer:
         self.env.filters["atom_date"] = atom_date
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
-        html = self._bodies.get(article.path)
+        html = self.bodies.get(article.path)
         if html is None:
-            html = self._bodies[article.path] = self.markdown.convert(article.body)
+            html = self.bodies[article.path] = self.markdown.convert(article.body)
         return jinja2.utils.markupsafe.Markup(html)
 
     def absolute(self, path: str) -> str:
