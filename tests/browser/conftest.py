@@ -1,4 +1,4 @@
-"""Browser fixtures: Debian's chromium driven by pytest-playwright, and the shipped archive served
+"""Browser fixtures: Debian's chromium driven by Playwright, and the shipped archive served
 as GitHub Pages serves it, under /repo/. Playwright never downloads a browser of its own."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import REPO
 from tests.pages_server import pages_server
@@ -31,11 +32,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium for this package's tests, stopped when they end (pytest-playwright's own
+    session-wide Playwright would stay running and clash with other tests' sync_playwright)."""
     if not Path(CHROMIUM_PATH).exists():
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --dev)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": CHROMIUM_ARGS}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 def build(site_dir: Path, *options: str) -> None:
