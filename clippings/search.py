@@ -230,8 +230,11 @@ def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path
     # Each shard is a Pagefind process of its own: two at a time use both cores while bounding
     # memory to two shards; a failed shard fails the build (never a silently partial index).
     with ThreadPoolExecutor(max_workers=_CONCURRENT_SHARDS) as pool:
-        futures = [pool.submit(_index_shard, *job[:2], language, job[2]) for job in jobs]
-    problems = [p for f in futures if f.exception() for p in _problems(f.exception())]
+        futures = [
+            pool.submit(_index_shard, shard, records, language, built)
+            for shard, records, built in jobs
+        ]
+    problems = [problem for future in futures for problem in _problems(future.exception())]
     if problems:
         raise BuildError(problems)
     for shard, _, built in jobs:
@@ -244,8 +247,8 @@ def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path
 
 
 def _problems(error: BaseException | None) -> list[Problem]:
-    if isinstance(error, BuildError):
-        return error.problems
+    if error is None or isinstance(error, BuildError):
+        return error.problems if error else []
     raise error  # not a Pagefind failure: a bug, let it surface
 
 
