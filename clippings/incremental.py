@@ -379,12 +379,10 @@ class Rebuilder:
             return tuple((key, self._walk(item, refs)) for key, item in value.items())
         return _Unknown()
 
-    def _archive_reads(self, page: Page, archive: Archive, closure: tuple) -> tuple:
+    def _archive_reads(self, page: Page, archive: Archive) -> tuple:
         """What the theme's templates read beyond the page context (from the `archive` global
         and from the subject term); kept next to them in mind: theme templates only."""
         reads: list[Any] = []
-        if any(name == "base.html" for name, _ in closure):
-            reads.append(len(archive.articles))  # the footer's article count
         context = page.context
         term = context.get("term")
         if page.template == "article.html":
@@ -442,7 +440,7 @@ class Rebuilder:
         if closure is None:
             return _Unknown()
         context = self._walk(page.context, refs)
-        return (closure, context, self._archive_reads(page, archive, closure))
+        return (closure, context, self._archive_reads(page, archive))
 
     # -- output ------------------------------------------------------------------------------
 
