@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+# Memoised: the model slugifies every name of every article (~150,000 calls for ~2,000 names at
+# 10,000 articles); the slug of a string never changes.
+@functools.lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """Lower-case, accent-free, hyphen-separated form of a name, used to identify terms.
 
