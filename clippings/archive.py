@@ -22,7 +22,8 @@ FULL_COUNT_TERM_SIZE = 64
 KIND_SINGULAR = {"people": "person", "countries": "country", "sources": "source"}
 
 
-@dataclass(eq=False)  # terms are identities in the graph: hashed and compared by identity
+# Terms are identities in the graph: hashed and compared by identity.
+@dataclass(eq=False, repr=False)
 class Term:
     """A person, country or source, with every article that names it (newest first)."""
 
@@ -34,6 +35,9 @@ class Term:
     published: list[Article] = field(default_factory=list)  # sources only: the publication
     cited: list[Article] = field(default_factory=list)  # sources only: named as a source
     cooccurring: list[tuple[Term, int]] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # the default would print the whole graph, through co-occurrence
+        return f"Term({self.kind!r}, {self.slug!r})"
 
     @property
     def path(self) -> str:
@@ -67,6 +71,9 @@ class Archive:
     years: dict[str, list[Article]]
     drafts: list[Article]
     warnings: list[Problem]
+    # (kind, slug) -> how many times each spelling names the term: kept so that the model can be
+    # updated for a few changed articles (model_update.py) without reading all the others.
+    spellings: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
     def sorted_terms(self, kind: str) -> list[Term]:
         return sorted(self.terms[kind].values(), key=lambda t: (slugify(t.name), t.slug))
@@ -94,13 +101,15 @@ def _check_unique_urls(articles: list[Article]) -> None:
 def _collect_terms(
     articles: list[Article], authority: Authority
 ) -> tuple[
-    dict[str, dict[str, Term]], dict[str, dict[str, list[Term]]], dict[str, Term], list[Problem]
+    dict[str, dict[str, Term]],
+    dict[str, dict[str, list[Term]]],
+    dict[str, Term],
+    dict[tuple[str, str], Counter[str]],
 ]:
     terms: dict[str, dict[str, Term]] = {kind: {} for kind in KINDS}
     article_terms: dict[str, dict[str, list[Term]]] = {}
     publishers: dict[str, Term] = {}
-    warnings: list[Problem] = []
-    spellings: dict[tuple[str, str], set[str]] = defaultdict(set)
+    spellings: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     problems: list[Problem] = []
 
     def term_for(kind: str, name: str, article: Article) -> Term | None:
@@ -116,7 +125,7 @@ def _collect_terms(
                 )
             )
             return None
-        spellings[(kind, slug)].add(name)
+        spellings[(kind, slug)][name] += 1
         term = terms[kind].get(slug)
         if term is None:
             term = terms[kind][slug] = Term(kind, slug, canonical, entity)
@@ -144,6 +153,19 @@ def _collect_terms(
         for term in kind_terms.values():
             term.articles.sort(key=lambda a: a.sort_key, reverse=True)
             term.name = _preferred_name(term, spellings[(term.kind, term.slug)])
+    return terms, article_terms, publishers, dict(spellings)
+
+
+def _preferred_name(term: Term, names: Counter[str]) -> str:
+    """The authority's spelling, or else the alphabetically first spelling, so output is stable."""
+    return term.entity.name if term.entity else min(names)
+
+
+def _spelling_warnings(
+    terms: dict[str, dict[str, Term]], spellings: dict[tuple[str, str], Counter[str]]
+) -> list[Problem]:
+    """One warning per term without an authority entry that is spelled more than one way."""
+    warnings = []
     for (kind, slug), names in sorted(spellings.items()):
         term = terms[kind][slug]
         if term.entity is None and len(names) > 1:
@@ -153,12 +175,7 @@ def _collect_terms(
                 "add the name to the authority file to choose its spelling"
             )
             warnings.append(Problem("content", None, message, warning=True))
-    return terms, article_terms, publishers, warnings
-
-
-def _preferred_name(term: Term, names: set[str]) -> str:
-    """The authority's spelling, or else the alphabetically first spelling, so output is stable."""
-    return term.entity.name if term.entity else min(names)
+    return warnings
 
 
 def _cooccurrence(
@@ -254,15 +271,21 @@ def _add_big_term_matches(
     return top
 
 
-def build_archive(articles: list[Article], authority: Authority, related_limit: int = 5) -> Archive:
-    """Gather the whole archive: ordering, terms, neighbours, related articles and years."""
-    drafts = [a for a in articles if a.draft]
+def archive_order(articles: list[Article]) -> list[Article]:
+    """The published articles newest first, undated last (ties, only between duplicate URLs, keep
+    the given order among undated articles and reverse it among dated ones)."""
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key)
     # Newest first, undated last: reverse the dated part only.
     dated = [a for a in published if a.date is not None]
-    ordered = dated[::-1] + [a for a in published if a.date is None]
+    return dated[::-1] + [a for a in published if a.date is None]
+
+
+def build_archive(articles: list[Article], authority: Authority, related_limit: int = 5) -> Archive:
+    """Gather the whole archive: ordering, terms, neighbours, related articles and years."""
+    drafts = [a for a in articles if a.draft]
+    ordered = archive_order(articles)
     _check_unique_urls(ordered)
-    terms, article_terms, publishers, warnings = _collect_terms(ordered, authority)
+    terms, article_terms, publishers, spellings = _collect_terms(ordered, authority)
     _cooccurrence(terms, article_terms)
     previous = {
         a.path: (ordered[i + 1] if i + 1 < len(ordered) else None) for i, a in enumerate(ordered)
@@ -281,5 +304,6 @@ def build_archive(articles: list[Article], authority: Authority, related_limit: 
         related=_related(ordered, article_terms, related_limit),
         years=years,
         drafts=drafts,
-        warnings=warnings,
+        warnings=_spelling_warnings(terms, spellings),
+        spellings=spellings,
     )
