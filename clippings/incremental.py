@@ -36,6 +36,7 @@ from clippings.build import _check_output_dir, static_files
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
+from clippings.model_update import update_archive
 from clippings.output import safe_relative
 from clippings.render import (
     THEME_DIR,
@@ -290,6 +291,17 @@ class Rebuilder:
             assert self._archive is not None
             for old, new in swaps:
                 _substitute(self._archive, old, new)
+        elif self._archive is not None:  # update only what the changed articles touch
+            removed = [
+                old for source, old in self._in_model.items() if current.get(source) is not old
+            ]
+            added = [
+                new for source, new in current.items() if self._in_model.get(source) is not new
+            ]
+            limit = self.config.related_articles
+            update_archive(self._archive, removed, added, self._authority, limit)
+            self._term_details = {}
+            swaps = []
         else:
             in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
             archive = build_archive(in_file_order, self._authority, self.config.related_articles)

@@ -293,6 +293,10 @@ def _update_related(
     for article in readers.values():
         own = set(_tagged(archive, article))
         old = archive.related[article.path]
+        if len(old) == limit and not any(id(other) in gone_ids for other in old):
+            last = (-shared(own, old[-1]), position[id(old[-1])]) if old else (0, -1)
+            if all((-shared(own, o), position[id(o)]) > last for o in new):
+                continue  # a full list that lost nothing and gained nothing stays as it is
         kept = [other for other in old if id(other) not in gone_ids]
         ranked = [(-shared(own, o), position[id(o)], o) for o in kept]
         for other in new:

@@ -265,20 +265,21 @@ def _site_files(cache: ShardCache, shards: list[str]) -> dict[str, Path]:
 
 
 def refresh_live_index(
-    archive: Archive,
+    shards: dict[str, list[Record]],
     language: str,
     cache_dir: Path,
     site_dir: Path,
     lock: AbstractContextManager[object] | None = None,
 ) -> list[str]:
-    """For `serve`: re-index changed shards and swap them into the served site; returns them.
+    """For `serve`: re-index changed shards (`shard_records` of the archive: a snapshot, since the
+    live rebuilder updates the archive in place) and swap them into the served site; returns them.
 
     Meant to run in a background thread after a page rebuild, so a reload never waits for
     indexing: only the swap of each changed shard's folder happens under `lock` (the server's
     build lock), so a query never sees half a shard.
     """
     lock = lock or nullcontext()
-    result = build_search_index(archive, language, cache_dir)
+    result = index_shards(shards, language, cache_dir)
     index_root = site_dir / INDEX_DIR
     wanted: dict[str, dict[str, Path]] = {}
     for path, source in result.files.items():

@@ -30,12 +30,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from clippings.archive import Archive
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.incremental import Rebuilder
-from clippings.search import refresh_live_index
+from clippings.search import Record, refresh_live_index, shard_records
 
 EVENTS_PATH = "__clippings__/events"
 _PORT_ATTEMPTS = 20
@@ -107,7 +106,7 @@ class LiveSite:
         self._streams_lock = threading.Lock()
         self._search_lock = threading.Lock()
         self._search_running = False
-        self._search_wanted: tuple[Config, Archive] | None = None
+        self._search_wanted: tuple[Config, dict[str, list[Record]]] | None = None
         # Builds are numbered; a page is served with its number, so a stream opened after a
         # rebuild that the page missed still hears about it.
         self.generation = 0
@@ -160,8 +159,9 @@ class LiveSite:
         config, archive = self.rebuilder.config, self.rebuilder.archive
         if config is None or archive is None or not config.search or not archive.articles:
             return
+        records = shard_records(archive)  # here, between rebuilds: they update it in place
         with self._search_lock:
-            self._search_wanted = (config, archive)
+            self._search_wanted = (config, records)
             if self._search_running:
                 return
             self._search_running = True
@@ -174,10 +174,10 @@ class LiveSite:
                 if wanted is None or self.stopping.is_set():
                     self._search_running = False
                     return
-            config, archive = wanted
+            config, records = wanted
             try:
                 shards = refresh_live_index(
-                    archive, config.language, config.root / CACHE_DIR, self.site_dir, self.lock
+                    records, config.language, config.root / CACHE_DIR, self.site_dir, self.lock
                 )
             except BuildError as error:
                 for problem in error.problems:

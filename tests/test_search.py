@@ -10,7 +10,13 @@ from clippings.build import build_site, load_archive
 from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.indexer import IndexerError, PagefindIndexer
-from clippings.search import article_record, plain_text, refresh_live_index, shard_names
+from clippings.search import (
+    article_record,
+    plain_text,
+    refresh_live_index,
+    shard_names,
+    shard_records,
+)
 
 
 def test_plain_text_keeps_words_and_drops_markup():
@@ -78,10 +84,11 @@ def test_live_refresh_swaps_in_only_the_changed_shard(fixture_config: Config, tm
     build_site(fixture_config, site)
     untouched = (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino
     cache = fixture_config.root / ".clippings-cache"
-    assert refresh_live_index(load_archive(fixture_config), "en", cache, site) == []
+    assert refresh_live_index(shard_records(load_archive(fixture_config)), "en", cache, site) == []
     letter = fixture_config.path("content_dir") / "2019" / "letter.md"
     letter.write_text(letter.read_text() + "\nServe edit.\n", encoding="utf-8")
-    assert refresh_live_index(load_archive(fixture_config), "en", cache, site) == ["2019"]
+    records = shard_records(load_archive(fixture_config))
+    assert refresh_live_index(records, "en", cache, site) == ["2019"]
     assert (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino == untouched
     assert sorted(p.name for p in (site / "pagefind").iterdir()) == ["2019", "2020", "undated"]
 
