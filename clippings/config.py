@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from clippings.errors import BuildError, Problem
-from clippings.yamlfile import load_mapping
+from clippings.yamlfile import load_mapping, read_text_file
 
 
 @dataclass(frozen=True)
@@ -94,4 +94,7 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         if path.name != "config.yaml" or path.parent != Path("."):
             raise BuildError([Problem(str(path), None, "config file not found")])
         return parse_config("", str(path), path.parent, overrides)
-    return parse_config(path.read_text(encoding="utf-8"), str(path), path.parent, overrides)
+    text, problems = read_text_file(path, str(path))
+    if text is None:
+        raise BuildError(problems)
+    return parse_config(text, str(path), path.parent, overrides)

@@ -7,14 +7,15 @@ a whole batch of hand edits in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clippings.errors import BuildError, Problem
-from clippings.text import slugify
-from clippings.yamlfile import load_mapping
+from clippings.text import MAX_SLUG_BYTES, slugify
+from clippings.yamlfile import load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
 NAME_LISTS = ("authors", "people", "countries", "sources")
@@ -144,6 +145,8 @@ def _check_slug(slug: str) -> str | None:
         return "the title gives an empty slug; set 'slug' to letters, digits and hyphens"
     if not _SAFE_SLUG.match(slug) or ".." in slug:
         return f"'slug' {slug!r} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
+    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+        return f"'slug' is longer than {MAX_SLUG_BYTES} bytes; file systems cannot hold it"
     return None
 
 
@@ -163,7 +166,8 @@ def parse_article(
     text: str, source: str, strict: bool = False
 ) -> tuple[Article | None, list[Problem]]:
     """Validate one content file's text. Returns the article or the problems that prevent it."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    # CRLF (Windows) and lone CR (classic Mac) line ends both count as line ends.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     parts = split_front_matter(text)
     if parts is None:
         return None, [
@@ -243,25 +247,9 @@ def read_article(
     path: Path, source: str, strict: bool = False
 ) -> tuple[Article | None, list[Problem]]:
     """Read one file from disk, turning unreadable bytes into a problem rather than a traceback."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return None, [Problem(source, None, f"cannot read file: {error.strerror}")]
-    if b"\0" in raw:
-        return None, [
-            Problem(source, None, "binary file (contains NUL bytes); content files are UTF-8 text")
-        ]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return None, [
-            Problem(
-                source,
-                line,
-                f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the file as UTF-8",
-            )
-        ]
+    text, problems = read_text_file(path, source)
+    if text is None:
+        return None, problems
     if not text.strip():
         return None, [Problem(source, None, "empty file")]
     return parse_article(text, source, strict)
@@ -270,6 +258,16 @@ def read_article(
 def content_files(content_dir: Path) -> list[Path]:
     """Every Markdown file under the content folder, in a stable order."""
     return sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
+
+
+def _symlinked_folders(content_dir: Path) -> list[Path]:
+    """Folder symlinks, which the content walk skips: reported so no article goes missing silently."""
+    return sorted(
+        Path(root, name)
+        for root, folders, _ in os.walk(content_dir)
+        for name in folders
+        if os.path.islink(os.path.join(root, name))
+    )
 
 
 def load_articles(
@@ -281,9 +279,13 @@ def load_articles(
     articles: list[Article] = []
     problems: list[Problem] = []
     real_root = content_dir.resolve()
+    for folder in _symlinked_folders(content_dir):
+        message = "symlinked folder is not followed; articles in it are not read"
+        problems.append(Problem(_display(folder, site_root), None, message, warning=True))
     for path in content_files(content_dir):
         source = _display(path, site_root)
-        if not path.resolve().is_relative_to(real_root):
+        # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
+        if not Path(os.path.realpath(path)).is_relative_to(real_root):
             problems.append(
                 Problem(source, None, "symlink points outside the content folder; not read")
             )

@@ -78,13 +78,18 @@ class SiteWriter:
             raise BuildError([Problem(path, None, "two pages would be written to this path")])
         self._paths.add(path)
         target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        current = self.site_dir / relative
-        if _same_bytes(current, data):
-            os.link(current, target)
-            self.unchanged += 1
-            return
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            current = self.site_dir / relative
+            if _same_bytes(current, data):
+                os.link(current, target)
+                self.unchanged += 1
+                return
+            target.write_bytes(data)
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+            # e.g. an alias `feed.xml/` needs a folder where the feed file goes, or the reverse.
+            message = "another page needs this path as a folder, or a folder on its path as a file"
+            raise BuildError([Problem(path, None, message)]) from None
         self.written += 1
 
     def copy(self, path: str, source: Path) -> None:
