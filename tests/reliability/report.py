@@ -15,10 +15,11 @@ REPORT = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 @dataclass
 class Figures:
-    bad_input: dict[str, str] = field(default_factory=dict)  # case id -> outcome
+    bad_input: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> kind, message
     cli_cases: list[str] = field(default_factory=list)
     properties: dict[str, int] = field(default_factory=dict)  # property -> examples tried
     kill_points: list[str] = field(default_factory=list)  # description of each survived kill
+    failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
 
     def recorded(self) -> dict[str, int]:
@@ -27,6 +28,7 @@ class Figures:
             "cli": len(self.cli_cases),
             "properties": len(self.properties),
             "kill": len(self.kill_points),
+            "failed": len(self.failed_builds),
         }
 
 
@@ -34,7 +36,7 @@ FIGURES = Figures()
 
 
 def render() -> str:
-    outcomes = Counter(FIGURES.bad_input.values())
+    outcomes = Counter(kind for kind, _ in FIGURES.bad_input.values())
     lines = [
         "# Reliability figures",
         "",
@@ -44,16 +46,18 @@ def render() -> str:
         "## Bad input",
         "",
         f"{len(FIGURES.bad_input)} cases, each a real build asserting its exact outcome: "
-        + ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
-        + ". No case gave a traceback; every successful build has a page for every non-draft",
-        "source file.",
-        "",
+        + ", ".join(f"{count} {kind}" for kind, count in sorted(outcomes.items()))
+        + ".",
+        "No case gave a traceback; every successful build has a page for every non-draft source file.",
         f"{len(FIGURES.cli_cases)} cases also ran through `python build.py` as a subprocess: exit code 1,",
         "the exact `path:line: message` lines on stderr, no traceback.",
         "",
-        "| case | outcome |",
-        "| --- | --- |",
-        *(f"| {case} | {outcome} |" for case, outcome in sorted(FIGURES.bad_input.items())),
+        "| case | outcome | first message asserted |",
+        "| --- | --- | --- |",
+        *(
+            f"| {case} | {kind} | {_cell(message)} |"
+            for case, (kind, message) in sorted(FIGURES.bad_input.items())
+        ),
         "",
         "## Properties (Hypothesis)",
         "",
@@ -72,6 +76,11 @@ def render() -> str:
         "",
         *(f"- {point}" for point in FIGURES.kill_points),
         "",
+        f"{len(FIGURES.failed_builds)} failed builds over an existing site left it byte for byte and",
+        "inode for inode as it was, with no staging folder behind:",
+        "",
+        *(f"- {failure}" for failure in sorted(FIGURES.failed_builds)),
+        "",
         "## Not covered here",
         "",
         "- Importer interruption: left to the importer branch (not on main when this was written).",
@@ -80,6 +89,13 @@ def render() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _cell(message: str) -> str:
+    """A message as a Markdown table cell (long ones shortened)."""
+    if len(message) > 110:
+        message = message[:110] + "…"
+    return f"`{message}`".replace("|", "\\|") if message else ""
 
 
 def write_if_complete() -> None:

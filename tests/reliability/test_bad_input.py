@@ -60,10 +60,13 @@ class Case:
     cli: bool = False  # also run through `python build.py`
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> tuple[str, str]:
+        """Kind of outcome and the first message asserted, for the report."""
         if self.errors:
-            return "error"
-        return "built with warning" if self.warnings else "built"
+            return "error", self.errors[0]
+        if self.warnings:
+            return "built with warning", self.warnings[0]
+        return "built", ""
 
 
 def page(site: Path, path: str) -> str:
