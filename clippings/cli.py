@@ -11,6 +11,7 @@ from clippings.build import BuildResult, build_site
 from clippings.check import check_site
 from clippings.config import Config, load_config
 from clippings.errors import BuildError
+from clippings.importer import cli as importer_cli
 
 COMMANDS = ("build", "check", "import", "serve")
 
@@ -45,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--output", type=Path, default=Path("_site"), help="site folder to check")
     check.set_defaults(run=run_check)
+
+    importer = commands.add_parser(
+        "import", help="turn scraped text and saved HTML pages into content files"
+    )
+    importer_cli.configure_parser(importer)  # spaCy and trafilatura load only when it runs
+    importer.set_defaults(run=importer_cli.run)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The importer: scraped article text and saved HTML pages become Markdown content files."""

@@ -1,0 +1,108 @@
+"""Publication dates stated by a page: date-stamp lines, KCNA's Juche dates, and URLs.
+
+Only explicit dates count: a weekday ("on Tuesday"), a day and month without a year, or a date
+inside a sentence (often a photo date in a caption) is never used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_TEXT_DATES = [
+    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+]
+# What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
+_STAMP_FILLER = re.compile(
+    r"[\s/|,·•.:()-]*(?:(?:\d{1,2}:\d{2}(?::\d{2})?|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated|published|posted|last|on|at|gmt|utc|[ecmp][sd]t"
+    r"|bst|cet|kst|msk|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
+    re.IGNORECASE,
+)
+# KCNA ends dispatches with "(Juche111.10.7.)": Juche year 1 is 1912.
+_JUCHE = re.compile(r"\bJuche\s?(?P<year>\d{1,3})\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\b")
+_JUCHE_OFFSET = 1911
+_URL_DATES = [
+    re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})[/-](?P<month>\d{1,2})[/-](?P<day>\d{1,2})(?!\d)"),
+    re.compile(r"[?&](?:ud|date|d)=(?P<year>(?:19|20)\d{2})(?P<month>\d{2})(?P<day>\d{2})"),
+    re.compile(r"/(?P<year>(?:19|20)\d{2})(?P<month>\d{2})(?P<day>\d{2})(?:/|-|_|\d{6}|$)"),
+]
+
+
+def _make(year: str | int, month: str | int, day: str | int) -> dt.date | None:
+    month_number = _MONTHS.get(str(month).lower().rstrip(".")) or int(month)
+    try:
+        return dt.date(int(year), month_number, int(day))
+    except ValueError:
+        return None
+
+
+def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[dt.date, re.Match[str]] | None:
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            date = _make(match["year"], match["month"], match["day"])
+            if date is not None:
+                return date, match
+    return None
+
+
+def stamp_date(line: str) -> dt.date | None:
+    """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None."""
+    found = _first(_TEXT_DATES, line)
+    if found is None:
+        return None
+    date, match = found
+    rest = line[: match.start()] + " " + line[match.end() :]
+    return date if _STAMP_FILLER.fullmatch(rest) else None
+
+
+def juche_date(text: str) -> dt.date | None:
+    for match in _JUCHE.finditer(text):
+        date = _make(int(match["year"]) + _JUCHE_OFFSET, match["month"], match["day"])
+        if date is not None:
+            return date
+    return None
+
+
+def url_date(url: str | None) -> dt.date | None:
+    if not url:
+        return None
+    found = _first(_URL_DATES, url)
+    return found[0] if found else None
+
+
+def parse_iso(value: object) -> dt.date | None:
+    """A manifest or metadata date ("2018-03-20" or a longer ISO timestamp), else None."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    match = re.match(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    return _make(*match.groups()) if match else None

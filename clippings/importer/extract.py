@@ -1,0 +1,140 @@
+"""From a page's text (and what the manifest or HTML metadata says) to an extracted article."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clippings.authority import Authority
+from clippings.importer import entities
+from clippings.importer.dates import juche_date, parse_iso, url_date
+from clippings.importer.rules import Rules, load_rules
+from clippings.importer.segment import segment
+
+# Photo credits at the end of a caption: "(U.S. Air Force photo by ...)", ".Sergei Karpukhin",
+# "... KCNA/Reuters". They name photographers and agencies, which are not tagged.
+_CAPTION_CREDITS = [
+    re.compile(r"\s*(?i:photograph|photo|picture|image|credit)s?:\s.*$"),
+    re.compile(r"\s*\([^()]*\)\s*$"),
+    re.compile(r"(?<=[a-z0-9)][.!?])[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}$"),
+    re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
+]
+_CREDIT_ONLY = re.compile(
+    r"(?i:(photo|image|picture|credit)s?( credit)?\s*[:|].*)|[^.]{0,80}\|[^.]{0,80}", re.DOTALL
+)
+_SUMMARY_CHARS = 300
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[.!?][\"”’'])\s+(?=[A-Z\"“])")
+
+
+@dataclass
+class Meta:
+    """What the manifest, the command line or the HTML page says about a text."""
+
+    url: str | None = None
+    publication: str | None = None
+    date: str | None = None
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Extracted:
+    title: str | None
+    date: dt.date | None
+    publication: str | None
+    url: str | None
+    authors: list[str]
+    people: list[str]
+    countries: list[str]
+    sources: list[str]
+    dek: str | None
+    captions: list[str]
+    body: list[str]
+    summary: str | None
+    boilerplate: list[str]
+    unknown: dict[str, Counter[str]]
+
+
+def caption_text(caption: str) -> str:
+    """A caption without its trailing photo credit; empty for a credit-only line."""
+    if _CREDIT_ONLY.fullmatch(caption):
+        return ""
+    for pattern in _CAPTION_CREDITS:
+        caption = pattern.sub("", caption)
+    return caption
+
+
+def summary_of(body: list[str]) -> str | None:
+    """The opening sentences of the body, up to about 300 characters."""
+    if not body:
+        return None
+    sentences = _SENTENCE_BREAK.split(body[0])
+    summary = sentences[0]
+    for sentence in sentences[1:]:
+        if len(summary) + len(sentence) + 1 > _SUMMARY_CHARS:
+            break
+        summary += " " + sentence
+    return summary
+
+
+class Extractor:
+    """Everything that is loaded once per run: rules, matchers and the spaCy model."""
+
+    def __init__(self, authority: Authority, site_rules: Path | None = None) -> None:
+        self.authority = authority
+        self.site_rules = site_rules
+        self.countries = entities.Countries(authority)
+        self.sources = entities.Sources(authority)
+        self.people = entities.People(authority)
+        self._rules: dict[str | None, Rules] = {}
+
+    def rules(self, publication: str | None) -> Rules:
+        if publication not in self._rules:
+            self._rules[publication] = load_rules(self.site_rules, publication)
+        return self._rules[publication]
+
+    def extract(self, text: str, meta: Meta) -> Extracted:
+        seg = segment(text, self.rules(meta.publication))
+        nlp = entities.load_nlp()
+        title = seg.title or meta.title
+        captions = [c for c in (caption_text(c) for c in seg.captions) if c]
+        parts = [p for p in [seg.dek, *seg.body, *captions] if p]
+        docs = list(nlp.pipe(parts))
+        title_doc = nlp(title) if title else None
+
+        authors, credited = entities.credit_names(seg.credits, self.sources)
+        bio = entities.bio_author(seg.boilerplate, nlp)
+        authors = list(dict.fromkeys([*meta.authors, *authors, *([bio] if bio else [])]))
+
+        content = "\n".join([title or "", *parts])
+        countries = self.countries.find(content)
+        own = entities.publisher_names(meta.publication, meta.url)
+        credit_text = "\n".join(seg.credits)
+        sources = self.sources.find(content + "\n" + credit_text, credited, own, self.countries)
+        people = self.people.find(docs, title_doc, authors, self.countries)
+
+        date = (
+            next(iter(seg.stamp_dates), None)
+            or juche_date(text)
+            or parse_iso(meta.date)
+            or url_date(meta.url)
+        )
+        return Extracted(
+            title=title,
+            date=date,
+            publication=meta.publication,
+            url=meta.url,
+            authors=authors,
+            people=people.names,
+            countries=countries.names,
+            sources=sources.names,
+            dek=seg.dek,
+            captions=seg.captions,
+            body=seg.body,
+            summary=summary_of(seg.body),
+            boilerplate=seg.boilerplate,
+            unknown={"people": people.unknown, "sources": sources.unknown},
+        )

@@ -1,0 +1,101 @@
+"""Boilerplate, credit and caption rules: shipped defaults plus a site's own file.
+
+The rules are data so a user can teach the importer about a new publication by editing
+`data/boilerplate.yaml` instead of the code (see the comments in the shipped
+`boilerplate.yaml` for the format).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from clippings.errors import BuildError, Problem
+from clippings.yamlfile import load_mapping
+
+DEFAULTS = Path(__file__).with_name("boilerplate.yaml")
+RULE_KEYS = ("lines", "footer_start", "status_prefixes", "credits", "captions")
+# Credits and captions rely on capitals (a name vs a sentence), the rest ignore case.
+_CASE_SENSITIVE = frozenset({"credits", "captions"})
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Compiled whole-line patterns, one tuple per rule kind."""
+
+    lines: tuple[re.Pattern[str], ...]
+    footer_start: tuple[re.Pattern[str], ...]
+    status_prefixes: tuple[re.Pattern[str], ...]
+    credits: tuple[re.Pattern[str], ...]
+    captions: tuple[re.Pattern[str], ...]
+
+    def matches(self, kind: str, line: str) -> bool:
+        return any(pattern.fullmatch(line) for pattern in getattr(self, kind))
+
+    def strip_status(self, line: str) -> str:
+        """`Updated | Text` → `Text`; the banner must be followed by `|` or `:`."""
+        for pattern in self.status_prefixes:
+            match = pattern.match(line)
+            if match:
+                return line[match.end() :]
+        return line
+
+
+def _raw_rules(path: Path, display: str) -> dict:
+    mapping, problems = load_mapping(path.read_text(encoding="utf-8"), display)
+    if mapping is None:
+        raise BuildError(problems)
+    return mapping.data
+
+
+def _check(section: dict, display: str, where: str) -> list[Problem]:
+    problems = []
+    for key, patterns in section.items():
+        if key not in RULE_KEYS:
+            problems.append(Problem(display, None, f"{where}unknown key '{key}'"))
+            continue
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            problems.append(Problem(display, None, f"{where}'{key}' must be a list of patterns"))
+            continue
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                problems.append(
+                    Problem(display, None, f"{where}{key}: bad pattern {pattern!r}: {error}")
+                )
+    return problems
+
+
+def load_rules(site_file: Path | None = None, publication: str | None = None) -> Rules:
+    """Defaults, then the site's general rules, then its rules for `publication`."""
+    sources = [(DEFAULTS, str(DEFAULTS))]
+    if site_file is not None and site_file.exists():
+        sources.append((site_file, str(site_file)))
+    collected: dict[str, list[str]] = {key: [] for key in RULE_KEYS}
+    problems: list[Problem] = []
+    for path, display in sources:
+        data = _raw_rules(path, display)
+        publications = data.pop("publications", None) or {}
+        sections = [(data, "")]
+        if publication and isinstance(publications, dict):
+            sections += [
+                (spec, f"publications: {name}: ")
+                for name, spec in publications.items()
+                if str(name).casefold() == publication.casefold() and isinstance(spec, dict)
+            ]
+        for section, where in sections:
+            problems += _check(section, display, where)
+            for key in RULE_KEYS:
+                collected[key] += [p for p in section.get(key) or [] if isinstance(p, str)]
+    if problems:
+        raise BuildError(problems)
+
+    def compiled(key: str) -> tuple[re.Pattern[str], ...]:
+        flags = 0 if key in _CASE_SENSITIVE else re.IGNORECASE
+        if key == "status_prefixes":
+            return tuple(re.compile(rf"(?:{p})\s*[|:]\s*", flags) for p in collected[key])
+        return tuple(re.compile(p, flags) for p in collected[key])
+
+    return Rules(*(compiled(key) for key in RULE_KEYS))

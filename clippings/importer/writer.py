@@ -1,0 +1,120 @@
+"""Markdown content files with front matter: rendering, provenance and safe writing.
+
+Every file the importer writes is recorded with its SHA-256 in `raw/imports.json`; a content
+file whose bytes no longer match its record was edited by hand and is left alone unless the
+user forces it. Writes go to a temporary file in the same folder first and are moved into place
+with `os.replace`, so an interrupted import never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from clippings.importer.extract import Extracted
+from clippings.text import slugify
+
+RECORD = "imports.json"
+_MAX_SLUG = 80
+_IMPORTED = re.compile(r"^imported: '?(\d{4}-\d{2}-\d{2})'?$", re.MULTILINE)
+_SOURCE_SHA = re.compile(r"^source_sha256: '?([0-9a-f]{64})'?$", re.MULTILINE)
+# Markdown would read these anywhere in a line; the backslash comes first so it is not doubled.
+_INLINE = str.maketrans({"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]"})
+_LINE_START = re.compile(r"^(?:[#>+]|[-*](?=\s|$)|-{3,}|(\d+)([.)])(?=\s|$))")
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def escape_markdown(line: str) -> str:
+    """Escape a line so that Markdown renders it as exactly this text in one paragraph."""
+    text = line.translate(_INLINE).replace("&", "&amp;").replace("<", "&lt;")
+    match = _LINE_START.match(text)
+    if match is None:
+        return text
+    if match.group(1) is not None:  # "1. " would start a list
+        return f"{match.group(1)}\\{match.group(2)}{text[match.end() :]}"
+    return "\\" + text
+
+
+def slug_for(extracted: Extracted, source_file: str) -> str:
+    base = slugify(extracted.title or Path(source_file).stem) or "article"
+    return base[:_MAX_SLUG].rstrip("-")
+
+
+def render(extracted: Extracted, source_file: str, source_sha: str, imported: dt.date) -> str:
+    """The content file: YAML front matter, then one escaped paragraph per body line."""
+    front = {
+        "title": extracted.title or Path(source_file).stem,
+        "date": extracted.date,
+        "publication": extracted.publication,
+        "url": extracted.url,
+        "authors": extracted.authors,
+        "people": extracted.people,
+        "countries": extracted.countries,
+        "sources": extracted.sources,
+        "dek": extracted.dek,
+        "captions": extracted.captions,
+        "summary": extracted.summary,
+        "source_file": source_file,
+        "source_sha256": source_sha,
+        "imported": imported,
+    }
+    header = yaml.dump(
+        front, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, width=1_000_000
+    )
+    body = "\n\n".join(escape_markdown(line) for line in extracted.body)
+    return f"---\n{header}---\n\n{body}\n"
+
+
+def existing_imported_date(text: str) -> dt.date | None:
+    match = _IMPORTED.search(text)
+    return dt.date.fromisoformat(match[1]) if match else None
+
+
+def existing_source_sha(text: str) -> str | None:
+    match = _SOURCE_SHA.search(text)
+    return match[1] if match else None
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and `os.replace`, never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+class Record:
+    """`raw/imports.json`: the SHA-256 of every content file as the importer wrote it."""
+
+    def __init__(self, raw_dir: Path) -> None:
+        self.path = raw_dir / RECORD
+        self.entries: dict[str, str] = {}
+        if self.path.exists():
+            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+
+    def written_by_importer(self, key: str, text: str) -> bool:
+        return self.entries.get(key) == sha256(text)
+
+    def save(self, key: str, text: str) -> None:
+        self.entries[key] = sha256(text)
+        data = json.dumps(self.entries, indent=2, sort_keys=True) + "\n"
+        atomic_write(self.path, data.encode("utf-8"))

@@ -1,0 +1,114 @@
+"""The import command end to end in a temporary site: outcomes, safety and bad input."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clippings.importer import cli, writer
+from tests.importer.conftest import REPO, SHARED
+
+SEED = SHARED / "seeds" / "000_cb113fcc93b213c7.txt"
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    cli.configure_parser(parser)
+    return cli.run(parser.parse_args(list(argv)))
+
+
+def test_reimport_is_identical_and_hand_edits_are_kept(site, capsys):
+    assert run(str(SEED), "--publication", "Newsweek") == 0
+    [path] = list((site / "content").rglob("*.md"))
+    first = path.read_bytes()
+    assert (site / "raw" / SEED.name).read_bytes() == SEED.read_bytes()
+    assert run(str(SEED), "--publication", "Newsweek") == 0
+    assert path.read_bytes() == first
+    assert "0 imported, 1 unchanged, 0 skipped, 0 failed" in capsys.readouterr().out
+
+    path.write_text(first.decode() + "\nMy own note.\n")
+    assert run(str(SEED), "--publication", "Newsweek") == 0
+    out = capsys.readouterr().out
+    assert f"skipped: content/undated/{path.name}: edited by hand since import" in out
+    assert path.read_text().endswith("My own note.\n")
+    assert run(str(SEED), "--publication", "Newsweek", "--force") == 0
+    assert path.read_bytes() == first
+
+
+def test_dry_run_writes_nothing(site, capsys):
+    assert run(str(SEED), "--dry-run") == 0
+    assert not (site / "content").exists() and not (site / "raw").exists()
+    assert "1 imported" in capsys.readouterr().out
+
+
+def test_bad_inputs_fail_one_line_each_and_others_go_on(site, capsys):
+    bad = site / "in"
+    bad.mkdir()
+    (bad / "a_empty.txt").write_text("  \n")
+    (bad / "b_binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    (bad / "c_latin1.txt").write_bytes("Caf\xe9 news\n\nA body line.".encode("latin-1"))
+    (bad / "d_nobody.txt").write_text("Menu\n\nsubscribe\n")
+    shutil.copy(SEED, bad / "e_good.txt")
+    assert run(str(bad)) == 1
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert errors == [
+        f"failed: {bad / 'a_empty.txt'}: empty file",
+        f"failed: {bad / 'b_binary.txt'}: binary file, not text or HTML",
+        f"failed: {bad / 'c_latin1.txt'}: not UTF-8 (byte 0xe9 at offset 3)",
+        f"failed: {bad / 'd_nobody.txt'}: no recognisable body",
+    ]
+    assert captured.out.strip().splitlines()[-1] == "1 imported, 0 unchanged, 0 skipped, 4 failed"
+
+
+def test_interrupted_write_leaves_no_partial_file(site, monkeypatch):
+    target = site / "out.md"
+    target.write_text("old")
+
+    def boom(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        writer.atomic_write(target, b"new content")
+    assert target.read_text() == "old"
+    assert [p.name for p in site.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_suggest_lists_names_the_authority_lacks(site, capsys):
+    text = site / "story.txt"
+    text.write_text("Minister Resigns\n\nJane Q. Example resigned on Monday, Fox News reported.\n")
+    assert run(str(text), "--suggest") == 0
+    assert "suggest people: Jane Q. Example (1)" in capsys.readouterr().out
+
+
+def test_html_page_uses_trafilatura_metadata(site):
+    pytest.importorskip("lxml_html_clean")
+    page = site / "page.html"
+    paragraphs = "".join(
+        f"<p>Paragraph {n}: Russian President Vladimir Putin met officials in the Kremlin.</p>"
+        for n in range(1, 6)
+    )
+    page.write_text(
+        "<html><head><title>Putin Meets Officials</title>"
+        '<meta property="article:published_time" content="2019-05-04">'
+        '<meta name="author" content="Jane Writer">'
+        '<link rel="canonical" href="https://example.com/news/putin-meets"></head>'
+        f"<body><article><h1>Putin Meets Officials</h1>{paragraphs}</article></body></html>"
+    )
+    assert run(str(page), "--publication", "Example") == 0
+    text = (site / "content" / "2019" / "putin-meets-officials.md").read_text()
+    assert "authors:\n- Jane Writer\n" in text
+    assert "url: https://example.com/news/putin-meets\n" in text
+    assert "people:\n- Vladimir Putin\n" in text

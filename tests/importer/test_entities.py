@@ -1,0 +1,88 @@
+from clippings.importer.extract import Meta, caption_text
+
+
+def _extract(extractor, text, **meta):
+    return extractor.extract(text, Meta(**meta))
+
+
+def test_surname_resolves_and_authority_canonicalises(extractor):
+    text = (
+        "Leaders Meet\n\nNorth Korean leader Kim Jong-un met Vladimir Putin in Vladivostok.\n\n"
+        "Putin said the talks went well, and Kim agreed.\n"
+    )
+    found = _extract(extractor, text)
+    assert found.people == ["Kim Jong Un", "Vladimir Putin"]
+
+
+def test_countries_from_names_demonyms_and_metonyms(extractor):
+    text = (
+        "Talks Continue\n\nThe Kremlin said the DPRK and the White House were talking.\n\n"
+        "Beijing accused Tokyo of anti-Japanese slander, said a Turkish official.\n"
+    )
+    found = _extract(extractor, text)
+    assert found.countries == ["Russia", "North Korea", "United States", "China", "Japan", "Turkey"]
+
+
+def test_places_regions_and_datelines_are_not_countries(extractor):
+    text = (
+        "A Parade\n\nMOSCOW (AFP) - A parade in Moscow marked the liberation of Korea.\n\n"
+        "Troops from Crimea marched across Europe and the Korean Peninsula in Sochi.\n"
+    )
+    found = _extract(extractor, text)
+    assert found.countries == []
+    assert found.sources == ["AFP"]
+
+
+def test_authors_and_photographers_are_not_people(extractor):
+    text = (
+        "Missile Deployed\n\n"
+        "President Vladimir Putin attends a meeting, August 9, 2016.Sergei Karpukhin\n\n"
+        "The missile system was deployed, Russian news agencies reported on Friday.\n\n"
+        "Reporting by Polina Devitt; Writing by Maria Tsvetkova; Editing by Andrew Osborn\n"
+    )
+    found = _extract(extractor, text, publication="Reuters")
+    assert found.authors == ["Polina Devitt", "Maria Tsvetkova"]
+    assert found.people == ["Vladimir Putin"]
+    assert found.sources == []
+
+
+def test_publisher_own_tag_is_not_a_source_but_cited_agencies_are(extractor):
+    text = (
+        "Greetings Sent\n\n"
+        "Pyongyang, October 7 (KCNA) -- Kim Jong Un sent greetings, TASS said.\n\n"
+        "The message was also quoted by the Yonhap news agency and the Kyodo News agency.\n"
+    )
+    found = _extract(extractor, text, url="http://kcna.kp/en/article/1.kcmsf")
+    assert found.sources == ["TASS", "Yonhap", "Kyodo News"]
+
+
+def test_ships_and_title_only_references_are_not_people(extractor):
+    text = (
+        "Ships Sail\n\n"
+        "The aircraft carrier Admiral Kuznetsov sailed past, the Russian president said.\n\n"
+        "His father had seen it before, a former Russian spy said.\n"
+    )
+    assert _extract(extractor, text).people == []
+
+
+def test_caption_credits_are_removed_from_caption_text():
+    assert (
+        caption_text("Kim inspects a farm. The agency... KCNA/Reuters")
+        == "Kim inspects a farm. The agency..."
+    )
+    assert caption_text("Reuters | Robert Galbraith | File Photo") == ""
+    assert caption_text("A jet. (U.S. Air Force photo by Justin Connaher/DVIDSHUB)") == "A jet."
+
+
+def test_other_outlets_bylines_and_names_after_titles(extractor):
+    text = (
+        "World news\n\nFinland Joins the Alliance, Says Putin\n\nBy VLADIMIR ISACHENKOV\n\n"
+        "MOSCOW (AP) — Finnish President Sauli Niinistö said the move was directed at no one.\n\n"
+        "U.S. Secretary of State Antony Blinken welcomed Finland's accession, said RIA.\n\n"
+        "Associated Press writer Jari Tanner in Helsinki contributed to this report.\n"
+    )
+    found = _extract(extractor, text, publication="Associated Press")
+    assert found.title == "Finland Joins the Alliance, Says Putin"
+    assert found.authors == ["Vladimir Isachenkov", "Jari Tanner"]
+    assert found.people == ["Sauli Niinistö", "Antony Blinken", "Vladimir Putin"]
+    assert found.sources == ["RIA Novosti"]

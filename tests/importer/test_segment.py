@@ -1,0 +1,90 @@
+from clippings.importer.rules import load_rules
+from clippings.importer.segment import segment, split_fused_title
+
+RULES = load_rules()
+
+
+def test_status_prefix_leaves_title_and_first_body_line():
+    seg = segment(
+        "Breaking: Big News Today\n\nUpdated | The first paragraph says a thing.\n", RULES
+    )
+    assert seg.title == "Big News Today"
+    assert seg.body == ["The first paragraph says a thing."]
+
+
+def test_chrome_before_title_and_footer_are_boilerplate():
+    text = (
+        "Back To Top\n\nMarch 3, 2019\n\nA Headline About Things\n\n"
+        "The article starts here with a long enough sentence.\n\nShort subhead\n\n"
+        "It ends here with another sentence of the story.\n\n"
+        "Related: Some other story you might like\n\nMOST POPULAR\nsubscribe\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.title == "A Headline About Things"
+    assert seg.body == [
+        "The article starts here with a long enough sentence.",
+        "Short subhead",
+        "It ends here with another sentence of the story.",
+    ]
+    assert seg.boilerplate == [
+        "Back To Top",
+        "March 3, 2019",
+        "Related: Some other story you might like",
+        "MOST POPULAR",
+        "subscribe",
+    ]
+
+
+def test_dek_byline_repeated_title_and_caption():
+    text = (
+        "Jets Intercept Bombers\n\n"
+        "The bombers flew close to the coast before being escorted away\n\n"
+        "Jets Intercept Bombers\n\n"
+        "A jet takes off, March 1, 2016. (Air Force photo by Jo Bloggs)\n\n"
+        "By Associated Press\n\nWASHINGTON — The military says it intercepted two bombers.\n\n"
+        "The bombers then flew back home after twelve minutes.\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.dek == "The bombers flew close to the coast before being escorted away"
+    assert seg.credits == ["By Associated Press"]
+    assert seg.captions == ["A jet takes off, March 1, 2016. (Air Force photo by Jo Bloggs)"]
+    assert seg.body[0].startswith("WASHINGTON")
+    assert "Jets Intercept Bombers" not in seg.boilerplate + seg.body
+
+
+def test_image_slug_line_introduces_a_caption():
+    text = (
+        "Title Here\n\nFirst paragraph of the story is right here.\n\n"
+        "08_15_Kim\nA leader waves.\n\nLast paragraph of the story is right here.\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.captions == ["A leader waves."]
+    assert seg.boilerplate == ["08_15_Kim"]
+
+
+def test_fused_title_and_dek_are_split_where_the_dek_repeats_in_the_body():
+    later = (
+        "LinkedIn, which has its headquarters in the United States, is the first network blocked."
+    )
+    title, dek = split_fused_title(
+        "Russia Bans LinkedIn After Court Ruling LinkedIn, which has its headquarters in the "
+        "United States, is the first network blocked.",
+        later,
+    )
+    assert title == "Russia Bans LinkedIn After Court Ruling"
+    assert dek.startswith("LinkedIn, which")
+
+
+def test_quoted_title_case_headline_is_not_split():
+    line = "Kim Jong Un Wishes Putin Good Luck in 'Building a Powerful Russia'"
+    assert split_fused_title(line, "") == (line, None)
+
+
+def test_site_rules_extend_the_defaults_per_publication(tmp_path):
+    site = tmp_path / "boilerplate.yaml"
+    site.write_text("publications:\n  Example Times:\n    lines: ['Sign up now.*']\n")
+    text = (
+        "A Title\n\nThe article body is a sentence that is long enough.\n\nSign up now for news!\n"
+    )
+    assert "Sign up now for news!" in segment(text, load_rules(site, "Example Times")).boilerplate
+    assert "Sign up now for news!" not in segment(text, load_rules(site, "Other")).boilerplate
