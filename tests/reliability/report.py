@@ -19,6 +19,7 @@ class Figures:
     cli_cases: list[str] = field(default_factory=list)
     properties: dict[str, int] = field(default_factory=dict)  # property -> examples tried
     kill_points: list[str] = field(default_factory=list)  # description of each survived kill
+    import_kills: list[str] = field(default_factory=list)
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
 
@@ -29,6 +30,7 @@ class Figures:
             "properties": len(self.properties),
             "kill": len(self.kill_points),
             "failed": len(self.failed_builds),
+            "import": len(self.import_kills),
         }
 
 
@@ -81,9 +83,18 @@ def render() -> str:
         "",
         *(f"- {failure}" for failure in sorted(FIGURES.failed_builds)),
         "",
+        "## Interrupted imports",
+        "",
+        f"{len(FIGURES.import_kills)} imports killed with SIGKILL: every content file left behind was",
+        "byte for byte what a complete import writes, `raw/imports.json` stayed valid JSON, the site",
+        "built, a file edited by hand in between was never overwritten, and a final import finished",
+        "the rest. A kill between writing a file and recording it no longer makes the importer skip",
+        "its own file as foreign.",
+        "",
+        *(f"- {point}" for point in FIGURES.import_kills),
+        "",
         "## Not covered here",
         "",
-        "- Importer interruption: left to the importer branch (not on main when this was written).",
         "- Dev server load and path traversal: left to the serve branch (not on main when this was",
         "  written); its own tests cover path traversal.",
         "",
