@@ -24,4 +24,6 @@ def slugify(name: str) -> str:
     if len(slug.encode("utf-8")) <= MAX_SLUG_BYTES:
         return slug
     cut = slug.encode("utf-8")[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
-    return (cut.rsplit("-", 1)[0] if "-" in cut else cut).strip("-")
+    if slug[len(cut)] != "-" and "-" in cut:  # the cut fell inside a word: drop that word
+        cut = cut.rsplit("-", 1)[0]
+    return cut.strip("-")
