@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
@@ -76,6 +76,32 @@ def _check_output_dir(config: Config, site_dir: Path) -> None:
             raise BuildError([Problem(str(site_dir), None, message)])
 
 
+def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
+    """Refuse two outputs on one path, or a file where another output needs a folder.
+
+    A slug or alias can land on a generated page (slug `index.html`, alias `feed.xml/`); the
+    error names the article's file, so the user knows what to change.
+    """
+    owners: dict[str, str | None] = dict.fromkeys(assets)  # path -> article source, if any
+    problems: list[Problem] = []
+    for page in pages:
+        article = page.context.get("article")
+        source = article.source if article is not None else None
+        if page.path in owners:
+            message = f"{page.path} would be written by two pages"
+            problems.append(Problem(source or owners[page.path] or page.path, None, message))
+        else:
+            owners[page.path] = source
+    folders = {parent.as_posix(): path for path in owners for parent in PurePosixPath(path).parents}
+    for path, source in owners.items():
+        needer = folders.get(path)
+        if needer is not None:
+            message = f"{needer} needs {path} to be a folder, but a page is written there"
+            problems.append(Problem(owners[needer] or source or path, None, message))
+    if problems:
+        raise BuildError(problems)
+
+
 def build_site(
     config: Config,
     site_dir: Path,
@@ -88,6 +114,7 @@ def build_site(
     archive = load_archive(config, strict)
     pages: list[Page] = list(Site(archive, config).pages())
     assets = static_files(config)
+    check_page_paths(pages, assets)
     renderer = Renderer(config, archive)
     writer = SiteWriter(site_dir)
     try:

@@ -97,7 +97,7 @@ def script_body_passes_through(site: Path) -> None:
 
 SYNTAX = "YAML syntax error"
 BAD_SLUG = "must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
-CONFLICT = "another page needs this path as a folder, or a folder on its path as a file"
+CONFLICT = "to be a folder, but a page is written there"
 
 CASES = [
     # --- YAML
@@ -289,12 +289,17 @@ CASES = [
     Case(
         "slug-clashes-with-year-page",
         {A: article(VALID + "slug: index.html\n")},
-        (f"2018/index.html/index.html: {CONFLICT}",),
+        (f"{A}: 2018/index.html/index.html needs 2018/index.html {CONFLICT}",),
     ),
     Case(
         "alias-over-feed-file",
         {A: article(VALID + "aliases: [feed.xml/]\n")},
-        (f"feed.xml: {CONFLICT}",),
+        (f"{A}: feed.xml/index.html needs feed.xml {CONFLICT}",),
+    ),
+    Case(
+        "alias-over-overview-page",
+        {A: article(VALID + "aliases: [people/]\n")},
+        (f"{A}: people/index.html would be written by two pages",),
     ),
     Case(
         "alias-outside-site",

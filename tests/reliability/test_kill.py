@@ -159,7 +159,7 @@ def test_killed_builds_leave_old_or_new_site(project: Path):
 FAILURES = {
     "content error (load)": ("content/2020/broken.md", "---\ntitle: [unclosed\n---\n"),
     "template error (render, mid-way)": ("templates/term.html", "{{ 1/0 }}\n"),
-    "page path conflict (write, mid-way)": (
+    "page path conflict (planning)": (
         "content/2020/clash.md",
         "---\ntitle: C\ndate: 2020-01-01\npublication: P\naliases: [feed.xml/]\n---\n",
     ),
