@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
-from clippings.errors import BuildError, Problem
+from clippings.errors import BuildError, Problem, shown
 from clippings.text import slugify
 
 KIND_SINGULAR = {"people": "person", "countries": "country", "sources": "source"}
@@ -111,7 +111,7 @@ def _collect_terms(
                 Problem(
                     article.source,
                     None,
-                    f"{kind}: {name!r} has no letters or digits to name a page",
+                    f"{kind}: {shown(name)} has no letters or digits to name a page",
                 )
             )
             return None

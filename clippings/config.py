@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from clippings.errors import BuildError, Problem
+from clippings.errors import BuildError, Problem, shown
 from clippings.yamlfile import load_mapping, read_text_file
 
 
@@ -52,10 +52,10 @@ def _type_problem(key: str, value: Any, expected: str) -> str | None:
     kind = expected.split(" ")[0]
     allowed = _TYPES[kind]
     if kind == "int" and isinstance(value, bool):
-        return f"'{key}' must be a whole number, not {value!r}"
+        return f"'{key}' must be a whole number, not {shown(value)}"
     if not isinstance(value, allowed):
         label = {"str": "text", "int": "a whole number", "bool": "true or false"}[kind]
-        return f"'{key}' must be {label}, not {value!r}"
+        return f"'{key}' must be {label}, not {shown(value)}"
     if kind == "int" and value < 1:
         return f"'{key}' must be at least 1"
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clippings.errors import BuildError, Problem
+from clippings.errors import BuildError, Problem, shown
 from clippings.text import MAX_SLUG_BYTES, slugify
 from clippings.yamlfile import load_mapping, read_text_file
 
@@ -105,14 +105,14 @@ def _parse_date(value: Any) -> dt.date | dt.datetime | None:
     if isinstance(value, dt.datetime | dt.date):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"'date' must be an ISO date such as 2018-08-15, not {value!r}")
+        raise ValueError(f"'date' must be an ISO date such as 2018-08-15, not {shown(value)}")
     text = value.strip()
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text)
         return dt.datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
-        raise ValueError(f"'date' {text!r} is not a valid ISO date (YYYY-MM-DD)") from None
+        raise ValueError(f"'date' {shown(text)} is not a valid ISO date (YYYY-MM-DD)") from None
 
 
 def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
@@ -125,7 +125,7 @@ def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
     names = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            return (), f"'{key}' must be a list of names; {item!r} is not a name"
+            return (), f"'{key}' must be a list of names; {shown(item)} is not a name"
         name = " ".join(str(item).split())
         if name:
             names.append(name)
@@ -144,7 +144,9 @@ def _check_slug(slug: str) -> str | None:
     if not slug:
         return "the title gives an empty slug; set 'slug' to letters, digits and hyphens"
     if not _SAFE_SLUG.match(slug) or ".." in slug:
-        return f"'slug' {slug!r} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
+        return (
+            f"'slug' {shown(slug)} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
+        )
     if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
         return f"'slug' is longer than {MAX_SLUG_BYTES} bytes; file systems cannot hold it"
     return None
@@ -158,7 +160,7 @@ def _check_alias(alias: str) -> str | None:
         or "\0" in alias
         or any(p in ("", ".", "..") for p in parts)
     ):
-        return f"alias {alias!r} must be a relative path inside the site, such as old/path/"
+        return f"alias {shown(alias)} must be a relative path inside the site, such as old/path/"
     return None
 
 
@@ -220,6 +222,9 @@ def parse_article(
     if not isinstance(draft, bool):
         report("draft", "'draft' must be true or false")
     slug_value = data.get("slug")
+    if isinstance(slug_value, bool) or not isinstance(slug_value, str | int | None):
+        report("slug", "'slug' must be text")
+        slug_value = None
     slug = str(slug_value) if slug_value is not None else slugify(values.get("title", ""))
     message = _check_slug(slug)
     if message and ("title" in values or slug_value is not None):
@@ -256,8 +261,17 @@ def read_article(
 
 
 def content_files(content_dir: Path) -> list[Path]:
-    """Every Markdown file under the content folder, in a stable order."""
-    return sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
+    """Every Markdown file under the content folder, in a stable order.
+
+    Hidden files and folders are skipped, as in static/: editors keep lock files there (Emacs's
+    `.#name.md` is a dangling symlink) that must not break a build while a file is open.
+    """
+    return sorted(
+        p
+        for p in content_dir.rglob("*.md")
+        if (p.is_file() or p.is_symlink())
+        and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+    )
 
 
 def _symlinked_folders(content_dir: Path) -> list[Path]:

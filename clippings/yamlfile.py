@@ -51,6 +51,10 @@ def load_mapping(
         problems: list[Problem] = []
         key_lines: dict[str, int] = {}
         for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                # A list or mapping as a key is reported by construction as unhashable; its
+                # repr could be huge (an alias bomb), so it is never turned into text here.
+                continue
             key = str(key_node.value)
             line = key_node.start_mark.line + 1 + offset
             if key in key_lines:

@@ -95,6 +95,11 @@ def script_body_passes_through(site: Path) -> None:
     assert "<p>Body &lt;b&gt;</p>" in page(site, "2018/a-title")
 
 
+# "Billion laughs": each anchor holds nine of the one before, *h stands for 9^8 = 43 million x's.
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+    for previous, name in zip("abcdefg", "bcdefgh", strict=True)
+)
 SYNTAX = "YAML syntax error"
 BAD_SLUG = "must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
 CONFLICT = "to be a folder, but a page is written there"
@@ -185,6 +190,34 @@ CASES = [
         "captions-as-string",
         {A: article(VALID + "captions: hello\n")},
         (f"{A}:5: front matter: 'captions' must be a list of text lines",),
+    ),
+    Case(
+        "title-is-blank",
+        {A: article("title: '   '\ndate: 2018-01-01\npublication: P\n")},
+        (f"{A}:2: front matter: 'title' must be non-empty text",),
+    ),
+    Case(
+        "yaml-nested-5000-deep",
+        {A: article(VALID + "x: " + "[" * 5000 + "]" * 5000 + "\n")},
+    ),
+    Case("yaml-alias-bomb-unused", {A: article(VALID + ALIAS_BOMB)}),
+    Case(
+        "yaml-alias-bomb-as-key",
+        {A: article(VALID + ALIAS_BOMB + "? *h\n: x\n")},
+        (f"{A}:12: {SYNTAX}: found unhashable key",),  # the line of the anchor
+    ),
+    Case(
+        "yaml-alias-bomb-as-slug",
+        {A: article(VALID + ALIAS_BOMB + "slug: *h\n")},
+        (f"{A}:13: front matter: 'slug' must be text",),
+    ),
+    Case(
+        "yaml-alias-bomb-in-people",
+        {A: article(VALID + ALIAS_BOMB + "people: [*h]\n")},
+        (
+            f"{A}:13: front matter: 'people' must be a list of names; "
+            "[[...], [...], [...], [...], [...], [...], ...] is not a name",
+        ),
     ),
     Case(
         "title-is-a-list",
@@ -346,6 +379,11 @@ CASES = [
             "add the name to the authority file to choose its spelling",
         ),
     ),
+    Case(
+        "editor-lock-and-hidden-files",
+        {A: article(), "content/.drafts/b.md": "not front matter", "content/2018/.b.md": ""},
+        symlinks={"content/2018/.#a.md": "user@host.1234"},
+    ),
     # --- symlinks
     Case(
         "symlink-outside-content",
@@ -436,6 +474,16 @@ CASES = [
         ("/: output folder would replace the project's content/; choose another",),
     ),
     Case(
+        "output-folder-is-content",
+        {"config.yaml": "output_dir: content\n"},
+        ("content: output folder would replace the project's content/; choose another",),
+    ),
+    Case(
+        "authority-name-clash",
+        {"data/entities.yaml": "people:\n  A:\n    aliases: [Kim]\n  B:\n    aliases: [kim]\n"},
+        ("data/entities.yaml:1: people: 'kim' names both 'A' and 'B'",),
+    ),
+    Case(
         "authority-wrong-shape",
         {"data/entities.yaml": "people:\n  X: [a]\n"},
         ("data/entities.yaml:1: people: X: details must be a mapping",),
@@ -474,8 +522,14 @@ def make_site(root: Path, case: Case) -> Path:
 
 
 def assert_every_article_has_its_page(site: Path, built: int, drafts: int) -> None:
-    """Count pages against sources: every readable, non-draft source file has its page."""
-    sources = list((site / "content").rglob("*.md"))
+    """Count pages against sources: every non-draft source file has its page (hidden files,
+    such as editor lock files, are not sources)."""
+    content = site / "content"
+    sources = [
+        p
+        for p in content.rglob("*.md")
+        if not any(part.startswith(".") for part in p.relative_to(content).parts)
+    ]
     assert built + drafts == len(sources)
     records = json.loads((site / "_site" / "archive.json").read_text(encoding="utf-8"))["articles"]
     assert len(records) == built
