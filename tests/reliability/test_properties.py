@@ -25,7 +25,7 @@ from tests.reliability.report import FIGURES
 
 PROPERTIES = ("random_front_matter", "random_yaml_text", "random_markdown", "written_site")
 FIGURES.expected["properties"] = len(PROPERTIES)
-EXAMPLES = 60
+EXAMPLES = 40
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
