@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,19 @@ def _exchange(first: Path, second: Path) -> bool:
         _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
     )
     return result == 0
+
+
+def _lock_folder(folder: Path) -> int:
+    """Hold an exclusive lock on the site's parent folder until the build commits or aborts.
+
+    Two builds of one site (a dev server's rebuild and a manual build) share the staging folder;
+    without the lock the second deleted it under the first. The second now waits. The kernel
+    drops the lock when its holder dies, even by SIGKILL.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -60,10 +74,15 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self._paths: set[str] = set()
-        self._recover()
-        if self.staging.exists():
-            shutil.rmtree(self.staging)
-        self.staging.mkdir(parents=True)
+        self._lock = _lock_folder(site_dir.parent)
+        try:
+            self._recover()
+            if self.staging.exists():
+                shutil.rmtree(self.staging)
+            self.staging.mkdir(parents=True)
+        except BaseException:
+            self._unlock()
+            raise
 
     def _recover(self) -> None:
         """Finish a swap that a killed build left half done: the previous site is complete."""
@@ -97,6 +116,12 @@ class SiteWriter:
 
     def commit(self) -> int:
         """Swap the staging folder in; returns how many old files are gone from the site."""
+        try:
+            return self._swap()
+        finally:
+            self._unlock()
+
+    def _swap(self) -> int:
         removed = self._count_removed()
         if not self.site_dir.exists():
             self.staging.rename(self.site_dir)
@@ -111,6 +136,12 @@ class SiteWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock >= 0:
+            os.close(self._lock)  # closing the descriptor releases the lock
+            self._lock = -1
 
     def _count_removed(self) -> int:
         if not self.site_dir.is_dir():

@@ -20,6 +20,7 @@ class Figures:
     properties: dict[str, int] = field(default_factory=dict)  # property -> examples tried
     kill_points: list[str] = field(default_factory=list)  # description of each survived kill
     import_kills: list[str] = field(default_factory=list)
+    concurrent_builds: int = 0  # builds of one site started at once, all successful
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
 
@@ -31,6 +32,7 @@ class Figures:
             "kill": len(self.kill_points),
             "failed": len(self.failed_builds),
             "import": len(self.import_kills),
+            "concurrent": self.concurrent_builds,
         }
 
 
@@ -77,6 +79,9 @@ def render() -> str:
         "succeeded. Whether a kill landed before or after the swap varies from run to run.",
         "",
         *(f"- {point}" for point in FIGURES.kill_points),
+        "",
+        f"{FIGURES.concurrent_builds} builds of one site started at the same moment both succeeded, one",
+        "after the other (a lock beside the site), leaving one complete site.",
         "",
         f"{len(FIGURES.failed_builds)} failed builds over an existing site left it byte for byte and",
         "inode for inode as it was, with no staging folder behind:",

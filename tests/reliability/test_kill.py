@@ -50,6 +50,7 @@ def progress_points(old_inode: Callable[[], int]) -> dict[str, Watch]:
 
 TIME_FRACTIONS = (0.3, 0.6, 0.9)
 FIGURES.expected["kill"] = 4 + len(TIME_FRACTIONS)
+FIGURES.expected["concurrent"] = 2
 
 
 def tree(site: Path) -> Tree:
@@ -186,3 +187,14 @@ def test_failed_build_leaves_site_exactly_as_it_was(
     assert site.stat().st_ino == inode
     assert [p.name for p in site.parent.iterdir()] == ["out"]  # no staging folder left
     FIGURES.failed_builds.append(failure)
+
+
+def test_concurrent_builds_wait_for_each_other(project: Path):
+    """Two builds of one site at once (a dev server's rebuild and a manual build) both succeed,
+    one after the other, and leave one complete site."""
+    set_version(project, "C")
+    expected = reference(project, "C")
+    builds = [start_build(project) for _ in range(2)]
+    assert [build.wait(timeout=WAIT_LIMIT) for build in builds] == [0, 0]
+    assert tree(project / "_site") == expected
+    FIGURES.concurrent_builds = len(builds)
