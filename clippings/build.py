@@ -66,14 +66,32 @@ def static_files(config: Config) -> dict[str, Path]:
     return files
 
 
-def _check_output_dir(config: Config, site_dir: Path) -> None:
-    """Refuse an output folder that would swallow the project (the site is replaced whole)."""
+def _check_output_dir(config: Config, site_dir: Path) -> Path:
+    """Refuse an output folder whose replacement would lose anything; returns the folder to write.
+
+    The site is replaced whole, so an existing output must be a folder that is empty or holds a
+    site built before (its archive.json): `--output data` or `--output ~` must not be swapped out
+    and deleted. A symlinked output folder is rebuilt at its target, keeping the link.
+    """
     resolved = site_dir.resolve()
     for name in ("content_dir", "templates_dir", "static_dir"):
         protected = config.path(name).resolve()
         if protected == resolved or protected.is_relative_to(resolved):
             message = f"output folder would replace the project's {getattr(config, name)}/; choose another"
             raise BuildError([Problem(str(site_dir), None, message)])
+    message = None
+    if resolved.exists() and not resolved.is_dir():
+        message = "output is a file, not a folder; choose another output folder"
+    elif (
+        resolved.is_dir() and any(resolved.iterdir()) and not (resolved / "archive.json").is_file()
+    ):
+        message = (
+            "output folder holds files but no site built before (no archive.json); the build "
+            "replaces the whole folder, so choose another or empty it"
+        )
+    if message:
+        raise BuildError([Problem(str(site_dir), None, message)])
+    return resolved if site_dir.is_symlink() else site_dir
 
 
 def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
@@ -110,13 +128,13 @@ def build_site(
 ) -> BuildResult:
     """Build the whole site into `site_dir`; raises BuildError listing every problem found."""
     started = time.perf_counter()
-    _check_output_dir(config, site_dir)
+    target = _check_output_dir(config, site_dir)
     archive = load_archive(config, strict)
     pages: list[Page] = list(Site(archive, config).pages())
     assets = static_files(config)
     check_page_paths(pages, assets)
     renderer = Renderer(config, archive)
-    writer = SiteWriter(site_dir)
+    writer = SiteWriter(target)
     try:
         tick = progress(len(pages)) if progress else None
         for path, data in render_all(pages, renderer, tick):

@@ -90,6 +90,12 @@ def long_slug_cut(site: Path) -> None:
     assert folders == ["word-" * 23 + "word"]
 
 
+def output_link_kept(site: Path) -> None:
+    assert (site / "_site").is_symlink()
+    assert (site / "public" / "2018" / "a-title" / "index.html").is_file()
+    assert sorted(p.name for p in site.iterdir()) == ["_site", "config.yaml", "content", "public"]
+
+
 def script_body_passes_through(site: Path) -> None:
     # Markdown allows raw HTML: the article body is the author's own, titles are escaped.
     assert "<p>Body &lt;b&gt;</p>" in page(site, "2018/a-title")
@@ -477,6 +483,25 @@ CASES = [
         "output-folder-is-content",
         {"config.yaml": "output_dir: content\n"},
         ("content: output folder would replace the project's content/; choose another",),
+    ),
+    Case(
+        "output-is-the-data-folder",
+        {"config.yaml": "output_dir: data\n", "data/entities.yaml": "people: {}\n", A: article()},
+        (
+            "data: output folder holds files but no site built before (no archive.json); the "
+            "build replaces the whole folder, so choose another or empty it",
+        ),
+    ),
+    Case(
+        "output-is-the-config-file",
+        {"config.yaml": "output_dir: config.yaml\n"},
+        ("config.yaml: output is a file, not a folder; choose another output folder",),
+    ),
+    Case(
+        "output-is-a-symlink",
+        {A: article(), "public/archive.json": "{}"},
+        symlinks={"_site": "public"},
+        check=output_link_kept,
     ),
     Case(
         "authority-name-clash",
