@@ -6,14 +6,19 @@ co-occurrence), so everything here is computed once from the complete list of ar
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
+from operator import itemgetter
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
 from clippings.errors import BuildError, Problem, shown
 from clippings.text import slugify
 
+# Terms with at most this many articles are counted outright when ranking related articles.
+FULL_COUNT_TERM_SIZE = 64
 KIND_SINGULAR = {"people": "person", "countries": "country", "sources": "source"}
 # Co-occurrence is quadratic in the names of one article: an article naming thousands (a list,
 # a directory) would link every name to every other and take minutes; it is left out instead.
@@ -41,15 +46,14 @@ class Term:
     def count(self) -> int:
         return len(self.articles)
 
+    # Articles are sorted newest first with undated ones first, so the ends hold the date range.
     @property
     def first_date(self) -> str | None:
-        dated = [a.iso_date for a in self.articles if a.date]
-        return min(dated) if dated else None
+        return next((a.iso_date for a in reversed(self.articles) if a.date), None)
 
     @property
     def last_date(self) -> str | None:
-        dated = [a.iso_date for a in self.articles if a.date]
-        return max(dated) if dated else None
+        return next((a.iso_date for a in self.articles if a.date), None)
 
 
 @dataclass
@@ -192,18 +196,78 @@ def _cooccurrence(
 def _related(
     articles: list[Article], article_terms: dict[str, dict[str, list[Term]]], limit: int
 ) -> dict[str, list[Article]]:
-    """Up to `limit` articles per article, ranked by how many people, countries and sources they share."""
+    """Up to `limit` articles per article, ranked by how many people, countries and sources they
+    share (most first), ties broken by archive order.
+
+    Counting every article that shares any term is quadratic in the size of popular terms (a
+    country named in a third of the archive), so the ranking is exact but mostly done by C set
+    operations: articles of small terms are counted outright; articles reachable only through
+    big terms are added level by level, only while they can still enter the top.
+    """
     position = {article.path: index for index, article in enumerate(articles)}
+    members: dict[Term, list[int]] = {}  # term -> archive positions of its articles, ascending
+    member_sets: dict[Term, set[int]] = {}
     related: dict[str, list[Article]] = {}
-    for article in articles:
-        shared: Counter[str] = Counter()
-        for kind in KINDS:
-            for term in article_terms[article.path][kind]:
-                shared.update(other.path for other in term.articles)
-        shared.pop(article.path, None)
-        ranked = sorted(shared.items(), key=lambda item: (-item[1], position[item[0]]))
-        related[article.path] = [articles[position[path]] for path, _ in ranked[:limit]]
+    shared: dict[tuple[Term, ...], list[int]] = {}  # big terms -> their common articles
+    small = max(FULL_COUNT_TERM_SIZE, len(articles) // 30)
+    for index, article in enumerate(articles):
+        own = [term for kind in KINDS for term in article_terms[article.path][kind]]
+        for term in own:
+            if term not in members:
+                members[term] = sorted(position[other.path] for other in term.articles)
+                member_sets[term] = set(members[term])
+        small_lists = [members[t] for t in own if len(members[t]) <= small]
+        big = [t for t in own if len(members[t]) > small]
+        # Keys inserted in archive order: the stable sort below breaks count ties by position.
+        counts: Counter[int] = Counter(dict.fromkeys(sorted(set().union(*small_lists)), 0))
+        for positions in small_lists:
+            counts.update(positions)
+        counts.pop(index, None)
+        for term in big:  # exact counts for the candidates already found, at C speed
+            counts.update(counts.keys() & member_sets[term])
+        ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)[:limit]
+        top = [(-count, other) for other, count in ranked]
+        if big:
+            big.sort(key=lambda term: (term.kind, term.slug))
+            top = _add_big_term_matches(top, {index, *counts}, big, shared, member_sets, limit)
+        related[article.path] = [articles[other] for _, other in top]
     return related
+
+
+def _add_big_term_matches(
+    top: list[tuple[int, int]],
+    taken: set[int],
+    big: list[Term],
+    shared: dict[tuple[Term, ...], list[int]],
+    member_sets: dict[Term, set[int]],
+    limit: int,
+) -> list[tuple[int, int]]:
+    """Add articles reachable only through big terms, level by level (most shared terms first).
+
+    At each level the articles common to each group of that many big terms (computed once per
+    group for the whole archive) are walked in archive order; the walk stops as soon as no later
+    article can enter the top.
+    """
+    sets = [member_sets[term] for term in big]
+    for level in range(len(big), 0, -1):
+        if len(top) == limit and -top[-1][0] > level:
+            break
+        groups = []
+        for group in combinations(big, level):
+            if group not in shared:
+                common = set.intersection(*(member_sets[term] for term in group))
+                shared[group] = sorted(common)
+            groups.append(shared[group])
+        previous = -1
+        for other in heapq.merge(*groups):
+            if len(top) == limit and top[-1] < (-level, other):
+                break
+            if other == previous or other in taken:
+                continue
+            previous = other
+            if sum(other in members for members in sets) == level:  # else counted at its level
+                top = sorted([*top, (-level, other)])[:limit]
+    return top
 
 
 def build_archive(articles: list[Article], authority: Authority, related_limit: int = 5) -> Archive:

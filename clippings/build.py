@@ -6,6 +6,8 @@ been planned, and the site is swapped in only when every page rendered.
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,11 +15,13 @@ from pathlib import Path, PurePosixPath
 
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
+from clippings.cache import CACHE_DIR, BuildCache, Fingerprints
 from clippings.config import Config
-from clippings.content import load_articles
+from clippings.content import load_articles, read_article
 from clippings.errors import BuildError, Problem
-from clippings.output import SiteWriter
-from clippings.render import THEME_DIR, Page, Renderer, Site, render_all
+from clippings.output import SiteWriter, build_lock
+from clippings.parallel import default_jobs, render_pages
+from clippings.render import THEME_DIR, Page, Renderer, Site
 
 
 @dataclass
@@ -43,10 +47,11 @@ class BuildResult:
         )
 
 
-def load_archive(config: Config, strict: bool = False) -> Archive:
+def load_archive(config: Config, strict: bool = False, cache: BuildCache | None = None) -> Archive:
     """Load and model: read content and authority, then gather the whole archive."""
     authority = load_authority(config.path("authority"), config.authority)
-    articles, warnings = load_articles(config.path("content_dir"), config.root, strict)
+    read = cache.read_article if cache else read_article
+    articles, warnings = load_articles(config.path("content_dir"), config.root, strict, read)
     archive = build_archive(articles, authority, config.related_articles)
     archive.warnings[:0] = warnings
     return archive
@@ -120,39 +125,119 @@ def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
         raise BuildError(problems)
 
 
+def _write_site(
+    pages: list[Page],
+    assets: dict[str, Path],
+    renderer: Renderer,
+    writer: SiteWriter,
+    cache: BuildCache | None,
+    config: Config,
+    progress: Callable[[int], Callable[[], None]] | None,
+) -> tuple[dict[str, str | None], dict[str, int]]:
+    """Render and stage every page; with a cache, pages whose inputs did not change are carried
+    over from the current site. Returns each page's fingerprint and the sizes written."""
+    todo = pages
+    prints: dict[str, str | None] = {}
+    if cache:
+        fingerprints = Fingerprints(
+            renderer.archive, config, renderer.env, cache.article_sha, writer.site_dir
+        )
+        prints = {page.path: fingerprints.page(page) for page in pages}
+        todo = [
+            page
+            for page in pages
+            if not (
+                prints[page.path]
+                and cache.page_unchanged(page.path, prints[page.path], writer.site_dir)
+                and writer.keep(page.path)
+            )
+        ]
+        cache.prefill_bodies(todo, renderer.bodies)
+    tick = progress(len(todo)) if progress else None
+    sizes: dict[str, int] = {}
+    for path, data in render_pages(todo, renderer, config.jobs or default_jobs(), tick):
+        writer.write(path, data)
+        sizes[path] = len(data)
+    for path, source in assets.items():
+        writer.copy(path, source)
+        prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there
+        sizes[path] = source.stat().st_size
+    return prints, sizes
+
+
+def _open_cache(config: Config) -> tuple[BuildCache | None, str | None]:
+    """The build cache, or None with the reason when it cannot be used (say, a read-only folder)."""
+    if not config.cache:
+        return None, None
+    try:
+        return BuildCache(config.root / CACHE_DIR), None
+    except (OSError, sqlite3.Error) as error:
+        return None, f"build cache unavailable ({error}); building without it"
+
+
 def build_site(
     config: Config,
     site_dir: Path,
     strict: bool = False,
     progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> BuildResult:
-    """Build the whole site into `site_dir`; raises BuildError listing every problem found."""
+    """Build the whole site into `site_dir`; raises BuildError listing every problem found.
+
+    One build at a time per project and site folder (see `output.build_lock`): a second waits.
+    """
+    with build_lock(config.root, site_dir.resolve().parent):
+        return _build(config, site_dir, strict, progress)
+
+
+def _build(
+    config: Config,
+    site_dir: Path,
+    strict: bool = False,
+    progress: Callable[[int], Callable[[], None]] | None = None,
+) -> BuildResult:
     started = time.perf_counter()
     target = _check_output_dir(config, site_dir)
-    archive = load_archive(config, strict)
-    pages: list[Page] = list(Site(archive, config).pages())
-    assets = static_files(config)
-    check_page_paths(pages, assets)
-    renderer = Renderer(config, archive)
-    writer = SiteWriter(target)
+    cache, notice = _open_cache(config)
     try:
-        tick = progress(len(pages)) if progress else None
-        for path, data in render_all(pages, renderer, tick):
-            writer.write(path, data)
-        for path, source in assets.items():
-            writer.copy(path, source)
-        removed = writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    return BuildResult(
-        articles=len(archive.articles),
-        terms={kind: len(archive.terms[kind]) for kind in KINDS},
-        drafts=len(archive.drafts),
-        pages=len(pages) + len(assets),
-        written=writer.written,
-        removed=removed,
-        seconds=time.perf_counter() - started,
-        site_dir=site_dir,
-        warnings=archive.warnings,
-    )
+        if cache:
+            saved = cache.last_build(cache.inputs_digest(config, site_dir, strict), site_dir)
+            if saved is not None:
+                seconds = time.perf_counter() - started
+                return dataclasses.replace(saved, written=0, removed=0, seconds=seconds)
+        archive = load_archive(config, strict, cache)
+        pages: list[Page] = list(Site(archive, config).pages())
+        assets = static_files(config)
+        check_page_paths(pages, assets)
+        renderer = Renderer(config, archive)
+        spare = config.root / CACHE_DIR / "spare-site" if cache else None
+        writer = SiteWriter(target, spare)
+        try:
+            prints, sizes = _write_site(pages, assets, renderer, writer, cache, config, progress)
+            if cache:
+                cache.forget_pages()
+            removed = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        result = BuildResult(
+            articles=len(archive.articles),
+            terms={kind: len(archive.terms[kind]) for kind in KINDS},
+            drafts=len(archive.drafts),
+            pages=len(pages) + len(assets),
+            written=writer.written,
+            removed=removed,
+            seconds=0.0,
+            site_dir=site_dir,
+            warnings=archive.warnings,
+        )
+        if cache:
+            cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
+            cache.save_build(cache.inputs_digest(config, site_dir, strict), result)
+    finally:
+        if cache:
+            cache.close()
+    notice = notice or (cache.notice if cache else None)
+    if notice:
+        result.warnings.insert(0, Problem(str(config.root / CACHE_DIR), None, notice, warning=True))
+    result.seconds = time.perf_counter() - started
+    return result

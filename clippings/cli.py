@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_site_options(build)
     build.add_argument("--strict", action="store_true", help="warn about unknown front matter keys")
     build.add_argument("--quiet", action="store_true", help="print errors only")
+    build.add_argument(
+        "--jobs", type=int, metavar="N", help="render with N processes (default: one per core)"
+    )
+    build.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update .clippings-cache/"
+    )
     build.set_defaults(run=run_build)
 
     check = commands.add_parser(
@@ -56,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_site_config(args: argparse.Namespace) -> Config:
-    overrides = {"base_url": args.base_url}
+    overrides = {"base_url": args.base_url, "jobs": getattr(args, "jobs", None)}
+    if getattr(args, "no_cache", False):
+        overrides["cache"] = False
     if args.content is not None:
         overrides["content_dir"] = str(Path(args.content).resolve())
     return load_config(args.config, overrides)

@@ -31,6 +31,8 @@ class Config:
     feeds: bool = True
     sitemap: bool = True
     search: bool = True
+    jobs: int | None = None  # worker processes for rendering; None: one per core
+    cache: bool = True  # keep .clippings-cache/ to skip unchanged work on the next build
     root: Path = Path(".")
 
     @property
@@ -47,7 +49,7 @@ _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bo
 
 
 def _type_problem(key: str, value: Any, expected: str) -> str | None:
-    if key == "cname" and value is None:
+    if value is None and "None" in expected:
         return None
     kind = expected.split(" ")[0]
     allowed = _TYPES[kind]

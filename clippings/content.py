@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,9 +286,13 @@ def _symlinked_folders(content_dir: Path) -> list[Path]:
 
 
 def load_articles(
-    content_dir: Path, site_root: Path, strict: bool = False
+    content_dir: Path,
+    site_root: Path,
+    strict: bool = False,
+    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
 ) -> tuple[list[Article], list[Problem]]:
-    """Load every article; returns articles and warnings, raising BuildError on any error."""
+    """Load every article; returns articles and warnings, raising BuildError on any error.
+    `read` reads one file (the build cache passes its own, which skips unchanged files)."""
     if not content_dir.is_dir():
         raise BuildError([Problem(str(content_dir), None, "content folder not found")])
     articles: list[Article] = []
@@ -295,16 +300,16 @@ def load_articles(
     real_root = content_dir.resolve()
     for folder in _symlinked_folders(content_dir):
         message = "symlinked folder is not followed; articles in it are not read"
-        problems.append(Problem(_display(folder, site_root), None, message, warning=True))
+        problems.append(Problem(display_path(folder, site_root), None, message, warning=True))
     for path in content_files(content_dir):
-        source = _display(path, site_root)
+        source = display_path(path, site_root)
         # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
         if not Path(os.path.realpath(path)).is_relative_to(real_root):
             problems.append(
                 Problem(source, None, "symlink points outside the content folder; not read")
             )
             continue
-        article, found = read_article(path, source, strict)
+        article, found = read(path, source, strict)
         problems.extend(found)
         if article is not None:
             articles.append(article)
@@ -315,7 +320,8 @@ def load_articles(
     return articles, warnings
 
 
-def _display(path: Path, site_root: Path) -> str:
+def display_path(path: Path, site_root: Path) -> str:
+    """How a content file is named in messages and the cache: relative to the site folder."""
     try:
         return path.relative_to(site_root).as_posix()
     except ValueError:

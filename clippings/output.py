@@ -7,11 +7,13 @@ are kept), and the finished folder is exchanged with the old one in a single ato
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from clippings.errors import BuildError, Problem
@@ -35,17 +37,25 @@ def _exchange(first: Path, second: Path) -> bool:
     return result == 0
 
 
-def _lock_folder(folder: Path) -> int:
-    """Hold an exclusive lock on the site's parent folder until the build commits or aborts.
+@contextlib.contextmanager
+def build_lock(*folders: Path) -> Iterator[None]:
+    """Hold exclusive locks on these folders (the project's and the site's parent) for a build.
 
-    Two builds of one site (a dev server's rebuild and a manual build) share the staging folder;
-    without the lock the second deleted it under the first. The second now waits. The kernel
-    drops the lock when its holder dies, even by SIGKILL.
+    Two builds of one site, say a dev server's rebuild and a manual build, share the staging
+    folder and the build cache; unlocked, the second deleted the first's staging folder or hit a
+    locked cache, with a traceback. Now it waits. Locks are taken in one order, so two builds
+    cannot deadlock, and the kernel drops them when their holder dies, even by SIGKILL.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(folder, os.O_RDONLY)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    return descriptor
+    descriptors: list[int] = []
+    try:
+        for folder in sorted({folder.resolve() for folder in folders}):
+            folder.mkdir(parents=True, exist_ok=True)
+            descriptors.append(os.open(folder, os.O_RDONLY))
+            fcntl.flock(descriptors[-1], fcntl.LOCK_EX)
+        yield
+    finally:
+        for descriptor in descriptors:
+            os.close(descriptor)  # closing the descriptor releases its lock
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -65,24 +75,40 @@ def safe_relative(path: str) -> PurePosixPath:
 
 
 class SiteWriter:
-    """Collects a complete new site in staging, then swaps it in; counts what changed."""
+    """Collects a complete new site in staging, then swaps it in; counts what changed.
 
-    def __init__(self, site_dir: Path) -> None:
+    With a `spare` folder (the build cache keeps one), the site replaced by the swap is moved
+    there instead of deleted, and the next build updates it in place as its staging folder:
+    creating and deleting thousands of page folders costs far more than the pages themselves.
+    Staged files are only ever replaced by rename, never written through, because the spare
+    shares hard-linked files with the live site.
+    """
+
+    def __init__(self, site_dir: Path, spare: Path | None = None) -> None:
         self.site_dir = site_dir
+        self.spare = spare
         self.staging = site_dir.with_name(f".{site_dir.name}.staging")
         self.previous = site_dir.with_name(f".{site_dir.name}.previous")
         self.written = 0
         self.unchanged = 0
         self._paths: set[str] = set()
-        self._lock = _lock_folder(site_dir.parent)
-        try:
-            self._recover()
-            if self.staging.exists():
-                shutil.rmtree(self.staging)
+        self._folders: set[Path] = set()  # staging folders already created
+        self._recover()
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        self._reused = spare is not None and self._reuse(spare)
+        if not self._reused:
             self.staging.mkdir(parents=True)
-        except BaseException:
-            self._unlock()
-            raise
+
+    def _reuse(self, spare: Path) -> bool:
+        if not spare.is_dir():
+            return False
+        try:
+            spare.rename(self.staging)
+            return True
+        except OSError:  # e.g. another file system: start from an empty staging folder
+            shutil.rmtree(spare, ignore_errors=True)
+            return False
 
     def _recover(self) -> None:
         """Finish a swap that a killed build left half done: the previous site is complete."""
@@ -96,62 +122,142 @@ class SiteWriter:
         if path in self._paths:
             raise BuildError([Problem(path, None, "two pages would be written to this path")])
         self._paths.add(path)
-        target = self.staging / relative
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            current = self.site_dir / relative
-            if _same_bytes(current, data):
-                os.link(current, target)
-                self.unchanged += 1
-                return
+        target = self._staged(relative)
+        current = self.site_dir / relative
+        if _same_bytes(current, data):
+            self._link(current, target)
+            self.unchanged += 1
+            return
+        if self._reused:
+            temporary = self._temporary(target)
+            temporary.write_bytes(data)
+            self._replace(temporary, target)
+        else:
             target.write_bytes(data)
-        except (FileExistsError, IsADirectoryError, NotADirectoryError):
-            # e.g. an alias `feed.xml/` needs a folder where the feed file goes, or the reverse.
-            message = "another page needs this path as a folder, or a folder on its path as a file"
-            raise BuildError([Problem(path, None, message)]) from None
         self.written += 1
+
+    def keep(self, path: str) -> bool:
+        """Carry the current site's file over without reading it (the caller knows its inputs
+        are unchanged); False when there is no such regular file, so it must be written."""
+        relative = safe_relative(path)
+        current = self.site_dir / relative
+        if path in self._paths or current.is_symlink() or not current.is_file():
+            return False
+        self._paths.add(path)
+        self._link(current, self._staged(relative))
+        self.unchanged += 1
+        return True
+
+    def _staged(self, relative: PurePosixPath) -> Path:
+        target = self.staging / relative
+        if target.parent not in self._folders:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                if not self._reused:
+                    raise
+                for parent in reversed(target.parents):  # an old file stands where a folder goes
+                    if parent.is_relative_to(self.staging) and not parent.is_dir():
+                        parent.unlink(missing_ok=True)
+                target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        return target
+
+    def _link(self, current: Path, target: Path) -> None:
+        if not self._reused:
+            os.link(current, target)
+            return
+        try:
+            if os.path.samefile(current, target):
+                return  # the spare already holds this very file
+        except OSError:
+            pass
+        temporary = self._temporary(target)
+        os.link(current, temporary)
+        self._replace(temporary, target)
+
+    @staticmethod
+    def _temporary(target: Path) -> Path:
+        temporary = target.with_name(f".{target.name}.clippings-new")
+        temporary.unlink(missing_ok=True)
+        return temporary
+
+    @staticmethod
+    def _replace(temporary: Path, target: Path) -> None:
+        if target.is_dir() and not target.is_symlink():  # an old folder where a page now goes
+            shutil.rmtree(target)
+        os.replace(temporary, target)
 
     def copy(self, path: str, source: Path) -> None:
         self.write(path, source.read_bytes())
 
     def commit(self) -> int:
         """Swap the staging folder in; returns how many old files are gone from the site."""
-        try:
-            return self._swap()
-        finally:
-            self._unlock()
-
-    def _swap(self) -> int:
         removed = self._count_removed()
+        if self._reused:
+            _remove_all_but(self.staging, self._paths)
         if not self.site_dir.exists():
             self.staging.rename(self.site_dir)
             return removed
         if not _exchange(self.staging, self.site_dir):
             self.site_dir.rename(self.previous)
             self.staging.rename(self.site_dir)
-            shutil.rmtree(self.previous)
+            self._retire(self.previous)
             return removed
-        shutil.rmtree(self.staging)
+        self._retire(self.staging)
         return removed
+
+    def _retire(self, old_site: Path) -> None:
+        """Keep the replaced site as the next build's spare, or delete it."""
+        if self.spare is not None:
+            try:
+                self.spare.parent.mkdir(parents=True, exist_ok=True)
+                old_site.rename(self.spare)
+                return
+            except OSError:
+                pass
+        shutil.rmtree(old_site)
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
-        self._unlock()
-
-    def _unlock(self) -> None:
-        if self._lock >= 0:
-            os.close(self._lock)  # closing the descriptor releases the lock
-            self._lock = -1
 
     def _count_removed(self) -> int:
         if not self.site_dir.is_dir():
             return 0
-        old = {
-            p.relative_to(self.site_dir).as_posix()
-            for p in self.site_dir.rglob("*")
-            if not p.is_dir()
-        }
-        return len(old - self._paths)
+        return len(_files(self.site_dir) - self._paths)
+
+
+def _files(root: Path) -> set[str]:
+    """Every non-folder entry under `root`, as a relative POSIX path."""
+    found = set()
+    for folder, _, names in os.walk(root):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        found.update(prefix + name for name in names)
+    return found
+
+
+def _remove_all_but(root: Path, keep: set[str]) -> None:
+    """Delete every file under `root` that is not in `keep`, then the folders left empty."""
+    emptied: set[str] = set()
+    for folder, folders, names in os.walk(root, topdown=False):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        empty = True
+        for name in names:
+            if prefix + name in keep:
+                empty = False
+            else:
+                os.unlink(os.path.join(folder, name))
+        for name in folders:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                os.unlink(path)
+            elif path not in emptied:
+                empty = False
+        if empty and prefix:
+            os.rmdir(folder)
+            emptied.add(folder)
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

@@ -253,6 +253,8 @@ def template_problem(error: Exception, fallback: str) -> Problem:
             location = (filename, tb.tb_lineno)
         tb = tb.tb_next
     path, line = location or (fallback, None)
+    if isinstance(error, RecursionError):  # its text varies with where the limit struck
+        return Problem(path, line, "template: calls itself without end (a macro or include?)")
     return Problem(path, line, f"template: {error}")
 
 
@@ -263,7 +265,9 @@ class Renderer:
         self.config = config
         self.archive = archive
         self.markdown = MarkdownConverter()
-        self._bodies: dict[str, str] = {}
+        self.bodies: dict[
+            str, str
+        ] = {}  # article path -> body HTML; prefilled from the build cache
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
@@ -290,10 +294,10 @@ class Renderer:
         self.env.filters["atom_date"] = atom_date
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
-        html = self._bodies.get(article.path)
+        html = self.bodies.get(article.path)
         if html is None:
             try:
-                html = self._bodies[article.path] = self.markdown.convert(article.body)
+                html = self.bodies[article.path] = self.markdown.convert(article.body)
             except RecursionError:  # Python-Markdown recurses once per level of nesting
                 message = "Markdown is nested too deeply (lists or quotes) to convert"
                 raise BuildError([Problem(article.source, article.body_line, message)]) from None

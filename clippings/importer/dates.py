@@ -34,18 +34,25 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _TEXT_DATES = [
-    re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,\s*|\s+){_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
-    re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+    # ISO "2018-03-20" (also inside "2018-03-20T10:00Z"), Yonhap's "2019/03/15".
+    re.compile(r"\b(?P<year>(?:19|20)\d{2})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)"),
+    # European "24.04.2019" (dots only: "04/05/2019" is ambiguous between day and month).
+    re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d{2})\b"),
+    # Slashes only where a number above 12 tells the day: "07/27/2017", "27/07/2017".
+    re.compile(r"\b(?P<month>0?[1-9]|1[0-2])/(?P<day>1[3-9]|2\d|3[01])/(?P<year>(?:19|20)\d{2})\b"),
+    re.compile(r"\b(?P<day>1[3-9]|2\d|3[01])/(?P<month>0?[1-9]|1[0-2])/(?P<year>(?:19|20)\d{2})\b"),
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
-    r"[\s/|,·•.:()-]*(?:(?:\d{1,2}:\d{2}(?::\d{2})?|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
-    r"|weeks?|days?|hours?|mins?|minutes?|updated|published|posted|last|on|at|gmt|utc|[ecmp][sd]t"
-    r"|bst|cet|kst|msk|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"[\s/|,·•.:()-]*(?:(?:t?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|modified|edited|date|dated|time"
+    r"|last|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
     re.IGNORECASE,
 )
+_SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")
 # KCNA ends dispatches with "(Juche111.10.7.)": Juche year 1 is 1912.
 _JUCHE = re.compile(r"\bJuche\s?(?P<year>\d{1,3})\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\b")
 _JUCHE_OFFSET = 1911
@@ -74,7 +81,13 @@ def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[dt.date, re.Matc
 
 
 def stamp_date(line: str) -> dt.date | None:
-    """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None."""
+    """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None.
+
+    A section label after a bar is allowed: "Nov 14, 2018 - 21:05 | World, All".
+    """
+    stamp, bar, label = line.rpartition("|")
+    if bar and stamp and _SECTION_LABEL.fullmatch(label.strip()):
+        line = stamp
     found = _first(_TEXT_DATES, line)
     if found is None:
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from clippings.authority import Authority
+from clippings.importer.dates import stamp_date
 from clippings.text import slugify
 
 MATCHING = Path(__file__).with_name("matching.yaml")
@@ -26,7 +27,8 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _BIO_MARKER = re.compile(r"about the (writer|author)s?", re.IGNORECASE)
 # "Reporting by A and B", "By Reuters", "This story originally appeared on Reuters", "— AFP".
 _CREDIT = re.compile(
-    r"(?:(?P<role>[\w ]+?)\s+by|By|this (?:story|article) .*?(?:on|in|by)|[—–-])\s+(?P<names>.+)",
+    r"(?:(?P<role>[\w ]+?)\s+(?:by|from)|By|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-])"
+    r"\s+(?P<names>.+)",
     re.IGNORECASE,
 )
 _NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}"
@@ -34,10 +36,27 @@ _NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}"
 _CONTRIBUTOR = re.compile(
     rf"(?:writers?|correspondents?|reporters?)\s+(?P<names>{_NAME}(?:(?:,| and) {_NAME})*)"
 )
+# Bare bylines: "Chad O'Carroll and Jeongmin Kim", "Justin McCurry, Reuters".
+_BARE_NAMES = re.compile(rf"(?P<names>{_NAME}(?:(?:,| and| &| \|) [A-Z][\w'’. -]+)*)")
+# "Anton Troianovski reported from Moscow."
+_REPORTED_FROM = re.compile(
+    rf"(?P<names>{_NAME}(?: and {_NAME})*) (?:reported|contributed reporting) from .*"
+)
+_NEWSROOM = re.compile(
+    r"\b(?:service|staff|desk|bureau|newsroom|team|editors|correspondents|agencies|wires?)\b",
+    re.IGNORECASE,
+)
+_ROLE = r"(?:(?:staff|special|senior|chief)\s+)?(?:writers?|correspondents?|reporters?)"
+# "CNN's Yoonjung Seo and The Associated Press contributed to this report."
+_CONTRIBUTED = re.compile(
+    r"(?P<names>.+?) contributed(?: reporting)? to this (?:report|story|article)\.?",
+    re.IGNORECASE,
+)
 _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
 _DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
 _MISLABELLED = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
+_POSSESSIVES = re.compile(r"(?<=\w)['’]s\b")
 _NAME_TOKEN = re.compile(r"^[A-ZÀ-Þ][\w'’.-]*$")
 
 
@@ -113,6 +132,7 @@ class Countries:
             self.surface.update({name: entity.name for name in (entity.name, *entity.aliases)})
         self.capitals = {name: c for c, names in data["capitals"].items() for name in names}
         self.place_words = {w.lower() for w in data["place_words"]}
+        self.place_before_of = {w.lower() for w in data["place_before_of"]}
         self.not_before = set(data["not_before_words"])
         self.not_after = set(data["not_after_words"])
         self.pattern = _alternation([*self.surface, *self.capitals])
@@ -129,6 +149,8 @@ class Countries:
         line_start = text.rfind("\n", 0, match.start()) + 1
         dateline = match[0].isupper() and not text[line_start : match.start()].strip()
         previous = _word_before(text, match.start()).lower()
+        if previous == "of":
+            return _word_before(text, match.start(), 2).split()[0].lower() in self.place_before_of
         return dateline or previous in self.place_words or previous[:1].isupper()
 
     def find(self, text: str) -> Found:
@@ -147,17 +169,22 @@ class Sources:
     def __init__(self, authority: Authority) -> None:
         data = load_matching()
         self.authority = authority
-        self.known: dict[str, str] = {name: name for name in data["news_outlets"]}
+        self.known: dict[str, str] = {}
+        for name, aliases in data["news_outlets"].items():
+            self.known.update({spelling: name for spelling in (name, *(aliases or []))})
         for entity in authority.entities("sources"):
             self.known.update({name: entity.name for name in (entity.name, *entity.aliases)})
+        # Credit lines may shout ("KYODO"): look those up by slug.
+        self.by_slug = {slugify(name): canonical for name, canonical in self.known.items()}
         self.pattern = _alternation(self.known)
         self.outlet_patterns = [re.compile(p) for p in data["outlet_patterns"]]
 
     def is_source(self, name: str) -> bool:
-        return name in self.known or self.authority.lookup("sources", name) is not None
+        return slugify(name) in self.by_slug or self.authority.lookup("sources", name) is not None
 
     def canonical(self, name: str) -> str:
-        return self.authority.canonical("sources", self.known.get(name, name))
+        known = self.known.get(name) or self.by_slug.get(slugify(name), name)
+        return self.authority.canonical("sources", known)
 
     def find(
         self, text: str, credited: list[str], publisher: Iterable[str], not_names: Countries
@@ -175,7 +202,10 @@ class Sources:
                 start, end = match.span("name")
                 name = match["name"]
                 overlaps = any(a < end and start < b for a, b in taken)
-                if overlaps or not_names.pattern.search(name) or name.split()[0] in ("The", "A"):
+                # "The Yonhap news agency" is Yonhap; "The Korea Herald" is a whole name.
+                words = name.split()
+                article = words[0] == "A" or (words[0] == "The" and len(words) < 3)
+                if overlaps or not_names.pattern.search(name) or article:
                     continue
                 hits.append((start, self.canonical(name), self.is_source(name)))
         hits += [(len(text), name, self.is_source(name)) for name in credited]
@@ -205,6 +235,16 @@ class People:
     def __init__(self, authority: Authority) -> None:
         data = load_matching()["people"]
         self.authority = authority
+        # Well-known people: the authority's, then matching.yaml's (canonical → spellings).
+        self.spellings: dict[str, list[str]] = {
+            name: [name, *(aliases or [])] for name, aliases in data["canonical"].items()
+        }
+        for entity in authority.entities("people"):
+            self.spellings[entity.name] = [entity.name, *entity.aliases]
+        self.by_slug = {
+            slugify(spelling): name for name, names in self.spellings.items() for spelling in names
+        }
+        self.fictional = {slugify(name) for name in data["fictional"]}
         self.honorifics = sorted(data["honorifics"], key=len, reverse=True)
         self.not_after = set(data["not_after_words"])
         self.titles = set(data["titles"])
@@ -227,25 +267,37 @@ class People:
             name = name[4:]
         return name
 
-    def _valid(self, name: str, countries: Countries) -> bool:
+    def canonical(self, name: str) -> str:
+        return self.by_slug.get(slugify(name)) or self.authority.canonical("people", name)
+
+    def _valid(self, name: str, countries: Countries, sources: Sources) -> bool:
         tokens = name.split()
         return (
             bool(tokens)
             and all(_NAME_TOKEN.match(t) for t in tokens)
             and not any(t in countries.surface or t in countries.capitals for t in tokens)
+            # "Cheong Wa Dae" (a metonym) and "Novaya Gazeta" (a newspaper) are no people.
+            and name not in countries.surface
+            and not sources.is_source(name)
+            and slugify(name) not in self.fictional
         )
 
     def _resolve(self, short: str, full: list[str]) -> str | None:
         """A one-word mention ("Putin", "Kim") → the one full name in the article that has it."""
         matches = {f for f in full if short in (f.split()[0], f.split()[-1])}
         if not matches:
-            for entity in self.authority.entities("people"):
-                if short in (entity.name.split()[0], entity.name.split()[-1]):
-                    matches.add(entity.name)
+            for name, spellings in self.spellings.items():
+                if any(short in (s.split()[0], s.split()[-1]) for s in spellings):
+                    matches.add(name)
         return matches.pop() if len(matches) == 1 else None
 
     def find(
-        self, docs: list[Any], title_doc: Any | None, excluded: Iterable[str], countries: Countries
+        self,
+        docs: list[Any],
+        title_doc: Any | None,
+        excluded: Iterable[str],
+        countries: Countries,
+        sources: Sources,
     ) -> Found:
         excluded_slugs = {slugify(name) for name in excluded}
         mentions: list[tuple[str, bool]] = []  # (name, from the title)
@@ -256,19 +308,18 @@ class People:
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
                     continue
-                name = self._clean(ent.text)
-                if self._valid(name, countries):
+                name = self._clean(_extended(doc, ent).text)
+                if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
-        spaced = f"-{slugify(text)}-"
-        for entity in self.authority.entities("people"):
-            for spelling in (entity.name, *entity.aliases):
-                if " " in spelling and f"-{slugify(spelling)}-" in spaced:
-                    mentions.append((entity.name, False))
-        full = [self.authority.canonical("people", n) for n, t in mentions if " " in n and not t]
+        spaced = f"-{slugify(_POSSESSIVES.sub('', text))}-"
+        for name, spellings in self.spellings.items():
+            if any(" " in s and f"-{slugify(s)}-" in spaced for s in spellings):
+                mentions.append((name, False))
+        full = [self.canonical(n) for n, t in mentions if " " in n and not t]
         found = Found()
         for name, in_title in mentions:
-            canonical = self.authority.canonical("people", name)
+            canonical = self.canonical(name)
             if " " not in name or in_title:
                 resolved = self._resolve(name.split()[-1] if in_title else name, full)
                 if in_title and canonical in full:
@@ -278,12 +329,28 @@ class People:
                 canonical = resolved
             if slugify(canonical) in excluded_slugs:
                 continue
+            # `--suggest` lists people the authority file lacks, known spellings or not.
             found.add(canonical, self.authority.lookup("people", canonical) is not None)
+        # "Moon Jae" when the recogniser cut "Moon Jae-in" short: the longer name stands.
+        slugs = [slugify(n) for n in found.names]
+        found.names = [
+            n for n in found.names if not any(s.startswith(slugify(n) + "-") for s in slugs)
+        ]
         return found
 
 
+def _extended(doc: Any, ent: Any) -> Any:
+    """The recogniser sometimes stops a name short ("Yoon Suk" of "Yoon Suk Yeol's"): take one
+    more capitalised word when it is a bare name part, not the start of the next sentence."""
+    if ent.label_ != "PERSON" or ent.end >= len(doc):
+        return ent
+    after = doc[ent.end]
+    name_part = after.is_alpha and after.is_title and not after.ent_type_ and len(after) > 1
+    return doc[ent.start : ent.end + 1] if name_part and not after.is_sent_start else ent
+
+
 def _split_names(text: str) -> list[str]:
-    parts = re.split(r",|;|\band\b|&", text)
+    parts = re.split(r",|;|\||\band\b|\bwith\b|&", text)
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -292,31 +359,92 @@ def _person_name(name: str) -> str:
     return name.title() if name.isupper() and len(name) > 3 else name
 
 
-def credit_names(credits: list[str], sources: Sources) -> tuple[list[str], list[str]]:
-    """(authors, sources) from byline and credit lines; editors are not authors."""
+def _without_dates_and_mail(clause: str) -> str:
+    """ "A |29.09.2021 - Update : 29.09.2021" → "A"; "A, B [b@paper.kr]" → "A, B"."""
+    clause = re.sub(r"\[[^\]]*@[^\]]*\]|\S+@\S+", "", clause)
+    parts = [p for p in clause.split("|") if stamp_date(p.strip()) is None]
+    return " | ".join(p.strip() for p in parts).strip()
+
+
+def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
+    """ "HYUNG-JIN KIM Associated Press" → ("HYUNG-JIN KIM", "Associated Press");
+    "Fox News' Greg Palkot", "Associated Press writer Greg Palkot" → ("Greg Palkot", ...);
+    "Kim Tong-hyung in Seoul." → ("Kim Tong-hyung", None)."""
+    name = re.sub(r"\s+(?:in|from)\s+[A-Z][\w .'’-]*$", "", name.strip(" .")).strip()
+    for known in sorted(sources.known, key=len, reverse=True):
+        if name.endswith(" " + known) and len(name) > len(known) + 3:
+            return name[: -len(known)].strip(" ,|"), known
+        owner = re.match(
+            rf"{re.escape(known)}(?:(?:'s|’s|'|’)\s+(?:{_ROLE}\s+)?|\s+{_ROLE}\s+)", name
+        )
+        if owner:
+            return name[owner.end() :], known
+    return name, None
+
+
+def credit_names(
+    credits: list[str], sources: Sources, is_person: Callable[[str, bool], bool] | None = None
+) -> tuple[list[str], list[str]]:
+    """(authors, sources) from byline and credit lines; editors are not authors.
+
+    A credit line may be labelled ("By A and B", "Reporting by A; Editing by C", "Author A") or
+    not ("A in Tokyo", "A and B", "A, Reuters"); an unlabelled name must pass `is_person`, so a
+    label such as "Gift Article" or "Democracy Dies in Darkness" is no author.
+    """
     authors: list[str] = []
     cited: list[str] = []
     for line in credits:
         for clause in line.split(";"):
-            clause = clause.strip().strip("()").strip()
+            clause = _without_dates_and_mail(clause).strip("()—–- ")
             if sources.is_source(clause):
                 cited.append(sources.canonical(clause))
                 continue
             match = (
-                _CREDIT.match(clause)
+                _REPORTED_FROM.fullmatch(clause)
+                or _CONTRIBUTED.fullmatch(clause)
+                or _CREDIT.match(clause)
                 or _CONTRIBUTOR.search(clause)
                 or _STAFF.fullmatch(clause)
                 or _DATELINED_BYLINE.fullmatch(clause)
+                or _BARE_NAMES.fullmatch(clause)
             )
             if match is None:
                 continue
             role = (match.groupdict().get("role") or "").lower()
-            for name in _split_names(match["names"]):
+            for part in _split_names(match["names"]):
+                name, agency = _person_part(part, sources)
+                if agency is not None:
+                    cited.append(sources.canonical(agency))
                 if sources.is_source(name):
                     cited.append(sources.canonical(name))
-                elif "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
+                    continue
+                # "RFE/RL's Belarus Service", "Reuters staff": the outlet, not a writer.
+                outlet = sources.pattern.search(name)
+                if outlet or _NEWSROOM.search(name):
+                    cited += [sources.canonical(outlet[0])] if outlet else []
+                    continue
+                unlabelled = match.re in (_BARE_NAMES, _DATELINED_BYLINE)
+                strict = match.re is _DATELINED_BYLINE
+                if unlabelled and is_person is not None and not is_person(name, strict):
+                    continue
+                if "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
                     authors.append(_person_name(name))
     return authors, cited
+
+
+def byline_person(nlp: Any, countries: Countries) -> Callable[[str, bool], bool]:
+    """Whether an unlabelled byline name is a person: the recogniser, given the context a byline
+    would have, tags no part of it as anything else, and it names no country."""
+
+    def check(name: str, strict: bool) -> bool:
+        # The small model misses many Korean names ("Ha Yoon Ah"): for a name alone on its
+        # line, what it does not call something else counts; "A in B" must be a person.
+        ents = nlp(f"Written by {name}.").ents
+        labels = [e.label_ for e in ents if not strict or e.text == name]
+        person = all(label == "PERSON" for label in labels) and (bool(labels) or not strict)
+        return person and not countries.pattern.search(name)
+
+    return check
 
 
 def bio_author(boilerplate: list[str], nlp: Any) -> str | None:

@@ -17,13 +17,18 @@ from clippings.importer.segment import segment
 # Photo credits at the end of a caption: "(U.S. Air Force photo by ...)", ".Sergei Karpukhin",
 # "... KCNA/Reuters". They name photographers and agencies, which are not tagged.
 _CAPTION_CREDITS = [
+    re.compile(r"^(?i:image|picture|photo)\s+caption\s*[,:|]\s*"),
+    re.compile(r"\s*\[[^\[\]]*\]\s*$"),
+    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+\s*$"),
+    re.compile(r"(?<=[.!?”\"])\s*\|\s*[^|]{1,60}$"),
     re.compile(r"\s*(?i:photograph|photo|picture|image|credit)s?:\s.*$"),
     re.compile(r"\s*\([^()]*\)\s*$"),
     re.compile(r"(?<=[a-z0-9)][.!?])[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}$"),
     re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
 ]
 _CREDIT_ONLY = re.compile(
-    r"(?i:(photo|image|picture|credit)s?( credit)?\s*[:|].*)|[^.]{0,80}\|[^.]{0,80}", re.DOTALL
+    r"(?i:(pic|photo|image|picture|credit)s?( credit| source)?\s*[,:|].*)|[^.]{0,80}\|[^.]{0,80}",
+    re.DOTALL,
 )
 _SUMMARY_CHARS = 300
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[.!?][\"”’'])\s+(?=[A-Z\"“])")
@@ -97,7 +102,7 @@ class Extractor:
         return self._rules[publication]
 
     def extract(self, text: str, meta: Meta) -> Extracted:
-        seg = segment(text, self.rules(meta.publication))
+        seg = segment(text, self.rules(meta.publication), meta.url)
         nlp = entities.load_nlp()
         title = seg.title or meta.title
         captions = [c for c in (caption_text(c) for c in seg.captions) if c]
@@ -105,7 +110,9 @@ class Extractor:
         docs = list(nlp.pipe(parts))
         title_doc = nlp(title) if title else None
 
-        authors, credited = entities.credit_names(seg.credits, self.sources)
+        authors, credited = entities.credit_names(
+            seg.credits, self.sources, entities.byline_person(nlp, self.countries)
+        )
         bio = entities.bio_author(seg.boilerplate, nlp)
         authors = list(dict.fromkeys([*meta.authors, *authors, *([bio] if bio else [])]))
 
@@ -114,7 +121,7 @@ class Extractor:
         own = entities.publisher_names(meta.publication, meta.url)
         credit_text = "\n".join(seg.credits)
         sources = self.sources.find(content + "\n" + credit_text, credited, own, self.countries)
-        people = self.people.find(docs, title_doc, authors, self.countries)
+        people = self.people.find(docs, title_doc, authors, self.countries, self.sources)
 
         date = (
             next(iter(seg.stamp_dates), None)

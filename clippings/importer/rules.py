@@ -34,7 +34,7 @@ class Rules:
         return any(pattern.fullmatch(line) for pattern in getattr(self, kind))
 
     def strip_status(self, line: str) -> str:
-        """`Updated | Text` → `Text`; the banner must be followed by `|` or `:`."""
+        """`Updated | Text` → `Text`: the banner is followed by `|` or `:`, or is in brackets."""
         for pattern in self.status_prefixes:
             match = pattern.match(line)
             if match:
@@ -95,7 +95,11 @@ def load_rules(site_file: Path | None = None, publication: str | None = None) ->
     def compiled(key: str) -> tuple[re.Pattern[str], ...]:
         flags = 0 if key in _CASE_SENSITIVE else re.IGNORECASE
         if key == "status_prefixes":
-            return tuple(re.compile(rf"(?:{p})\s*[|:]\s*", flags) for p in collected[key])
+            # "Updated | ", "Breaking: " and Yonhap's "(LEAD) ", "[UPDATE] ".
+            return tuple(
+                re.compile(rf"(?:(?:{p})\s*[|:]|[(\[](?:{p})[)\]])\s*", flags)
+                for p in collected[key]
+            )
         return tuple(re.compile(p, flags) for p in collected[key])
 
     return Rules(*(compiled(key) for key in RULE_KEYS))

@@ -42,6 +42,23 @@ _SMALL_WORDS = frozenset(
         "before",
     ]
 )
+# "MOSCOW, March 20. /TASS/. ...", "SEOUL, South Korea (AP) — ...", "Tokyo (CNN)US ...".
+_DATELINE = re.compile(
+    r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*(?:,| ?[—–]| --| \()|[A-Z][\w'.-]+(?: [A-Z][\w'.-]+)* \([A-Z][\w ]{1,20}\)"
+)
+_LONE_DATELINE = re.compile(r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}(?:, [A-Z][\w .]+)?\s*[—–-]*")
+# A sentence addressed to the reader ("Thank you for being with us!") outside quotes.
+_READER_ADDRESS = re.compile(r"\b(?:you|your|us|our|we)\b", re.IGNORECASE)
+_BIO = re.compile(
+    r"(?P<name>[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}) (?:is|was|has|covers|writes|reports)\b"
+)
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+# A name alone between the headline and the body is the byline ("Oleksiy Sorokin").
+_BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
+# Kinds of line that can follow a dek: body text, or what closes an article's header.
+_HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp", "caption"})
+# A paragraph this long after a footer line shows the article goes on.
+_LONG_PARAGRAPH_WORDS = 25
 # A headline is at most this long; a longer first line is the article's first paragraph.
 _MAX_TITLE_WORDS = 25
 
@@ -70,6 +87,47 @@ def is_prose(line: str) -> bool:
     return count >= 7 or (count >= 4 and bool(_SENTENCE_END.search(line)))
 
 
+def is_paragraph(line: str) -> bool:
+    """A line that can only be article text: a long finished sentence."""
+    return len(_words(line)) >= 12 and bool(_SENTENCE_END.search(line))
+
+
+def _ends_body(line: str) -> bool:
+    """The last body line is a finished sentence or a long line; teaser headlines are neither."""
+    return is_prose(line) and (bool(_SENTENCE_END.search(line)) or len(_words(line)) >= 15)
+
+
+def _is_trailer(lines: list[str], kinds: list[str], i: int, bylines: str) -> bool:
+    """A writer bio or a reader appeal after the article, which is chrome.
+
+    A bio opens with a name from a byline ("Ankit Panda is Senior Editor at The Diplomat."); an
+    appeal addresses the reader ("Dear readers! Thank you for being with us!") after chrome.
+    """
+    if kinds[i] != "text":
+        return False
+    bio = _BIO.match(lines[i])
+    if bio and bio["name"] in bylines:
+        return True
+    addresses_reader = bool(_READER_ADDRESS.search(_QUOTED.sub("", lines[i])))
+    after_chrome = i > 0 and (
+        kinds[i - 1] == "boilerplate" or _is_trailer(lines, kinds, i - 1, bylines)
+    )
+    return addresses_reader and after_chrome
+
+
+def _body_end(lines: list[str], kinds: list[str], body_start: int) -> int | None:
+    """The last finished sentence of the article, trailing bios and appeals left out."""
+    bylines = " ".join(line for line, kind in zip(lines, kinds, strict=True) if kind == "credit")
+    for i in range(len(lines) - 1, body_start - 1, -1):
+        if (
+            kinds[i] == "text"
+            and _ends_body(lines[i])
+            and not _is_trailer(lines, kinds, i, bylines)
+        ):
+            return i
+    return None
+
+
 def _is_chrome(line: str, rules: Rules) -> bool:
     if rules.matches("lines", line) or not re.search(r"[A-Za-z]", line):
         return True
@@ -80,15 +138,6 @@ def _is_chrome(line: str, rules: Rules) -> bool:
 def _is_title_case(words: list[str]) -> bool:
     bare = [w.lstrip("'\"‘“(") or w for w in words]
     return all(w[0].isupper() or w[0].isdigit() or w.lower() in _SMALL_WORDS for w in bare)
-
-
-def _is_section_label(line: str, following: str) -> bool:
-    """A short label ("Russia-Ukraine war") right above a headline-shaped line is chrome."""
-    return (
-        len(_words(line)) <= 3
-        and 4 <= len(_words(following)) <= _MAX_TITLE_WORDS
-        and (not following.endswith("."))
-    )
 
 
 def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
@@ -112,53 +161,129 @@ def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
     return " ".join(tokens[:i]), " ".join(tokens[i:])
 
 
-def segment(text: str, rules: Rules) -> Segments:
-    """Group the lines of `text` (see the module docstring)."""
+def _url_words(url: str | None) -> set[str]:
+    """The words of a URL's path ("russia-moves-to-block-navalny-websites"), small words left out."""
+    if not url:
+        return set()
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.lower())
+    return {w for w in re.findall(r"[a-z]+", path) if len(w) > 2 and w not in _SMALL_WORDS}
+
+
+def dated_byline(line: str) -> dt.date | None:
+    """The date of a byline that carries one ("Ahmet Gencturk |29.09.2021 - Update : ...")."""
+    name, bar, rest = line.partition("|")
+    if bar and _BARE_BYLINE.fullmatch(name.strip()):
+        return stamp_date(rest)
+    return None
+
+
+def _kind(line: str, rules: Rules) -> str:
+    """What a line is on its own, before its place in the page is considered."""
+    # Before the chrome rules: "2019/03/15 18:20" has no letters but states the date.
+    if stamp_date(line) is not None:
+        return "stamp"
+    if dated_byline(line) is not None:
+        return "credit"
+    if _is_chrome(line, rules):
+        return "boilerplate"
+    if rules.matches("captions", line):
+        return "caption"
+    if rules.matches("credits", line):
+        return "credit"
+    return "text"
+
+
+def _is_long_paragraph(line: str) -> bool:
+    return len(_words(line)) >= _LONG_PARAGRAPH_WORDS and bool(_SENTENCE_END.search(line))
+
+
+def _mark_footer(lines: list[str], kinds: list[str], rules: Rules) -> None:
+    """Everything from a footer line ("Related", "About the writer") on is boilerplate.
+
+    A footer starts only once the article has begun ("Related" may be a menu item), and only
+    where no long paragraph follows: a "Related" box inside the article is chrome together with
+    its teaser headlines, and the article goes on after it.
+    """
+    begun = False
+    for i, line in enumerate(lines):
+        if begun and rules.matches("footer_start", line):
+            later = [j for j in range(i + 1, len(lines)) if kinds[j] == "text"]
+            resumes = next((j for j in later if _is_long_paragraph(lines[j])), None)
+            if resumes is None:
+                kinds[i:] = ["boilerplate"] * (len(lines) - i)
+                return
+            for j in range(i + 1, resumes):
+                if kinds[j] == "text" and not _ends_body(lines[j]):
+                    kinds[j] = "boilerplate"
+            kinds[i] = "boilerplate"
+        begun = begun or (kinds[i] == "text" and is_paragraph(line))
+
+
+def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int | None:
+    """The headline among the lines before the first paragraph.
+
+    Navigation labels ("World", "Asia Pacific") are short, so the headline is the first line of
+    four or more words not ending with a full stop, unless the URL slug or a repeat of the line further down names another.
+    """
+    fits = [
+        i for i in header if len(_words(lines[i])) <= _MAX_TITLE_WORDS or lines[i].endswith(".")
+    ]
+    if not fits:
+        return None
+
+    def shared(i: int) -> int:
+        return len(url_words & {w.lower().strip("'’") for w in _words(lines[i])})
+
+    # The article's first paragraph shares the slug's words too: only headline-sized lines.
+    headline_sized = [i for i in fits if not is_paragraph(lines[i])]
+    best = max(headline_sized, key=shared, default=None)
+    if best is not None and shared(best) >= 3:
+        return best
+    repeated = [i for i in fits if lines.count(lines[i]) > 1]
+    # Headlines do not end with a full stop; a line that does is already the article.
+    long_enough = [i for i in fits if len(_words(lines[i])) >= 4 and not lines[i].endswith(".")]
+    return (repeated or long_enough or fits)[0]
+
+
+def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
+    """Group the lines of `text` (see the module docstring); `url` helps find the headline."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     seg = Segments()
-    kinds: list[str] = []
-    in_footer = False
-    for line in lines:
-        in_footer = in_footer or rules.matches("footer_start", line)
-        if in_footer or _is_chrome(line, rules):
-            kinds.append("boilerplate")
-        elif stamp_date(line) is not None:
-            kinds.append("stamp")
-        elif rules.matches("captions", line):
-            kinds.append("caption")
-        elif rules.matches("credits", line):
-            kinds.append("credit")
-        else:
-            kinds.append("text")
+    kinds = [_kind(line, rules) for line in lines]
+    _mark_footer(lines, kinds, rules)
     # A line after an image slug ("08_15_Kim") is that image's caption.
     for i in range(1, len(lines)):
         if kinds[i] == "text" and re.fullmatch(r"\d{2}_\d{2}_\w+", lines[i - 1]):
             kinds[i] = "caption"
 
     texts = [i for i, kind in enumerate(kinds) if kind == "text"]
+    first_paragraph = next((i for i in texts if is_paragraph(lines[i])), len(lines))
+    header = [i for i in texts if i <= first_paragraph]
     start = 0
-    label_first = len(texts) > 1 and _is_section_label(lines[texts[0]], lines[texts[1]])
-    # ...unless it is the headline, repeated further down as chrome.
-    if label_first and lines.count(lines[texts[0]]) == 1:
-        kinds[texts[0]] = "boilerplate"
-        texts.pop(0)
-    if texts:
-        first = texts[0]
-        later = " ".join(lines[i] for i in texts[1:])
-        title, dek = split_fused_title(rules.strip_status(lines[first]), later)
+    chosen = _pick_title(lines, header, _url_words(url))
+    if chosen is not None:
+        later = " ".join(lines[i] for i in texts if i > chosen)
+        title, dek = split_fused_title(rules.strip_status(lines[chosen]), later)
         if dek is not None or len(_words(title)) <= _MAX_TITLE_WORDS:
-            seg.title, seg.title_line, seg.dek = title, lines[first], dek
-            kinds[first] = "title"
-            start = first + 1
+            seg.title, seg.title_line, seg.dek = title, lines[chosen], dek
+            kinds[chosen] = "title"
+            start = chosen + 1
+            # Labels above the headline are navigation.
+            for i in header:
+                if i < chosen and lines[i] != lines[chosen]:
+                    kinds[i] = "boilerplate"
     for i in range(start, len(lines)):
         if kinds[i] == "text" and lines[i] in (seg.title, seg.title_line):
             kinds[i] = "duplicate"
+    # A byline is above the first paragraph, or right below a standfirst that is a sentence.
+    after_title = [i for i in texts if i >= start]
+    byline_zone = max(first_paragraph, after_title[1] if len(after_title) > 1 else 0)
+    for i in after_title:
+        if i <= byline_zone and kinds[i] == "text" and _BARE_BYLINE.fullmatch(lines[i]):
+            kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
-    body_end = max(
-        (i for i in range(body_start, len(lines)) if kinds[i] == "text" and is_prose(lines[i])),
-        default=None,
-    )
+    body_end = _body_end(lines, kinds, body_start)
     for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
         if kind == "stamp":
             seg.stamp_dates.append(stamp_date(line))  # type: ignore[arg-type]
@@ -167,6 +292,7 @@ def segment(text: str, rules: Rules) -> Segments:
             seg.captions.append(line)
         elif kind == "credit":
             seg.credits.append(line)
+            seg.stamp_dates += [d for d in [dated_byline(line)] if d is not None]
         elif kind == "text" and body_end is not None and body_start <= i <= body_end:
             seg.body.append(line)
         elif kind in ("text", "boilerplate"):
@@ -177,24 +303,53 @@ def segment(text: str, rules: Rules) -> Segments:
 
 
 def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -> int:
-    """Index of the first body line; prose lines before a byline or repeated title form the dek."""
+    """Index of the first body line: the first sentence-like line after the headline and dek.
+
+    The line right after the headline is the dek when a byline, date stamp or repeated headline
+    follows it, when it is an unfinished sentence (a standfirst), or when the next line opens
+    with a dateline ("MOSCOW, March 20. /TASS/."). Short labels before the body are chrome.
+    """
+    first_text = _next_text(kinds, start)
     for i in range(start, len(lines)):
         if kinds[i] != "text":
             continue
-        # A dek is followed directly (captions and chrome aside) by a byline or the repeated title.
-        ahead = [k for k in kinds[i + 1 :] if k in ("text", "credit", "duplicate", "stamp")]
-        closes_header = bool(ahead) and ahead[0] != "text"
+        ahead = [j for j in range(i + 1, len(lines)) if kinds[j] in _HEADER_CLOSERS]
+        following = ahead[0] if ahead else None
+        # A lead photo after the standfirst also closes the header, if the article follows.
+        closes_header = following is not None and (
+            kinds[following] in ("credit", "duplicate", "stamp")
+            or (kinds[following] == "caption" and _next_is_paragraph(lines, kinds, following))
+        )
+        standfirst = (
+            following is not None
+            and not _SENTENCE_END.search(lines[i])
+            and is_paragraph(lines[following])
+        )
+        opens_dateline = following is not None and bool(_DATELINE.match(lines[following]))
         if (
             seg.dek is None
-            and closes_header
+            and i == first_text
             and is_prose(lines[i])
-            and i == _next_text(kinds, start)
+            and not _DATELINE.match(lines[i])
+            and (closes_header or standfirst or opens_dateline)
         ):
             seg.dek = lines[i]
             kinds[i] = "dek"
             continue
-        return i
+        if is_prose(lines[i]):
+            # A dateline on a line of its own ("ANKARA") opens the first paragraph.
+            if i - 1 >= start and kinds[i - 1] == "text" and _LONE_DATELINE.fullmatch(lines[i - 1]):
+                return i - 1
+            return i
     return len(lines)
+
+
+def _next_is_paragraph(lines: list[str], kinds: list[str], after: int) -> bool:
+    """Whether the next text line (past a lone dateline) is a paragraph."""
+    following = _next_text(kinds, after + 1)
+    if following is not None and _LONE_DATELINE.fullmatch(lines[following]):
+        following = _next_text(kinds, following + 1)
+    return following is not None and is_paragraph(lines[following])
 
 
 def _next_text(kinds: list[str], start: int) -> int | None:

@@ -28,3 +28,22 @@ def test_url_dates():
 def test_iso_values():
     assert parse_iso("2018-03-20T10:00:00+00:00") == dt.date(2018, 3, 20)
     assert parse_iso("yesterday") is None
+
+
+def test_other_outlets_date_stamps():
+    forms = {
+        "Last modified on Wed 29 Nov 2017 05.40 GMT": dt.date(2017, 11, 29),
+        "2019/03/15 18:20": dt.date(2019, 3, 15),
+        "Date 24.04.2019": dt.date(2019, 4, 24),
+        "Published On 20 Mar 2022": dt.date(2022, 3, 20),
+        "Mar. 20, 2018 5:01 p.m. ET": dt.date(2018, 3, 20),
+        "2018-03-20T10:15:00+09:00": dt.date(2018, 3, 20),
+        "Updated 0412 GMT (1212 HKT) July 8, 2018": dt.date(2018, 7, 8),
+        "Feb 12,2018": dt.date(2018, 2, 12),
+        "Nov 14, 2018 - 21:05 | World, All": dt.date(2018, 11, 14),
+        "07/27/2017 08:13 PM EDT": dt.date(2017, 7, 27),
+        "27/07/2017": dt.date(2017, 7, 27),
+    }
+    assert {line: stamp_date(line) for line in forms} == forms
+    # Day and month order is ambiguous with slashes: not guessed.
+    assert stamp_date("02/09/2020 - 18:14") is None

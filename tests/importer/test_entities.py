@@ -53,7 +53,7 @@ def test_publisher_own_tag_is_not_a_source_but_cited_agencies_are(extractor):
         "The message was also quoted by the Yonhap news agency and the Kyodo News agency.\n"
     )
     found = _extract(extractor, text, url="http://kcna.kp/en/article/1.kcmsf")
-    assert found.sources == ["TASS", "Yonhap", "Kyodo News"]
+    assert found.sources == ["TASS", "Yonhap", "Kyodo"]
 
 
 def test_ships_and_title_only_references_are_not_people(extractor):
@@ -86,3 +86,29 @@ def test_other_outlets_bylines_and_names_after_titles(extractor):
     assert found.authors == ["Vladimir Isachenkov", "Jari Tanner"]
     assert found.people == ["Sauli Niinistö", "Antony Blinken", "Vladimir Putin"]
     assert found.sources == ["RIA Novosti"]
+
+
+def test_byline_forms_of_other_outlets(extractor):
+    text = (
+        "Missile Test Draws Protest From Neighbours\n\nBy HYUNG-JIN KIM Associated Press\n\n"
+        "SEOUL, South Korea -- North Korea said it had test-fired a new weapon on Thursday.\n\n"
+        "Fox News' Greg Palkot and The Associated Press contributed to this report.\n\n"
+        "— With assistance from Alexander Sazonov\n"
+    )
+    found = _extract(extractor, text, publication="Example News")
+    assert found.authors == ["Hyung-Jin Kim", "Greg Palkot", "Alexander Sazonov"]
+    assert found.sources == ["Associated Press", "Fox News"]
+    assert found.people == []
+
+
+def test_people_data_spellings_metonyms_and_outlets_are_not_people(extractor):
+    text = (
+        "Leaders Trade Warnings Over Drones\n\n"
+        "President Volodymyr Zelensky said Russia used Iranian drones, Ukrainska Pravda reported.\n\n"
+        "Zelensky spoke after Theresa May's call. Cheong Wa Dae and Novaya Gazeta said nothing.\n\n"
+        "Children wore shirts with Mickey Mouse, The Hollywood Reporter said.\n"
+    )
+    found = _extract(extractor, text)
+    assert found.people == ["Volodymyr Zelenskyy", "Theresa May"]
+    assert found.countries == ["Russia", "Iran", "South Korea"]
+    assert found.sources == ["Ukrainska Pravda", "Novaya Gazeta", "The Hollywood Reporter"]

@@ -88,3 +88,71 @@ def test_site_rules_extend_the_defaults_per_publication(tmp_path):
     )
     assert "Sign up now for news!" in segment(text, load_rules(site, "Example Times")).boilerplate
     assert "Sign up now for news!" not in segment(text, load_rules(site, "Other")).boilerplate
+
+
+def test_headline_found_below_navigation_and_chrome_around_the_body_dropped():
+    text = (
+        "Skip to content\nHome\nAsia Pacific\nIndependent News From Russia\n\n"
+        "Kremlin Says West Is Waging Economic War\n\n"
+        "Moscow vows retaliation as new sanctions hit Russian banks\n\nJane Smith\n\n"
+        "Published\n3 hours ago\nShare\n\n"
+        "MOSCOW (AP) — The Kremlin accused Western countries of waging an economic war on Russia.\n\n"
+        "Advertisement\n\n"
+        "Officials said the measures would be felt across Europe within weeks, not months.\n\n"
+        "Related Topics\nRussia\nSanctions tighten on the Russian central bank, officials say\n\n"
+        "Support us\nDear readers! Thank you for being with us!\n"
+    )
+    seg = segment(text, RULES, url="https://example.com/2022/03/20/kremlin-west-economic-war")
+    assert seg.title == "Kremlin Says West Is Waging Economic War"
+    assert seg.dek == "Moscow vows retaliation as new sanctions hit Russian banks"
+    assert seg.credits == ["Jane Smith"]
+    assert seg.body == [
+        "MOSCOW (AP) — The Kremlin accused Western countries of waging an economic war on Russia.",
+        "Officials said the measures would be felt across Europe within weeks, not months.",
+    ]
+    assert "Dear readers! Thank you for being with us!" in seg.boilerplate
+
+
+def test_footer_words_in_the_menu_do_not_end_the_article():
+    text = (
+        "Related\nTopics\n\nA Headline About The Summit Today\n\n"
+        "The leaders met on Monday and agreed to hold further talks next month in the capital.\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.body == [
+        "The leaders met on Monday and agreed to hold further talks next month in the capital."
+    ]
+
+
+def test_lead_photo_after_standfirst_and_lone_dateline():
+    text = (
+        "Leaders Meet For Talks In The Capital\n\n"
+        "The two leaders held talks for the first time in a year. A deal is not expected.\n\n"
+        "Image caption, The leaders shake hands\n\nANKARA\n"
+        "President Recep Tayyip Erdogan met his counterpart on Wednesday to discuss the war.\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.dek.startswith("The two leaders")
+    assert seg.captions == ["Image caption, The leaders shake hands"]
+    assert seg.body[0] == "ANKARA"
+
+
+def test_related_box_inside_the_article_is_chrome_and_the_article_goes_on():
+    text = (
+        "Kremlin Rejects Claims Over Poisoning\n\n"
+        "The Kremlin on Monday rejected claims that it was behind the poisoning of the dissident.\n\n"
+        "Related\nRussia expels diplomats in tit-for-tat move\n\n"
+        "Short answer from the ministry.\n\n"
+        "Officials in Moscow said they had seen no evidence and accused Western governments of "
+        "staging a campaign to damage the country's reputation ahead of the summit.\n\n"
+        "Most Read\nPutin signs new law on foreign agents\n"
+    )
+    seg = segment(text, RULES)
+    assert seg.body == [
+        "The Kremlin on Monday rejected claims that it was behind the poisoning of the dissident.",
+        "Short answer from the ministry.",
+        seg.body[-1],
+    ]
+    assert seg.body[-1].startswith("Officials in Moscow")
+    assert "Russia expels diplomats in tit-for-tat move" in seg.boilerplate
+    assert seg.boilerplate[-1] == "Putin signs new law on foreign agents"

@@ -81,7 +81,7 @@ def render() -> str:
         *(f"- {point}" for point in FIGURES.kill_points),
         "",
         f"{FIGURES.concurrent_builds} builds of one site started at the same moment both succeeded, one",
-        "after the other (a lock on the site's parent folder), leaving one complete site.",
+        "after the other (`output.build_lock`), leaving one complete site.",
         "",
         f"{len(FIGURES.failed_builds)} failed builds over an existing site left it byte for byte and",
         "inode for inode as it was, with no staging folder behind:",

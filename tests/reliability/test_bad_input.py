@@ -93,7 +93,8 @@ def long_slug_cut(site: Path) -> None:
 def output_link_kept(site: Path) -> None:
     assert (site / "_site").is_symlink()
     assert (site / "public" / "2018" / "a-title" / "index.html").is_file()
-    assert sorted(p.name for p in site.iterdir()) == ["_site", "config.yaml", "content", "public"]
+    leftovers = [p.name for p in site.iterdir() if p.name.startswith(("._site", ".public"))]
+    assert leftovers == []  # no staging or previous folder
 
 
 def script_body_passes_through(site: Path) -> None:
@@ -433,7 +434,7 @@ CASES = [
     Case(
         "template-recursive-macro",
         with_template("article.html", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}\n"),
-        ("templates/article.html:1: template: maximum recursion depth exceeded",),
+        ("templates/article.html:1: template: calls itself without end (a macro or include?)",),
     ),
     Case(
         "template-not-utf8",
@@ -447,9 +448,10 @@ CASES = [
         "config-unknown-key",
         {"config.yaml": "title: T\ncolour: red\n"},
         (
-            "config.yaml:2: unknown setting 'colour' (known settings: authority, base_url, cname, "
-            "content_dir, description, feed_items, feeds, language, output_dir, per_page, "
-            "related_articles, search, sitemap, static_dir, templates_dir, term_per_page, title)",
+            "config.yaml:2: unknown setting 'colour' (known settings: authority, base_url, cache, "
+            "cname, content_dir, description, feed_items, feeds, jobs, language, output_dir, "
+            "per_page, related_articles, search, sitemap, static_dir, templates_dir, "
+            "term_per_page, title)",
         ),
         cli=True,
     ),

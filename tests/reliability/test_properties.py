@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from clippings.archive import build_archive
 from clippings.authority import KINDS, Authority
+from clippings.build import check_page_paths
 from clippings.config import Config
 from clippings.content import KNOWN, NAME_LISTS, TEXT_FIELDS, Article, parse_article
 from clippings.errors import BuildError
@@ -83,6 +84,7 @@ def render_pages(articles: list[Article], root: Path) -> list[tuple[str, bytes]]
     config = Config(root=root)
     archive = build_archive(articles, Authority({kind: {} for kind in KINDS}))
     pages = list(Site(archive, config).pages())
+    check_page_paths(pages, {})  # as build_site does before writing
     rendered = list(render_all(pages, Renderer(config, archive)))
     site = (root / "_site").resolve()
     for path, _ in rendered:

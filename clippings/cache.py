@@ -1,0 +1,377 @@
+"""Persistent build cache (`.clippings-cache/cache.sqlite`): work a previous build already did.
+
+Three things are kept, each keyed so that a stale entry can never be used:
+
+- parsed articles by file (stat first, then content hash): unchanged files are neither read
+  nor parsed again;
+- body HTML by the hash of the Markdown body: unchanged bodies are not converted again;
+- per output file, the fingerprint of everything its page was rendered from (`fingerprints`)
+  and the size written: a page whose fingerprint is unchanged is hard-linked from the current
+  site instead of being rendered.
+
+The cache is an optimisation only: deleting it gives the same site. A cache that cannot be read,
+or was written by another version, is discarded with a message and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import re
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+import clippings
+from clippings.archive import Archive, Term
+from clippings.authority import KINDS
+from clippings.config import Config
+from clippings.content import Article, content_files, display_path, read_article
+from clippings.errors import Problem
+from clippings.render import THEME_DIR, Page, Pager
+
+CACHE_DIR = ".clippings-cache"
+# Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
+SCHEMA = 1
+VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    "CREATE TABLE IF NOT EXISTS articles (source TEXT PRIMARY KEY, mtime_ns INTEGER,"
+    " size INTEGER, strict INTEGER, sha TEXT, parsed BLOB)",
+    "CREATE TABLE IF NOT EXISTS bodies (sha TEXT PRIMARY KEY, html TEXT)",
+    "CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER)",
+)
+
+Parsed = tuple[Article | None, list[Problem]]
+
+
+def digest(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class BuildCache:
+    """One open cache database; `notice` says why an old cache was thrown away, if it was."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "cache.sqlite"
+        self.notice: str | None = None
+        self.article_sha: dict[str, str] = {}  # source -> content hash, for page fingerprints
+        self._cached_bodies: set[str] = set()
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except (sqlite3.DatabaseError, OSError) as error:
+            self.notice = f"{self.path}: build cache unreadable ({error}); starting a new one"
+            self._discard()
+        if self.notice is None and self._version() != VERSION:
+            self.notice = f"{self.path}: build cache from another version; starting a new one"
+            self._discard()
+        self._db.execute("BEGIN")  # one transaction per build; committed by close()
+        self._articles = self._load_articles()
+        self._pages: dict[str, tuple[str, int]] = {
+            path: (fingerprint, size)
+            for path, fingerprint, size in self._db.execute("SELECT * FROM pages")
+        }
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        for statement in _TABLES:
+            db.execute(statement)
+        db.execute("PRAGMA quick_check").fetchone()
+        return db
+
+    def _version(self) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        if row is None and not self._db.execute("SELECT 1 FROM articles LIMIT 1").fetchone():
+            self._db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))  # new cache
+            return VERSION
+        return row[0] if row else None
+
+    def _discard(self) -> None:
+        if getattr(self, "_db", None) is not None:
+            self._db.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._db = self._open()
+        self._db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
+
+    def _load_articles(self) -> dict[str, tuple[int, int, int, str]]:
+        rows = self._db.execute("SELECT source, mtime_ns, size, strict, sha FROM articles")
+        return {row[0]: row[1:] for row in rows}
+
+    def _parsed(self, source: str) -> bytes:
+        return self._db.execute(
+            "SELECT parsed FROM articles WHERE source = ?", (source,)
+        ).fetchone()[0]
+
+    def read_article(self, path: Path, source: str, strict: bool = False) -> Parsed:
+        """`content.read_article` through the cache: same result, without reparsing."""
+        try:
+            stat = path.stat()
+            known = self._articles.get(source)
+            if known and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict)):
+                self.article_sha[source] = known[3]
+                return self._unpickle(source, path, strict)
+            sha = digest(path.read_bytes())
+        except OSError:
+            return read_article(path, source, strict)  # reports the error for people
+        if known and known[2:4] == (int(strict), sha):
+            parsed = self._unpickle(source, path, strict)
+        else:
+            parsed = read_article(path, source, strict)
+        self.article_sha[source] = sha
+        try:
+            pickled = pickle.dumps(parsed)
+        except RecursionError:  # front matter nested thousands deep: not cached, parsed each time
+            return parsed
+        row = (source, stat.st_mtime_ns, stat.st_size, int(strict), sha, pickled)
+        self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", row)
+        return parsed
+
+    def _unpickle(self, source: str, path: Path, strict: bool) -> Parsed:
+        try:
+            return pickle.loads(self._parsed(source))
+        except Exception:  # a damaged row: parse the file again rather than trust it
+            return read_article(path, source, strict)
+
+    def prefill_bodies(self, pages: list[Page], bodies: dict[str, str]) -> None:
+        """Put the cached HTML of the articles these pages show into `bodies` (path -> HTML)."""
+        wanted = {
+            page.context["article"].path: digest(page.context["article"].body)
+            for page in pages
+            if isinstance(page.context.get("article"), Article)
+        }
+        shas = list(dict.fromkeys(wanted.values()))
+        found: dict[str, str] = {}
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            query = f"SELECT sha, html FROM bodies WHERE sha IN ({','.join('?' * len(chunk))})"
+            found.update(self._db.execute(query, chunk))
+        bodies.update({path: found[sha] for path, sha in wanted.items() if sha in found})
+        self._cached_bodies = set(found)
+
+    def store_rendered(
+        self,
+        articles: list[Article],
+        bodies: dict[str, str],
+        prints: dict[str, str | None],
+        sizes: dict[str, int],
+    ) -> None:
+        """After a successful build: remember new body HTML, forget deleted articles, and record
+        the fingerprint and size of every page."""
+        by_path = {article.path: article for article in articles}
+        fresh = {digest(by_path[path].body): html for path, html in bodies.items()}
+        rows = [(sha, html) for sha, html in fresh.items() if sha not in self._cached_bodies]
+        self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
+        gone = [(source,) for source in self._articles if source not in self.article_sha]
+        self._db.executemany("DELETE FROM articles WHERE source = ?", gone)
+        self._db.execute("DELETE FROM pages")
+        pages = []
+        for path, fingerprint in prints.items():
+            size = sizes.get(path, self._pages.get(path, ("", None))[1])
+            if fingerprint is not None and size is not None:
+                pages.append((path, fingerprint, size))
+        self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", pages)
+
+    def page_unchanged(self, path: str, fingerprint: str, site_dir: Path) -> bool:
+        """True when the page was last written from the same inputs and is still in the site."""
+        known = self._pages.get(path)
+        if known is None or known[0] != fingerprint:
+            return False
+        try:
+            return os.lstat(site_dir / path).st_size == known[1]
+        except OSError:
+            return False
+
+    def forget_pages(self) -> None:
+        """Called just before the new site is swapped in: if the build dies between the swap and
+        `store_rendered`, no page record describes a site that is no longer there."""
+        self._db.execute("DELETE FROM pages")
+        self.forget_build()
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+
+    def inputs_digest(self, config: Config, site_dir: Path, strict: bool) -> str | None:
+        """One hash of every input of the build, from file stats and the hashes recorded for
+        them; None when a content file is new or changed since the cache saw it."""
+        parts = [VERSION, repr(dataclasses.replace(config, jobs=None)), str(site_dir.resolve())]
+        parts.append(str(strict))
+        for path in content_files(config.path("content_dir")):
+            source = display_path(path, config.root)
+            try:
+                stat = path.stat()
+            except OSError:
+                return None
+            known = self._articles.get(source)
+            if source in self.article_sha:  # read during this build
+                parts.append(f"{source}:{self.article_sha[source]}")
+            elif known and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict)):
+                parts.append(f"{source}:{known[3]}")
+            else:
+                return None
+        folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
+        for folder in folders:
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+                stat = path.stat()
+                parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
+        authority = config.path("authority")
+        parts.append(digest(authority.read_bytes()) if authority.is_file() else "-")
+        return digest("\n".join(parts))
+
+    def last_build(self, inputs: str | None, site_dir: Path) -> Any | None:
+        """The result saved by the last build when it had exactly these inputs and its pages
+        are all still in place: there is nothing to do."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'last_build'").fetchone()
+        if inputs is None or row is None or row[0] != inputs:
+            return None
+        if not all(
+            self.page_unchanged(path, fp, site_dir) for path, (fp, _) in self._pages.items()
+        ):
+            return None
+        saved = self._db.execute("SELECT value FROM meta WHERE key = 'last_result'").fetchone()
+        try:
+            return pickle.loads(bytes.fromhex(saved[0]))
+        except Exception:
+            return None
+
+    def save_build(self, inputs: str | None, result: Any) -> None:
+        if inputs is None:
+            return
+        rows = [("last_build", inputs), ("last_result", pickle.dumps(result).hex())]
+        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
+
+    def forget_build(self) -> None:
+        self._db.execute("DELETE FROM meta WHERE key IN ('last_build', 'last_result')")
+
+    def close(self) -> None:
+        """Save everything stored during this build."""
+        self._db.execute("COMMIT")
+        self._db.close()
+
+
+class _Uncacheable(Exception):
+    """A page context holds a value the fingerprint cannot describe: always render that page."""
+
+
+# A template that reads the archive beyond its article count depends on every term and year.
+_READS_ARCHIVE = re.compile(r"\barchive\b(?!\.articles\s*\|\s*length)")
+
+
+class Fingerprints:
+    """The fingerprint of a page: a hash of everything its output is made from.
+
+    That is the build version and configuration, the sources of its template and every template
+    it includes or extends, and its context, where an article stands for the hash of its file
+    and a term for what pages show of it (name, count, dates, authority entry). A term's own
+    pages also cover its co-occurring terms; pages whose templates read `archive` beyond its
+    article count also cover every term and year.
+    """
+
+    def __init__(
+        self,
+        archive: Archive,
+        config: Config,
+        env: jinja2.Environment,
+        article_sha: dict[str, str],
+        site_dir: Path,
+    ) -> None:
+        self.archive = archive
+        self.env = env
+        self.article_sha = article_sha
+        settings = dataclasses.replace(config, jobs=None)
+        # The output folder is part of it: records describe the folder last built.
+        self._base = f"{VERSION}|{settings!r}|{site_dir.resolve()}|{len(archive.articles)}"
+        self._memo: dict[int, str] = {}
+        self._templates: dict[str, str] = {}
+        self._summary: str | None = None
+
+    def page(self, page: Page) -> str | None:
+        """The page's fingerprint, or None when it cannot be computed (render it every time)."""
+        try:
+            template = self._template(page.template) if page.template else ""
+            parts = [self._base, page.path, template]
+            for key, value in page.context.items():
+                parts.append(f"{key}={self._value(value)}")
+                if key == "term" and isinstance(value, Term):
+                    parts.append(self._term_neighbourhood(value))
+        except (_Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
+            return None  # e.g. a template that is not UTF-8: rendering reports it
+        return digest("\n".join(parts))
+
+    def _template(self, name: str) -> str:
+        """Hash of the template's own source and of everything it pulls in."""
+        if name not in self._templates:
+            sources: dict[str, str] = {}
+            pending = [name]
+            while pending:
+                current = pending.pop()
+                if current in sources:
+                    continue
+                source = self.env.loader.get_source(self.env, current)[0]
+                sources[current] = source
+                for found in meta.find_referenced_templates(self.env.parse(source)):
+                    if found is None:  # a computed template name: anything may be used
+                        raise _Uncacheable(current)
+                    pending.append(found)
+            text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
+            if any(_READS_ARCHIVE.search(source) for source in sources.values()):
+                text += self._archive_summary()
+            self._templates[name] = digest(text)
+        return self._templates[name]
+
+    def _archive_summary(self) -> str:
+        if self._summary is None:
+            years = [(year, len(articles)) for year, articles in self.archive.years.items()]
+            terms = [self._value(self.archive.sorted_terms(kind)) for kind in KINDS]
+            self._summary = digest(repr(years) + "".join(terms))
+        return self._summary
+
+    def _term_neighbourhood(self, term: Term) -> str:
+        others = [(other.kind, other.slug, other.name, n) for other, n in term.cooccurring]
+        return digest(repr((others, len(term.published), len(term.cited))))
+
+    def _value(self, value: Any) -> str:
+        if value is None or isinstance(value, str | int | float | bool):
+            return repr(value)
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known
+        if isinstance(value, Article):
+            text = f"A{self.article_sha.get(value.source) or digest(repr(value))}{value.path}"
+        elif isinstance(value, Term):
+            entity = value.entity
+            text = repr(
+                (
+                    value.kind,
+                    value.slug,
+                    value.name,
+                    value.count,
+                    value.first_date,
+                    value.last_date,
+                    entity,
+                )
+            )
+        elif isinstance(value, Pager):
+            text = repr(
+                (value.number, value.count, value.first_index, value.previous, value.next)
+            ) + self._value(value.items)
+        elif isinstance(value, list | tuple):
+            text = "[" + ",".join(self._value(item) for item in value) + "]"
+        elif isinstance(value, dict):
+            text = "{" + ",".join(f"{k!r}:{self._value(v)}" for k, v in value.items()) + "}"
+        else:
+            raise _Uncacheable(type(value).__name__)
+        if isinstance(value, Article | Term | Pager):  # long-lived objects: safe to key by id
+            self._memo[id(value)] = text
+        return text

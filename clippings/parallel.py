@@ -1,0 +1,78 @@
+"""Render pages on every core: forked worker processes, chunks merged back in page order.
+
+Rendering is a pure function of a page, so pages are split into contiguous chunks that forked
+workers render (they inherit the archive and the Jinja environment; nothing is pickled on the
+way in). Results come back with `imap` in chunk order, so the output and the order of reported
+problems do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from clippings.errors import BuildError, Problem
+from clippings.render import Page, Renderer, render_all
+
+# Below this many pages forking costs more than it saves.
+_MIN_PARALLEL_PAGES = 200
+# Several chunks per worker keep both cores busy when chunks differ in cost.
+_CHUNKS_PER_JOB = 8
+
+_work: tuple[list[Page], Renderer] | None = None  # set in the parent just before forking
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def _render_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[str, bytes]], list[Problem], Any]:
+    assert _work is not None
+    pages, renderer = _work
+    known = set(renderer.bodies)
+    rendered: list[tuple[str, bytes]] = []
+    try:
+        rendered.extend(render_all(pages[bounds[0] : bounds[1]], renderer))
+        problems: list[Problem] = []
+    except BuildError as error:
+        problems = error.problems
+    fresh = {path: html for path, html in renderer.bodies.items() if path not in known}
+    return rendered, problems, fresh
+
+
+def render_pages(
+    pages: list[Page],
+    renderer: Renderer,
+    jobs: int,
+    on_page: Callable[[], None] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield (path, bytes) for every page in order; Markdown converted by workers lands in
+    `renderer.bodies` so the build cache can keep it. Raises BuildError with every problem."""
+    if jobs <= 1 or len(pages) < _MIN_PARALLEL_PAGES or "fork" not in _start_methods():
+        yield from render_all(pages, renderer, on_page)
+        return
+    global _work
+    size = max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB)))
+    chunks = [(start, min(start + size, len(pages))) for start in range(0, len(pages), size)]
+    problems: dict[tuple, Problem] = {}
+    _work = (pages, renderer)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for rendered, found, fresh in pool.imap(_render_chunk, chunks):
+                renderer.bodies.update(fresh)
+                for problem in found:
+                    problems.setdefault((problem.path, problem.line, problem.message), problem)
+                for item in rendered:
+                    yield item
+                    if on_page:
+                        on_page()
+    finally:
+        _work = None
+    if problems:
+        raise BuildError(list(problems.values()))
+
+
+def _start_methods() -> list[str]:
+    return multiprocessing.get_all_start_methods()

@@ -1,0 +1,86 @@
+"""The build cache never changes the site: byte-identical with and without it, across edits."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from clippings import cache as cache_module
+from clippings.build import build_site
+from clippings.cache import CACHE_DIR
+from clippings.config import Config
+from tests.conftest import write_article
+from tests.test_parallel import _site_bytes
+
+
+def _uncached(config: Config, site: Path) -> dict[str, bytes]:
+    build_site(dataclasses.replace(config, cache=False), site)
+    return _site_bytes(site)
+
+
+def test_cached_builds_match_uncached_builds_through_edits(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    site = tmp_path / "out"
+    content = fixture_config.path("content_dir")
+    first = build_site(fixture_config, site)
+    assert first.written == first.pages
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain0")
+    again = build_site(fixture_config, site)
+    assert (again.written, again.pages) == (0, first.pages)
+
+    article = content / "2019" / "letter.md"
+    article.write_text(article.read_text() + "\nAn edited closing paragraph.\n")
+    edited = build_site(fixture_config, site)
+    assert 0 < edited.written < edited.pages
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain1")
+
+    text = article.read_text().replace("people: [", "people: [Cache Test Person, ", 1)
+    article.write_text(text)
+    write_article(content, "2020/new.md", "title: New one\ndate: 2020-05-05\npublication: P")
+    build_site(fixture_config, site)
+    assert (site / "people" / "cache-test-person" / "index.html").is_file()
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain2")
+
+    article.unlink()
+    removed = build_site(fixture_config, site)
+    assert removed.removed > 0
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain3")
+
+
+def test_deleting_a_built_page_makes_the_next_build_restore_it(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    expected = _site_bytes(site)
+    (site / "people" / "index.html").unlink()
+    build_site(fixture_config, site)
+    assert _site_bytes(site) == expected
+
+
+def test_corrupt_cache_is_discarded_with_a_message(fixture_config: Config, tmp_path: Path) -> None:
+    build_site(fixture_config, tmp_path / "out")
+    database = fixture_config.root / CACHE_DIR / "cache.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(b"this is not a database" * 100)
+    result = build_site(fixture_config, tmp_path / "out")
+    assert any("build cache unreadable" in w.message for w in result.warnings)
+    assert _site_bytes(tmp_path / "out") == _uncached(fixture_config, tmp_path / "plain")
+    sqlite3.connect(database).execute("SELECT count(*) FROM articles").fetchone()
+
+
+def test_cache_from_another_version_is_discarded(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_site(fixture_config, tmp_path / "out")
+    monkeypatch.setattr(cache_module, "VERSION", "another")
+    result = build_site(fixture_config, tmp_path / "out")
+    assert any("another version" in w.message for w in result.warnings)
+    assert result.written == 0  # pages re-rendered from scratch come out identical
+    again = build_site(fixture_config, tmp_path / "out")
+    assert not any("build cache" in w.message for w in again.warnings)

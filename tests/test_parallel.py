@@ -1,0 +1,62 @@
+"""Parallel rendering and the related-articles ranking give exactly the serial results."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from clippings import archive as archive_module
+from clippings import parallel
+from clippings.build import build_site, load_archive
+from clippings.config import Config
+from tests.conftest import write_article
+
+
+def _site_bytes(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def test_output_is_byte_identical_with_one_or_two_workers(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    serial = build_site(dataclasses.replace(fixture_config, jobs=1), tmp_path / "one")
+    forked = build_site(dataclasses.replace(fixture_config, jobs=2), tmp_path / "two")
+    assert serial.pages == forked.pages
+    assert _site_bytes(tmp_path / "one") == _site_bytes(tmp_path / "two")
+
+
+def _naive_related(archive: archive_module.Archive, limit: int) -> dict[str, list[str]]:
+    """The definition: count every shared term, most shared first, ties in archive order."""
+    position = {a.path: i for i, a in enumerate(archive.articles)}
+    result = {}
+    for article in archive.articles:
+        shared: Counter[str] = Counter()
+        for terms in archive.article_terms[article.path].values():
+            for term in terms:
+                shared.update(other.path for other in term.articles)
+        shared.pop(article.path, None)
+        ranked = sorted(shared.items(), key=lambda item: (-item[1], position[item[0]]))
+        result[article.path] = [path for path, _ in ranked[:limit]]
+    return result
+
+
+def test_related_ranking_matches_the_definition_when_terms_are_big(
+    fixture_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = fixture_config.path("content_dir")
+    names = ["Ann", "Bo", "Cy", "Di"]
+    for i in range(60):  # overlapping popular terms exercise the lazy big-term path
+        people = [names[j] for j in range(4) if (i >> j) & 1 or j == i % 4]
+        write_article(
+            content,
+            f"2001/a{i}.md",
+            f"title: A{i}\ndate: 2001-01-{i % 28 + 1:02d}\npublication: P{i % 3}\npeople: {people}",
+        )
+    monkeypatch.setattr(archive_module, "FULL_COUNT_TERM_SIZE", 0)
+    archive = load_archive(fixture_config)
+    got = {path: [a.path for a in found] for path, found in archive.related.items()}
+    assert got == _naive_related(archive, fixture_config.related_articles)
