@@ -195,6 +195,8 @@ class Run:
             atomic_write(raw_copy, data)
         atomic_write(target, new.encode("utf-8"))
         self.record.save(shown, new)
+        if not extracted.publication:  # the build requires one: say so now, not at build time
+            return "imported", f"{shown} (no publication found: set 'publication' before building)"
         return "imported", shown
 
     def _shown(self, target: Path) -> str:

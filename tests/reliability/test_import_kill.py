@@ -133,3 +133,16 @@ def test_import_killed_before_its_record_adopts_its_own_file(inputs: Path, tmp_p
     assert again.returncode == 0
     assert "0 imported, 1 unchanged, 0 skipped, 0 failed" in again.stdout
     assert json.loads((site / "raw" / "imports.json").read_text(encoding="utf-8")) != {}
+
+
+def test_import_without_publication_says_the_build_needs_one(inputs: Path, tmp_path: Path):
+    """The build rejects an article without a publication; the importer says so at once."""
+    site = new_site(tmp_path / "site")
+    text = tmp_path / "alone.txt"
+    text.write_bytes(sorted(inputs.glob("*.txt"))[0].read_bytes())
+    result = subprocess.run(
+        import_command(site, text), cwd=site, capture_output=True, text=True, timeout=WAIT_LIMIT
+    )
+    assert result.returncode == 0
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("imported:")]
+    assert line.endswith("(no publication found: set 'publication' before building)")
