@@ -117,8 +117,10 @@ def test_killed_import_leaves_only_whole_files(inputs: Path, tmp_path: Path):
     for name, data in contents(site).items():
         assert data == (reference[name] + b"My note.\n" if name == edited else reference[name])
     skipped = [line for line in final.stdout.splitlines() if line.startswith("skipped:")]
-    hand_edit = f"skipped: {edited}: edited by hand since import; use --force to overwrite"
-    assert skipped == ([hand_edit] if edited else [])
+    # "edited by hand since import", or "not written by the importer" if the kill fell between
+    # writing that file and recording it: either way it is left alone.
+    assert len(skipped) == (1 if edited else 0)
+    assert all(line.startswith(f"skipped: {edited}: ") for line in skipped)
 
 
 def test_import_killed_before_its_record_adopts_its_own_file(inputs: Path, tmp_path: Path):
