@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from clippings.build import BuildResult, build_site
 from clippings.check import check_site
@@ -53,6 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", type=Path, default=Path("_site"), help="site folder to check")
     check.set_defaults(run=run_check)
 
+    serve = commands.add_parser(
+        "serve", help="build, serve on localhost, rebuild on every save and reload open pages"
+    )
+    _add_site_options(serve)
+    serve.add_argument("--port", type=int, default=8000, help="port (the next free one if busy)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument(
+        "--base-path", default="/", help="serve under this path, as GitHub Pages does: /repo/"
+    )
+    serve.add_argument("--open", action="store_true", help="open the site in a web browser")
+    serve.add_argument("--strict", action="store_true", help="warn about unknown front matter keys")
+    serve.set_defaults(run=run_serve)
+
     importer = commands.add_parser(
         "import", help="turn scraped text and saved HTML pages into content files"
     )
@@ -61,13 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_site_config(args: argparse.Namespace) -> Config:
-    overrides = {"base_url": args.base_url, "jobs": getattr(args, "jobs", None)}
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"base_url": args.base_url, "jobs": getattr(args, "jobs", None)}
     if getattr(args, "no_cache", False):
         overrides["cache"] = False
     if args.content is not None:
         overrides["content_dir"] = str(Path(args.content).resolve())
-    return load_config(args.config, overrides)
+    return overrides
+
+
+def load_site_config(args: argparse.Namespace) -> Config:
+    return load_config(args.config, _overrides(args))
 
 
 def _progress(quiet: bool) -> Callable[[int], Callable[[], None]] | None:
@@ -95,9 +113,17 @@ def run_build(args: argparse.Namespace) -> int:
         print(result.summary())
         print(f"Site: {site_dir.resolve()}/")
         print(
-            f"Serve it: python3 -m http.server --directory {site_dir} 8000   (then open http://127.0.0.1:8000/)"
+            "Serve it with live reload: python build.py serve   (then open http://127.0.0.1:8000/)"
         )
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from clippings.incremental import Rebuilder  # watchdog and the server load only when serving
+    from clippings.serve import serve
+
+    rebuilder = Rebuilder(args.config, args.output, _overrides(args), strict=args.strict)
+    return serve(rebuilder, args.host, args.port, args.base_path, args.open)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -285,6 +285,21 @@ def _symlinked_folders(content_dir: Path) -> list[Path]:
     )
 
 
+def load_article_file(
+    path: Path,
+    real_root: Path,
+    site_root: Path,
+    strict: bool = False,
+    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
+) -> tuple[Article | None, list[Problem]]:
+    """One content file as `load_articles` reads it (also used by the live rebuilder)."""
+    source = display_path(path, site_root)
+    # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
+    if not Path(os.path.realpath(path)).is_relative_to(real_root):
+        return None, [Problem(source, None, "symlink points outside the content folder; not read")]
+    return read(path, source, strict)
+
+
 def load_articles(
     content_dir: Path,
     site_root: Path,
@@ -302,14 +317,7 @@ def load_articles(
         message = "symlinked folder is not followed; articles in it are not read"
         problems.append(Problem(display_path(folder, site_root), None, message, warning=True))
     for path in content_files(content_dir):
-        source = display_path(path, site_root)
-        # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
-        if not Path(os.path.realpath(path)).is_relative_to(real_root):
-            problems.append(
-                Problem(source, None, "symlink points outside the content folder; not read")
-            )
-            continue
-        article, found = read(path, source, strict)
+        article, found = load_article_file(path, real_root, site_root, strict, read)
         problems.extend(found)
         if article is not None:
             articles.append(article)

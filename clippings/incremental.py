@@ -1,0 +1,573 @@
+"""Live rebuilds for `serve`: keep the model and page plan in memory and redo only what a save touches.
+
+The result always equals a clean `build_site` byte for byte; what changes is how little work gets there:
+
+- Content files are re-read only when their mtime or size changed (or when the watcher names them).
+- An edit that keeps an article's place in the graph (same slug, date, tags, publication, aliases,
+  draft flag) swaps the new Article object into the existing Archive instead of rebuilding the model,
+  whose related-articles step grows with the square of the largest term. Anything else rebuilds it.
+- Every page gets a fingerprint: its template's source closure (the templates it extends and imports,
+  found through the Jinja loader) plus its context, where an article counts by what lists show of it
+  (path, title, date, publication, authors, excerpt), and on its own page by a version number that
+  changes whenever its parsed file does. Only pages whose fingerprint changed are rendered, and only
+  files whose bytes changed are written (temp file + os.replace, one per file).
+- Pages drawn by a template the site overrides in `templates/` are always rendered (a custom template
+  may read anything from the archive), then written only if their bytes changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from markupsafe import Markup
+
+from clippings.archive import Archive, Term, build_archive
+from clippings.authority import KINDS, Authority, load_authority
+from clippings.build import _check_output_dir, static_files
+from clippings.config import Config, load_config
+from clippings.content import Article, content_files, load_article_file
+from clippings.errors import BuildError, Problem
+from clippings.output import safe_relative
+from clippings.render import (
+    THEME_DIR,
+    Page,
+    Pager,
+    Renderer,
+    Site,
+    excerpt,
+    render_all,
+    template_problem,
+)
+
+# Fields that place an article in the graph (URL, order, terms, years, related); any other edit
+# leaves the model's shape alone and is applied by swapping the Article object in place.
+_STRUCTURAL = ("slug", "date", "draft", "people", "countries", "sources", "publication", "aliases")
+# Fields that `archive.json` records besides structural ones.
+_JSON_FIELDS = ("title", "url", "authors", "source_file", "source_sha256")
+_ARCHIVE_JSON = "archive.json"
+
+
+@dataclass
+class _SourceFile:
+    stat: tuple[int, int]  # (mtime_ns, size): re-read only when this changes
+    article: Article | None
+    problems: list[Problem]
+
+
+@dataclass
+class Outcome:
+    """What one rebuild did: site-relative paths written and removed, and how much work it took."""
+
+    written: list[str]
+    removed: list[str]
+    rendered: int
+    model_rebuilt: bool
+    seconds: float
+    warnings: list[Problem] = field(default_factory=list)
+
+
+class LiveRenderer(Renderer):
+    """The build's renderer, with Markdown cached per Article object (an edit keeps its path)."""
+
+    def __init__(self, config: Config, archive: Archive) -> None:
+        super().__init__(config, archive)
+        self._live_bodies: dict[str, tuple[Article, str]] = {}
+
+    def body_html(self, article: Article) -> Markup:
+        cached = self._live_bodies.get(article.source)
+        if cached is None or cached[0] is not article:
+            cached = (article, self.markdown.convert(article.body))
+            self._live_bodies[article.source] = cached
+        return Markup(cached[1])
+
+    def use_archive(self, archive: Archive) -> None:
+        self.archive = archive
+        self.env.globals["archive"] = archive
+
+
+def _structural_key(article: Article) -> tuple:
+    return tuple(getattr(article, name) for name in _STRUCTURAL)
+
+
+def _replace_all(items: list, old: object, new: object) -> None:
+    for index, item in enumerate(items):
+        if item is old:
+            items[index] = new
+
+
+def _substitute(archive: Archive, old: Article, new: Article) -> None:
+    """Put `new` wherever the archive holds `old` (same place in the graph, so no order changes)."""
+    for items in (archive.articles, archive.drafts, archive.years.get(old.year, [])):
+        _replace_all(items, old, new)
+    own = archive.article_terms.get(old.path, {})
+    terms: list[Term] = [term for kind in KINDS for term in own.get(kind, [])]
+    if old.path in archive.publishers:
+        terms.append(archive.publishers[old.path])
+    for term in terms:
+        for items in (term.articles, term.published, term.cited):
+            _replace_all(items, old, new)
+    for related in archive.related.values():
+        _replace_all(related, old, new)
+    for neighbours in (archive.previous, archive.following):
+        for key, value in neighbours.items():
+            if value is old:
+                neighbours[key] = new
+
+
+def _replace_in_context(value: Any, old: Article, new: Article) -> Any:
+    """Swap `old` for `new` inside a page context (lists and pager items are updated in place)."""
+    if value is old:
+        return new
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = _replace_in_context(item, old, new)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _replace_in_context(item, old, new)
+    elif isinstance(value, Pager):
+        _replace_in_context(value.items, old, new)
+    return value
+
+
+class _Unknown:
+    """Fingerprint of a value we cannot see into: never equal, so the page is always rendered."""
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Rebuilder:
+    """Holds the last good build in memory; `build(changed)` brings `site_dir` up to date."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        site_dir: Path | None = None,
+        overrides: dict[str, Any] | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.config_path = config_path
+        self.overrides = overrides or {}
+        self.strict = strict
+        self._site_dir_option = site_dir
+        self.config: Config | None = None
+        self.site_dir = site_dir or Path("_site")
+        self._authority: Authority | None = None
+        self._sources: dict[Path, _SourceFile] = {}
+        self._versions: dict[str, int] = {}
+        self._counter = itertools.count()
+        self._archive: Archive | None = None
+        self._in_model: dict[str, Article] = {}  # source -> the Article object the archive holds
+        self._plan: dict[str, Page] = {}
+        # article source -> paths of the pages whose context holds it
+        self._refs: dict[str, set[str]] = {}
+        self._fingerprints: dict[str, object] = {}
+        self._closures: dict[str, tuple | None] = {}
+        # article source -> (article, what lists show of it)
+        self._listings: dict[str, tuple[Article, tuple]] = {}
+        self._term_details: dict[int, tuple] = {}  # id(term) -> detail, for the current model only
+        self._plan_templates: set[str] = set()
+        self._assets: Collection[str] = ()
+        self._templates_seen: tuple = ()  # (path, mtime, size) of every template file
+        self._renderer: LiveRenderer | None = None
+        self._digests: dict[str, bytes] = {}  # what each output file holds now
+        # Pages to fingerprint again (None: all); kept across a failed build so none is missed.
+        self._pending: set[str] | None = None
+        self._stale_plan = True
+        self._reset_failed = False
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def watched_paths(self) -> list[Path]:
+        """Folders and files whose changes matter (absolute); valid after the first build."""
+        config = self.config or load_config(self.config_path, self.overrides)
+        paths = [self.config_path, config.path("authority")]
+        paths += [config.path(name) for name in ("content_dir", "templates_dir", "static_dir")]
+        return [path.resolve() for path in paths]
+
+    def _needs_reset(self, changed: Collection[Path] | None) -> bool:
+        if self.config is None or changed is None or self._reset_failed:
+            return True
+        settings = {self.config_path.resolve(), self.config.path("authority").resolve()}
+        return any(path in settings for path in changed)
+
+    def _reset(self) -> None:
+        self._reset_failed = True  # until the settings load: keep retrying them
+        config = load_config(self.config_path, self.overrides)
+        site_dir = self._site_dir_option or config.path("output_dir")
+        _check_output_dir(config, site_dir)
+        authority = load_authority(config.path("authority"), config.authority)
+        self.config, self.site_dir, self._authority = config, site_dir, authority
+        self._sources.clear()
+        self._archive = None
+        self._in_model = {}
+        self._closures = {}
+        self._templates_seen = ()
+        self._renderer = None
+        self._pending = None
+        self._reset_failed = False
+
+    def _read(self, path: Path, content_dir: Path, force: bool = False) -> None:
+        """Re-read one content file if it is new, named by the watcher, or its mtime or size changed."""
+        try:
+            info = path.stat()
+            key = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            key = (-1, -1)  # a dangling symlink: reading it reports the problem
+        cached = self._sources.get(path)
+        if cached is not None and cached.stat == key and not force:
+            return
+        assert self.config is not None
+        article, problems = load_article_file(
+            path, content_dir.resolve(), self.config.root, self.strict
+        )
+        if cached is not None and article is not None and article == cached.article:
+            article = cached.article  # same content: keep the object, so nothing downstream changes
+        elif article is not None:
+            self._versions[article.source] = next(self._counter)
+        self._sources[path] = _SourceFile(key, article, problems)
+
+    def _load(self, changed: Collection[Path] | None) -> list[Problem]:
+        """Bring the per-file cache up to date; returns load warnings, raises on errors."""
+        assert self.config is not None
+        content_dir = self.config.path("content_dir")
+        if not content_dir.is_dir():
+            raise BuildError([Problem(str(content_dir), None, "content folder not found")])
+        root = content_dir.resolve()
+        named = [p for p in changed or () if p.is_relative_to(root)]
+        rescan = changed is None or self._sources == {} or any(p.suffix != ".md" for p in named)
+        if rescan:
+            present = content_files(content_dir)  # a whole folder may have moved: look at all
+            for gone in set(self._sources) - set(present):
+                del self._sources[gone]
+        else:
+            present = [content_dir / p.relative_to(root) for p in named]
+            for path in present:
+                if not (path.is_file() or path.is_symlink()):
+                    self._sources.pop(path, None)
+            present = [p for p in present if p.is_file() or p.is_symlink()]
+        for path in present:
+            self._read(path, content_dir, force=not rescan)
+        problems = [p for source in self._sources.values() for p in source.problems]
+        errors = [p for p in problems if not p.warning]
+        if errors:
+            raise BuildError(errors)
+        return [p for p in problems if p.warning]
+
+    # -- model and plan ----------------------------------------------------------------------
+
+    def _sync_model(self) -> tuple[list[tuple[Article, Article]], bool]:
+        """Update the archive to the loaded articles: swap edited ones in, or rebuild it."""
+        assert self.config is not None and self._authority is not None
+        current = {s.article.source: s.article for s in self._sources.values() if s.article}
+        same_shape = self._archive is not None and current.keys() == self._in_model.keys()
+        swaps = [
+            (self._in_model[source], article)
+            for source, article in current.items()
+            if same_shape and self._in_model[source] is not article
+        ]
+        same_shape = same_shape and all(
+            _structural_key(old) == _structural_key(new) for old, new in swaps
+        )
+        if same_shape:
+            assert self._archive is not None
+            for old, new in swaps:
+                _substitute(self._archive, old, new)
+        else:
+            in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
+            archive = build_archive(in_file_order, self._authority, self.config.related_articles)
+            self._archive = archive
+            self._term_details = {}
+            swaps = []
+        self._in_model = current
+        return swaps, not same_shape
+
+    def _replan(self, archive: Archive) -> None:
+        assert self.config is not None
+        plan: dict[str, Page] = {}
+        for page in Site(archive, self.config).pages():
+            safe_relative(page.path)
+            if page.path in plan:
+                raise BuildError(
+                    [Problem(page.path, None, "two pages would be written to this path")]
+                )
+            plan[page.path] = page
+        self._plan = plan
+        self._plan_templates = {page.template for page in plan.values() if page.template}
+
+    def _patch_plan(self, archive: Archive, swaps: list[tuple[Article, Article]]) -> set[str]:
+        """Apply swapped articles to the pages holding them; returns the paths to fingerprint again."""
+        assert self.config is not None
+        touched: set[str] = set()
+        for old, new in swaps:
+            for path in self._refs.get(old.source, ()):
+                _replace_in_context(self._plan[path].context, old, new)
+                touched.add(path)
+        if any(getattr(old, f) != getattr(new, f) for old, new in swaps for f in _JSON_FIELDS):
+            text = Site(archive, self.config).archive_json()
+            self._plan[_ARCHIVE_JSON] = Page(_ARCHIVE_JSON, "", {"text": text})
+            touched.add(_ARCHIVE_JSON)
+        return touched
+
+    # -- fingerprints ------------------------------------------------------------------------
+
+    def _closure(self, env: jinja2.Environment, name: str) -> tuple | None:
+        """(name, source hash) of a template and all it extends or imports; None when the site
+        overrides one of them or a name is computed at render time."""
+        assert self.config is not None
+        site_templates = self.config.path("templates_dir").resolve()
+        seen: dict[str, str] = {}
+        queue = [name]
+        while queue:
+            current = queue.pop()
+            if current in seen:
+                continue
+            try:
+                source, filename, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
+                referenced = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+            except jinja2.TemplateError as error:
+                raise BuildError([template_problem(error, current)]) from None
+            if filename and Path(filename).resolve().is_relative_to(site_templates):
+                return None
+            if None in referenced:
+                return None
+            seen[current] = hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+            queue.extend(str(r) for r in referenced)
+        return tuple(sorted(seen.items()))
+
+    def _template_files(self) -> tuple:
+        assert self.config is not None
+        files = []
+        for folder in (self.config.path("templates_dir"), THEME_DIR / "templates"):
+            if folder.is_dir():
+                for path in sorted(folder.rglob("*")):
+                    info = path.stat()
+                    files.append((str(path), info.st_mtime_ns, info.st_size))
+        return tuple(files)
+
+    def _walk(self, value: Any, refs: set[str]) -> Any:
+        if isinstance(value, Article):
+            refs.add(value.source)
+            return ("article", self._listing(value))
+        if isinstance(value, Term):
+            return ("term", value.kind, value.slug, value.name)
+        if isinstance(value, str | int | float | bool) or value is None:
+            return value
+        if isinstance(value, Pager):
+            fields = (value.number, value.count, value.first_index, value.previous, value.next)
+            return ("pager", fields, self._walk(value.items, refs))
+        if isinstance(value, list | tuple):
+            return tuple(self._walk(item, refs) for item in value)
+        if isinstance(value, dict):
+            return tuple((key, self._walk(item, refs)) for key, item in value.items())
+        return _Unknown()
+
+    def _archive_reads(self, page: Page, archive: Archive, closure: tuple) -> tuple:
+        """What the theme's templates read beyond the page context (from the `archive` global
+        and from the subject term); kept next to them in mind: theme templates only."""
+        reads: list[Any] = []
+        if any(name == "base.html" for name, _ in closure):
+            reads.append(len(archive.articles))  # the footer's article count
+        context = page.context
+        term = context.get("term")
+        if page.template == "article.html":
+            reads.append(self._versions[context["article"].source])  # the page shows all of it
+        if page.template == "term.html" and isinstance(term, Term):
+            reads.append(self._term_detail(term))
+        if page.template == "terms.html":
+            reads.append(tuple(t.count for t in context["terms"]))
+        if page.template == "year.html":
+            reads.append(len(archive.years[context["year"]]))
+        if page.template == "index.html" and context["pager"].number == 1:
+            reads.append(
+                (
+                    tuple(len(archive.terms[kind]) for kind in KINDS),
+                    tuple(
+                        (t.slug, t.name, t.count)
+                        for kind in KINDS
+                        for t in archive.top_terms(kind, 5)
+                    ),
+                    tuple((year, len(items)) for year, items in archive.years.items()),
+                )
+            )
+        return tuple(reads)
+
+    def _listing(self, article: Article) -> tuple:
+        """What the theme shows of an article on other pages (lists, feeds, neighbours, related):
+        a body edit that leaves this alone re-renders the article's own page only."""
+        cached = self._listings.get(article.source)
+        if cached is None or cached[0] is not article:
+            shown = (article.path, article.title, article.iso_date, article.publication)
+            cached = (article, (*shown, article.authors, excerpt(article)))
+            self._listings[article.source] = cached
+        return cached[1]
+
+    def _term_detail(self, term: Term) -> tuple:
+        """Memoized for the model's lifetime: counts, dates and co-occurrence are all structural."""
+        detail = self._term_details.get(id(term))
+        if detail is None:
+            detail = self._term_details[id(term)] = self._describe_term(term)
+        return detail
+
+    def _describe_term(self, term: Term) -> tuple:
+        return (
+            term.count,
+            term.first_date,
+            term.last_date,
+            id(term.entity),  # entities change only with the authority file, which resets all
+            tuple((o.kind, o.slug, o.name, n) for o, n in term.cooccurring),
+        )
+
+    def _fingerprint(self, page: Page, archive: Archive, refs: set[str]) -> object:
+        if not page.template:
+            return ("text", page.context["text"])
+        closure = self._closures[page.template]
+        if closure is None:
+            return _Unknown()
+        context = self._walk(page.context, refs)
+        return (closure, context, self._archive_reads(page, archive, closure))
+
+    # -- output ------------------------------------------------------------------------------
+
+    def _write(self, path: str, data: bytes) -> bool:
+        """Write one file atomically if its bytes changed; True when it was written."""
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        if self._digests.get(path) == digest:
+            return False
+        target = self.site_dir / path
+        if path not in self._digests and _holds(target, data):
+            self._digests[path] = digest
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        self._digests[path] = digest
+        return True
+
+    def _remove(self, keep: Iterable[str]) -> list[str]:
+        """Delete files the site no longer has (and any stray file found at start-up)."""
+        keep = set(keep)
+        known = set(self._digests)
+        if not self._fingerprints and self.site_dir.is_dir():
+            known |= {
+                p.relative_to(self.site_dir).as_posix()
+                for p in self.site_dir.rglob("*")
+                if not p.is_dir()
+            }
+        removed = sorted(known - keep)
+        for path in removed:
+            target = self.site_dir / path
+            target.unlink(missing_ok=True)
+            self._digests.pop(path, None)
+            _prune_empty(target.parent, self.site_dir)
+        return removed
+
+    # -- the rebuild -------------------------------------------------------------------------
+
+    def build(self, changed: Collection[Path] | None = None) -> Outcome:
+        """Rebuild after `changed` files (absolute paths; None = look at everything).
+
+        Raises BuildError listing every problem; the site folder then keeps the last good build.
+        """
+        started = time.perf_counter()
+        changed = None if changed is None else {Path(p) for p in changed}
+        if self._needs_reset(changed):
+            self._reset()
+            self._fingerprints = {}
+            changed = None
+        assert self.config is not None
+        warnings = self._load(changed)
+        swaps, model_rebuilt = self._sync_model()
+        archive = self._archive
+        assert archive is not None
+        self._stale_plan = self._stale_plan or model_rebuilt
+        if self._stale_plan:
+            self._pending = None
+            self._replan(archive)
+            self._stale_plan = False
+        else:
+            touched = self._patch_plan(archive, swaps)
+            if self._pending is not None:
+                self._pending |= touched
+        if self._renderer is None:
+            self._renderer = LiveRenderer(self.config, archive)
+        closures = self._closures
+        template_files = self._template_files()
+        templates = self._plan_templates
+        if template_files != self._templates_seen or not templates <= closures.keys():
+            closures = {name: self._closure(self._renderer.env, name) for name in templates}
+        if closures != self._closures:
+            if self._closures:  # a template changed: start from fresh compiled templates
+                self._renderer = LiveRenderer(self.config, archive)
+            self._closures = closures
+            self._pending = None
+        self._templates_seen = template_files
+        self._renderer.use_archive(archive)
+        candidates: Iterable[str] = self._plan
+        if self._pending is not None:  # pages of site-overridden templates always render
+            custom = {name for name, closure in closures.items() if closure is None}
+            always = {path for path, page in self._plan.items() if page.template in custom}
+            candidates = self._pending | always
+        fingerprints: dict[str, object] = {}
+        to_render: list[Page] = []
+        everything = self._pending is None
+        refs: dict[str, set[str]] = {} if everything else self._refs
+        for path in candidates:
+            page = self._plan[path]
+            page_refs: set[str] = set()
+            fingerprint = self._fingerprint(page, archive, page_refs)
+            for source in page_refs:
+                refs.setdefault(source, set()).add(path)
+            fingerprints[path] = fingerprint
+            if self._fingerprints.get(path) != fingerprint:
+                to_render.append(page)
+        rendered = dict(render_all(to_render, self._renderer))
+        assets = static_files(self.config)
+        written = [path for path, data in rendered.items() if self._write(path, data)]
+        written += [path for path, src in assets.items() if self._write(path, src.read_bytes())]
+        removed = []
+        if everything or assets.keys() != self._assets:  # the plan's paths changed
+            removed = self._remove(itertools.chain(self._plan, assets))
+            self._assets = assets.keys()
+        self._refs = refs
+        if everything:
+            self._fingerprints = fingerprints
+        else:
+            self._fingerprints.update(fingerprints)
+        self._pending = set()
+        return Outcome(
+            written=sorted(written),
+            removed=removed,
+            rendered=len(rendered),
+            model_rebuilt=model_rebuilt,
+            seconds=time.perf_counter() - started,
+            warnings=warnings + archive.warnings,
+        )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,437 @@
+"""`python build.py serve`: build, serve over HTTP, watch the sources, rebuild and reload open pages.
+
+One lock orders everything: a rebuild holds it while it writes, and a request takes it before it
+reads a file, so a page is never served half built. Open pages hold a Server-Sent Events stream;
+after a rebuild each page hears which URLs changed and reloads only if it is one of them (a changed
+stylesheet is swapped in place). The small client script is added to HTML responses here, never
+written into the site folder. A failed rebuild leaves the last good site and shows an overlay.
+"""
+
+from __future__ import annotations
+
+import collections
+import errno
+import gc
+import http.server
+import json
+import mimetypes
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from clippings.errors import BuildError
+from clippings.incremental import Rebuilder
+
+EVENTS_PATH = "__clippings__/events"
+_PORT_ATTEMPTS = 20
+_QUIET_SECONDS = 0.025  # editors write several events per save: wait for a short silence
+_MAX_WAIT_SECONDS = 0.25
+_KEEPALIVE_SECONDS = 10.0
+
+_CLIENT = """<script>/* clippings serve: live reload (not part of the built site) */
+(function () {
+  "use strict";
+  var events = new EventSource(%(events)s);
+  var here = location.pathname.replace(/index\\.html$/, "");
+  function overlay(problems) {
+    var box = document.getElementById("clippings-overlay");
+    if (!problems) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "clippings-overlay";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;" +
+        "padding:2em;background:rgba(20,20,20,.94);color:#fdd;font:14px/1.5 monospace;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "Build failed; showing the last good build.\\n\\n" + problems.join("\\n");
+  }
+  events.addEventListener("problems", function (e) { overlay(JSON.parse(e.data).problems); });
+  events.addEventListener("reload", function (e) {
+    var changed = JSON.parse(e.data).urls;
+    overlay(null);
+    if (changed === null || changed.indexOf(here) >= 0) { location.reload(); return; }
+    document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
+      var url = new URL(link.href);
+      if (changed.indexOf(url.pathname) >= 0) {
+        url.searchParams.set("reload", Date.now());
+        link.href = url.href;
+      }
+    });
+  });
+})();
+</script>
+"""
+
+
+def normalize_base_path(base_path: str) -> str:
+    """`repo`, `/repo` and `/repo/` all mean `/repo/`; the default is `/`."""
+    inner = base_path.strip("/")
+    return f"/{inner}/" if inner else "/"
+
+
+def inject_client(html: bytes, events_url: str) -> bytes:
+    """Add the live-reload script before `</body>` (or at the end)."""
+    script = (_CLIENT % {"events": json.dumps(events_url)}).encode("utf-8")
+    index = html.rfind(b"</body>")
+    if index < 0:
+        return html + script
+    return html[:index] + script + html[index:]
+
+
+class LiveSite:
+    """The site being served: its rebuilder, the build lock, the last problems, the open pages."""
+
+    def __init__(self, rebuilder: Rebuilder, base_path: str = "/") -> None:
+        self.rebuilder = rebuilder
+        self.base_path = normalize_base_path(base_path)
+        self.lock = threading.Lock()
+        self.problems: list[str] | None = None
+        self.stopping = threading.Event()
+        self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
+        self._streams_lock = threading.Lock()
+        # Builds are numbered; a page is served with its number, so a stream opened after a
+        # rebuild that the page missed still hears about it.
+        self.generation = 0
+        self._history: collections.deque[tuple[int, list[str]]] = collections.deque(maxlen=100)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.rebuilder.site_dir
+
+    def url_of(self, path: str) -> str:
+        """URL path that serves a site file: `a/b/index.html` is `<base>a/b/`."""
+        if path == "index.html" or path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        return self.base_path + path
+
+    def rebuild(
+        self, changed: set[Path] | None = None, report: Callable[[str], None] = print
+    ) -> None:
+        """Rebuild, then tell open pages what changed (or what went wrong)."""
+        with self.lock:
+            try:
+                outcome = self.rebuilder.build(changed)
+            except BuildError as error:
+                self.problems = [str(problem) for problem in error.problems]
+                for line in self.problems:
+                    report(line)
+                self._broadcast("problems", {"problems": self.problems})
+                return
+        self.problems = None
+        if outcome.model_rebuilt:  # the model is long-lived: keep the collector off it per edit
+            gc.unfreeze()  # the previous model's cycles become collectable again
+            gc.collect()
+            gc.freeze()
+        for warning in outcome.warnings if changed is None else ():
+            report(str(warning))
+        urls = [self.url_of(path) for path in outcome.written + outcome.removed]
+        with self._streams_lock:
+            self.generation += 1
+            self._history.append((self.generation, urls))
+        self._broadcast("reload", {"urls": urls})
+        report(
+            f"Rebuilt in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
+            f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered)"
+        )
+
+    def events_url(self) -> str:
+        """Where a page served now listens; it carries the build number the page came from."""
+        return f"{self.base_path}{EVENTS_PATH}?since={self.generation}"
+
+    def subscribe(self, since: int | None = None) -> queue.Queue[tuple[str, dict[str, Any]]]:
+        """A stream of events, starting with whatever changed after build `since`."""
+        stream: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        with self._streams_lock:
+            self._streams.add(stream)
+            if since is not None and since < self.generation:
+                missed = [urls for number, urls in self._history if number > since]
+                complete = self._history and self._history[0][0] <= since + 1
+                flat = [url for urls in missed for url in urls] if complete else None
+                stream.put(("reload", {"urls": flat}))
+        if self.problems is not None:
+            stream.put(("problems", {"problems": self.problems}))
+        return stream
+
+    def unsubscribe(self, stream: queue.Queue[tuple[str, dict[str, Any]]]) -> None:
+        with self._streams_lock:
+            self._streams.discard(stream)
+
+    def _broadcast(self, event: str, data: dict[str, Any]) -> None:
+        with self._streams_lock:
+            for stream in self._streams:
+                stream.put((event, data))
+
+
+class LiveHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the site as GitHub Pages does under the base path, plus the reload stream."""
+
+    server_version = "Clippings"
+    live: LiveSite  # set on a subclass by `make_server`
+
+    def log_message(self, format: str, *args: Any) -> None:  # the rebuild lines are the log
+        pass
+
+    def do_HEAD(self) -> None:
+        self._serve(with_body=False)
+
+    def do_GET(self) -> None:
+        self._serve(with_body=True)
+
+    def _serve(self, with_body: bool) -> None:
+        live = self.live
+        raw = urlsplit(self.path).path
+        path = unquote(raw)
+        if "\\" in path or "\0" in path or ".." in path.split("/"):
+            self._send(400, b"Bad request\n", "text/plain; charset=utf-8", with_body)
+            return
+        if path + "/" == live.base_path:
+            self._redirect(live.base_path)
+            return
+        if not path.startswith(live.base_path):
+            self._not_found(with_body)
+            return
+        relative = path[len(live.base_path) :]
+        if relative == EVENTS_PATH:
+            query = parse_qs(urlsplit(self.path).query).get("since", [""])[0]
+            self._stream_events(int(query) if query.isdigit() else None)
+            return
+        with live.lock:  # waits for a build in progress
+            root = live.site_dir.resolve()
+            target = (root / relative).resolve()
+            if not target.is_relative_to(root):
+                self._not_found(with_body)
+                return
+            if target.is_dir():
+                if not raw.endswith("/"):
+                    self._redirect(raw + "/")
+                    return
+                target = target / "index.html"
+            try:
+                data = target.read_bytes() if target.is_file() else None
+                events_url = live.events_url()
+            except OSError:
+                data = None
+        if data is None:
+            self._not_found(with_body)
+            return
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind == "text/html":
+            data = inject_client(data, events_url)
+        if kind.startswith("text/") or kind in ("application/json", "application/xml"):
+            kind += "; charset=utf-8"
+        self._send(200, data, kind, with_body)
+
+    def _send(self, status: int, data: bytes, kind: str, with_body: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if with_body:
+            self.wfile.write(data)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(301)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _not_found(self, with_body: bool) -> None:
+        page = self.live.site_dir / "404.html"
+        with self.live.lock:
+            body = page.read_bytes() if page.is_file() else b"<h1>Not found</h1></body>"
+            events_url = self.live.events_url()
+        body = inject_client(body, events_url)
+        self._send(404, body, "text/html; charset=utf-8", with_body)
+
+    def _stream_events(self, since: int | None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        stream = self.live.subscribe(since)
+        last_write = time.monotonic()
+        try:
+            self.wfile.write(b": connected\n\n")
+            self.wfile.flush()
+            while not self.live.stopping.is_set():
+                try:
+                    event, data = stream.get(timeout=0.5)
+                except queue.Empty:
+                    if time.monotonic() - last_write > _KEEPALIVE_SECONDS:
+                        self.wfile.write(b": keepalive\n\n")
+                        self.wfile.flush()
+                        last_write = time.monotonic()
+                    continue
+                self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+                self.wfile.flush()
+                last_write = time.monotonic()
+        except OSError:  # the page went away
+            pass
+        finally:
+            self.live.unsubscribe(stream)
+
+
+class LiveServer(http.server.ThreadingHTTPServer):
+    daemon_threads = False  # server_close() joins every request thread: a clean stop
+    block_on_close = True
+
+
+def make_server(live: LiveSite, host: str, port: int) -> tuple[LiveServer, str | None]:
+    """Bind `host:port`, moving to the next free port when it is busy; returns a note if it moved."""
+    handler = type("BoundLiveHandler", (LiveHandler,), {"live": live})
+    server_class = LiveServer
+    if ":" in host:  # an IPv6 address such as ::1
+        server_class = type("LiveServer6", (LiveServer,), {"address_family": socket.AF_INET6})
+    last_error: OSError | None = None
+    for candidate in range(port, port + _PORT_ATTEMPTS) if port else [0]:
+        try:
+            server = server_class((host, candidate), handler)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            last_error = error
+            continue
+        moved = server.server_address[1]
+        note = f"Port {port} is busy; using {moved} instead" if port and moved != port else None
+        return server, note
+    raise OSError(errno.EADDRINUSE, f"ports {port}-{port + _PORT_ATTEMPTS - 1} are all busy") from (
+        last_error
+    )
+
+
+class Watcher(FileSystemEventHandler):
+    """Collects changed source paths and rebuilds after a short quiet spell (debounce)."""
+
+    def __init__(self, live: LiveSite, report: Callable[[str], None]) -> None:
+        self.live = live
+        self.report = report
+        config, authority, *folders = live.rebuilder.watched_paths()
+        self.files = {config, authority}
+        self.folders = folders
+        self.content = folders[0]
+        self._changed: set[Path] = set()
+        self._events = 0  # counts events, so a burst on one file still extends the quiet spell
+        self._watched: set[Path] = set()
+        self._condition = threading.Condition()
+        self._observer = Observer()
+        self._thread = threading.Thread(target=self._run, name="clippings-rebuild")
+
+    def start(self) -> None:
+        parents = {path.parent for path in self.files}
+        for parent in parents:
+            if parent.is_dir():
+                self._observer.schedule(self, str(parent), recursive=False)
+        self._watched = set(parents)
+        for folder in self.folders:
+            self._watch(folder)
+        self._observer.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._observer.stop()
+        with self._condition:
+            self._condition.notify_all()
+        self._observer.join()
+        self._thread.join()
+
+    def _watch(self, folder: Path) -> None:
+        if folder.is_dir() and folder not in self._watched:
+            self._observer.schedule(self, str(folder), recursive=True)
+            self._watched.add(folder)
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed", "closed_no_write"):
+            return
+        if event.is_directory and event.event_type in ("created", "moved"):
+            created = Path(str(getattr(event, "dest_path", "") or event.src_path))
+            if created in self.folders:  # templates/ or static/ made after start: watch it now
+                self._watch(created)
+        if event.is_directory and event.event_type == "modified":
+            return
+        paths = [event.src_path, getattr(event, "dest_path", "")]
+        wanted = {Path(str(p)) for p in paths if p and self._wanted(Path(str(p)), event)}
+        if wanted:
+            with self._condition:
+                self._changed |= wanted
+                self._events += 1
+                self._condition.notify_all()
+
+    def _wanted(self, path: Path, event: FileSystemEvent) -> bool:
+        if path in self.files:
+            return True
+        if path.is_relative_to(self.content):  # .md files, and folders moved or deleted whole
+            return path.suffix == ".md" or event.is_directory
+        return any(path.is_relative_to(folder) for folder in self.folders)
+
+    def _run(self) -> None:
+        while not self.live.stopping.is_set():
+            with self._condition:
+                while not self._changed and not self.live.stopping.is_set():
+                    self._condition.wait(0.5)
+                first = time.monotonic()
+                seen = -1
+                while self._events != seen and time.monotonic() - first < _MAX_WAIT_SECONDS:
+                    seen = self._events
+                    self._condition.wait(_QUIET_SECONDS)
+                changed, self._changed = self._changed, set()
+            if changed and not self.live.stopping.is_set():
+                self.live.rebuild(changed, self.report)
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def serve(
+    rebuilder: Rebuilder,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    base_path: str = "/",
+    open_browser: bool = False,
+) -> int:
+    """Build, then serve and rebuild on changes until Ctrl-C (or SIGTERM)."""
+    live = LiveSite(rebuilder, base_path)
+    started = time.perf_counter()
+    live.rebuild(None, _log)
+    watcher = Watcher(live, _log)  # reads config.yaml: a broken one stops here, with its problems
+    server, note = make_server(live, host, port)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:  # from here on, Ctrl-C at any moment stops cleanly
+        if note:
+            _log(note)
+        watcher.start()
+        address = host if ":" not in host else f"[{host}]"
+        url = f"http://{address}:{server.server_address[1]}{live.base_path}"
+        seconds = time.perf_counter() - started
+        _log(f"Serving {live.site_dir}/ at {url} (ready in {seconds:.1f} s; Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(url)
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        live.stopping.set()
+        watcher.stop()
+        server.server_close()
+    _log("Stopped")
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

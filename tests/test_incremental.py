@@ -1,0 +1,151 @@
+"""The live rebuilder always leaves the same site a clean full build makes, byte for byte."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from clippings.build import build_site
+from clippings.config import load_config
+from clippings.errors import BuildError
+from clippings.incremental import Rebuilder
+from tests.conftest import write_article
+
+PEOPLE = ["Kim Jong Un", "Vladimir Putin", "Angela Merkel", "Moon Jae-in", "Xi Jinping"]
+COUNTRIES = ["North Korea", "Russia", "Germany", "China"]
+PUBLICATIONS = ["Example Times", "Daily Planet", "Reuters"]
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+def _assert_same_as_clean_build(site_root: Path, live_site: Path, tmp_path: Path) -> None:
+    clean = tmp_path / "clean"
+    build_site(load_config(site_root / "config.yaml"), clean)
+    expected, actual = _files(clean), _files(live_site)
+    assert sorted(actual) == sorted(expected)
+    different = [path for path in expected if expected[path] != actual[path]]
+    assert different == []
+
+
+def _front(rng: random.Random, title: str, year: int) -> str:
+    people = rng.sample(PEOPLE, rng.randint(0, 3))
+    countries = rng.sample(COUNTRIES, rng.randint(0, 2))
+    return (
+        f"title: {title}\ndate: {year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}\n"
+        f"publication: {rng.choice(PUBLICATIONS)}\npeople: {people}\ncountries: {countries}\n"
+        "sources: []"
+    )
+
+
+def _random_edit(rng: random.Random, content: Path, step: int) -> set[Path]:
+    """Apply one random change; returns the paths a watcher would report."""
+    files = sorted(content.rglob("*.md"))
+    target = rng.choice(files)
+    text = target.read_text(encoding="utf-8")
+    actions = ["body", "lead", "title", "tags", "add", "delete", "rename", "date"]
+    action = rng.choice(actions)
+    if action == "body":
+        target.write_text(text + f"\nAn added paragraph {step}.\n", encoding="utf-8")
+    elif action == "lead":  # the first paragraph is the excerpt shown in lists and feeds
+        end = text.index("\n---\n", 3) + len("\n---\n")
+        target.write_text(f"{text[:end]}\nA new lead {step}.\n{text[end:]}", encoding="utf-8")
+    elif action == "title":
+        target.write_text(text.replace("title: ", f"title: Revised {step} ", 1), encoding="utf-8")
+    elif action == "tags":
+        person = rng.choice(PEOPLE)
+        if "people: [" in text:
+            text = text.replace("people: [", f"people: [{person}, ", 1)
+        else:
+            text = text.replace("---\n", f"---\npeople: [{person}]\n", 1)
+        target.write_text(text, encoding="utf-8")
+    elif action == "add":
+        year = rng.choice([2019, 2020, 2021])
+        target = write_article(
+            content, f"{year}/new-{step}.md", _front(rng, f"New story {step}", year)
+        )
+    elif action == "delete" and len(files) > 2:
+        target.unlink()
+    elif action == "rename":
+        moved = target.with_name(f"moved-{step}.md")
+        target.rename(moved)
+        return {target.resolve(), moved.resolve()}
+    elif action == "date":
+        target.write_text(text.replace("date: 20", "date: 19", 1), encoding="utf-8")
+    return {target.resolve()}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_edit_sequences_match_a_clean_build(
+    fixture_site: Path, tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    content = fixture_site / "content"
+    for step in range(12):
+        changed = _random_edit(rng, content, step)
+        rebuilder.build(changed if step % 3 else None)  # with and without watcher paths
+        _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_body_edit_renders_only_pages_showing_the_article(
+    fixture_site: Path, tmp_path: Path
+) -> None:
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    first = rebuilder.build()
+    letter = fixture_site / "content/2019/letter.md"
+    letter.write_text(letter.read_text(encoding="utf-8") + "\nA new closing line.\n", "utf-8")
+    outcome = rebuilder.build({letter.resolve()})
+    assert not outcome.model_rebuilt
+    assert "2019/a-letter-from-pyongyang/index.html" in outcome.written
+    assert "people/index.html" not in outcome.written  # counts did not change
+    assert 0 < outcome.rendered < first.rendered / 2
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_template_and_config_changes_match_a_clean_build(
+    fixture_site: Path, tmp_path: Path
+) -> None:
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    override = fixture_site / "templates" / "year.html"
+    override.parent.mkdir()
+    override.write_text("{{ year }}: {{ archive.articles | length }}\n", encoding="utf-8")
+    outcome = rebuilder.build({override.resolve()})
+    assert "2019/index.html" in outcome.written
+    assert "2019/a-letter-from-pyongyang/index.html" not in outcome.written
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+    write_article(
+        fixture_site / "content", "2019/added.md", "title: Added\ndate: 2019-05-05\npublication: X"
+    )
+    rebuilder.build({(fixture_site / "content/2019/added.md").resolve()})
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)  # the custom page re-rendered
+    config = fixture_site / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Fixture", "Renamed"), "utf-8")
+    rebuilder.build({config.resolve()})
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_a_broken_file_keeps_the_last_good_site(fixture_site: Path, tmp_path: Path) -> None:
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    before = _files(live_site)
+    letter = fixture_site / "content/2019/letter.md"
+    good = letter.read_text(encoding="utf-8")
+    letter.write_text(good.replace("title: A Letter", "title: [A Letter"), encoding="utf-8")
+    with pytest.raises(BuildError) as error:
+        rebuilder.build({letter.resolve()})
+    assert error.value.problems[0].path == "content/2019/letter.md"
+    assert error.value.problems[0].line is not None
+    assert _files(live_site) == before
+    letter.write_text(good + "\nFixed.\n", encoding="utf-8")
+    rebuilder.build({letter.resolve()})
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)

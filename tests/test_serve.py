@@ -1,0 +1,154 @@
+"""`serve`: path safety, base path, pretty URLs, script injection, busy ports and a clean stop."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clippings.incremental import Rebuilder
+from clippings.serve import EVENTS_PATH, LiveSite, make_server, normalize_base_path
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def served(fixture_site: Path) -> Iterator[tuple[LiveSite, int]]:
+    """The fixture site built and served under /repo/ on a free port, in this process."""
+    live = LiveSite(Rebuilder(fixture_site / "config.yaml"), "/repo/")
+    live.rebuild(None, report=lambda line: None)
+    server, _ = make_server(live, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield live, server.server_address[1]
+    finally:
+        live.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", path, skip_accept_encoding=True)  # send the path exactly as given
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/repo/../config.yaml",
+        "/repo/%2e%2e/config.yaml",
+        "/repo/%2E%2E/%2e%2e/etc/passwd",
+        "/repo/..%2fconfig.yaml",
+        "/repo/..%5cconfig.yaml",
+        "/repo/%5c..%5cconfig.yaml",
+        "/repo/2019\\..\\..\\config.yaml",
+    ],
+)
+def test_paths_outside_the_site_are_refused(served: tuple[LiveSite, int], path: str) -> None:
+    _, port = served
+    status, _, body = _get(port, path)
+    assert status in (400, 404)
+    assert b"title:" not in body and b"root:" not in body
+
+
+def test_base_path_is_served_as_github_pages_does(served: tuple[LiveSite, int]) -> None:
+    _, port = served
+    status, headers, _ = _get(port, "/repo")
+    assert (status, headers["Location"]) == (301, "/repo/")
+    assert _get(port, "/repo/")[0] == 200
+    assert _get(port, "/")[0] == 404
+    assert _get(port, "/index.html")[0] == 404
+
+
+def test_pretty_urls(served: tuple[LiveSite, int]) -> None:
+    _, port = served
+    status, headers, _ = _get(port, "/repo/2019")
+    assert (status, headers["Location"]) == (301, "/repo/2019/")
+    status, _, body = _get(port, "/repo/2019/")
+    assert status == 200 and b"<h1>Articles from 2019</h1>" in body
+    status, _, missing = _get(port, "/repo/no-such-page/")
+    assert status == 404 and b"Page not found" in missing
+
+
+def test_script_is_injected_only_in_served_html(served: tuple[LiveSite, int]) -> None:
+    live, port = served
+    _, headers, page = _get(port, "/repo/2019/")
+    assert EVENTS_PATH.encode() in page and headers["Content-Type"].startswith("text/html")
+    _, _, stylesheet = _get(port, "/repo/static/style.css")
+    assert EVENTS_PATH.encode() not in stylesheet
+    built = [p for p in live.site_dir.rglob("*") if p.is_file()]
+    assert built and not [p for p in built if EVENTS_PATH.encode() in p.read_bytes()]
+
+
+def test_event_stream_reports_build_problems(served: tuple[LiveSite, int]) -> None:
+    live, port = served
+    letter = live.rebuilder.config.root / "content/2019/letter.md"
+    letter.write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    live.rebuild({letter.resolve()}, report=lambda line: None)
+    assert live.problems and live.problems[0].startswith("content/2019/letter.md:3: YAML")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/repo/" + EVENTS_PATH)
+    response = connection.getresponse()
+    assert response.headers.get_content_type() == "text/event-stream"
+    lines = [response.fp.readline() for _ in range(4)]
+    connection.close()
+    assert b"event: problems\n" in lines
+    assert _get(port, "/repo/2019/")[0] == 200  # the last good site is still served
+
+
+def test_base_path_spellings() -> None:
+    assert normalize_base_path("repo") == normalize_base_path("/repo") == "/repo/"
+    assert normalize_base_path("") == normalize_base_path("/") == "/"
+
+
+def test_serve_moves_off_a_busy_port_and_stops_cleanly_on_ctrl_c(fixture_site: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "serve", "--port", str(port)],
+            cwd=fixture_site,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("Serving"):
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=20)[1]
+    assert f"Port {port} is busy; using {port + 1} instead\n" in lines
+    assert f":{port + 1}/" in lines[-1]
+    assert process.returncode == 0
+    assert "Traceback" not in rest and rest.endswith("Stopped\n")
+
+
+def test_a_page_that_missed_a_rebuild_hears_about_it_on_connecting(
+    served: tuple[LiveSite, int],
+) -> None:
+    live, _ = served
+    served_with = live.generation  # the number a page served now carries
+    letter = live.rebuilder.config.root / "content/2019/letter.md"
+    letter.write_text(letter.read_text(encoding="utf-8") + "\nLate news.\n", encoding="utf-8")
+    live.rebuild({letter.resolve()}, report=lambda line: None)
+    event, data = live.subscribe(served_with).get(timeout=5)
+    assert event == "reload" and "/repo/2019/a-letter-from-pyongyang/" in data["urls"]
+    assert live.subscribe(live.generation).empty()

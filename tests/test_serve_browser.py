@@ -1,0 +1,182 @@
+"""`serve` in a real browser: edits show up, build errors show an overlay, new articles appear."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clippings.content import parse_article
+from tests.conftest import REPO, write_article
+from tests.crawl import crawl
+
+pytestmark = pytest.mark.browser
+playwright_sync = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 15_000
+
+
+class ServeProcess:
+    """`build.py serve` on a free port in a copy of the shipped archive, with its log lines."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "build.py"),
+                "serve",
+                "--port",
+                "0",
+                "--base-path",
+                "/repo/",
+            ],
+            cwd=site,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self.wait_for(r"^Serving .* at (\S+) ").group(1)
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, pattern: str) -> re.Match[str]:
+        while True:
+            line = self.lines.get(timeout=30)
+            match = re.search(pattern, line)
+            if match:
+                return match
+
+    def settle(self, quiet: float = 1.0) -> None:
+        """Wait until the server has logged nothing for `quiet` seconds (earlier saves are done)."""
+        try:
+            while True:
+                self.lines.get(timeout=quiet)
+        except queue.Empty:
+            pass
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    site = tmp_path_factory.mktemp("served")
+    for name in ("content", "data"):
+        shutil.copytree(REPO / name, site / name)
+    shutil.copy(REPO / "config.yaml", site / "config.yaml")
+    (site / "static").mkdir()  # the site's own stylesheet, replacing the theme's
+    shutil.copy(REPO / "clippings/theme/static/style.css", site / "static/style.css")
+    process = ServeProcess(site)
+    yield process
+    process.stop()
+    assert process.process.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's chromium (named so as not to take pytest-playwright's `browser` fixture)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _article(server: ServeProcess) -> Path:
+    return sorted((server.site / "content").rglob("*.md"))[0]
+
+
+def _article_url(server: ServeProcess, source: Path) -> str:
+    article, _ = parse_article(source.read_text(encoding="utf-8"), source.name)
+    assert article is not None
+    return server.url + article.path
+
+
+def test_an_edit_shows_up_in_the_open_page(server: ServeProcess, chromium) -> None:
+    source = _article(server)
+    page = chromium.new_page()
+    page.goto(_article_url(server, source))
+    source.write_text(source.read_text(encoding="utf-8") + "\nA freshly saved sentence.\n", "utf-8")
+    playwright_sync.expect(page.locator(".body")).to_contain_text(
+        "A freshly saved sentence.", timeout=WAIT_MS
+    )
+    page.close()
+
+
+def test_broken_front_matter_shows_an_overlay_until_fixed(server: ServeProcess, chromium) -> None:
+    source = _article(server)
+    good = source.read_text(encoding="utf-8")
+    page = chromium.new_page()
+    page.goto(_article_url(server, source))
+    source.write_text(good.replace("title: ", "title: [", 1), encoding="utf-8")
+    overlay = page.locator("#clippings-overlay")
+    relative = source.relative_to(server.site).as_posix()
+    playwright_sync.expect(overlay).to_contain_text(
+        re.compile(re.escape(relative) + r":\d+: "), timeout=WAIT_MS
+    )
+    source.write_text(good, encoding="utf-8")
+    playwright_sync.expect(overlay).to_have_count(0, timeout=WAIT_MS)
+    page.close()
+
+
+def test_a_new_article_appears_on_its_persons_page(server: ServeProcess, chromium) -> None:
+    page = chromium.new_page()
+    page.goto(f"{server.url}people/kim-jong-un/")
+    write_article(
+        server.site / "content",
+        "2019/new-summit.md",
+        "title: A Brand New Summit Story\ndate: 2019-06-30\npublication: Example Times\n"
+        "people: [Kim Jong Un]",
+    )
+    playwright_sync.expect(page.locator("main")).to_contain_text(
+        "A Brand New Summit Story", timeout=WAIT_MS
+    )
+    page.close()
+
+
+def test_a_stylesheet_change_is_swapped_in_without_a_reload(server: ServeProcess, chromium) -> None:
+    server.settle()  # no reload from an earlier test's save may land on this page
+    page = chromium.new_page()
+    page.goto(server.url)
+    page.evaluate("window.stillHere = true")
+    stylesheet = server.site / "static/style.css"
+    stylesheet.write_text(
+        stylesheet.read_text(encoding="utf-8") + "\nh1 { color: rgb(1, 2, 3); }\n"
+    )
+    playwright_sync.expect(page.locator("h1").first).to_have_css(
+        "color", "rgb(1, 2, 3)", timeout=WAIT_MS
+    )
+    assert page.evaluate("window.stillHere") is True
+    page.close()
+
+
+def test_the_served_site_passes_the_link_crawl(server: ServeProcess) -> None:
+    seen, broken = crawl(server.url)
+    assert broken == []
+    built = {p for p in (server.site / "_site").rglob("index.html")}
+    assert len(seen) >= len(built) > 10
