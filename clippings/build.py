@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -22,6 +24,7 @@ from clippings.errors import BuildError, Problem
 from clippings.output import SiteWriter, build_lock
 from clippings.parallel import default_jobs, render_pages
 from clippings.render import THEME_DIR, Page, Renderer, Site
+from clippings.search import build_search_index
 
 
 @dataclass
@@ -37,13 +40,15 @@ class BuildResult:
     seconds: float
     site_dir: Path
     warnings: list[Problem] = field(default_factory=list)
+    search: str = ""  # e.g. "1 of 26 search shards re-indexed"; empty without search
 
     def summary(self) -> str:
         terms = ", ".join(f"{count} {kind}" for kind, count in self.terms.items())
         drafts = f" ({self.drafts} drafts skipped)" if self.drafts else ""
         return (
             f"Built {self.articles} articles{drafts}; {terms}; {self.pages} files "
-            f"({self.written} changed, {self.removed} removed) in {self.seconds:.2f} s"
+            f"({self.written} changed, {self.removed} removed){'; ' if self.search else ''}"
+            f"{self.search} in {self.seconds:.2f} s"
         )
 
 
@@ -165,6 +170,29 @@ def _write_site(
     return prints, sizes
 
 
+def _write_search_index(
+    archive: Archive,
+    config: Config,
+    writer: SiteWriter,
+    prints: dict[str, str | None],
+    sizes: dict[str, int],
+) -> tuple[str, int]:
+    """Stage the search index (only changed shards are re-indexed); returns the summary note and
+    the number of files. Without the build cache, every shard is indexed in a scratch folder."""
+    if not config.search or not archive.articles:
+        return "", 0
+    scratch = (
+        nullcontext(config.root / CACHE_DIR) if config.cache else tempfile.TemporaryDirectory()
+    )
+    with scratch as folder:
+        index = build_search_index(archive, config.language, Path(folder))
+        for path, source in index.files.items():
+            writer.copy(path, source)
+            prints[path] = "search"  # recorded so a no-op build can check it is still there
+            sizes[path] = source.stat().st_size
+    return f"{len(index.rebuilt)} of {index.shards} search shards re-indexed", len(index.files)
+
+
 def _open_cache(config: Config) -> tuple[BuildCache | None, str | None]:
     """The build cache, or None with the reason when it cannot be used (say, a read-only folder)."""
     if not config.cache:
@@ -203,7 +231,7 @@ def _build(
             saved = cache.last_build(cache.inputs_digest(config, site_dir, strict), site_dir)
             if saved is not None:
                 seconds = time.perf_counter() - started
-                return dataclasses.replace(saved, written=0, removed=0, seconds=seconds)
+                return dataclasses.replace(saved, written=0, removed=0, seconds=seconds, search="")
         archive = load_archive(config, strict, cache)
         pages: list[Page] = list(Site(archive, config).pages())
         assets = static_files(config)
@@ -213,6 +241,7 @@ def _build(
         writer = SiteWriter(target, spare)
         try:
             prints, sizes = _write_site(pages, assets, renderer, writer, cache, config, progress)
+            search, search_files = _write_search_index(archive, config, writer, prints, sizes)
             if cache:
                 cache.forget_pages()
             removed = writer.commit()
@@ -223,12 +252,13 @@ def _build(
             articles=len(archive.articles),
             terms={kind: len(archive.terms[kind]) for kind in KINDS},
             drafts=len(archive.drafts),
-            pages=len(pages) + len(assets),
+            pages=len(pages) + len(assets) + search_files,
             written=writer.written,
             removed=removed,
             seconds=0.0,
             site_dir=site_dir,
             warnings=archive.warnings,
+            search=search,
         )
         if cache:
             cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-cache", action="store_true", help="ignore and do not update .clippings-cache/"
     )
+    build.add_argument(
+        "--no-search", action="store_true", help="skip the search index and the search page"
+    )
     build.set_defaults(run=run_build)
 
     check = commands.add_parser(
@@ -79,6 +82,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"base_url": args.base_url, "jobs": getattr(args, "jobs", None)}
     if getattr(args, "no_cache", False):
         overrides["cache"] = False
+    if getattr(args, "no_search", False):
+        overrides["search"] = False
     if args.content is not None:
         overrides["content_dir"] = str(Path(args.content).resolve())
     return overrides

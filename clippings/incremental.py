@@ -47,6 +47,7 @@ from clippings.render import (
     render_all,
     template_problem,
 )
+from clippings.search import INDEX_DIR
 
 # Fields that place an article in the graph (URL, order, terms, years, related); any other edit
 # leaves the model's shape alone and is applied by swapping the Article object in place.
@@ -188,6 +189,11 @@ class Rebuilder:
         self._reset_failed = False
 
     # -- inputs ------------------------------------------------------------------------------
+
+    @property
+    def archive(self) -> Archive | None:
+        """The model of the last successful build (serve indexes it for search)."""
+        return self._archive
 
     def watched_paths(self) -> list[Path]:
         """Folders and files whose changes matter (absolute); valid after the first build."""
@@ -466,7 +472,8 @@ class Rebuilder:
                 for p in self.site_dir.rglob("*")
                 if not p.is_dir()
             }
-        removed = sorted(known - keep)
+        # The search index is not a page: serve refreshes it apart (search.refresh_live_index).
+        removed = sorted(p for p in known - keep if not p.startswith(INDEX_DIR + "/"))
         for path in removed:
             target = self.site_dir / path
             target.unlink(missing_ok=True)

@@ -18,9 +18,12 @@ import markdown
 
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
+from clippings.charts import timeline
 from clippings.config import Config
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
+from clippings.search import INDEX_DIR, shard_names
+from clippings.structured import news_article
 
 THEME_DIR = Path(__file__).parent / "theme"
 KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources"}
@@ -125,6 +128,8 @@ class Site:
             yield self.overview_page(kind)
             for term in self.archive.sorted_terms(kind):
                 yield from self.term_pages(term)
+        if self.config.search:
+            yield self.search_page()
         yield from self.site_files()
 
     def home_pages(self) -> Iterator[Page]:
@@ -187,6 +192,11 @@ class Site:
                     "entries": term.articles[: self.config.feed_items],
                 },
             )
+
+    def search_page(self) -> Page:
+        """The search page; its script merges one Pagefind index per shard (see search.py)."""
+        bundles = [f"{INDEX_DIR}/{shard}/" for shard in shard_names(self.archive)]
+        return Page("search/index.html", "search.html", {"bundles": bundles})
 
     def site_files(self) -> Iterator[Page]:
         if self.config.feeds:
@@ -288,6 +298,8 @@ class Renderer:
             kind_titles=KIND_TITLES,
             kind_singular=KIND_SINGULAR,
             excerpt=excerpt,
+            timeline=timeline,
+            news_article=news_article,
             body_html=self.body_html,
             absolute=self.absolute,
         )

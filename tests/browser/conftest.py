@@ -1,0 +1,75 @@
+"""Browser fixtures: Debian's chromium driven by Playwright, and the shipped archive served
+as GitHub Pages serves it, under /repo/. Playwright never downloads a browser of its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import REPO
+from tests.pages_server import pages_server
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium for this package's tests, stopped when they end (pytest-playwright's own
+    session-wide Playwright would stay running and clash with other tests' sync_playwright)."""
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --dev)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def build(site_dir: Path, *options: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "build.py", "--output", str(site_dir), "--quiet", *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="session")
+def shipped_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("browser") / "_site"
+    build(site)
+    return site
+
+
+@pytest.fixture(scope="session")
+def site_url(shipped_site: Path) -> Iterator[str]:
+    """The shipped archive served under the sub-path /repo/, like a GitHub project page."""
+    with pages_server(shipped_site, "/repo/") as base:
+        yield base

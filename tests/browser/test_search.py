@@ -1,0 +1,104 @@
+"""Search in headless Chromium: the Pagefind UI on the shipped archive, and the sharded index
+against a single index, before and after an incremental build."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from clippings.build import build_site, load_archive
+from clippings.config import load_config
+from clippings.indexer import PagefindIndexer
+from clippings.search import shard_records
+from tests.conftest import FIXTURE_SITE
+from tests.pages_server import pages_server
+
+RESULT = ".pagefind-ui__result-link"
+
+# Pagefind's JavaScript API, loaded the way the search page loads it: primary bundle + merged shards
+# (once per page: a module is imported once, so merging again would add the shards twice).
+SEARCH_JS = """async ([bundles, root, query, filters]) => {
+  window.indexes = window.indexes || {};
+  const key = bundles.join(" ");
+  if (!window.indexes[key]) {
+    const pagefind = await import(bundles[0] + "pagefind.js");
+    await pagefind.options({ baseUrl: root });
+    for (const bundle of bundles.slice(1)) await pagefind.mergeIndex(bundle, { baseUrl: root });
+    window.indexes[key] = pagefind;
+  }
+  const found = await window.indexes[key].search(query, { filters });
+  const data = await Promise.all(found.results.map((result) => result.data()));
+  return data.map((item) => item.url).sort();
+}"""
+
+
+def test_putin_finds_both_seed_articles_and_a_country_filter_narrows(page: Page, site_url: str):
+    page.goto(site_url + "search/")
+    page.fill(".pagefind-ui__search-input", "Putin")
+    results = page.locator(RESULT)
+    expect(results).to_have_count(2)
+    hrefs = sorted(results.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
+    assert all(href.startswith("/repo/2018/") for href in hrefs), hrefs
+    page.locator("summary", has_text="Countries").click()
+    page.get_by_label("Japan").check()
+    expect(results).to_have_count(1)
+    results.first.click()
+    expect(page.locator("h1")).to_contain_text("Kim Jong Un Wishes Putin Good Luck")
+
+
+def test_search_link_with_query_runs_the_search(page: Page, site_url: str):
+    page.goto(site_url + "search/?q=Stalin")
+    expect(page.locator(RESULT)).to_have_count(1)
+
+
+def test_search_page_opened_from_a_file_asks_for_a_web_server(page: Page, shipped_site: Path):
+    page.goto((shipped_site / "search" / "index.html").as_uri())
+    expect(page.locator("#search-status")).to_contain_text("needs a web server")
+
+
+def _search(
+    page: Page, base: str, bundles: list[str], query: str | None, filters: dict
+) -> list[str]:
+    root = "/repo/"
+    paths = [root + bundle for bundle in bundles]
+    return page.evaluate(SEARCH_JS, [paths, root, query, filters])
+
+
+def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
+    page: Page, tmp_path: Path
+):
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    config = load_config(site / "config.yaml")
+    output = site / "_site"
+    result = build_site(config, output)
+    shards = sorted(p.name for p in (output / "pagefind").iterdir())
+    assert len(shards) == 3 and result.search.startswith("3 of 3")
+    records = [r.fields() for rs in shard_records(load_archive(config)).values() for r in rs]
+    with PagefindIndexer() as indexer:
+        indexer.build(records, "en", output / "single")
+    sharded = ["pagefind/2020/", "pagefind/2019/", "pagefind/undated/"]
+    with pages_server(output, "/repo/") as base:
+        page.goto(base)  # not the search page: its UI would share (and merge into) the same module
+        for query, filters in [
+            ("Kim", {}),
+            ("summit", {}),
+            ("the", {}),
+            ("Kim", {"Countries": "North Korea"}),
+            (None, {"Year": "2020"}),  # filters alone: Pagefind takes a null query
+        ]:
+            expected = _search(page, base, ["single/"], query, filters)
+            assert expected, query
+            assert _search(page, base, sharded, query, filters) == expected, (query, filters)
+        assert _search(page, base, sharded, "zyzzyva", {}) == []
+
+    letter = site / "content" / "2019" / "letter.md"
+    letter.write_text(letter.read_text() + "\nA zyzzyva appears.\n", encoding="utf-8")
+    result = build_site(config, output)
+    assert result.search.startswith("1 of 3")
+    with pages_server(output, "/repo/") as base:
+        page.goto(base)
+        found = _search(page, base, sharded, "zyzzyva", {})
+    assert found == ["/repo/2019/a-letter-from-pyongyang/"]

@@ -1,0 +1,38 @@
+// The search page: Pagefind's UI over one index per shard (year), merged into one search.
+(function () {
+  "use strict";
+  var box = document.getElementById("search");
+  var status = document.getElementById("search-status");
+  if (!box || !status) return;
+  if (location.protocol === "file:") {
+    status.textContent = "Search needs a web server: opened as a file, the browser may not load the " +
+      "search index. Serve the site (python3 -m http.server --directory _site) and open it over http.";
+    return;
+  }
+  var bundles = JSON.parse(box.dataset.bundles);
+  if (!bundles.length) {
+    status.textContent = "There are no articles to search yet.";
+    return;
+  }
+  if (typeof PagefindUI === "undefined") {
+    status.textContent = "The search index could not be loaded; rebuild the site with search enabled.";
+    return;
+  }
+  // Absolute paths from the page's own location, so search works at a domain root and under a sub-path.
+  var root = new URL(box.dataset.root, location.href).pathname;
+  var paths = bundles.map(function (bundle) { return root + bundle; });
+  var ui = new PagefindUI({
+    element: "#search-ui",
+    bundlePath: paths[0],
+    baseUrl: root,
+    mergeIndex: paths.slice(1).map(function (path) { return { bundlePath: path, baseUrl: root }; }),
+    showSubResults: false,
+    showImages: false,
+    resetStyles: false,
+    autofocus: true,
+    debounceTimeoutMs: 100, // Pagefind's default 300 ms alone would be the whole latency budget
+  });
+  status.hidden = true;
+  var query = new URLSearchParams(location.search).get("q");
+  if (query) ui.triggerSearch(query);
+})();

@@ -1,0 +1,94 @@
+"""The search index without a browser: records, shard caching and failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clippings.build import build_site, load_archive
+from clippings.config import Config
+from clippings.errors import BuildError
+from clippings.indexer import IndexerError, PagefindIndexer
+from clippings.search import article_record, plain_text, refresh_live_index, shard_names
+
+
+def test_plain_text_keeps_words_and_drops_markup():
+    text = plain_text("## Head\n\n**Bold** and [a link](https://x.org/y) <em>tag</em> `code`")
+    assert "Head" in text and "Bold" in text and "a link" in text and "code" in text
+    assert not any(mark in text for mark in ("**", "](", "https://x.org", "<em>", "`", "#"))
+
+
+def test_records_carry_the_filters_and_shards_follow_years(fixture_config: Config):
+    archive = load_archive(fixture_config)
+    assert shard_names(archive) == ["2020", "2019", "undated"]
+    summit = next(a for a in archive.articles if a.slug == "leaders-meet-at-the-summit")
+    record = article_record(archive, summit)
+    assert record.url == "/2020/leaders-meet-at-the-summit/"
+    assert record.filters["People"] == ["Kim Jong Un", "Donald Trump"]
+    assert record.filters["Year"] == ["2020"] and record.filters["Publication"] == ["Example Times"]
+    assert "hotel" in record.fields()["content"]
+
+
+def test_only_changed_shards_are_reindexed(fixture_config: Config, tmp_path: Path):
+    site = tmp_path / "out"
+    assert build_site(fixture_config, site).search == "3 of 3 search shards re-indexed"
+    assert build_site(fixture_config, site).search == ""  # nothing changed: the no-op build
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text() + "\nOne more line.\n", encoding="utf-8")
+    assert build_site(fixture_config, site).search == "1 of 3 search shards re-indexed"
+    assert (site / "pagefind" / "2020" / "pagefind.js").is_file()
+    assert not (site / "pagefind" / "2019" / "pagefind.js").exists()  # merged shards: data only
+
+
+def test_a_failed_shard_fails_the_build_and_keeps_the_old_site(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text() + "\nChanged.\n", encoding="utf-8")
+
+    def broken(*args: object) -> None:
+        raise IndexerError("out of memory")
+
+    monkeypatch.setattr(PagefindIndexer, "build", broken)
+    with pytest.raises(BuildError) as failure:
+        build_site(fixture_config, site)
+    assert [str(p) for p in failure.value.problems] == [
+        "search: search index for 2019 could not be built: out of memory"
+    ]
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+
+
+def test_no_search_builds_no_index_and_no_search_page(fixture_site: Path, tmp_path: Path):
+    from clippings.config import load_config
+
+    config = load_config(fixture_site / "config.yaml", {"search": False})
+    site = tmp_path / "out"
+    result = build_site(config, site)
+    assert result.search == ""
+    assert not (site / "pagefind").exists() and not (site / "search").exists()
+    assert 'href="search/"' not in (site / "index.html").read_text()
+
+
+def test_live_refresh_swaps_in_only_the_changed_shard(fixture_config: Config, tmp_path: Path):
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    untouched = (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino
+    cache = fixture_config.root / ".clippings-cache"
+    assert refresh_live_index(load_archive(fixture_config), "en", cache, site) == []
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text() + "\nServe edit.\n", encoding="utf-8")
+    assert refresh_live_index(load_archive(fixture_config), "en", cache, site) == ["2019"]
+    assert (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino == untouched
+    assert sorted(p.name for p in (site / "pagefind").iterdir()) == ["2019", "2020", "undated"]
+
+
+def test_a_year_over_the_limit_is_split_into_quarters(
+    fixture_config: Config, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("clippings.search.SHARD_LIMIT", 1)
+    archive = load_archive(fixture_config)
+    assert shard_names(archive) == ["2020-q2", "2020-q1", "2019", "undated"]
