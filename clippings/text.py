@@ -6,6 +6,9 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^\w]+")
+# A slug becomes a folder name, and file systems refuse names over 255 bytes; long headlines and
+# names are cut at a hyphen so their pages can still be written.
+MAX_SLUG_BYTES = 120
 
 
 def slugify(name: str) -> str:
@@ -17,4 +20,10 @@ def slugify(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     without_marks = without_marks.replace("_", " ").replace("'", "").replace("’", "")
-    return _NON_WORD.sub("-", without_marks.lower()).strip("-")
+    slug = _NON_WORD.sub("-", without_marks.lower()).strip("-")
+    if len(slug.encode("utf-8")) <= MAX_SLUG_BYTES:
+        return slug
+    cut = slug.encode("utf-8")[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
+    if slug[len(cut)] != "-" and "-" in cut:  # the cut fell inside a word: drop that word
+        cut = cut.rsplit("-", 1)[0]
+    return cut.strip("-")
