@@ -14,12 +14,15 @@ from operator import itemgetter
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
-from clippings.errors import BuildError, Problem
+from clippings.errors import BuildError, Problem, shown
 from clippings.text import slugify
 
 # Terms with at most this many articles are counted outright when ranking related articles.
 FULL_COUNT_TERM_SIZE = 64
 KIND_SINGULAR = {"people": "person", "countries": "country", "sources": "source"}
+# Co-occurrence is quadratic in the names of one article: an article naming thousands (a list,
+# a directory) would link every name to every other and take minutes; it is left out instead.
+COOCCURRENCE_LIMIT = 200
 
 
 # Terms are identities in the graph: hashed and compared by identity.
@@ -121,7 +124,7 @@ def _collect_terms(
                 Problem(
                     article.source,
                     None,
-                    f"{kind}: {name!r} has no letters or digits to name a page",
+                    f"{kind}: {shown(name)} has no letters or digits to name a page",
                 )
             )
             return None
@@ -178,12 +181,29 @@ def _spelling_warnings(
     return warnings
 
 
+def crowded_warning(article: Article, names: int) -> Problem:
+    """The warning for an article naming too many terms to count its co-occurrences."""
+    message = (
+        f"names {names} people, countries and sources; articles naming more than "
+        f"{COOCCURRENCE_LIMIT} are left out of 'appears with' lists"
+    )
+    return Problem(article.source, None, message, warning=True)
+
+
 def _cooccurrence(
-    terms: dict[str, dict[str, Term]], article_terms: dict[str, dict[str, list[Term]]]
-) -> None:
+    terms: dict[str, dict[str, Term]],
+    article_terms: dict[str, dict[str, list[Term]]],
+    articles: list[Article],
+) -> list[Problem]:
+    """Rank the terms each term appears with; returns warnings for articles left out."""
     counts: dict[Term, Counter[Term]] = defaultdict(Counter)
-    for own in article_terms.values():
+    warnings: list[Problem] = []
+    for article in articles:
+        own = article_terms[article.path]
         tagged = [term for kind in KINDS for term in own[kind]]
+        if len(tagged) > COOCCURRENCE_LIMIT:
+            warnings.append(crowded_warning(article, len(tagged)))
+            continue
         for term in tagged:
             counts[term].update(other for other in tagged if other is not term)
     for kind_terms in terms.values():
@@ -192,6 +212,7 @@ def _cooccurrence(
                 counts[term].items(), key=lambda item: (-item[1], item[0].kind, item[0].slug)
             )
             term.cooccurring = ranked
+    return warnings
 
 
 def _related(
@@ -286,7 +307,7 @@ def build_archive(articles: list[Article], authority: Authority, related_limit: 
     ordered = archive_order(articles)
     _check_unique_urls(ordered)
     terms, article_terms, publishers, spellings = _collect_terms(ordered, authority)
-    _cooccurrence(terms, article_terms)
+    crowded = _cooccurrence(terms, article_terms, ordered)
     previous = {
         a.path: (ordered[i + 1] if i + 1 < len(ordered) else None) for i, a in enumerate(ordered)
     }
@@ -304,6 +325,6 @@ def build_archive(articles: list[Article], authority: Authority, related_limit: 
         related=_related(ordered, article_terms, related_limit),
         years=years,
         drafts=drafts,
-        warnings=_spelling_warnings(terms, spellings),
+        warnings=_spelling_warnings(terms, spellings) + crowded,
         spellings=spellings,
     )

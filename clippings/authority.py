@@ -25,7 +25,7 @@ from pathlib import Path
 
 from clippings.errors import BuildError, Problem
 from clippings.text import slugify
-from clippings.yamlfile import load_mapping
+from clippings.yamlfile import load_mapping, read_text_file
 
 KINDS: tuple[str, ...] = ("people", "countries", "sources")
 ENTITY_KEYS = frozenset({"aliases", "description", "wikidata"})
@@ -138,4 +138,7 @@ def load_authority(path: Path, display: str | None = None) -> Authority:
     """Read the authority file; a missing file is an empty authority."""
     if not path.exists():
         return Authority({kind: {} for kind in KINDS})
-    return parse_authority(path.read_text(encoding="utf-8"), display or str(path))
+    text, problems = read_text_file(path, display or str(path))
+    if text is None:
+        raise BuildError(problems)
+    return parse_authority(text, display or str(path))

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
@@ -21,7 +21,7 @@ from clippings.cache import CACHE_DIR, BuildCache, Fingerprints
 from clippings.config import Config
 from clippings.content import load_articles, read_article
 from clippings.errors import BuildError, Problem
-from clippings.output import SiteWriter
+from clippings.output import SiteWriter, build_lock
 from clippings.parallel import default_jobs, render_pages
 from clippings.render import THEME_DIR, Page, Renderer, Site
 from clippings.search import build_search_index
@@ -76,14 +76,58 @@ def static_files(config: Config) -> dict[str, Path]:
     return files
 
 
-def _check_output_dir(config: Config, site_dir: Path) -> None:
-    """Refuse an output folder that would swallow the project (the site is replaced whole)."""
+def _check_output_dir(config: Config, site_dir: Path) -> Path:
+    """Refuse an output folder whose replacement would lose anything; returns the folder to write.
+
+    The site is replaced whole, so an existing output must be a folder that is empty or holds a
+    site built before (its archive.json): `--output data` or `--output ~` must not be swapped out
+    and deleted. A symlinked output folder is rebuilt at its target, keeping the link.
+    """
     resolved = site_dir.resolve()
     for name in ("content_dir", "templates_dir", "static_dir"):
         protected = config.path(name).resolve()
         if protected == resolved or protected.is_relative_to(resolved):
             message = f"output folder would replace the project's {getattr(config, name)}/; choose another"
             raise BuildError([Problem(str(site_dir), None, message)])
+    message = None
+    if resolved.exists() and not resolved.is_dir():
+        message = "output is a file, not a folder; choose another output folder"
+    elif (
+        resolved.is_dir() and any(resolved.iterdir()) and not (resolved / "archive.json").is_file()
+    ):
+        message = (
+            "output folder holds files but no site built before (no archive.json); the build "
+            "replaces the whole folder, so choose another or empty it"
+        )
+    if message:
+        raise BuildError([Problem(str(site_dir), None, message)])
+    return resolved if site_dir.is_symlink() else site_dir
+
+
+def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
+    """Refuse two outputs on one path, or a file where another output needs a folder.
+
+    A slug or alias can land on a generated page (slug `index.html`, alias `feed.xml/`); the
+    error names the article's file, so the user knows what to change.
+    """
+    owners: dict[str, str | None] = dict.fromkeys(assets)  # path -> article source, if any
+    problems: list[Problem] = []
+    for page in pages:
+        article = page.context.get("article")
+        source = article.source if article is not None else None
+        if page.path in owners:
+            message = f"{page.path} would be written by two pages"
+            problems.append(Problem(source or owners[page.path] or page.path, None, message))
+        else:
+            owners[page.path] = source
+    folders = {parent.as_posix(): path for path in owners for parent in PurePosixPath(path).parents}
+    for path, source in owners.items():
+        needer = folders.get(path)
+        if needer is not None:
+            message = f"{needer} needs {path} to be a folder, but a page is written there"
+            problems.append(Problem(owners[needer] or source or path, None, message))
+    if problems:
+        raise BuildError(problems)
 
 
 def _write_site(
@@ -165,9 +209,22 @@ def build_site(
     strict: bool = False,
     progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> BuildResult:
-    """Build the whole site into `site_dir`; raises BuildError listing every problem found."""
+    """Build the whole site into `site_dir`; raises BuildError listing every problem found.
+
+    One build at a time per project and site folder (see `output.build_lock`): a second waits.
+    """
+    with build_lock(config.root, site_dir.resolve().parent):
+        return _build(config, site_dir, strict, progress)
+
+
+def _build(
+    config: Config,
+    site_dir: Path,
+    strict: bool = False,
+    progress: Callable[[int], Callable[[], None]] | None = None,
+) -> BuildResult:
     started = time.perf_counter()
-    _check_output_dir(config, site_dir)
+    target = _check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
     try:
         if cache:
@@ -178,9 +235,10 @@ def build_site(
         archive = load_archive(config, strict, cache)
         pages: list[Page] = list(Site(archive, config).pages())
         assets = static_files(config)
+        check_page_paths(pages, assets)
         renderer = Renderer(config, archive)
         spare = config.root / CACHE_DIR / "spare-site" if cache else None
-        writer = SiteWriter(site_dir, spare)
+        writer = SiteWriter(target, spare)
         try:
             prints, sizes = _write_site(pages, assets, renderer, writer, cache, config, progress)
             search, search_files = _write_search_index(archive, config, writer, prints, sizes)

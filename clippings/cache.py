@@ -131,7 +131,11 @@ class BuildCache:
         else:
             parsed = read_article(path, source, strict)
         self.article_sha[source] = sha
-        row = (source, stat.st_mtime_ns, stat.st_size, int(strict), sha, pickle.dumps(parsed))
+        try:
+            pickled = pickle.dumps(parsed)
+        except RecursionError:  # front matter nested thousands deep: not cached, parsed each time
+            return parsed
+        row = (source, stat.st_mtime_ns, stat.st_size, int(strict), sha, pickled)
         self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", row)
         return parsed
 
@@ -301,8 +305,8 @@ class Fingerprints:
                 parts.append(f"{key}={self._value(value)}")
                 if key == "term" and isinstance(value, Term):
                     parts.append(self._term_neighbourhood(value))
-        except (_Uncacheable, jinja2.TemplateError):
-            return None
+        except (_Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
+            return None  # e.g. a template that is not UTF-8: rendering reports it
         return digest("\n".join(parts))
 
     def _template(self, name: str) -> str:

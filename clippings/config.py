@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from clippings.errors import BuildError, Problem
-from clippings.yamlfile import load_mapping
+from clippings.errors import BuildError, Problem, shown
+from clippings.yamlfile import load_mapping, read_text_file
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,10 @@ def _type_problem(key: str, value: Any, expected: str) -> str | None:
     kind = expected.split(" ")[0]
     allowed = _TYPES[kind]
     if kind == "int" and isinstance(value, bool):
-        return f"'{key}' must be a whole number, not {value!r}"
+        return f"'{key}' must be a whole number, not {shown(value)}"
     if not isinstance(value, allowed):
         label = {"str": "text", "int": "a whole number", "bool": "true or false"}[kind]
-        return f"'{key}' must be {label}, not {value!r}"
+        return f"'{key}' must be {label}, not {shown(value)}"
     if kind == "int" and value < 1:
         return f"'{key}' must be at least 1"
     return None
@@ -96,4 +96,7 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         if path.name != "config.yaml" or path.parent != Path("."):
             raise BuildError([Problem(str(path), None, "config file not found")])
         return parse_config("", str(path), path.parent, overrides)
-    return parse_config(path.read_text(encoding="utf-8"), str(path), path.parent, overrides)
+    text, problems = read_text_file(path, str(path))
+    if text is None:
+        raise BuildError(problems)
+    return parse_config(text, str(path), path.parent, overrides)

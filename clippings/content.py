@@ -7,15 +7,16 @@ a whole batch of hand edits in one pass.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clippings.errors import BuildError, Problem
-from clippings.text import slugify
-from clippings.yamlfile import load_mapping
+from clippings.errors import BuildError, Problem, shown
+from clippings.text import MAX_SLUG_BYTES, slugify
+from clippings.yamlfile import load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
 NAME_LISTS = ("authors", "people", "countries", "sources")
@@ -105,14 +106,14 @@ def _parse_date(value: Any) -> dt.date | dt.datetime | None:
     if isinstance(value, dt.datetime | dt.date):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"'date' must be an ISO date such as 2018-08-15, not {value!r}")
+        raise ValueError(f"'date' must be an ISO date such as 2018-08-15, not {shown(value)}")
     text = value.strip()
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text)
         return dt.datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
-        raise ValueError(f"'date' {text!r} is not a valid ISO date (YYYY-MM-DD)") from None
+        raise ValueError(f"'date' {shown(text)} is not a valid ISO date (YYYY-MM-DD)") from None
 
 
 def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
@@ -125,7 +126,7 @@ def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
     names = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            return (), f"'{key}' must be a list of names; {item!r} is not a name"
+            return (), f"'{key}' must be a list of names; {shown(item)} is not a name"
         name = " ".join(str(item).split())
         if name:
             names.append(name)
@@ -144,7 +145,11 @@ def _check_slug(slug: str) -> str | None:
     if not slug:
         return "the title gives an empty slug; set 'slug' to letters, digits and hyphens"
     if not _SAFE_SLUG.match(slug) or ".." in slug:
-        return f"'slug' {slug!r} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
+        return (
+            f"'slug' {shown(slug)} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
+        )
+    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+        return f"'slug' is longer than {MAX_SLUG_BYTES} bytes; file systems cannot hold it"
     return None
 
 
@@ -156,7 +161,7 @@ def _check_alias(alias: str) -> str | None:
         or "\0" in alias
         or any(p in ("", ".", "..") for p in parts)
     ):
-        return f"alias {alias!r} must be a relative path inside the site, such as old/path/"
+        return f"alias {shown(alias)} must be a relative path inside the site, such as old/path/"
     return None
 
 
@@ -164,7 +169,8 @@ def parse_article(
     text: str, source: str, strict: bool = False
 ) -> tuple[Article | None, list[Problem]]:
     """Validate one content file's text. Returns the article or the problems that prevent it."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    # CRLF (Windows) and lone CR (classic Mac) line ends both count as line ends.
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     parts = split_front_matter(text)
     if parts is None:
         return None, [
@@ -217,6 +223,9 @@ def parse_article(
     if not isinstance(draft, bool):
         report("draft", "'draft' must be true or false")
     slug_value = data.get("slug")
+    if isinstance(slug_value, bool) or not isinstance(slug_value, str | int | None):
+        report("slug", "'slug' must be text")
+        slug_value = None
     slug = str(slug_value) if slug_value is not None else slugify(values.get("title", ""))
     message = _check_slug(slug)
     if message and ("title" in values or slug_value is not None):
@@ -244,33 +253,36 @@ def read_article(
     path: Path, source: str, strict: bool = False
 ) -> tuple[Article | None, list[Problem]]:
     """Read one file from disk, turning unreadable bytes into a problem rather than a traceback."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return None, [Problem(source, None, f"cannot read file: {error.strerror}")]
-    if b"\0" in raw:
-        return None, [
-            Problem(source, None, "binary file (contains NUL bytes); content files are UTF-8 text")
-        ]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return None, [
-            Problem(
-                source,
-                line,
-                f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the file as UTF-8",
-            )
-        ]
+    text, problems = read_text_file(path, source)
+    if text is None:
+        return None, problems
     if not text.strip():
         return None, [Problem(source, None, "empty file")]
     return parse_article(text, source, strict)
 
 
 def content_files(content_dir: Path) -> list[Path]:
-    """Every Markdown file under the content folder, in a stable order."""
-    return sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
+    """Every Markdown file under the content folder, in a stable order.
+
+    Hidden files and folders are skipped, as in static/: editors keep lock files there (Emacs's
+    `.#name.md` is a dangling symlink) that must not break a build while a file is open.
+    """
+    return sorted(
+        p
+        for p in content_dir.rglob("*.md")
+        if (p.is_file() or p.is_symlink())
+        and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+    )
+
+
+def _symlinked_folders(content_dir: Path) -> list[Path]:
+    """Folder symlinks, which the content walk skips: reported so no article goes missing silently."""
+    return sorted(
+        Path(root, name)
+        for root, folders, _ in os.walk(content_dir)
+        for name in folders
+        if os.path.islink(os.path.join(root, name))
+    )
 
 
 def load_article_file(
@@ -282,7 +294,8 @@ def load_article_file(
 ) -> tuple[Article | None, list[Problem]]:
     """One content file as `load_articles` reads it (also used by the live rebuilder)."""
     source = display_path(path, site_root)
-    if not path.resolve().is_relative_to(real_root):
+    # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
+    if not Path(os.path.realpath(path)).is_relative_to(real_root):
         return None, [Problem(source, None, "symlink points outside the content folder; not read")]
     return read(path, source, strict)
 
@@ -300,6 +313,9 @@ def load_articles(
     articles: list[Article] = []
     problems: list[Problem] = []
     real_root = content_dir.resolve()
+    for folder in _symlinked_folders(content_dir):
+        message = "symlinked folder is not followed; articles in it are not read"
+        problems.append(Problem(display_path(folder, site_root), None, message, warning=True))
     for path in content_files(content_dir):
         article, found = load_article_file(path, real_root, site_root, strict, read)
         problems.extend(found)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 80
+_SHORT.maxlevel = 1  # nested lists show as [[...], [...], ...]
 
 
 @dataclass(frozen=True, order=True)
@@ -27,3 +32,9 @@ class BuildError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.path, p.line or 0, p.message))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def shown(value: object) -> str:
+    """A value quoted in a message, cut short: hostile input (a YAML alias bomb, a 50 MB string)
+    must not turn into a message of hundreds of megabytes."""
+    return _SHORT.repr(value)

@@ -16,16 +16,18 @@ from collections.abc import Callable, Iterable
 from pathlib import PurePath
 
 from clippings.archive import (
+    COOCCURRENCE_LIMIT,
     Archive,
     Term,
     _check_unique_urls,
     _preferred_name,
     _spelling_warnings,
     archive_order,
+    crowded_warning,
 )
 from clippings.authority import KINDS, Authority
 from clippings.content import Article
-from clippings.errors import BuildError, Problem
+from clippings.errors import BuildError, Problem, shown
 from clippings.text import slugify
 
 Before = Callable[[Article, Article], bool]
@@ -96,7 +98,7 @@ def _check_names(articles: Iterable[Article], authority: Authority) -> None:
         for kind in KINDS:
             for name in _names(article, kind):
                 if not _slug(authority, kind, name):
-                    message = f"{kind}: {name!r} has no letters or digits to name a page"
+                    message = f"{kind}: {shown(name)} has no letters or digits to name a page"
                     problems.append(Problem(article.source, None, message))
     if problems:
         raise BuildError(problems)
@@ -122,6 +124,8 @@ class _Update:
         return term
 
     def count_pairs(self, tagged: list[Term], sign: int) -> None:
+        if len(tagged) > COOCCURRENCE_LIMIT:  # build_archive leaves such articles out
+            return
         for term in tagged:
             counts = self.cooccurrence.get(term)
             if counts is None:
@@ -230,7 +234,13 @@ def update_archive(
         archive, update.touched.values(), gone, new, memberships, position, related_limit
     )
     _order_terms(archive, authority, position)
-    archive.warnings[:] = _spelling_warnings(archive.terms, archive.spellings)
+    crowded = [
+        crowded_warning(article, names)
+        for article in ordered
+        if (names := sum(map(len, archive.article_terms[article.path].values())))
+        > COOCCURRENCE_LIMIT
+    ]
+    archive.warnings[:] = _spelling_warnings(archive.terms, archive.spellings) + crowded
     gone_drafts = {id(a) for a in removed if a.draft}
     drafts = [a for a in archive.drafts if id(a) not in gone_drafts]
     drafts += [a for a in added if a.draft]

@@ -7,10 +7,13 @@ are kept), and the finished folder is exchanged with the old one in a single ato
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from clippings.errors import BuildError, Problem
@@ -32,6 +35,27 @@ def _exchange(first: Path, second: Path) -> bool:
         _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
     )
     return result == 0
+
+
+@contextlib.contextmanager
+def build_lock(*folders: Path) -> Iterator[None]:
+    """Hold exclusive locks on these folders (the project's and the site's parent) for a build.
+
+    Two builds of one site, say a dev server's rebuild and a manual build, share the staging
+    folder and the build cache; unlocked, the second deleted the first's staging folder or hit a
+    locked cache, with a traceback. Now it waits. Locks are taken in one order, so two builds
+    cannot deadlock, and the kernel drops them when their holder dies, even by SIGKILL.
+    """
+    descriptors: list[int] = []
+    try:
+        for folder in sorted({folder.resolve() for folder in folders}):
+            folder.mkdir(parents=True, exist_ok=True)
+            descriptors.append(os.open(folder, os.O_RDONLY))
+            fcntl.flock(descriptors[-1], fcntl.LOCK_EX)
+        yield
+    finally:
+        for descriptor in descriptors:
+            os.close(descriptor)  # closing the descriptor releases its lock
 
 
 def safe_relative(path: str) -> PurePosixPath:

@@ -263,6 +263,8 @@ def template_problem(error: Exception, fallback: str) -> Problem:
             location = (filename, tb.tb_lineno)
         tb = tb.tb_next
     path, line = location or (fallback, None)
+    if isinstance(error, RecursionError):  # its text varies with where the limit struck
+        return Problem(path, line, "template: calls itself without end (a macro or include?)")
     return Problem(path, line, f"template: {error}")
 
 
@@ -306,7 +308,11 @@ class Renderer:
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
         html = self.bodies.get(article.path)
         if html is None:
-            html = self.bodies[article.path] = self.markdown.convert(article.body)
+            try:
+                html = self.bodies[article.path] = self.markdown.convert(article.body)
+            except RecursionError:  # Python-Markdown recurses once per level of nesting
+                message = "Markdown is nested too deeply (lists or quotes) to convert"
+                raise BuildError([Problem(article.source, article.body_line, message)]) from None
         return jinja2.utils.markupsafe.Markup(html)
 
     def absolute(self, path: str) -> str:
@@ -333,7 +339,10 @@ def render_all(
     for page in pages:
         try:
             yield page.path, renderer.render(page)
-        except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as error:
+        except BuildError as error:
+            for problem in error.problems:
+                problems.setdefault((problem.path, problem.line, problem.message), problem)
+        except Exception as error:  # a template can raise anything: 1/0, a recursive macro...
             problem = template_problem(error, page.template)
             problems.setdefault((problem.path, problem.line, problem.message), problem)
         if on_page:

@@ -99,7 +99,8 @@ class LiveSite:
     def __init__(self, rebuilder: Rebuilder, base_path: str = "/") -> None:
         self.rebuilder = rebuilder
         self.base_path = normalize_base_path(base_path)
-        self.lock = threading.Lock()
+        # Reentrant: a request that ends in 404 while holding it takes it again in _not_found.
+        self.lock = threading.RLock()
         self.problems: list[str] | None = None
         self.stopping = threading.Event()
         self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
@@ -327,6 +328,9 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
 class LiveServer(http.server.ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins every request thread: a clean stop
     block_on_close = True
+    # socketserver's default backlog of 5 drops connections when many pages (or tabs) load at
+    # once; their retries then take seconds. 200 concurrent clients stalled without this.
+    request_queue_size = 256
 
 
 def make_server(live: LiveSite, host: str, port: int) -> tuple[LiveServer, str | None]:

@@ -7,6 +7,17 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^\w]+")
+# A slug becomes a folder name, and file systems refuse names over 255 bytes; long headlines and
+# names are cut at a hyphen so their pages can still be written.
+MAX_SLUG_BYTES = 120
+
+
+def hyphenated_words(text: str) -> str:
+    """Lower-case, accent-free words joined by hyphens, at any length (for matching in text)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    without_marks = without_marks.replace("_", " ").replace("'", "").replace("’", "")
+    return _NON_WORD.sub("-", without_marks.lower()).strip("-")
 
 
 # Memoised: the model slugifies every name of every article (~150,000 calls for ~2,000 names at
@@ -18,7 +29,10 @@ def slugify(name: str) -> str:
     "Kim Jong-un" and "Kim Jong Un" give the same slug; "Erdoğan" gives "erdogan"; letters of
     other scripts are kept ("金正恩"), so a non-Latin name still gets a page.
     """
-    decomposed = unicodedata.normalize("NFKD", name)
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    without_marks = without_marks.replace("_", " ").replace("'", "").replace("’", "")
-    return _NON_WORD.sub("-", without_marks.lower()).strip("-")
+    slug = hyphenated_words(name)
+    if len(slug.encode("utf-8")) <= MAX_SLUG_BYTES:
+        return slug
+    cut = slug.encode("utf-8")[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
+    if slug[len(cut)] != "-" and "-" in cut:  # the cut fell inside a word: drop that word
+        cut = cut.rsplit("-", 1)[0]
+    return cut.strip("-")

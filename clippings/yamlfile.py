@@ -8,6 +8,7 @@ otherwise resolve silently by keeping the last one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -50,6 +51,10 @@ def load_mapping(
         problems: list[Problem] = []
         key_lines: dict[str, int] = {}
         for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                # A list or mapping as a key is reported by construction as unhashable; its
+                # repr could be huge (an alias bomb), so it is never turned into text here.
+                continue
             key = str(key_node.value)
             line = key_node.start_mark.line + 1 + offset
             if key in key_lines:
@@ -61,6 +66,11 @@ def load_mapping(
             else:
                 key_lines[key] = line
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as error:
+        # Raised for control characters; it carries a character offset, not a line.
+        line = text.count("\n", 0, error.position) + 1 + offset
+        reason = f"{error.reason} (character #x{error.character:04x})"
+        return None, [Problem(path, line, f"YAML syntax error: {reason}")]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 + offset if mark else first_line
@@ -75,3 +85,23 @@ def load_mapping(
     if problems:
         return None, problems
     return YamlMapping({str(k): v for k, v in data.items()}, key_lines), []
+
+
+def read_text_file(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file; unreadable, binary or non-UTF-8 files are problems, not tracebacks."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(display, None, f"cannot read file: {error.strerror}")]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [Problem(display, None, "saved as UTF-16; save the file as UTF-8")]
+    if b"\0" in raw:
+        return None, [
+            Problem(display, None, "binary file (contains NUL bytes); expected UTF-8 text")
+        ]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        message = f"not valid UTF-8 (byte 0x{raw[error.start]:02x}); save the file as UTF-8"
+        return None, [Problem(display, line, message)]

@@ -27,6 +27,9 @@ countries:
         ("Erdoğan", "erdogan"),
         ("金正恩", "金正恩"),
         ("!!!", ""),
+        ("word " * 100, "-".join(["word"] * 24)),  # cut to 120 bytes, at a hyphen
+        ("abcde " + "abcd " * 23 + "x", "abcde-" + "-".join(["abcd"] * 23)),  # 120 bytes, then "-"
+        ("金" * 100, "金" * 40),  # 3 bytes each, never split inside a character
     ],
 )
 def test_slugify(name: str, slug: str):

@@ -117,7 +117,7 @@ def test_unknown_keys_kept_and_warned_in_strict_mode():
     ("data", "expected"),
     [
         (b"", "x.md: empty file"),
-        (b"\x00\x01binary", "x.md: binary file (contains NUL bytes); content files are UTF-8 text"),
+        (b"\x00\x01binary", "x.md: binary file (contains NUL bytes); expected UTF-8 text"),
         (b"---\ntitle: caf\xe9\n", "x.md:2: not valid UTF-8 (byte 0xe9); save the file as UTF-8"),
     ],
 )

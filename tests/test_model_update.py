@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from clippings import archive as archive_module
+from clippings import model_update
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, parse_authority
 from clippings.content import Article
@@ -128,7 +130,12 @@ def _fresh(current: dict[str, Article], limit: int) -> Archive:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_random_edit_sequences_give_a_fresh_build(seed: int) -> None:
+def test_random_edit_sequences_give_a_fresh_build(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if seed % 2:  # some articles name too many terms to count their co-occurrence
+        monkeypatch.setattr(archive_module, "COOCCURRENCE_LIMIT", 4)
+        monkeypatch.setattr(model_update, "COOCCURRENCE_LIMIT", 4)
     rng = random.Random(seed)
     limit = rng.choice([1, 2, 3, 5])
     current: dict[str, Article] = {}

@@ -149,12 +149,29 @@ class Run:
             self.unknown.setdefault(kind, Counter()).update(names)
         source_sha = sha256(data)
         year = str(extracted.date.year) if extracted.date else "undated"
-        target = self.target(year, slug_for(extracted, path.name), source_sha)
+        slug = slug_for(extracted, path.name)
+        target = self.target(year, slug, source_sha)
+        # A numbered file (same title as another article) needs its own URL too.
+        url_slug = target.stem if target.stem != slug else None
         shown = self._shown(target)
         imported = self.today
         if target.exists():
             current = target.read_text(encoding="utf-8")
-            if not self.record.written_by_importer(shown, current) and not self.args.force:
+            recorded = self.record.written_by_importer(shown, current)
+            new = render(
+                extracted,
+                path.name,
+                source_sha,
+                existing_imported_date(current) or imported,
+                url_slug,
+            )
+            if new == current:
+                # Exactly what this run writes: ours even when unrecorded (a run killed
+                # between writing the file and recording it).
+                if not recorded and not self.args.dry_run:
+                    self.record.save(shown, current)
+                return "unchanged", shown
+            if not recorded and not self.args.force:
                 reason = (
                     "edited by hand since import"
                     if shown in self.record.entries
@@ -162,10 +179,7 @@ class Run:
                 )
                 return "skipped", f"{shown}: {reason}; use --force to overwrite"
             imported = existing_imported_date(current) or imported
-            new = render(extracted, path.name, source_sha, imported)
-            if new == current:
-                return "unchanged", shown
-        new = render(extracted, path.name, source_sha, imported)
+        new = render(extracted, path.name, source_sha, imported, url_slug)
         raw_copy = self.args.raw / path.name
         same_file = raw_copy.exists() and raw_copy.resolve() == path.resolve()
         if (
@@ -181,6 +195,8 @@ class Run:
             atomic_write(raw_copy, data)
         atomic_write(target, new.encode("utf-8"))
         self.record.save(shown, new)
+        if not extracted.publication:  # the build requires one: say so now, not at build time
+            return "imported", f"{shown} (no publication found: set 'publication' before building)"
         return "imported", shown
 
     def _shown(self, target: Path) -> str:

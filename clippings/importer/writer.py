@@ -51,10 +51,20 @@ def slug_for(extracted: Extracted, source_file: str) -> str:
     return base[:_MAX_SLUG].rstrip("-")
 
 
-def render(extracted: Extracted, source_file: str, source_sha: str, imported: dt.date) -> str:
-    """The content file: YAML front matter, then one escaped paragraph per body line."""
+def render(
+    extracted: Extracted,
+    source_file: str,
+    source_sha: str,
+    imported: dt.date,
+    slug: str | None = None,
+) -> str:
+    """The content file: YAML front matter, then one escaped paragraph per body line.
+
+    `slug` is written only when it differs from the title's, e.g. for a second "Print options".
+    """
     front = {
         "title": extracted.title or Path(source_file).stem,
+        **({"slug": slug} if slug else {}),
         "date": extracted.date,
         "publication": extracted.publication,
         "url": extracted.url,
