@@ -1,8 +1,8 @@
-"""Search index: one Pagefind index per shard of articles (a year), merged in the browser.
+"""Search index: one Pagefind index per shard of articles (a run of years), merged in the browser.
 
 Pagefind holds a whole index in memory and has no incremental mode, so one index over a growing
-archive would be the part of the build that stops scaling. Instead each year of articles is its own
-index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
+archive would be the part of the build that stops scaling. Instead each run of consecutive years
+(up to `SHARD_TARGET` articles) is its own index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
 hash of its inputs: a build re-indexes only the shards whose articles changed, and the search page
 merges every shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
 
@@ -13,17 +13,19 @@ site swap stays atomic. The first shard's bundle also carries Pagefind's scripts
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar
 
 from clippings.archive import Archive
 from clippings.authority import KINDS
@@ -32,10 +34,14 @@ from clippings.errors import BuildError, Problem
 from clippings.indexer import IndexerError, PagefindIndexer
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
+T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
 _FORMAT = 1  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
-SHARD_LIMIT = 2000  # articles: Pagefind holds a shard in memory while it indexes it
+# Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
+# to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
+# while the browser fetches one index chunk per shard per word: see docs/performance.md.
+SHARD_TARGET = 800
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
 _ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
@@ -64,21 +70,55 @@ class Record:
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
 
 
-def shard_name(article: Article, year_size: int) -> str:
-    """The shard an article is indexed in: its year ("undated" for undated articles), or the
-    quarter of its year (`2019-q3`) once the year has more than `SHARD_LIMIT` articles, so no
-    shard grows without bound."""
-    if article.date is None or year_size <= SHARD_LIMIT:
-        return article.year
-    return f"{article.year}-q{(article.date.month - 1) // 3 + 1}"
+def shards_by_date(items: list[T], iso_date: Callable[[T], str | None]) -> dict[str, list[T]]:
+    """Group `items` (newest first, as the archive orders articles) into shards, newest first.
+
+    A shard is a run of consecutive years packed up to `SHARD_TARGET` articles, named by its
+    oldest and newest year (`2003-2004`, or `2005` alone); a year over the target is split into
+    its quarters (`2019-q3`), packed the same way. Runs are packed from the oldest year, so new
+    articles only change the newest shard and an edit changes one shard. Undated articles are a
+    shard of their own (`undated`).
+    """
+    units: dict[str, list[T]] = {}
+    undated: list[T] = []
+    for item in reversed(items):  # oldest first
+        date = iso_date(item)
+        if date is None:
+            undated.append(item)
+        else:
+            units.setdefault(date[:4], []).append(item)
+    runs: list[tuple[list[str], list[T]]] = []
+    for year, members in units.items():
+        for unit, unit_items in _quarters(year, members, iso_date):
+            if runs and len(runs[-1][1]) + len(unit_items) <= SHARD_TARGET:
+                runs[-1][0].append(unit)
+                runs[-1][1].extend(unit_items)
+            else:
+                runs.append(([unit], list(unit_items)))
+    shards = {
+        f"{names[0]}-{names[-1]}" if len(names) > 1 else names[0]: members[::-1]
+        for names, members in reversed(runs)
+    }
+    if undated:
+        shards["undated"] = undated[::-1]
+    return shards
+
+
+def _quarters(
+    year: str, items: list[T], iso_date: Callable[[T], str | None]
+) -> list[tuple[str, list[T]]]:
+    """A year as one unit, or as its quarters (oldest first) when it is over the shard target."""
+    if len(items) <= SHARD_TARGET:
+        return [(year, items)]
+    quarters: dict[str, list[T]] = {}
+    for item in items:
+        month = int((iso_date(item) or "")[5:7])
+        quarters.setdefault(f"{year}-q{(month - 1) // 3 + 1}", []).append(item)
+    return sorted(quarters.items())
 
 
 def _shards_of(archive: Archive) -> dict[str, list[Article]]:
-    shards: dict[str, list[Article]] = {}
-    for articles in archive.years.values():  # newest first, so shards are too
-        for article in articles:
-            shards.setdefault(shard_name(article, len(articles)), []).append(article)
-    return shards
+    return shards_by_date(archive.articles, lambda article: article.iso_date)
 
 
 def shard_names(archive: Archive) -> list[str]:
@@ -188,6 +228,7 @@ class IndexResult:
     files: dict[str, Path]  # site path -> cached file, for the SiteWriter
 
 
+@functools.cache  # a metadata lookup scans the installed packages: once per process is enough
 def _pagefind_version() -> str:
     try:
         return version("pagefind")

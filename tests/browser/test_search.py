@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from clippings.build import build_site, load_archive
@@ -67,8 +68,9 @@ def _search(
 
 
 def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
-    page: Page, tmp_path: Path
+    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)  # a shard per year of the fixture
     site = tmp_path / "site"
     shutil.copytree(FIXTURE_SITE, site)
     config = load_config(site / "config.yaml")
