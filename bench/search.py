@@ -110,12 +110,25 @@ def timed_index(site: Path, cache: Path) -> tuple[float, int, int, float]:
     """Seconds, shards rebuilt, shards, and peak MiB (Python + Pagefind) of indexing alone."""
     config = load_config(site / "config.yaml")
     archive = load_archive(config)
+    cpu_before = _cpu_seconds()
     with MemorySampler() as memory:
         started = time.perf_counter()
         result = build_search_index(archive, config.language, cache)
         seconds = time.perf_counter() - started
-    print(f"  (indexing added {(memory.peak - memory.start) / 2**20:.0f} MiB to the process)")
+    # CPU time (Python + Pagefind, user + system) varies less than wall time on a shared machine.
+    print(
+        f"  (indexing added {(memory.peak - memory.start) / 2**20:.0f} MiB to the process; "
+        f"CPU {_cpu_seconds() - cpu_before:.1f} s)"
+    )
     return seconds, len(result.rebuilt), result.shards, memory.peak_mib
+
+
+def _cpu_seconds() -> float:
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def scaled_index(site: Path, times: int, cache: Path) -> None:
