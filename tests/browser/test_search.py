@@ -49,6 +49,12 @@ def test_putin_finds_both_seed_articles_and_a_country_filter_narrows(page: Page,
     expect(page.locator("h1")).to_contain_text("Kim Jong Un Wishes Putin Good Luck")
 
 
+def test_search_page_loads_the_shards_before_the_first_keystroke(page: Page, site_url: str):
+    with page.expect_request(lambda request: "pagefind-entry.json" in request.url, timeout=10_000):
+        page.goto(site_url + "search/")
+    assert page.input_value(".pagefind-ui__search-input") == ""  # nothing typed yet
+
+
 def test_search_link_with_query_runs_the_search(page: Page, site_url: str):
     page.goto(site_url + "search/?q=Stalin")
     expect(page.locator(RESULT)).to_have_count(1)
