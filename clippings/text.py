@@ -11,16 +11,21 @@ _NON_WORD = re.compile(r"[^\w]+")
 MAX_SLUG_BYTES = 120
 
 
+def hyphenated_words(text: str) -> str:
+    """Lower-case, accent-free words joined by hyphens, at any length (for matching in text)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    without_marks = without_marks.replace("_", " ").replace("'", "").replace("’", "")
+    return _NON_WORD.sub("-", without_marks.lower()).strip("-")
+
+
 def slugify(name: str) -> str:
     """Lower-case, accent-free, hyphen-separated form of a name, used to identify terms.
 
     "Kim Jong-un" and "Kim Jong Un" give the same slug; "Erdoğan" gives "erdogan"; letters of
     other scripts are kept ("金正恩"), so a non-Latin name still gets a page.
     """
-    decomposed = unicodedata.normalize("NFKD", name)
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    without_marks = without_marks.replace("_", " ").replace("'", "").replace("’", "")
-    slug = _NON_WORD.sub("-", without_marks.lower()).strip("-")
+    slug = hyphenated_words(name)
     if len(slug.encode("utf-8")) <= MAX_SLUG_BYTES:
         return slug
     cut = slug.encode("utf-8")[:MAX_SLUG_BYTES].decode("utf-8", "ignore")

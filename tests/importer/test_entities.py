@@ -112,3 +112,16 @@ def test_people_data_spellings_metonyms_and_outlets_are_not_people(extractor):
     assert found.people == ["Volodymyr Zelenskyy", "Theresa May"]
     assert found.countries == ["Russia", "Iran", "South Korea"]
     assert found.sources == ["Ukrainska Pravda", "Novaya Gazeta", "The Hollywood Reporter"]
+
+
+def test_known_people_found_deep_in_a_long_text_and_hyphenated_names_kept_whole(extractor):
+    filler = "The committee met for many hours and discussed the budget at length. " * 5
+    text = (
+        f"Statement Issued\n\n{filler}\n\n"
+        '"Theresa May\'s statements are a provocation," Zakharova told the Izvestia daily.\n\n'
+        "South Korean President Moon Jae-in ordered a drill in response.\n"
+    )
+    found = _extract(extractor, text)
+    assert "Theresa May" in found.people
+    assert "Moon Jae-in" in found.people
+    assert "Moon Jae" not in found.people
