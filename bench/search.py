@@ -31,11 +31,11 @@ sys.path.insert(0, str(REPO))
 from clippings.build import build_site, load_archive  # noqa: E402
 from clippings.config import load_config  # noqa: E402
 from clippings.search import (  # noqa: E402
-    SHARD_LIMIT,
     Record,
     build_search_index,
     index_shards,
     shard_records,
+    shards_by_date,
 )
 
 QUERIES = [  # words of the generated corpus
@@ -110,27 +110,36 @@ def timed_index(site: Path, cache: Path) -> tuple[float, int, int, float]:
     """Seconds, shards rebuilt, shards, and peak MiB (Python + Pagefind) of indexing alone."""
     config = load_config(site / "config.yaml")
     archive = load_archive(config)
+    cpu_before = _cpu_seconds()
     with MemorySampler() as memory:
         started = time.perf_counter()
         result = build_search_index(archive, config.language, cache)
         seconds = time.perf_counter() - started
-    print(f"  (indexing added {(memory.peak - memory.start) / 2**20:.0f} MiB to the process)")
+    # CPU time (Python + Pagefind, user + system) varies less than wall time on a shared machine.
+    print(
+        f"  (indexing added {(memory.peak - memory.start) / 2**20:.0f} MiB to the process; "
+        f"CPU {_cpu_seconds() - cpu_before:.1f} s)"
+    )
     return seconds, len(result.rebuilt), result.shards, memory.peak_mib
+
+
+def _cpu_seconds() -> float:
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def scaled_index(site: Path, times: int, cache: Path) -> None:
     """Index the corpus's records `times` over (distinct URLs, same years): the indexer at scale
     without loading an archive that large."""
     config = load_config(site / "config.yaml")
-    shards = shard_records(load_archive(config))
-    scaled: dict[str, list[Record]] = {}
-    for shard, records in shards.items():
-        big = len(records) * times > SHARD_LIMIT  # split into quarters, as shard_name does
-        for copy in range(times):
-            for r in records:
-                quarter = f"-q{(int(r.meta['date'][5:7]) - 1) // 3 + 1}" if big else ""
-                copied = Record(f"{r.url}{copy}/", r.text, r.meta, r.filters)
-                scaled.setdefault(shard + quarter, []).append(copied)
+    records = [r for rs in shard_records(load_archive(config)).values() for r in rs]
+    copies = [
+        Record(f"{r.url}{n}/", r.text, r.meta, r.filters) for r in records for n in range(times)
+    ]
+    scaled = shards_by_date(copies, lambda record: record.meta.get("date"))
     count = sum(len(records) for records in scaled.values())
     with MemorySampler() as memory:
         started = time.perf_counter()

@@ -1,8 +1,8 @@
-"""Search index: one Pagefind index per shard of articles (a year), merged in the browser.
+"""Search index: one Pagefind index per shard of articles (a run of years), merged in the browser.
 
 Pagefind holds a whole index in memory and has no incremental mode, so one index over a growing
-archive would be the part of the build that stops scaling. Instead each year of articles is its own
-index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
+archive would be the part of the build that stops scaling. Instead each run of consecutive years
+(up to `SHARD_TARGET` articles) is its own index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
 hash of its inputs: a build re-indexes only the shards whose articles changed, and the search page
 merges every shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
 
@@ -13,17 +13,19 @@ site swap stays atomic. The first shard's bundle also carries Pagefind's scripts
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar
 
 from clippings.archive import Archive
 from clippings.authority import KINDS
@@ -32,17 +34,21 @@ from clippings.errors import BuildError, Problem
 from clippings.indexer import IndexerError, PagefindIndexer
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
+T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
-_FORMAT = 1  # bump when records change shape, so every cached shard is rebuilt
+_FORMAT = 2  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
-SHARD_LIMIT = 2000  # articles: Pagefind holds a shard in memory while it indexes it
+# Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
+# to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
+# while the browser fetches one index chunk per shard per word: see docs/performance.md.
+SHARD_TARGET = 600
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
 _ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
 _UI_ASSET = re.compile(r"^(pagefind(-ui|-worker)?\.(js|css)|wasm\.[^/]*)$")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _HTML_TAG = re.compile(r"<[^>]+>")
-_MARKUP_CHARACTERS = str.maketrans("", "", "*`#>\\")
+_MARKUP_CHARACTERS = "*`#>\\"
 
 
 @dataclass(frozen=True)
@@ -64,21 +70,55 @@ class Record:
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
 
 
-def shard_name(article: Article, year_size: int) -> str:
-    """The shard an article is indexed in: its year ("undated" for undated articles), or the
-    quarter of its year (`2019-q3`) once the year has more than `SHARD_LIMIT` articles, so no
-    shard grows without bound."""
-    if article.date is None or year_size <= SHARD_LIMIT:
-        return article.year
-    return f"{article.year}-q{(article.date.month - 1) // 3 + 1}"
+def shards_by_date(items: list[T], iso_date: Callable[[T], str | None]) -> dict[str, list[T]]:
+    """Group `items` (newest first, as the archive orders articles) into shards, newest first.
+
+    A shard is a run of consecutive years packed up to `SHARD_TARGET` articles, named by its
+    oldest and newest year (`2003-2004`, or `2005` alone); a year over the target is split into
+    its quarters (`2019-q3`), packed the same way. Runs are packed from the oldest year, so new
+    articles only change the newest shard and an edit changes one shard. Undated articles are a
+    shard of their own (`undated`).
+    """
+    units: dict[str, list[T]] = {}
+    undated: list[T] = []
+    for item in reversed(items):  # oldest first
+        date = iso_date(item)
+        if date is None:
+            undated.append(item)
+        else:
+            units.setdefault(date[:4], []).append(item)
+    runs: list[tuple[list[str], list[T]]] = []
+    for year, members in units.items():
+        for unit, unit_items in _quarters(year, members, iso_date):
+            if runs and len(runs[-1][1]) + len(unit_items) <= SHARD_TARGET:
+                runs[-1][0].append(unit)
+                runs[-1][1].extend(unit_items)
+            else:
+                runs.append(([unit], list(unit_items)))
+    shards = {
+        f"{names[0]}-{names[-1]}" if len(names) > 1 else names[0]: members[::-1]
+        for names, members in reversed(runs)
+    }
+    if undated:
+        shards["undated"] = undated[::-1]
+    return shards
+
+
+def _quarters(
+    year: str, items: list[T], iso_date: Callable[[T], str | None]
+) -> list[tuple[str, list[T]]]:
+    """A year as one unit, or as its quarters (oldest first) when it is over the shard target."""
+    if len(items) <= SHARD_TARGET:
+        return [(year, items)]
+    quarters: dict[str, list[T]] = {}
+    for item in items:
+        month = int((iso_date(item) or "")[5:7])
+        quarters.setdefault(f"{year}-q{(month - 1) // 3 + 1}", []).append(item)
+    return sorted(quarters.items())
 
 
 def _shards_of(archive: Archive) -> dict[str, list[Article]]:
-    shards: dict[str, list[Article]] = {}
-    for articles in archive.years.values():  # newest first, so shards are too
-        for article in articles:
-            shards.setdefault(shard_name(article, len(articles)), []).append(article)
-    return shards
+    return shards_by_date(archive.articles, lambda article: article.iso_date)
 
 
 def shard_names(archive: Archive) -> list[str]:
@@ -93,7 +133,12 @@ def plain_text(markdown: str) -> str:
     """
     text = _MARKDOWN_LINK.sub(r"\1", markdown) if "](" in markdown else markdown
     text = _HTML_TAG.sub(" ", text) if "<" in text else text
-    return text.translate(_MARKUP_CHARACTERS)
+    # str.replace per character, not str.translate: translate builds the string a character at a
+    # time (1.5 s over 10,000 articles), replace copies runs (0.07 s).
+    for character in _MARKUP_CHARACTERS:
+        if character in text:
+            text = text.replace(character, "")
+    return text
 
 
 def article_record(archive: Archive, article: Article) -> Record:
@@ -123,8 +168,13 @@ def shard_records(archive: Archive) -> dict[str, list[Record]]:
 def shard_hash(records: list[Record], language: str) -> str:
     """Hash of everything that goes into a shard's index, to know when it must be rebuilt."""
     digest = hashlib.sha256(f"{_FORMAT}\0{_pagefind_version()}\0{language}".encode())
+    # The text parts are hashed as they are (length-prefixed) and only the small fields through
+    # repr: serialising 40 MB of article text (JSON or repr) took longer than hashing it.
     for record in records:
-        digest.update(json.dumps(record.__dict__, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(repr((record.url, record.meta, record.filters, len(record.text))).encode())
+        for part in record.text:
+            digest.update(f"{len(part)}\0".encode())
+            digest.update(part.encode())
     return digest.hexdigest()
 
 
@@ -188,6 +238,7 @@ class IndexResult:
     files: dict[str, Path]  # site path -> cached file, for the SiteWriter
 
 
+@functools.cache  # a metadata lookup scans the installed packages: once per process is enough
 def _pagefind_version() -> str:
     try:
         return version("pagefind")
@@ -255,12 +306,16 @@ def _problems(error: BaseException | None) -> list[Problem]:
 def _site_files(cache: ShardCache, shards: list[str]) -> dict[str, Path]:
     files: dict[str, Path] = {}
     for position, shard in enumerate(shards):
-        folder = cache.folder(shard)
-        for path in sorted(folder.rglob("*")):
-            relative = path.relative_to(folder).as_posix()
-            asset = _ASSET.match(relative)
-            if path.is_file() and (not asset or (position == 0 and _UI_ASSET.match(relative))):
-                files[f"{INDEX_DIR}/{shard}/{relative}"] = path
+        folder = str(cache.folder(shard))
+        # os.walk and string paths: a build lists every shard's files (one per article), and
+        # Path.rglob with relative_to cost ~0.3 s at 10,000 articles on every build.
+        for directory, _, names in sorted(os.walk(folder)):
+            prefix = directory[len(folder) + 1 :].replace(os.sep, "/")
+            for name in sorted(names):
+                relative = f"{prefix}/{name}" if prefix else name
+                asset = _ASSET.match(relative)
+                if not asset or (position == 0 and _UI_ASSET.match(relative)):
+                    files[f"{INDEX_DIR}/{shard}/{relative}"] = Path(directory, name)
     return files
 
 

@@ -16,7 +16,14 @@ from clippings.search import (
     refresh_live_index,
     shard_names,
     shard_records,
+    shards_by_date,
 )
+
+
+@pytest.fixture
+def year_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shards of at most two articles: one per year of the fixture site (2020, 2019, undated)."""
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)
 
 
 def test_plain_text_keeps_words_and_drops_markup():
@@ -27,7 +34,7 @@ def test_plain_text_keeps_words_and_drops_markup():
 
 def test_records_carry_the_filters_and_shards_follow_years(fixture_config: Config):
     archive = load_archive(fixture_config)
-    assert shard_names(archive) == ["2020", "2019", "undated"]
+    assert shard_names(archive) == ["2019-2020", "undated"]  # two small years share a shard
     summit = next(a for a in archive.articles if a.slug == "leaders-meet-at-the-summit")
     record = article_record(archive, summit)
     assert record.url == "/2020/leaders-meet-at-the-summit/"
@@ -36,7 +43,9 @@ def test_records_carry_the_filters_and_shards_follow_years(fixture_config: Confi
     assert "hotel" in record.fields()["content"]
 
 
-def test_only_changed_shards_are_reindexed(fixture_config: Config, tmp_path: Path):
+def test_only_changed_shards_are_reindexed(
+    fixture_config: Config, tmp_path: Path, year_shards: None
+):
     site = tmp_path / "out"
     assert build_site(fixture_config, site).search == "3 of 3 search shards re-indexed"
     assert build_site(fixture_config, site).search == ""  # nothing changed: the no-op build
@@ -48,7 +57,7 @@ def test_only_changed_shards_are_reindexed(fixture_config: Config, tmp_path: Pat
 
 
 def test_a_failed_shard_fails_the_build_and_keeps_the_old_site(
-    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, year_shards: None
 ):
     site = tmp_path / "out"
     build_site(fixture_config, site)
@@ -79,7 +88,9 @@ def test_no_search_builds_no_index_and_no_search_page(fixture_site: Path, tmp_pa
     assert 'href="search/"' not in (site / "index.html").read_text()
 
 
-def test_live_refresh_swaps_in_only_the_changed_shard(fixture_config: Config, tmp_path: Path):
+def test_live_refresh_swaps_in_only_the_changed_shard(
+    fixture_config: Config, tmp_path: Path, year_shards: None
+):
     site = tmp_path / "out"
     build_site(fixture_config, site)
     untouched = (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino
@@ -96,6 +107,24 @@ def test_live_refresh_swaps_in_only_the_changed_shard(fixture_config: Config, tm
 def test_a_year_over_the_limit_is_split_into_quarters(
     fixture_config: Config, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("clippings.search.SHARD_LIMIT", 1)
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 1)
     archive = load_archive(fixture_config)
     assert shard_names(archive) == ["2020-q2", "2020-q1", "2019", "undated"]
+
+
+def test_years_are_packed_oldest_first_so_new_articles_change_only_the_newest_shard(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 3)
+
+    def shards(dates: list[str | None]) -> dict[str, list[str | None]]:
+        newest_first = sorted(dates, key=lambda d: d or "", reverse=True)
+        return shards_by_date(newest_first, lambda date: date)
+
+    archive = ["2001-05-01", "2001-06-01", "2002-01-01", "2003-02-01", "2003-03-01", None]
+    before = shards(archive)
+    assert list(before) == ["2003", "2001-2002", "undated"]
+    assert before["2001-2002"] == ["2002-01-01", "2001-06-01", "2001-05-01"]
+    after = shards([*archive, "2003-04-01", "2004-01-01"])
+    assert list(after) == ["2004", "2003", "2001-2002", "undated"]
+    assert after["2001-2002"] == before["2001-2002"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from clippings.build import build_site, load_archive
@@ -48,6 +49,12 @@ def test_putin_finds_both_seed_articles_and_a_country_filter_narrows(page: Page,
     expect(page.locator("h1")).to_contain_text("Kim Jong Un Wishes Putin Good Luck")
 
 
+def test_search_page_loads_the_shards_before_the_first_keystroke(page: Page, site_url: str):
+    with page.expect_request(lambda request: "pagefind-entry.json" in request.url, timeout=10_000):
+        page.goto(site_url + "search/")
+    assert page.input_value(".pagefind-ui__search-input") == ""  # nothing typed yet
+
+
 def test_search_link_with_query_runs_the_search(page: Page, site_url: str):
     page.goto(site_url + "search/?q=Stalin")
     expect(page.locator(RESULT)).to_have_count(1)
@@ -67,8 +74,9 @@ def _search(
 
 
 def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
-    page: Page, tmp_path: Path
+    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)  # a shard per year of the fixture
     site = tmp_path / "site"
     shutil.copytree(FIXTURE_SITE, site)
     config = load_config(site / "config.yaml")

@@ -34,5 +34,13 @@
   });
   status.hidden = true;
   var query = new URLSearchParams(location.search).get("q");
-  if (query) ui.triggerSearch(query);
+  if (query) {
+    ui.triggerSearch(query);
+  } else {
+    // Pagefind UI loads every shard's entry, metadata, filters and WASM when the box first gets
+    // focus, and autofocus happens before it listens: start that now, so the first query a
+    // visitor types does not wait for it.
+    var input = document.querySelector("#search-ui input");
+    if (input) input.dispatchEvent(new FocusEvent("focus"));
+  }
 })();
