@@ -160,16 +160,12 @@ def edit_one_article(site: Path) -> None:
 
 
 def browser_latency(site: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    sys.path.insert(0, str(REPO))
-    from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH
+    from tests.chromium import launched_chromium
     from tests.pages_server import pages_server
 
     output = site / "_site"
     build_site(load_config(site / "config.yaml"), output)
-    with pages_server(output, "/repo/") as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+    with pages_server(output, "/repo/") as base, launched_chromium() as browser:
         page = browser.new_page()
         page.goto(base + "search/")
         page.wait_for_selector(".pagefind-ui__search-input")

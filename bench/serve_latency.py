@@ -25,18 +25,8 @@ import threading
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 REPO = Path(__file__).resolve().parent.parent
 GENERATOR = REPO.parent / "shared" / "bench" / "gen_corpus.py"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REBUILT = re.compile(r"^Rebuilt in (\d+) ms: (\d+) files written")
 
 
@@ -82,14 +72,12 @@ def measure(size: int, edits: int, work: Path) -> None:
         lines.get()
     sys.path.insert(0, str(REPO))
     from clippings.content import parse_article
+    from tests.chromium import launched_chromium
 
     article, _ = parse_article(source.read_text(encoding="utf-8"), source.name)
     assert article is not None
     latencies, builds, written = [], [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with launched_chromium() as browser:
         page = browser.new_page()
         page.goto(url + article.path)
         text = source.read_text(encoding="utf-8")

@@ -16,20 +16,12 @@ from pathlib import Path
 import pytest
 
 from clippings.content import parse_article
+from tests.chromium import chromium_installed, launched_chromium
 from tests.conftest import REPO, write_article
 from tests.crawl import crawl
 
 pytestmark = pytest.mark.browser
 playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 15_000
 
 
@@ -99,12 +91,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """Debian's chromium (named so as not to take pytest-playwright's `browser` fixture)."""
-    if not Path(CHROMIUM).exists():
+    if not chromium_installed():
         pytest.skip("Debian's chromium is not installed")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _article(server: ServeProcess) -> Path:

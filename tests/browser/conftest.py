@@ -9,20 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.chromium import chromium_installed, launched_chromium
 from tests.conftest import REPO
 from tests.pages_server import pages_server
 
-CHROMIUM_PATH = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -36,12 +28,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def browser() -> Iterator[Browser]:
     """Debian's chromium for this package's tests, stopped when they end (pytest-playwright's own
     session-wide Playwright would stay running and clash with other tests' sync_playwright)."""
-    if not Path(CHROMIUM_PATH).exists():
+    if not chromium_installed():
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --dev)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
