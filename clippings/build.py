@@ -76,7 +76,7 @@ def static_files(config: Config) -> dict[str, Path]:
     return files
 
 
-def _check_output_dir(config: Config, site_dir: Path) -> Path:
+def check_output_dir(config: Config, site_dir: Path) -> Path:
     """Refuse an output folder whose replacement would lose anything; returns the folder to write.
 
     The site is replaced whole, so an existing output must be a folder that is empty or holds a
@@ -224,7 +224,7 @@ def _build(
     progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> BuildResult:
     started = time.perf_counter()
-    target = _check_output_dir(config, site_dir)
+    target = check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
     try:
         if cache:

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.build import _check_output_dir, static_files
+from clippings.build import check_output_dir, static_files
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
@@ -213,7 +213,7 @@ class Rebuilder:
         self._reset_failed = True  # until the settings load: keep retrying them
         config = load_config(self.config_path, self.overrides)
         site_dir = self._site_dir_option or config.path("output_dir")
-        _check_output_dir(config, site_dir)
+        check_output_dir(config, site_dir)
         authority = load_authority(config.path("authority"), config.authority)
         self.config, self.site_dir, self._authority = config, site_dir, authority
         self._sources.clear()
