@@ -31,16 +31,16 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from clippings.cache import CACHE_DIR
-from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.incremental import Rebuilder
-from clippings.search import Record, refresh_live_index, shard_records
+from clippings.search import refresh_live_index, shard_records
 
 EVENTS_PATH = "__clippings__/events"
 _PORT_ATTEMPTS = 20
 _QUIET_SECONDS = 0.025  # editors write several events per save: wait for a short silence
 _MAX_WAIT_SECONDS = 0.25
 _KEEPALIVE_SECONDS = 10.0
+SEARCH_DELAY = 0.5  # seconds after a rebuild before re-indexing search, so reloads go first
 
 _CLIENT = """<script>/* clippings serve: live reload (not part of the built site) */
 (function () {
@@ -107,7 +107,7 @@ class LiveSite:
         self._streams_lock = threading.Lock()
         self._search_lock = threading.Lock()
         self._search_running = False
-        self._search_wanted: tuple[Config, dict[str, list[Record]]] | None = None
+        self._search_wanted = False
         # Builds are numbered; a page is served with its number, so a stream opened after a
         # rebuild that the page missed still hears about it.
         self.generation = 0
@@ -157,12 +157,11 @@ class LiveSite:
     def _refresh_search(self, report: Callable[[str], None]) -> None:
         """Re-index the changed search shards in the background, after the reload went out; a
         refresh asked for while one runs is run once more when it ends."""
-        config, archive = self.rebuilder.config, self.rebuilder.archive
-        if config is None or archive is None or not config.search or not archive.articles:
+        config = self.rebuilder.config
+        if config is None or not config.search:
             return
-        records = shard_records(archive)  # here, between rebuilds: they update it in place
         with self._search_lock:
-            self._search_wanted = (config, records)
+            self._search_wanted = True
             if self._search_running:
                 return
             self._search_running = True
@@ -170,12 +169,18 @@ class LiveSite:
 
     def _search_loop(self, report: Callable[[str], None]) -> None:
         while True:
+            # Let open pages fetch their reloaded page before indexing takes the CPU and the GIL.
+            stopping = self.stopping.wait(SEARCH_DELAY)
             with self._search_lock:
-                wanted, self._search_wanted = self._search_wanted, None
-                if wanted is None or self.stopping.is_set():
+                wanted, self._search_wanted = self._search_wanted, False
+                if not wanted or stopping:
                     self._search_running = False
                     return
-            config, records = wanted
+            with self.lock:  # a snapshot between rebuilds: they update the archive in place
+                config, archive = self.rebuilder.config, self.rebuilder.archive
+                if config is None or archive is None or not config.search or not archive.articles:
+                    continue
+                records = shard_records(archive)
             try:
                 shards = refresh_live_index(
                     records, config.language, config.root / CACHE_DIR, self.site_dir, self.lock
