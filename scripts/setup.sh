@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a virtual environment in .venv with Clippings installed.
-#   bash scripts/setup.sh         the build (jinja2, markdown, pyyaml, watchdog, tqdm)
+#   bash scripts/setup.sh         the build (jinja2, markdown, pyyaml, watchdog, tqdm, pagefind)
 #   bash scripts/setup.sh --dev   everything: importer, search, tests, and Debian's chromium for browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
