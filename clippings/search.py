@@ -127,7 +127,7 @@ def shard_names(archive: Archive) -> list[str]:
 
 
 def plain_text(markdown: str) -> str:
-    """Markdown reduced to words for indexing and excerpts: link text kept, markup dropped.
+    """Markdown reduced to words for the search index: link text kept, markup dropped.
 
     Deliberately rough (Pagefind splits words itself) and cheap: it runs over every article.
     """
