@@ -53,7 +53,8 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, float]:
 def ensure_hugo() -> str:
     hugo = shutil.which("hugo")
     if hugo is None:
-        subprocess.run(["apt-get", "install", "-y", "hugo"], check=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "hugo"], check=True)
         hugo = shutil.which("hugo")
     assert hugo, "hugo is not installed"
     return hugo

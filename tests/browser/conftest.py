@@ -36,9 +36,20 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page; its console errors and failed requests are printed at teardown, so a failing
+    test's report shows what the browser saw."""
     context = browser.new_context()
-    yield context.new_page()
+    page = context.new_page()
+    seen: list[str] = []
+    page.on("console", lambda message: message.type == "error" and seen.append(message.text))
+    page.on("pageerror", lambda error: seen.append(f"page error: {error}"))
+    page.on(
+        "requestfailed", lambda request: seen.append(f"failed: {request.url} {request.failure}")
+    )
+    yield page
     context.close()
+    for line in seen:
+        print(line)
 
 
 def build(site_dir: Path, *options: str) -> None:

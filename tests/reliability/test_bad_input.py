@@ -206,6 +206,7 @@ CASES = [
     Case(
         "yaml-nested-5000-deep",
         {A: article(VALID + "x: " + "[" * 5000 + "]" * 5000 + "\n")},
+        (f"{A}:5: {SYNTAX}: exceeded maximum nesting depth",),  # libyaml >= 0.2.6 stops at 1,000
     ),
     Case("yaml-alias-bomb-unused", {A: article(VALID + ALIAS_BOMB)}),
     Case(
