@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Importer speed: `build.py import` over N scraped texts, spaCy model load included.
+
+    python bench/import_speed.py [N] [--out bench/out/import]      (default N: 1000)
+
+The texts are the shared devset's and the holdout's, repeated with a copy number appended to
+each one's first line (the title), so every copy is a new article with its own slug. Prints the
+wall time, articles per second, the peak RSS of the import process and the importer's own
+summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from itertools import cycle, islice
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TEXT_FOLDERS = [REPO.parent / "shared" / "devset", REPO / "tests" / "importer" / "holdout"]
+
+
+def write_copies(count: int, folder: Path) -> None:
+    """`count` texts in `folder`, each a source text with a unique title line."""
+    sources = sorted(path for source in TEXT_FOLDERS for path in source.glob("*.txt"))
+    if not sources:
+        sys.exit("no texts found in " + ", ".join(map(str, TEXT_FOLDERS)))
+    folder.mkdir(parents=True)
+    for number, source in enumerate(islice(cycle(sources), count), start=1):
+        first, _, rest = source.read_text(encoding="utf-8").lstrip().partition("\n")
+        text = f"{first} (copy {number})\n{rest}"
+        (folder / f"{number:05d}_{source.name}").write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", nargs="?", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "import")
+    args = parser.parse_args()
+    shutil.rmtree(args.out, ignore_errors=True)
+    texts = args.out / "texts"
+    write_copies(args.count, texts)
+    command = [sys.executable, "build.py", "import", str(texts)]
+    command += ["--content", str(args.out / "content"), "--raw", str(args.out / "raw")]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    lines = output.strip().splitlines()
+    summary = lines[-1] if lines else "(no output)"
+    print(f"{args.count} texts: {seconds:.1f} s ({args.count / seconds:.0f} articles/s)")
+    print(
+        f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB; exit code {os.waitstatus_to_exitcode(status)}"
+    )
+    print(f"importer: {summary}")
+
+
+if __name__ == "__main__":
+    main()
