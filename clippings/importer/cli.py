@@ -137,7 +137,7 @@ class Run:
             text = page.text
             meta = Meta(
                 url=meta.url or page.url,
-                publication=meta.publication,
+                publication=meta.publication or page.publication,
                 date=page.date or meta.date,
                 title=page.title,
                 authors=page.authors,

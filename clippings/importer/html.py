@@ -11,6 +11,7 @@ class Page:
     title: str | None = None
     date: str | None = None
     url: str | None = None
+    publication: str | None = None
     authors: list[str] = field(default_factory=list)
 
 
@@ -33,5 +34,6 @@ def extract_page(html: str) -> Page | None:
         title=title,
         date=document.date,
         url=document.url,
+        publication=(document.sitename or "").strip() or None,  # og:site_name and the like
         authors=authors,
     )

@@ -112,3 +112,17 @@ def test_html_page_uses_trafilatura_metadata(site):
     assert "authors:\n- Jane Writer\n" in text
     assert "url: https://example.com/news/putin-meets\n" in text
     assert "people:\n- Vladimir Putin\n" in text
+
+
+def test_html_page_without_a_given_publication_takes_the_site_name(site):
+    pytest.importorskip("lxml_html_clean")
+    page = site / "page.html"
+    paragraphs = "".join(f"<p>Paragraph {n}: Kim Jong Un met officials.</p>" for n in range(5))
+    page.write_text(
+        '<html><head><title>Kim Meets Officials</title><meta property="og:site_name" '
+        'content="Example News"><meta property="article:published_time" content="2019-05-04">'
+        f"</head><body><article><h1>Kim Meets Officials</h1>{paragraphs}</article></body></html>"
+    )
+    assert run(str(page)) == 0
+    text = (site / "content" / "2019" / "kim-meets-officials.md").read_text()
+    assert "publication: Example News\n" in text
