@@ -47,12 +47,14 @@ _TEXT_DATES = [
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
     r"[\s/|,·•.:()-]*(?:(?:t?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
-    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|modified|edited|date|dated|time"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|issued|modified|edited|date|dated|time"
     r"|last|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun)[\s/|,·•.:()-]*)*",
     re.IGNORECASE,
 )
 _SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")
+# A dateline closing a stamp line: "Updated - October 18, 2024 02:21 pm IST - SEOUL".
+_TRAILING_DATELINE = re.compile(r"\s[-–—]\s+[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}$")
 # KCNA ends dispatches with "(Juche111.10.7.)": Juche year 1 is 1912.
 _JUCHE = re.compile(r"\bJuche\s?(?P<year>\d{1,3})\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})\b")
 _JUCHE_OFFSET = 1911
@@ -83,11 +85,13 @@ def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[dt.date, re.Matc
 def stamp_date(line: str) -> dt.date | None:
     """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None.
 
-    A section label after a bar is allowed: "Nov 14, 2018 - 21:05 | World, All".
+    A section label after a bar is allowed: "Nov 14, 2018 - 21:05 | World, All", and so is a
+    closing dateline after a dash ("October 18, 2024 02:21 pm IST - SEOUL").
     """
     stamp, bar, label = line.rpartition("|")
     if bar and stamp and _SECTION_LABEL.fullmatch(label.strip()):
         line = stamp
+    line = _TRAILING_DATELINE.sub("", line)
     found = _first(_TEXT_DATES, line)
     if found is None:
         return None

@@ -147,7 +147,10 @@ class Countries:
             return False
         # A capital counts only when it acts for its government, not as a place or dateline.
         line_start = text.rfind("\n", 0, match.start()) + 1
-        dateline = match[0].isupper() and not text[line_start : match.start()].strip()
+        # "SEOUL:", and "Seoul (AFP) –" with an agency tag, open a line as a dateline.
+        tagged = re.match(r"\s*\([A-Z][\w ]{1,20}\)", text[match.end() :])
+        at_start = not text[line_start : match.start()].strip()
+        dateline = at_start and (match[0].isupper() or tagged is not None)
         previous = _word_before(text, match.start()).lower()
         if previous == "of":
             return _word_before(text, match.start(), 2).split()[0].lower() in self.place_before_of
@@ -247,6 +250,7 @@ class People:
         self.fictional = {slugify(name) for name in data["fictional"]}
         self.honorifics = sorted(data["honorifics"], key=len, reverse=True)
         self.not_after = set(data["not_after_words"])
+        self.not_before = set(data["not_before_words"])
         self.titles = set(data["titles"])
 
     def _is_person(self, doc: Any, ent: Any) -> bool:
@@ -308,13 +312,22 @@ class People:
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
                     continue
-                name = self._clean(_extended(doc, ent).text)
+                span = _extended(doc, ent)
+                after = doc[span.end].text if span.end < len(doc) else ""
+                if span[-1].text in self.not_before or after in self.not_before:
+                    continue
+                name = self._clean(span.text)
                 if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
         spaced = f"-{hyphenated_words(_POSSESSIVES.sub('', text))}-"
+        place = "|".join(slugify(w) for w in self.not_before)
         for name, spellings in self.spellings.items():
-            if any(" " in s and f"-{slugify(s)}-" in spaced for s in spellings):
+            # "Kim Il Sung" counts, "Kim Il Sung Square" does not.
+            if any(
+                " " in s and re.search(rf"-{re.escape(slugify(s))}-(?!(?:{place})-)", spaced)
+                for s in spellings
+            ):
                 mentions.append((name, False))
         full = [self.canonical(n) for n, t in mentions if " " in n and not t]
         found = Found()
@@ -380,6 +393,13 @@ def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
     "Fox News' Greg Palkot", "Associated Press writer Greg Palkot" → ("Greg Palkot", ...);
     "Kim Tong-hyung in Seoul." → ("Kim Tong-hyung", None)."""
     name = re.sub(r"\s+(?:in|from)\s+[A-Z][\w .'’-]*$", "", name.strip(" .")).strip()
+    # "Taejun Kang for RFA": the writer, and the outlet written for when it is one.
+    written_for = re.fullmatch(
+        r"(?P<name>.+?)\s+for\s+(?:the\s+)?(?P<outlet>[A-Z][\w .'’/-]*)", name
+    )
+    if written_for:
+        outlet = written_for["outlet"]
+        return written_for["name"], outlet if sources.is_source(outlet) else None
     for known in sorted(sources.known, key=len, reverse=True):
         if name.endswith(" " + known) and len(name) > len(known) + 3:
             return name[: -len(known)].strip(" ,|"), known
@@ -394,7 +414,7 @@ def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
 def credit_names(
     credits: list[str], sources: Sources, is_person: Callable[[str, bool], bool] | None = None
 ) -> tuple[list[str], list[str]]:
-    """(authors, sources) from byline and credit lines; editors are not authors.
+    """(authors, sources) from byline and credit lines; editors and translators are not authors.
 
     A credit line may be labelled ("By A and B", "Reporting by A; Editing by C", "Author A") or
     not ("A in Tokyo", "A and B", "A, Reuters"); an unlabelled name must pass `is_person`, so a
@@ -403,7 +423,8 @@ def credit_names(
     authors: list[str] = []
     cited: list[str] = []
     for line in credits:
-        for clause in line.split(";"):
+        # "Translated by A. Edited by B.": one clause per credit.
+        for clause in re.split(r";|(?<=[a-z]{2})\.\s+(?=[A-Z])", line):
             clause = _without_dates_and_mail(clause).strip("()—–- ")
             if sources.is_source(clause):
                 cited.append(sources.canonical(clause))
@@ -436,7 +457,9 @@ def credit_names(
                 strict = match.re is _DATELINED_BYLINE
                 if unlabelled and is_person is not None and not is_person(name, strict):
                     continue
-                if "edit" not in role and match.re is not _STAFF and len(name.split()) >= 2:
+                # Editors and translators are not writers.
+                not_writer = "edit" in role or "translat" in role
+                if not not_writer and match.re is not _STAFF and len(name.split()) >= 2:
                     authors.append(_person_name(name))
     return authors, cited
 

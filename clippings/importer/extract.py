@@ -20,6 +20,11 @@ _CAPTION_CREDITS = [
     re.compile(r"^(?i:image|picture|photo)\s+caption\s*[,:|]\s*"),
     re.compile(r"\s*\[[^\[\]]*\]\s*$"),
     re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+\s*$"),
+    re.compile(r"(?<=[.!?”\"])\s+©\s?[A-Z][^.]{0,80}$"),
+    re.compile(r"(?<=[.!?”\"])\s+(?i:photo|picture|image|photograph)s? by [A-Z][^.]{0,60}$"),
+    re.compile(
+        r"\s+[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*(?: / [A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*){2,}\s*$"
+    ),
     re.compile(r"(?<=[.!?”\"])\s*\|\s*[^|]{1,60}$"),
     re.compile(r"\s*(?i:photograph|photo|picture|image|credit)s?:\s.*$"),
     re.compile(r"\s*\([^()]*\)\s*$"),
