@@ -384,7 +384,7 @@ def _person_name(name: str) -> str:
 def _without_dates_and_mail(clause: str) -> str:
     """ "A |29.09.2021 - Update : 29.09.2021" → "A"; "A, B [b@paper.kr]" → "A, B"."""
     clause = re.sub(r"\[[^\]]*@[^\]]*\]|\S+@\S+", "", clause)
-    parts = [p for p in clause.split("|") if stamp_date(p.strip()) is None]
+    parts = [p for p in re.split(r"\||·|•|\s/\s", clause) if stamp_date(p.strip()) is None]
     return " | ".join(p.strip() for p in parts).strip()
 
 

@@ -26,8 +26,11 @@ _CAPTION_CREDITS = [
         r"\s+[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*(?: / [A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*){2,}\s*$"
     ),
     re.compile(r"(?<=[.!?”\"])\s*\|\s*[^|]{1,60}$"),
-    re.compile(r"\s*(?i:photograph|photo|picture|image|credit)s?:\s.*$"),
+    re.compile(r"\s*(?:[A-Z]+ )?(?i:photograph|photo|picture|image|credit)s?\s?:\s.*$"),
     re.compile(r"\s*\([^()]*\)\s*$"),
+    re.compile(r"\s*(?i:credit)\.\.\.\s*[A-Z].*$"),
+    re.compile(r"(?<=[.!?”\"])\s*/\s?[A-Z][\w-]+(?: [A-Z][\w-]+){0,3}$"),
+    re.compile(r"(?<=[.!?”\"])\s+[A-Z][A-Z'’-]+(?: [A-Z][A-Z'’-]+){0,3}\s*/\s*[A-Z][\w-]+.*$"),
     re.compile(r"(?<=[a-z0-9)][.!?])[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}$"),
     re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
 ]

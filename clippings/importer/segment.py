@@ -169,11 +169,25 @@ def _url_words(url: str | None) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", path) if len(w) > 2 and w not in _SMALL_WORDS}
 
 
+# What separates the parts of a byline line: "A · CBC News · Posted: ...", "A / SITE / date".
+BYLINE_SEPARATOR = re.compile(r"\s*(?:\||·|•|\s/\s)\s*")
+
+
 def dated_byline(line: str) -> dt.date | None:
-    """The date of a byline that carries one ("Ahmet Gencturk |29.09.2021 - Update : ...")."""
-    name, bar, rest = line.partition("|")
-    if bar and _BARE_BYLINE.fullmatch(name.strip()):
-        return stamp_date(rest)
+    """The date of a byline that carries one: "Ahmet Gencturk |29.09.2021 - Update : ...",
+    "Catharine Tunney · CBC News · Posted: Feb 16, 2024 ...", "TOI World Desk / SITE.COM / date".
+
+    The line opens with a name; short labels (the outlet) may stand between it and the stamp.
+    """
+    parts = BYLINE_SEPARATOR.split(line)
+    if len(parts) < 2 or not _BARE_BYLINE.fullmatch(parts[0].strip()):
+        return None
+    for k in range(1, len(parts)):
+        date = stamp_date(" | ".join(parts[k:]))
+        if date is not None:
+            return date
+        if len(_words(parts[k])) > 4 or _SENTENCE_END.search(parts[k]):
+            return None
     return None
 
 
