@@ -52,6 +52,11 @@ _CONTRIBUTED = re.compile(
     r"(?P<names>.+?) contributed(?: reporting)? to this (?:report|story|article)\.?",
     re.IGNORECASE,
 )
+_JOB_TITLE = re.compile(
+    r"^(?:[\w-]+\s+){0,3}?(?:correspondent|reporter|editor|writer|columnist|journalist|"
+    r"bureau chief|contributor|producer)s?(?:\s+|$)",
+    re.IGNORECASE,
+)
 _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
 _DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
@@ -384,6 +389,8 @@ def _person_name(name: str) -> str:
 def _without_dates_and_mail(clause: str) -> str:
     """ "A |29.09.2021 - Update : 29.09.2021" → "A"; "A, B [b@paper.kr]" → "A, B"."""
     clause = re.sub(r"\[[^\]]*@[^\]]*\]|\S+@\S+", "", clause)
+    # Social handles: "Dave Lawler @DaveLawler", "A (@a_writer)", "A, Twitter: @a".
+    clause = re.sub(r"\s*(?:\(\s*)?(?:(?i:twitter|x):\s*)?@\w+\)?", "", clause).strip(" ,")
     parts = [p for p in re.split(r"\||·|•|\s/\s", clause) if stamp_date(p.strip()) is None]
     return " | ".join(p.strip() for p in parts).strip()
 
@@ -442,6 +449,11 @@ def credit_names(
                 continue
             role = (match.groupdict().get("role") or "").lower()
             for part in _split_names(match["names"]):
+                # "East Asia correspondent James Oaten": the writer after the job title; a
+                # title alone ("Senior Correspondent") names nobody.
+                part = _JOB_TITLE.sub("", part).strip()
+                if not part or _JOB_TITLE.search(part + " "):
+                    continue
                 name, agency = _person_part(part, sources)
                 if agency is not None:
                     cited.append(sources.canonical(agency))
