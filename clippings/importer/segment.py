@@ -17,6 +17,8 @@ from clippings.importer.rules import Rules
 _WORD = re.compile(r"[\w'’.-]+")
 _GLUED_WORDS = re.compile(r"[a-z][A-Z]")
 _SENTENCE_END = re.compile(r"[.!?:;\"”’')\]]$")
+# A finished sentence, perhaps closing a quotation: not "... destined for the 'front line'".
+_FINISHED = re.compile(r"[.!?:;][\"”’')\]]*$")
 _SMALL_WORDS = frozenset(
     [
         "a",
@@ -226,8 +228,9 @@ def _mark_footer(lines: list[str], kinds: list[str], rules: Rules) -> None:
             if resumes is None:
                 kinds[i:] = ["boilerplate"] * (len(lines) - i)
                 return
+            # Teaser headlines in the box do not end like a sentence, however long they are.
             for j in range(i + 1, resumes):
-                if kinds[j] == "text" and not _ends_body(lines[j]):
+                if kinds[j] == "text" and not _FINISHED.search(lines[j]):
                     kinds[j] = "boilerplate"
             kinds[i] = "boilerplate"
         begun = begun or (kinds[i] == "text" and is_paragraph(line))
