@@ -140,6 +140,7 @@ class Countries:
         self.place_before_of = {w.lower() for w in data["place_before_of"]}
         self.not_before = set(data["not_before_words"])
         self.not_after = set(data["not_after_words"])
+        self.capital_place_before = set(data["capital_place_before"])
         self.pattern = _alternation([*self.surface, *self.capitals])
 
     def _excluded(self, text: str, match: re.Match[str]) -> bool:
@@ -150,6 +151,8 @@ class Countries:
             return True
         if match[0] not in self.capitals:
             return False
+        if after in self.capital_place_before:
+            return True
         # A capital counts only when it acts for its government, not as a place or dateline.
         line_start = text.rfind("\n", 0, match.start()) + 1
         # "SEOUL:", and "Seoul (AFP) –" with an agency tag, open a line as a dateline.
@@ -198,7 +201,8 @@ class Sources:
         self, text: str, credited: list[str], publisher: Iterable[str], not_names: Countries
     ) -> Found:
         """Sources named in `text` or credited for the story, in order, the publisher left out."""
-        own = {slugify(p) for p in publisher if p}
+        # "KCNA (Korean Central News Agency)" is both of its names.
+        own = {slugify(n) for p in publisher if p for n in re.split(r"[()]", p) if n.strip()}
         found = Found()
         taken: list[tuple[int, int]] = []
         hits: list[tuple[int, str, bool]] = []
@@ -219,12 +223,28 @@ class Sources:
         hits += [(len(text), name, self.is_source(name)) for name in credited]
         for _, name, known in sorted(hits, key=lambda hit: hit[0]):
             slug = slugify(name)
-            # "KCNA" is the publisher "KCNA (Korean Central News Agency)" at kcna.kp.
+            # "Kyodo" is the publisher "Kyodo News", but KCNA is cited on "KCNA Watch".
             if not any(
-                slug == o or o.startswith(slug + "-") or slug.replace("-", "") == o for o in own
+                slug == o or _edition_of(o, slug) or slug.replace("-", "") == o for o in own
             ):
                 found.add(name, known)
         return found
+
+
+# Words that name an edition or service of an outlet, not another outlet ("Kyodo News",
+# "Yonhap News Agency", "Novaya Gazeta Europe", "NHK World").
+_EDITION_WORDS = frozenset(
+    "news agency press service services tv television online international world global english"
+    " europe asia daily digital network media group radio channel wire wires".split()
+)
+
+
+def _edition_of(own: str, slug: str) -> bool:
+    """Whether the publisher's slug is the cited outlet's plus edition words only."""
+    if not own.startswith(slug + "-"):
+        return False
+    rest = own[len(slug) + 1 :].split("-")
+    return rest[0] in _EDITION_WORDS
 
 
 def publisher_names(publication: str | None, url: str | None) -> list[str]:
@@ -277,7 +297,15 @@ class People:
         return name
 
     def canonical(self, name: str) -> str:
-        return self.by_slug.get(slugify(name)) or self.authority.canonical("people", name)
+        known = self.by_slug.get(slugify(name))
+        if known is None:
+            # "Antony J. Blinken", "Vladimir V. Putin": a known person with a middle initial.
+            bare = re.sub(r"(?<=\S) [A-Z]\.(?= \S)", "", name)
+            if bare != name:
+                known = self.by_slug.get(slugify(bare))
+                if known is None and self.authority.lookup("people", bare) is not None:
+                    known = self.authority.canonical("people", bare)
+        return known or self.authority.canonical("people", name)
 
     def _valid(self, name: str, countries: Countries, sources: Sources) -> bool:
         tokens = name.split()
