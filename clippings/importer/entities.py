@@ -19,6 +19,7 @@ import yaml
 
 from clippings.authority import Authority
 from clippings.importer.dates import stamp_date
+from clippings.importer.segment import dated_byline
 from clippings.text import hyphenated_words, slugify
 
 MATCHING = Path(__file__).with_name("matching.yaml")
@@ -56,6 +57,10 @@ _JOB_TITLE = re.compile(
     r"^(?:[\w-]+\s+){0,3}?(?:correspondent|reporter|editor|writer|columnist|journalist|"
     r"bureau chief|contributor|producer)s?(?:\s+|$)",
     re.IGNORECASE,
+)
+# Stamps without a date in a byline: "Last Updated: 7 hours ago", "Posted 10:02 AM".
+_TIME_LABEL = re.compile(
+    r"^(?:(?:last\s+)?(?:updated|posted|published|modified)\b.*|.*\bago)$", re.IGNORECASE
 )
 _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
@@ -234,8 +239,31 @@ class Sources:
 # Words that name an edition or service of an outlet, not another outlet ("Kyodo News",
 # "Yonhap News Agency", "Novaya Gazeta Europe", "NHK World").
 _EDITION_WORDS = frozenset(
-    "news agency press service services tv television online international world global english"
-    " europe asia daily digital network media group radio channel wire wires".split()
+    [
+        "news",
+        "agency",
+        "press",
+        "service",
+        "services",
+        "tv",
+        "television",
+        "online",
+        "international",
+        "world",
+        "global",
+        "english",
+        "europe",
+        "asia",
+        "daily",
+        "digital",
+        "network",
+        "media",
+        "group",
+        "radio",
+        "channel",
+        "wire",
+        "wires",
+    ]
 )
 
 
@@ -419,7 +447,11 @@ def _without_dates_and_mail(clause: str) -> str:
     clause = re.sub(r"\[[^\]]*@[^\]]*\]|\S+@\S+", "", clause)
     # Social handles: "Dave Lawler @DaveLawler", "A (@a_writer)", "A, Twitter: @a".
     clause = re.sub(r"\s*(?:\(\s*)?(?:(?i:twitter|x):\s*)?@\w+\)?", "", clause).strip(" ,")
-    parts = [p for p in re.split(r"\||·|•|\s/\s", clause) if stamp_date(p.strip()) is None]
+    parts = [
+        p
+        for p in re.split(r"\||·|•|\s/\s", clause)
+        if stamp_date(p.strip()) is None and not _TIME_LABEL.search(p.strip())
+    ]
     return " | ".join(p.strip() for p in parts).strip()
 
 
@@ -460,6 +492,9 @@ def credit_names(
     for line in credits:
         # "Translated by A. Edited by B.": one clause per credit.
         for clause in re.split(r";|(?<=[a-z]{2})\.\s+(?=[A-Z])", line):
+            # A name opening a dated byline ("A · CBC News · Posted: Feb 16, 2024") is a writer
+            # by its place, whatever the recogniser makes of it.
+            dated = dated_byline(clause.strip()) is not None
             clause = _without_dates_and_mail(clause).strip("()—–- ")
             if sources.is_source(clause):
                 cited.append(sources.canonical(clause))
@@ -473,10 +508,13 @@ def credit_names(
                 or _DATELINED_BYLINE.fullmatch(clause)
                 or _BARE_NAMES.fullmatch(clause)
             )
+            if match is None and _JOB_TITLE.match(clause):
+                # "Political editor Pippa Crerar": the name after the job title.
+                match = _BARE_NAMES.fullmatch(_JOB_TITLE.sub("", clause, count=1))
             if match is None:
                 continue
             role = (match.groupdict().get("role") or "").lower()
-            for part in _split_names(match["names"]):
+            for position, part in enumerate(_split_names(match["names"])):
                 # "East Asia correspondent James Oaten": the writer after the job title; a
                 # title alone ("Senior Correspondent") names nobody.
                 part = _JOB_TITLE.sub("", part).strip()
@@ -493,7 +531,9 @@ def credit_names(
                 if outlet or _NEWSROOM.search(name):
                     cited += [sources.canonical(outlet[0])] if outlet else []
                     continue
-                unlabelled = match.re in (_BARE_NAMES, _DATELINED_BYLINE)
+                unlabelled = match.re in (_BARE_NAMES, _DATELINED_BYLINE) and not (
+                    dated and position == 0
+                )
                 strict = match.re is _DATELINED_BYLINE
                 if unlabelled and is_person is not None and not is_person(name, strict):
                     continue

@@ -59,6 +59,8 @@ _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 _BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
 _HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp", "caption"})
+# Outlets joined by slashes, alone on a line: "ABC/Reuters", "CNN / AP".
+_SLASHED_CREDIT = re.compile(r"[A-Z][\w&.-]*(?:\s?/\s?[A-Z][\w&.-]*){1,3}")
 # A paragraph this long after a footer line shows the article goes on.
 _LONG_PARAGRAPH_WORDS = 25
 # A headline is at most this long; a longer first line is the article's first paragraph.
@@ -301,6 +303,10 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
             kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
     body_end = _body_end(lines, kinds, body_start)
+    # "ABC/Reuters" after the article credits the story; above its end, an image.
+    for i in range(len(lines) if body_end is None else body_end + 1, len(lines)):
+        if kinds[i] == "caption" and _SLASHED_CREDIT.fullmatch(lines[i]):
+            kinds[i] = "credit"
     for i, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
         if kind == "stamp":
             seg.stamp_dates.append(stamp_date(line))  # type: ignore[arg-type]
