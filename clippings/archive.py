@@ -9,8 +9,6 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
-from operator import itemgetter
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
@@ -222,73 +220,81 @@ def _related(
     share (most first), ties broken by archive order.
 
     Counting every article that shares any term is quadratic in the size of popular terms (a
-    country named in a third of the archive), so the ranking is exact but mostly done by C set
-    operations: articles of small terms are counted outright; articles reachable only through
-    big terms are added level by level, only while they can still enter the top.
+    country named in a third of the archive), so only small terms are counted outright. A big
+    term is a bitmask over archive positions; per article its big terms' masks are summed into
+    a binary counter whose digits are masks, so "shares exactly L big terms" is a few AND
+    operations over the whole archive in C, and the lowest set bits come first in archive order.
     """
     position = {article.path: index for index, article in enumerate(articles)}
-    members: dict[Term, list[int]] = {}  # term -> archive positions of its articles, ascending
+    members: dict[Term, list[int]] = {}  # term -> archive positions of its articles
     member_sets: dict[Term, set[int]] = {}
+    masks: dict[Term, int] = {}
     related: dict[str, list[Article]] = {}
-    shared: dict[tuple[Term, ...], list[int]] = {}  # big terms -> their common articles
-    small = max(FULL_COUNT_TERM_SIZE, len(articles) // 30)
     for index, article in enumerate(articles):
         own = [term for kind in KINDS for term in article_terms[article.path][kind]]
         for term in own:
             if term not in members:
-                members[term] = sorted(position[other.path] for other in term.articles)
-                member_sets[term] = set(members[term])
-        small_lists = [members[t] for t in own if len(members[t]) <= small]
-        big = [t for t in own if len(members[t]) > small]
-        # Keys inserted in archive order: the stable sort below breaks count ties by position.
-        counts: Counter[int] = Counter(dict.fromkeys(sorted(set().union(*small_lists)), 0))
-        for positions in small_lists:
-            counts.update(positions)
-        counts.pop(index, None)
+                members[term] = [position[other.path] for other in term.articles]
+        big = [term for term in own if len(members[term]) > FULL_COUNT_TERM_SIZE]
+        counts: Counter[int] = Counter()
+        for term in own:
+            if len(members[term]) <= FULL_COUNT_TERM_SIZE:
+                counts.update(members[term])
         for term in big:  # exact counts for the candidates already found, at C speed
+            if term not in member_sets:
+                member_sets[term] = set(members[term])
             counts.update(counts.keys() & member_sets[term])
-        ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)[:limit]
-        top = [(-count, other) for other, count in ranked]
+        counts.pop(index, None)
+        top = heapq.nsmallest(limit, ((-count, other) for other, count in counts.items()))
         if big:
-            big.sort(key=lambda term: (term.kind, term.slug))
-            top = _add_big_term_matches(top, {index, *counts}, big, shared, member_sets, limit)
+            for term in big:
+                if term not in masks:
+                    masks[term] = _bitmask(members[term], len(articles))
+            big_masks = [masks[term] for term in big]
+            top = _add_big_term_matches(top, counts.keys() | {index}, big_masks, limit)
         related[article.path] = [articles[other] for _, other in top]
     return related
 
 
-def _add_big_term_matches(
-    top: list[tuple[int, int]],
-    taken: set[int],
-    big: list[Term],
-    shared: dict[tuple[Term, ...], list[int]],
-    member_sets: dict[Term, set[int]],
-    limit: int,
-) -> list[tuple[int, int]]:
-    """Add articles reachable only through big terms, level by level (most shared terms first).
+def _bitmask(positions: list[int], size: int) -> int:
+    bits = bytearray(size // 8 + 1)
+    for position in positions:
+        bits[position >> 3] |= 1 << (position & 7)
+    return int.from_bytes(bits, "little")
 
-    At each level the articles common to each group of that many big terms (computed once per
-    group for the whole archive) are walked in archive order; the walk stops as soon as no later
-    article can enter the top.
-    """
-    sets = [member_sets[term] for term in big]
-    for level in range(len(big), 0, -1):
+
+def _add_big_term_matches(
+    top: list[tuple[int, int]], taken: set[int], masks: list[int], limit: int
+) -> list[tuple[int, int]]:
+    """Add the articles that share only big terms (their masks) with this one, most shared first
+    and in archive order, while they can still enter the top; `taken` are already ranked."""
+    digits: list[int] = []  # digit i holds the positions whose count of shared terms has bit i
+    for mask in masks:
+        carry = mask
+        for i, digit in enumerate(digits):
+            digits[i] = digit ^ carry
+            carry &= digit
+            if not carry:
+                break
+        if carry:
+            digits.append(carry)
+    for level in range(len(masks), 0, -1):
         if len(top) == limit and -top[-1][0] > level:
             break
-        groups = []
-        for group in combinations(big, level):
-            if group not in shared:
-                common = set.intersection(*(member_sets[term] for term in group))
-                shared[group] = sorted(common)
-            groups.append(shared[group])
-        previous = -1
-        for other in heapq.merge(*groups):
-            if len(top) == limit and top[-1] < (-level, other):
-                break
-            if other == previous or other in taken:
-                continue
-            previous = other
-            if sum(other in members for members in sets) == level:  # else counted at its level
-                top = sorted([*top, (-level, other)])[:limit]
+        if level.bit_length() > len(digits):
+            continue  # no article shares that many
+        exact = -1  # every level >= 1 has a set bit, so the result is a finite mask
+        for i, digit in enumerate(digits):
+            exact &= digit if level >> i & 1 else ~digit
+        found: list[tuple[int, int]] = []
+        while exact and len(found) < limit:
+            lowest = exact & -exact
+            exact ^= lowest
+            other = lowest.bit_length() - 1
+            if other not in taken:
+                found.append((-level, other))
+        if found:
+            top = sorted([*top, *found])[:limit]
     return top
 
 
