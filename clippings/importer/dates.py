@@ -46,12 +46,12 @@ _TEXT_DATES = [
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
-    r"[\s/|,·•.:()-]*(?:(?:t?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+    r"[\s/|,·•.:()—–-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
     r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|issued|modified|edited|date|dated|time"
-    r"|last|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun"
     # The place whose clock is given: "at 10:41 am (Paris)".
-    r"|\([a-z][a-z .-]{1,20}\))[\s/|,·•.:()-]*)*",
+    r"|\([a-z][a-z .-]{1,20}\))[\s/|,·•.:()—–-]*)*",
     re.IGNORECASE,
 )
 _SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")

@@ -28,7 +28,8 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _BIO_MARKER = re.compile(r"about the (writer|author)s?", re.IGNORECASE)
 # "Reporting by A and B", "By Reuters", "This story originally appeared on Reuters", "— AFP".
 _CREDIT = re.compile(
-    r"(?:(?P<role>[\w ]+?)\s+(?:by|from)|By|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-])"
+    r"(?:(?P<role>[\w ]+?)\s+(?:by|from)|By|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-]"
+    r"|(?:reporters?|correspondents?|contributing|contributors?)\s*:)"
     r"\s+(?P<names>.+)",
     re.IGNORECASE,
 )
@@ -401,7 +402,9 @@ class People:
                 if resolved is None:
                     continue
                 canonical = resolved
-            if slugify(canonical) in excluded_slugs:
+            # "Kim Do" of "Kim Do-yeon has the details": a writer's name cut at its hyphen.
+            slug = slugify(canonical)
+            if slug in excluded_slugs or any(e.startswith(slug + "-") for e in excluded_slugs):
                 continue
             # `--suggest` lists people the authority file lacks, known spellings or not.
             found.add(canonical, self.authority.lookup("people", canonical) is not None)
@@ -496,6 +499,10 @@ def credit_names(
             # by its place, whatever the recogniser makes of it.
             dated = dated_byline(clause.strip()) is not None
             clause = _without_dates_and_mail(clause).strip("()—–- ")
+            # "©2023 KYODO": an agency's copyright credits the story.
+            clause = re.sub(
+                r"^(?:©|\((?i:c)\)|(?i:copyright))\s?(?:(?:19|20)\d{2}\s+)?", "", clause
+            )
             if sources.is_source(clause):
                 cited.append(sources.canonical(clause))
                 continue
@@ -514,7 +521,9 @@ def credit_names(
             if match is None:
                 continue
             role = (match.groupdict().get("role") or "").lower()
-            for position, part in enumerate(_split_names(match["names"])):
+            # "By Ankit Panda, a senior fellow at ...": the role after the name names nobody.
+            names = re.sub(r",\s+(?:a|an|the|who)\s+[a-z].*$", "", match["names"])
+            for position, part in enumerate(_split_names(names)):
                 # "East Asia correspondent James Oaten": the writer after the job title; a
                 # title alone ("Senior Correspondent") names nobody.
                 part = _JOB_TITLE.sub("", part).strip()

@@ -19,7 +19,9 @@ from clippings.importer.segment import segment
 _CAPTION_CREDITS = [
     re.compile(r"^(?i:image|picture|photo)\s+caption\s*[,:|]\s*"),
     re.compile(r"\s*\[[^\[\]]*\]\s*$"),
-    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+\s*$"),
+    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+(?: [A-Z][\w-]+)?\s*$"),
+    # "... 2024. Sefa Karacan | Anadolu | Getty Images": a photographer and agencies.
+    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^|.]{0,40}(?:\s\|\s[^|]{1,40})+$"),
     re.compile(r"(?<=[.!?”\"])\s+©\s?[A-Z][^.]{0,80}$"),
     re.compile(r"(?<=[.!?”\"])\s+(?i:photo|picture|image|photograph)s? by [A-Z][^.]{0,60}$"),
     re.compile(
@@ -32,6 +34,8 @@ _CAPTION_CREDITS = [
     re.compile(r"(?<=[.!?”\"])\s*/\s?[A-Z][\w-]+(?: [A-Z][\w-]+){0,3}$"),
     re.compile(r"(?<=[.!?”\"])\s+[A-Z][A-Z'’-]+(?: [A-Z][A-Z'’-]+){0,3}\s*/\s*[A-Z][\w-]+.*$"),
     re.compile(r"(?<=[a-z0-9)][.!?])[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}$"),
+    # "... on Tuesday. Alex Ellinghausen": a photographer's name after the caption's full stop.
+    re.compile(r"(?<=[a-z0-9)]\.)\s[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+){1,2}$"),
     re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
 ]
 _CREDIT_ONLY = re.compile(
@@ -69,6 +73,10 @@ class Extracted:
     summary: str | None
     boilerplate: list[str]
     unknown: dict[str, Counter[str]]
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
 def caption_text(caption: str) -> str:
@@ -123,10 +131,13 @@ class Extractor:
         )
         bio = entities.bio_author(seg.boilerplate, nlp)
         authors = list(dict.fromkeys([*meta.authors, *authors, *([bio] if bio else [])]))
+        # The publication's own name under a byline ("USA TODAY") is no writer.
+        own = entities.publisher_names(meta.publication, meta.url)
+        own_keys = {_key(name) for name in own if name}
+        authors = [name for name in authors if _key(name) not in own_keys]
 
         content = "\n".join([title or "", *parts])
         countries = self.countries.find(content)
-        own = entities.publisher_names(meta.publication, meta.url)
         credit_text = "\n".join(seg.credits)
         sources = self.sources.find(content + "\n" + credit_text, credited, own, self.countries)
         people = self.people.find(docs, title_doc, authors, self.countries, self.sources)

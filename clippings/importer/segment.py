@@ -65,6 +65,21 @@ _SLASHED_CREDIT = re.compile(r"[A-Z][\w&.-]*(?:\s?/\s?[A-Z][\w&.-]*){1,3}")
 _LONG_PARAGRAPH_WORDS = 25
 # A headline is at most this long; a longer first line is the article's first paragraph.
 _MAX_TITLE_WORDS = 25
+# Boxes of chrome around a few article-like lines: a summary ("Key Points" and its bullets,
+# closed by a caption or chrome) and a newsletter form ("Sign up for the newsletter ...", its
+# pitch, then "Email (required)" or "Sign Up").
+_SUMMARY_BOX = re.compile(
+    r"(?:key points|key takeaways|story highlights|highlights|at a glance|in brief)\s*:?",
+    re.IGNORECASE,
+)
+_FORM_OPENER = re.compile(r"(?:sign up|subscribe)\b.*\bnewsletters?\b.*", re.IGNORECASE)
+_FORM_FIELD = re.compile(
+    r"(?:your )?e-?mail(?: address)?\s*(?:\((?:required|optional)\))?\*?|sign ?up|subscribe"
+    r"|(?:enter|type) your e-?mail.*",
+    re.IGNORECASE,
+)
+_BOX_LINES = 4
+_BOX_LINE_WORDS = 40
 
 
 @dataclass
@@ -238,6 +253,35 @@ def _mark_footer(lines: list[str], kinds: list[str], rules: Rules) -> None:
         begun = begun or (kinds[i] == "text" and is_paragraph(line))
 
 
+def _mark_boxes(lines: list[str], kinds: list[str]) -> None:
+    """Lines inside a summary box or a newsletter form are chrome (see `_SUMMARY_BOX`).
+
+    A summary box holds at most four short lines and must be closed by a line that is not
+    text, so an article that follows its bullets directly keeps every paragraph.
+    """
+    for i, line in enumerate(lines):
+        if kinds[i] != "boilerplate":
+            continue
+        if _SUMMARY_BOX.fullmatch(line):
+            j = i + 1
+            while (
+                j < len(lines)
+                and j - i <= _BOX_LINES
+                and kinds[j] == "text"
+                and len(_words(lines[j])) <= _BOX_LINE_WORDS
+            ):
+                j += 1
+            if i + 1 < j < len(lines) and j - i <= _BOX_LINES and kinds[j] != "text":
+                kinds[i + 1 : j] = ["boilerplate"] * (j - i - 1)
+        elif _FORM_OPENER.fullmatch(line):
+            for j in range(i + 2, min(i + 2 + _BOX_LINES, len(lines))):
+                if kinds[j] == "boilerplate" and _FORM_FIELD.fullmatch(lines[j]):
+                    for k in range(i + 1, j):
+                        if kinds[k] == "text":
+                            kinds[k] = "boilerplate"
+                    break
+
+
 def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int | None:
     """The headline among the lines before the first paragraph.
 
@@ -270,6 +314,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     lines = [line for line in lines if line]
     seg = Segments()
     kinds = [_kind(line, rules) for line in lines]
+    _mark_boxes(lines, kinds)
     _mark_footer(lines, kinds, rules)
     # A line after an image slug ("08_15_Kim") is that image's caption.
     for i in range(1, len(lines)):
