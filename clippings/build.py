@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from clippings.archive import Archive, build_archive
@@ -143,7 +144,10 @@ def _write_site(
     over from the current site. Returns each page's fingerprint and the sizes written."""
     todo = pages
     prints: dict[str, str | None] = {}
+    store_bodies = None
     if cache:
+        by_path = {article.path: article for article in renderer.archive.articles}
+        store_bodies = partial(cache.store_bodies, by_path)
         fingerprints = Fingerprints(
             renderer.archive, config, renderer.env, cache.article_sha, writer.site_dir
         )
@@ -160,7 +164,8 @@ def _write_site(
         cache.prefill_bodies(todo, renderer.bodies)
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
-    for path, data in render_pages(todo, renderer, config.jobs or default_jobs(), tick):
+    jobs = config.jobs or default_jobs()
+    for path, data in render_pages(todo, renderer, jobs, tick, store_bodies):
         writer.write(path, data)
         sizes[path] = len(data)
     for path, source in assets.items():

@@ -170,10 +170,7 @@ class BuildCache:
     ) -> None:
         """After a successful build: remember new body HTML, forget deleted articles, and record
         the fingerprint and size of every page."""
-        by_path = {article.path: article for article in articles}
-        fresh = {digest(by_path[path].body): html for path, html in bodies.items()}
-        rows = [(sha, html) for sha, html in fresh.items() if sha not in self._cached_bodies]
-        self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
+        self.store_bodies({article.path: article for article in articles}, bodies)
         gone = [(source,) for source in self._articles if source not in self.article_sha]
         self._db.executemany("DELETE FROM articles WHERE source = ?", gone)
         self._db.execute("DELETE FROM pages")
@@ -183,6 +180,13 @@ class BuildCache:
             if fingerprint is not None and size is not None:
                 pages.append((path, fingerprint, size))
         self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", pages)
+
+    def store_bodies(self, articles: dict[str, Article], bodies: dict[str, str]) -> None:
+        """Remember body HTML (article path -> HTML) by the hash of its Markdown; called as
+        render workers return it, so the build does not hold every article's HTML at once."""
+        fresh = {digest(articles[path].body): html for path, html in bodies.items()}
+        rows = [(sha, html) for sha, html in fresh.items() if sha not in self._cached_bodies]
+        self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
 
     def page_unchanged(self, path: str, fingerprint: str, site_dir: Path) -> bool:
         """True when the page was last written from the same inputs and is still in the site."""

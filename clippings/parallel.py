@@ -47,9 +47,11 @@ def render_pages(
     renderer: Renderer,
     jobs: int,
     on_page: Callable[[], None] | None = None,
+    on_bodies: Callable[[dict[str, str]], None] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """Yield (path, bytes) for every page in order; Markdown converted by workers lands in
-    `renderer.bodies` so the build cache can keep it. Raises BuildError with every problem."""
+    """Yield (path, bytes) for every page in order. Body HTML that workers converted goes to
+    `on_bodies` (article path -> HTML) as it arrives, or else into `renderer.bodies`, so the build
+    cache can keep it. Raises BuildError with every problem."""
     if jobs <= 1 or len(pages) < _MIN_PARALLEL_PAGES or "fork" not in _start_methods():
         yield from render_all(pages, renderer, on_page)
         return
@@ -61,7 +63,10 @@ def render_pages(
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for rendered, found, fresh in pool.imap(_render_chunk, chunks):
-                renderer.bodies.update(fresh)
+                if on_bodies:
+                    on_bodies(fresh)
+                else:
+                    renderer.bodies.update(fresh)
                 for problem in found:
                     problems.setdefault((problem.path, problem.line, problem.message), problem)
                 for item in rendered:

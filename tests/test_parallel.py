@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from clippings import archive as archive_module
 from clippings import parallel
 from clippings.build import build_site, load_archive
+from clippings.cache import CACHE_DIR
 from clippings.config import Config
 from clippings.search import INDEX_DIR
 from tests.conftest import write_article
@@ -68,3 +70,14 @@ def test_related_ranking_matches_the_definition_when_terms_are_big(
     archive = load_archive(fixture_config)
     got = {path: [a.path for a in found] for path, found in archive.related.items()}
     assert got == _naive_related(archive, fixture_config.related_articles)
+
+
+def test_body_html_rendered_by_workers_reaches_the_build_cache(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    result = build_site(dataclasses.replace(fixture_config, jobs=2), tmp_path / "out")
+    database = fixture_config.root / CACHE_DIR / "cache.sqlite"
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT COUNT(*) FROM bodies").fetchone()[0]
+    assert stored == result.articles  # each fixture article has a body of its own
