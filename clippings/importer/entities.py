@@ -430,7 +430,19 @@ class People:
 
 _AGE_APPOSITION = re.compile(r"\b([A-Z][\w'’-]+), (?:aged )?(\d{1,3}),")
 _RELATIVES = frozenset(
-    "daughter son wife husband brother sister mother father widow niece nephew".split()
+    [
+        "daughter",
+        "son",
+        "wife",
+        "husband",
+        "brother",
+        "sister",
+        "mother",
+        "father",
+        "widow",
+        "niece",
+        "nephew",
+    ]
 )
 
 
