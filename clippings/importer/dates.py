@@ -47,7 +47,7 @@ _TEXT_DATES = [
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
     r"[\s/|,·•.:()—–-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
-    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|issued|modified|edited|date|dated|time"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|filed|issued|modified|edited|date|dated|time"
     r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun"
     # The place whose clock is given: "at 10:41 am (Paris)".
@@ -87,6 +87,8 @@ def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[dt.date, re.Matc
 def stamp_date(line: str) -> dt.date | None:
     """The date of a date-stamp line ("August 12, 2016 / 1:19 PM / a year ago"), else None.
 
+    The first of several dates on the line is the one given (published before updated).
+
     A section label after a bar is allowed: "Nov 14, 2018 - 21:05 | World, All", and so is a
     closing dateline after a dash ("October 18, 2024 02:21 pm IST - SEOUL").
     """
@@ -99,6 +101,10 @@ def stamp_date(line: str) -> dt.date | None:
         return None
     date, match = found
     rest = line[: match.start()] + " " + line[match.end() :]
+    # A second stamp on the line ("Filed on June 12, 2018 | Last updated on June 12, 2018 at
+    # 11:32 PM", "Published: 06:14 EDT, 24 May 2018 | Updated: 10:33 EDT, 24 May 2018").
+    for pattern in _TEXT_DATES:
+        rest = pattern.sub(" ", rest)
     return date if _STAMP_FILLER.fullmatch(rest) else None
 
 

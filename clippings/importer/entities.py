@@ -367,9 +367,18 @@ class People:
     ) -> Found:
         excluded_slugs = {slugify(name) for name in excluded}
         mentions: list[tuple[str, bool]] = []  # (name, from the title)
+        all_text = "\n".join(d.text for d in docs)
+        # "Issachar, 26, was arrested": a name given an age is a person's, whatever the
+        # recogniser called it ("Naama Issachar" as a place).
+        aged = {m[1] for m in _AGE_APPOSITION.finditer(all_text) if 0 < int(m[2]) <= 110}
         for doc, in_title in [(d, False) for d in docs] + [(title_doc, True)] * bool(title_doc):
             for ent in doc.ents:
-                if not self._is_person(doc, ent):
+                if not self._is_person(doc, ent) and not (
+                    ent.label_ in _MISLABELLED
+                    and len(ent) <= 3
+                    and all(_NAME_TOKEN.match(t.text) and t.is_alpha for t in ent)
+                    and (ent[-1].text in aged or (len(ent) == 1 and _after_relation(doc, ent)))
+                ):
                     continue
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
@@ -379,6 +388,9 @@ class People:
                 if span[-1].text in self.not_before or after in self.not_before:
                     continue
                 name = self._clean(span.text)
+                # "Sergei Skripal, 66, and his daughter Yulia": she shares his surname.
+                if " " not in name:
+                    name = _relative_name(doc, ent, name)
                 if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
@@ -414,6 +426,47 @@ class People:
             n for n in found.names if not any(s.startswith(slugify(n) + "-") for s in slugs)
         ]
         return found
+
+
+_AGE_APPOSITION = re.compile(r"\b([A-Z][\w'’-]+), (?:aged )?(\d{1,3}),")
+_RELATIVES = frozenset(
+    [
+        "daughter",
+        "son",
+        "wife",
+        "husband",
+        "brother",
+        "sister",
+        "mother",
+        "father",
+        "widow",
+        "niece",
+        "nephew",
+    ]
+)
+
+
+def _after_relation(doc: Any, ent: Any) -> bool:
+    """ "his daughter Yulia": a name after "his"/"her" and a relation word."""
+    return (
+        ent.start >= 2
+        and doc[ent.start - 1].text.lower() in _RELATIVES
+        and doc[ent.start - 2].text.lower() in ("his", "her")
+    )
+
+
+def _relative_name(doc: Any, ent: Any, name: str) -> str:
+    """ "Sergei Skripal and his daughter Yulia" → "Yulia Skripal": a first name after "his" or
+    "her" and a relation takes the surname of the person named before it in the sentence."""
+    if not _after_relation(doc, ent):
+        return name
+    # The person named before it in the same sentence, at most twelve words back.
+    stops = [t.i for t in doc[max(ent.start - 14, 0) : ent.start] if t.text in (".", "!", "?")]
+    first = max([ent.start - 14, *stops, 0])
+    earlier = [e for e in doc.ents if e.label_ == "PERSON" and first <= e.start < ent.start - 2]
+    if not earlier or len(earlier[-1]) < 2 or "-" in earlier[-1].text:
+        return name
+    return f"{name} {earlier[-1][-1].text}"
 
 
 def _extended(doc: Any, ent: Any) -> Any:

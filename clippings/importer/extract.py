@@ -37,6 +37,11 @@ _CAPTION_CREDITS = [
     # "... on Tuesday. Alex Ellinghausen": a photographer's name after the caption's full stop.
     re.compile(r"(?<=[a-z0-9)]\.)\s[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+){1,2}$"),
     re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
+    # "... in Vladivostok on Wednesday. AFP": a bare agency credit after the full stop.
+    re.compile(
+        r"(?<=[a-z0-9)]\.)\s+(?i:AFP|AP|Reuters|EPA|EPA-EFE|Getty Images|Xinhua|Yonhap|KCNA|TASS"
+        r"|Sputnik|Anadolu|Kyodo|Bloomberg|PA|AAP|U\.S\. Navy|U\.S\. Army|U\.S\. Air Force|Handout)$"
+    ),
 ]
 _CREDIT_ONLY = re.compile(
     r"(?i:(pic|photo|image|picture|credit)s?( credit| source)?\s*[,:|].*)|[^.]{0,80}\|[^.]{0,80}",

@@ -180,6 +180,18 @@ def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
     return " ".join(tokens[:i]), " ".join(tokens[i:])
 
 
+# A tabloid kicker in capitals before the headline: "POISONED PUTIN CRITIC Alexei Navalny was
+# poisoned ...". Two or more capitalised words, one of five letters or more (so "NATO", "US",
+# "UN" and other short acronyms stay), then a capitalised word and four more words.
+_KICKER = re.compile(
+    r"(?=(?:[A-Z'’-]+ )*[A-Z'’-]{5,} )(?:[A-Z][A-Z'’-]+ ){1,5}[A-Z][A-Z'’-]+\s+(?=[A-Z][a-z]\S*(?:\s+\S+){4,}$)"
+)
+
+
+def _without_kicker(title: str) -> str:
+    return _KICKER.sub("", title, count=1)
+
+
 def _url_words(url: str | None) -> set[str]:
     """The words of a URL's path ("russia-moves-to-block-navalny-websites"), small words left out."""
     if not url:
@@ -328,7 +340,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     chosen = _pick_title(lines, header, _url_words(url))
     if chosen is not None:
         later = " ".join(lines[i] for i in texts if i > chosen)
-        title, dek = split_fused_title(rules.strip_status(lines[chosen]), later)
+        title, dek = split_fused_title(_without_kicker(rules.strip_status(lines[chosen])), later)
         if dek is not None or len(_words(title)) <= _MAX_TITLE_WORDS:
             seg.title, seg.title_line, seg.dek = title, lines[chosen], dek
             kinds[chosen] = "title"
