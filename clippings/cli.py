@@ -117,10 +117,17 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
         print(f"Site: {site_dir.resolve()}/")
-        print(
-            "Serve it with live reload: python build.py serve   (then open http://127.0.0.1:8000/)"
-        )
+        serve = f"{_this_python()} build.py serve"
+        print(f"Serve it with live reload: {serve}   (then open http://127.0.0.1:8000/)")
     return 0
+
+
+def _this_python() -> str:
+    """The interpreter as the user can type it here: `.venv/bin/python` for the project's venv."""
+    try:
+        return Path(sys.executable).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return "python"
 
 
 def run_serve(args: argparse.Namespace) -> int:
