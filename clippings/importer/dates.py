@@ -34,7 +34,8 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _TEXT_DATES = [
-    re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,\s*|\s+){_YEAR}\b", re.IGNORECASE),
+    # "March 26th, 2018"; a dotted month may touch its day: "Sep.19,2018".
+    re.compile(rf"\b{_MONTH}(?:\s+|(?<=\.)){_DAY}(?:,\s*|\s+){_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_DAY}\s+{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
     # ISO "2018-03-20" (also inside "2018-03-20T10:00Z"), Yonhap's "2019/03/15".
     re.compile(r"\b(?P<year>(?:19|20)\d{2})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)"),
@@ -43,11 +44,16 @@ _TEXT_DATES = [
     # Slashes only where a number above 12 tells the day: "07/27/2017", "27/07/2017".
     re.compile(r"\b(?P<month>0?[1-9]|1[0-2])/(?P<day>1[3-9]|2\d|3[01])/(?P<year>(?:19|20)\d{2})\b"),
     re.compile(r"\b(?P<day>1[3-9]|2\d|3[01])/(?P<month>0?[1-9]|1[0-2])/(?P<year>(?:19|20)\d{2})\b"),
+    # A two-digit year before a 12-hour clock, the US order: "07/16/18 05:22 PM EDT".
+    re.compile(
+        r"\b(?P<month>0?[1-9]|1[0-2])/(?P<day>0?[1-9]|[12]\d|3[01])/(?P<year>\d{2})"
+        r"(?=\s+\d{1,2}:\d{2}\s*(?i:[ap]\.?m\b))"
+    ),
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
     r"[\s/|,·•.:()—–-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
-    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|filed|issued|modified|edited|date|dated|time"
+    r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|filed|issued|modified|edited|write|written|date|dated|time|uhr"
     r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun"
     # The place whose clock is given: "at 10:41 am (Paris)".
@@ -69,8 +75,9 @@ _URL_DATES = [
 
 def _make(year: str | int, month: str | int, day: str | int) -> dt.date | None:
     month_number = _MONTHS.get(str(month).lower().rstrip(".")) or int(month)
+    year_number = int(year) + (2000 if len(str(year)) == 2 else 0)
     try:
-        return dt.date(int(year), month_number, int(day))
+        return dt.date(year_number, month_number, int(day))
     except ValueError:
         return None
 

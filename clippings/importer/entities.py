@@ -348,14 +348,31 @@ class People:
             and slugify(name) not in self.fictional
         )
 
-    def _resolve(self, short: str, full: list[str]) -> str | None:
+    def _resolve(self, short: str, full: list[str], text: str = "") -> str | None:
         """A one-word mention ("Putin", "Kim") → the one full name in the article that has it."""
         matches = {f for f in full if short in (f.split()[0], f.split()[-1])}
         if not matches:
             for name, spellings in self.spellings.items():
                 if any(short in (s.split()[0], s.split()[-1]) for s in spellings):
                     matches.add(name)
+        if not matches and text and re.fullmatch(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?", short):
+            matches = self._spelled_out(short, text)
         return matches.pop() if len(matches) == 1 else None
+
+    def _spelled_out(self, surname: str, text: str) -> set[str]:
+        """ "Director of National Intelligence Dan Coats": the full name the recogniser missed,
+        a first name right before the surname inside a sentence, after a title word or not."""
+        found = set()
+        for match in re.finditer(
+            rf"(?<=[\w,)] )([A-Z][a-z]+(?:-[A-Z][a-z]+)?) {re.escape(surname)}\b", text
+        ):
+            first = match[1]
+            if first.lower() in self.titles or first in self.not_after or first in _NOT_FIRST_NAMES:
+                continue
+            if any(first == h or first == h.rstrip(".") for h in self.honorifics):
+                continue
+            found.add(f"{first} {surname}")
+        return found
 
     def find(
         self,
@@ -408,7 +425,10 @@ class People:
         for name, in_title in mentions:
             canonical = self.canonical(name)
             if " " not in name or in_title:
-                resolved = self._resolve(name.split()[-1] if in_title else name, full)
+                # Only a mention in the text is spelled out: a title-case headline's last word
+                # ("… Kim Jong Un Sends Greetings") is no surname.
+                spelled = "" if in_title else text
+                resolved = self._resolve(name.split()[-1] if in_title else name, full, spelled)
                 if in_title and canonical in full:
                     resolved = canonical
                 if resolved is None:
@@ -428,6 +448,54 @@ class People:
         return found
 
 
+# Capitalised words that are no first name before a surname ("the Kremlin said Monday Putin").
+_NOT_FIRST_NAMES = frozenset(
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "The",
+        "A",
+        "An",
+        "And",
+        "But",
+        "Or",
+        "If",
+        "When",
+        "While",
+        "As",
+        "At",
+        "In",
+        "On",
+        "Of",
+        "For",
+        "From",
+        "By",
+        "With",
+        "To",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "Sir",
+    ]
+)
 _AGE_APPOSITION = re.compile(r"\b([A-Z][\w'’-]+), (?:aged )?(\d{1,3}),")
 _RELATIVES = frozenset(
     [
@@ -505,7 +573,7 @@ def _without_dates_and_mail(clause: str) -> str:
     clause = re.sub(r"\s*(?:\(\s*)?(?:(?i:twitter|x):\s*)?@\w+\)?", "", clause).strip(" ,")
     parts = [
         p
-        for p in re.split(r"\||·|•|\s/\s", clause)
+        for p in re.split(r"\||·|•|\s/\s|\s[-–—]\s", clause)
         if stamp_date(p.strip()) is None and not _TIME_LABEL.search(p.strip())
     ]
     return " | ".join(p.strip() for p in parts).strip()

@@ -28,7 +28,7 @@ _CAPTION_CREDITS = [
         r"\s+[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*(?: / [A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*){2,}\s*$"
     ),
     re.compile(r"(?<=[.!?”\"])\s*\|\s*[^|]{1,60}$"),
-    re.compile(r"\s*(?:[A-Z]+ )?(?i:photograph|photo|picture|image|credit)s?\s?:\s.*$"),
+    re.compile(r"\s*(?:[A-Z]+ )?(?i:photograph|photo|foto|picture|image|credit)s?\s?:\s.*$"),
     re.compile(r"\s*\([^()]*\)\s*$"),
     re.compile(r"\s*(?i:credit)\.\.\.\s*[A-Z].*$"),
     re.compile(r"(?<=[.!?”\"])\s*/\s?[A-Z][\w-]+(?: [A-Z][\w-]+){0,3}$"),

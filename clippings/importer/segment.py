@@ -200,8 +200,9 @@ def _url_words(url: str | None) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", path) if len(w) > 2 and w not in _SMALL_WORDS}
 
 
-# What separates the parts of a byline line: "A · CBC News · Posted: ...", "A / SITE / date".
-BYLINE_SEPARATOR = re.compile(r"\s*(?:\||·|•|\s/\s)\s*")
+# What separates the parts of a byline line: "A · CBC News · Posted: ...", "A / SITE / date",
+# "BY A - 07/16/18 05:22 PM EDT".
+BYLINE_SEPARATOR = re.compile(r"\s*(?:\||·|•|\s/\s|\s[-–—]\s)\s*")
 
 
 def dated_byline(line: str) -> dt.date | None:
