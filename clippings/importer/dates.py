@@ -52,15 +52,18 @@ _TEXT_DATES = [
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
-    r"[\s/|,·•.:()—–-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+    r"[\s/|,·•.:()—–-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|(?<=gmt|utc)[+-]\d{1,2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
     r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|filed|issued|modified|edited|write|written|date|dated|time|uhr"
-    r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|wita|wit|myt|irst|trt|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun"
+    # A print page and its menu ("- Page 1 News List Print"), the site's domain ("INQUIRER.net /").
+    r"|page\s\d{1,3}|news\slist|print|[a-z][\w-]*\.(?:com|net|org|co|ph|my|pk|id|th|tw|ie|by|ir)"
     # The place whose clock is given: "at 10:41 am (Paris)".
     r"|\([a-z][a-z .-]{1,20}\))[\s/|,·•.:()—–-]*)*",
     re.IGNORECASE,
 )
 _SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")
+_PLACE_LABEL = re.compile(r"[A-Z][a-z]+")
 # A dateline closing a stamp line: "Updated - October 18, 2024 02:21 pm IST - SEOUL".
 _TRAILING_DATELINE = re.compile(r"\s[-–—]\s+[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}$")
 # KCNA ends dispatches with "(Juche111.10.7.)": Juche year 1 is 1912.
@@ -101,6 +104,10 @@ def stamp_date(line: str) -> dt.date | None:
     """
     stamp, bar, label = line.rpartition("|")
     if bar and stamp and _SECTION_LABEL.fullmatch(label.strip()):
+        line = stamp
+    # A one-word place or section before a bar: "Jakarta | Sat, February 18, 2017 | 03:41 pm".
+    label, bar, stamp = line.partition("|")
+    if bar and stamp and _PLACE_LABEL.fullmatch(label.strip()):
         line = stamp
     line = _TRAILING_DATELINE.sub("", line)
     found = _first(_TEXT_DATES, line)

@@ -28,8 +28,8 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _BIO_MARKER = re.compile(r"about the (writer|author)s?", re.IGNORECASE)
 # "Reporting by A and B", "By Reuters", "This story originally appeared on Reuters", "— AFP".
 _CREDIT = re.compile(
-    r"(?:(?P<role>[\w ]+?)\s+(?:by|from)|By|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-]"
-    r"|(?:reporters?|correspondents?|contributing|contributors?)\s*:)"
+    r"(?:(?P<role>[\w ]+?)\s+(?:by|from)|By:?|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-]"
+    r"|(?:reporters?|correspondents?|contributing|contributors?|writers?)\s*:)"
     r"\s+(?P<names>.+)",
     re.IGNORECASE,
 )

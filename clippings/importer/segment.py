@@ -321,6 +321,20 @@ def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int
     return (repeated or long_enough or fits)[0]
 
 
+_SITE_AFFIX = r"[A-Z][\w.&'’-]*(?: [A-Z][\w.&'’-]*){0,3}"
+
+
+def _site_affixed(line: str, headline: str) -> bool:
+    """ "Headline - BelTA" or "Tehran Times | Headline": `headline` with a site name added."""
+    if len(_words(headline)) < 4 or not line.startswith(headline) and not line.endswith(headline):
+        return False
+    affix = line.removeprefix(headline) if line.startswith(headline) else line[: -len(headline)]
+    return bool(
+        re.fullmatch(rf"\s+[-–—|:]\s+{_SITE_AFFIX}", affix)
+        or re.fullmatch(rf"{_SITE_AFFIX}\s+[-–—|:]\s+", affix)
+    )
+
+
 def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     """Group the lines of `text` (see the module docstring); `url` helps find the headline."""
     lines = [line.strip() for line in text.splitlines()]
@@ -337,6 +351,12 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     texts = [i for i, kind in enumerate(kinds) if kind == "text"]
     first_paragraph = next((i for i in texts if is_paragraph(lines[i])), len(lines))
     header = [i for i in texts if i <= first_paragraph]
+    # The headline repeated with the site's name ("Headline - BelTA", "Tehran Times - Headline",
+    # a browser or share title) is chrome; the bare headline stays.
+    for i in list(header):
+        if any(_site_affixed(lines[i], lines[j]) for j in header if j != i):
+            kinds[i] = "boilerplate"
+            header.remove(i)
     start = 0
     chosen = _pick_title(lines, header, _url_words(url))
     if chosen is not None:
