@@ -8,6 +8,7 @@ named-entity recogniser plus rules (surname-only mentions, titles, ships and ban
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -350,10 +351,11 @@ class People:
 
     def _resolve(self, short: str, full: list[str], text: str = "") -> str | None:
         """A one-word mention ("Putin", "Kim") → the one full name in the article that has it."""
-        matches = {f for f in full if short in (f.split()[0], f.split()[-1])}
+        folded = _fold(short)
+        matches = {f for f in full if folded in (_fold(f.split()[0]), _fold(f.split()[-1]))}
         if not matches:
             for name, spellings in self.spellings.items():
-                if any(short in (s.split()[0], s.split()[-1]) for s in spellings):
+                if any(folded in (_fold(s.split()[0]), _fold(s.split()[-1])) for s in spellings):
                     matches.add(name)
         if not matches and text and re.fullmatch(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?", short):
             matches = self._spelled_out(short, text)
@@ -411,6 +413,8 @@ class People:
                 if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
+        # "Joko “Jokowi” Widodo": a nickname in quotes inside a name is no part of its spelling.
+        text = _NICKNAME.sub("", text)
         spaced = f"-{hyphenated_words(_POSSESSIVES.sub('', text))}-"
         place = "|".join(slugify(w) for w in self.not_before)
         for name, spellings in self.spellings.items():
@@ -449,6 +453,12 @@ class People:
 
 
 # Capitalised words that are no first name before a surname ("the Kremlin said Monday Putin").
+def _fold(word: str) -> str:
+    """ "Erdoğan" → "Erdogan": surnames compare accent-insensitively."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+_NICKNAME = re.compile(r"(?<=[A-Z][a-z]|[a-z]{2}) [“\"‘'][A-Z][\w-]+[”\"’'](?= [A-Z][a-z])")
 _NOT_FIRST_NAMES = frozenset(
     [
         "Monday",
@@ -626,6 +636,11 @@ def credit_names(
             )
             if sources.is_source(clause):
                 cited.append(sources.canonical(clause))
+                continue
+            # "— Reuters/Bernama": agencies joined by a slash credit the story.
+            agencies = re.split(r"\s*/\s*", clause)
+            if len(agencies) > 1 and all(sources.is_source(a) for a in agencies):
+                cited += [sources.canonical(a) for a in agencies]
                 continue
             match = (
                 _REPORTED_FROM.fullmatch(clause)

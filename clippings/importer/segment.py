@@ -60,7 +60,7 @@ _BARE_BYLINE = re.compile(r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}")
 # Kinds of line that can follow a dek: body text, or what closes an article's header.
 _HEADER_CLOSERS = frozenset({"text", "credit", "duplicate", "stamp", "caption"})
 # Outlets joined by slashes, alone on a line: "ABC/Reuters", "CNN / AP".
-_SLASHED_CREDIT = re.compile(r"[A-Z][\w&.-]*(?:\s?/\s?[A-Z][\w&.-]*){1,3}")
+_SLASHED_CREDIT = re.compile(r"(?:[—–-]\s*)?[A-Z][\w&.-]*(?:\s?/\s?[A-Z][\w&.-]*){1,3}")
 # A paragraph this long after a footer line shows the article goes on.
 _LONG_PARAGRAPH_WORDS = 25
 # A headline is at most this long; a longer first line is the article's first paragraph.
