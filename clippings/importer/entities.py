@@ -312,7 +312,28 @@ class People:
         if ent.label_ == "PERSON":
             return True
         after_title = ent.start > 0 and doc[ent.start - 1].text.lower() in self.titles
-        return ent.label_ in _MISLABELLED and after_title and 2 <= len(ent) <= 4
+        if ent.label_ not in _MISLABELLED or not 2 <= len(ent) <= 4:
+            return False
+        return after_title or self._in_title_apposition(doc, ent)
+
+    def _in_title_apposition(self, doc: Any, ent: Any) -> bool:
+        """ "the Russian ambassador to Ireland, Yury Filatov, said", "from Natalya Eismont, Press
+        Secretary of the President": a name set off by commas next to a person's title."""
+        if not all(_NAME_TOKEN.match(t.text) and t.is_alpha for t in ent):
+            return False
+        before = doc[max(ent.start - 6, 0) : ent.start]
+        after = doc[ent.end : ent.end + 5]
+        if len(before) > 1 and before[-1].text == "," and len(after) and after[0].text == ",":
+            # "the ambassador to Ireland, A," or "the spokesman, A,"; not "a spokesman for the
+            # company, Gazprom Neft," (a common noun before the comma names no title's holder).
+            last = before[-2].text
+            return (last[:1].isupper() or last.lower() in self.titles) and any(
+                t.text.lower() in self.titles for t in before[:-1]
+            )
+        if len(after) > 1 and after[0].text == "," and after[1].text[:1].isupper():
+            words = [t.text.lower() for t in after[1:]]
+            return any(w in self.titles for w in words[:3])
+        return False
 
     def _clean(self, name: str) -> str:
         name = _POSSESSIVE.sub("", name.strip(" .,;:\"“”‘’'()"))
