@@ -424,6 +424,18 @@ class People:
                 if any(word in self.not_after for word in before):
                     continue
                 span = _extended(doc, ent)
+                # "Lt Gen" tagged alone before "Asim Saleem Bajwa": the name follows the titles.
+                if self._clean(ent.text + " X") == "X":
+                    end = ent.end
+                    while (
+                        end < len(doc)
+                        and end - ent.end < 3
+                        and doc[end].is_alpha
+                        and doc[end].is_title
+                        and not doc[end].is_sent_start
+                    ):
+                        end += 1
+                    span = doc[ent.start : end]
                 after = doc[span.end].text if span.end < len(doc) else ""
                 if span[-1].text in self.not_before or after in self.not_before:
                     continue
