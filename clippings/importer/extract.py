@@ -19,7 +19,9 @@ from clippings.importer.segment import segment
 _CAPTION_CREDITS = [
     re.compile(r"^(?i:image|picture|photo)\s+caption\s*[,:|]\s*"),
     # "... act'. — Picture by Yusof Mat Isa", "... in Sochi. Photo courtesy of the press service".
-    re.compile(r"(?<=[.!?”\"'’])\s+(?:[—–-]\s*)?(?i:photo|picture|image|photograph)s?\s+(?i:by|courtesy)\b.*$"),
+    re.compile(
+        r"(?<=[.!?”\"'’])\s+(?:[—–-]\s*)?(?i:photo|picture|image|photograph)s?\s+(?i:by|courtesy)\b.*$"
+    ),
     re.compile(r"(?<=[.!?”\"'’])\s+[—–-]\s*(?i:photo|picture|image|photograph)s?\b.*$"),
     re.compile(r"\s*\[[^\[\]]*\]\s*$"),
     re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+(?: [A-Z][\w-]+)?\s*$"),

@@ -326,7 +326,7 @@ _SITE_AFFIX = r"[A-Z][\w.&'’-]*(?: [A-Z][\w.&'’-]*){0,3}"
 
 def _site_affixed(line: str, headline: str) -> bool:
     """ "Headline - BelTA" or "Tehran Times | Headline": `headline` with a site name added."""
-    if len(_words(headline)) < 4 or not line.startswith(headline) and not line.endswith(headline):
+    if len(_words(headline)) < 4 or not (line.startswith(headline) or line.endswith(headline)):
         return False
     affix = line.removeprefix(headline) if line.startswith(headline) else line[: -len(headline)]
     return bool(
