@@ -52,14 +52,14 @@ _TEXT_DATES = [
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
 _STAMP_FILLER = re.compile(
-    r"[\s/|,·•.:()—–-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|(?<=gmt|utc)[+-]\d{1,2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+    r"[\s/|,·•.:()—–@-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|(?<=gmt|utc)[+-]\d{1,2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
     r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|filed|issued|modified|edited|write|written|date|dated|time|uhr"
     r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|wita|wit|myt|irst|trt|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun"
     # A print page and its menu ("- Page 1 News List Print"), the site's domain ("INQUIRER.net /").
     r"|page\s\d{1,3}|news\slist|print|[a-z][\w-]*\.(?:com|net|org|co|ph|my|pk|id|th|tw|ie|by|ir)"
     # The place whose clock is given: "at 10:41 am (Paris)".
-    r"|\([a-z][a-z .-]{1,20}\))[\s/|,·•.:()—–-]*)*",
+    r"|\([a-z][a-z .-]{1,20}\))[\s/|,·•.:()—–@-]*)*",
     re.IGNORECASE,
 )
 _SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")

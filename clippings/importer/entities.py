@@ -69,7 +69,12 @@ _STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
 _DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
 _MISLABELLED = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
 _POSSESSIVES = re.compile(r"(?<=\w)['’]s\b")
-_NAME_TOKEN = re.compile(r"^[A-ZÀ-Þ][\w'’.-]*$")
+# A name word opens with a capital of any script ("Šlechtová", "Ōno").
+_UPPER = "".join(c for c in map(chr, range(0x24F + 1)) if c.isupper()) + "Ё-Я"
+_NAME_TOKEN = re.compile(rf"^[{_UPPER}][\w'’.-]*$")
+# Lowercase particles inside a name ("Fortunato de la Peña", "Ursula von der Leyen").
+_NAME_PARTICLES = frozenset(["de", "la", "del", "da", "das", "dos", "du", "di", "van", "von",
+                             "der", "den", "ten", "ter", "bin", "binti", "al", "el", "le"])
 
 
 @cache
@@ -307,6 +312,9 @@ class People:
         self.not_after = set(data["not_after_words"])
         self.not_before = set(data["not_before_words"])
         self.titles = set(data["titles"])
+        # Honorifics that stand for a person's title on their own ("MR", "Dr"), unlike
+        # adjectives such as "Foreign" or "Deputy".
+        self.title_honorifics = set(data["title_honorifics"])
 
     def _is_person(self, doc: Any, ent: Any) -> bool:
         if ent.label_ == "PERSON":
@@ -335,6 +343,55 @@ class People:
             return any(w in self.titles for w in words[:3])
         return False
 
+    def _name_run(self, doc: Any, start: int) -> int:
+        """The end of two to four capitalised name words from `start` that the recogniser left
+        untagged and that end before a lowercase word or punctuation; `start` when there are none
+        ("President Trump Tower", "the Foreign Minister talks", "Ministry Press Service")."""
+        end = start
+        while end < len(doc) and end - start < 5:
+            token = doc[end]
+            if not (token.is_alpha or "-" in token.text) or not _NAME_TOKEN.match(token.text):
+                break
+            end += 1
+        words = [t.text for t in doc[start:end]]
+        if not 2 <= len(words) <= 4 or any(doc[i].ent_type_ for i in range(start, end)):
+            return start
+        if end < len(doc) and (doc[end].text[:1].isupper() or doc[end].text in ("of", "-")):
+            return start
+        if any(
+            w.isupper()
+            or w in _NOT_FIRST_NAMES
+            or w in self.not_before
+            or w in self.not_after
+            or w in _INSTITUTION_WORDS
+            or w.lower() in self.titles
+            or any(w == h for h in self.honorifics)
+            for w in words
+        ):
+            return start
+        return end
+
+    def _untagged(self, doc: Any) -> list[str]:
+        """Names the recogniser did not tag at all: right after a person's title ("Presidential
+        Spokesperson Ernesto Abella", "national security adviser Ajit Doval", "MR Pridiyathorn
+        Devakula") or closing a list of people ("A, B and Ri Jae Nam")."""
+        names = []
+        for token in doc[:-2]:
+            i = token.i
+            after_title = token.text.lower() in self.titles or token.text in self.title_honorifics
+            after_list = (
+                token.text == "and"
+                and i >= 2
+                and doc[i - 1].ent_type_ == "PERSON"
+                and any(t.text == "," for t in doc[max(i - 8, 0) : i])
+            )
+            if not (after_title or after_list) or doc[i + 1].is_sent_start:
+                continue
+            end = self._name_run(doc, i + 1)
+            if end > i + 1:
+                names.append(doc[i + 1 : end].text)
+        return names
+
     def _clean(self, name: str) -> str:
         name = _POSSESSIVE.sub("", name.strip(" .,;:\"“”‘’'()"))
         changed = True
@@ -362,7 +419,10 @@ class People:
         tokens = name.split()
         return (
             bool(tokens)
-            and all(_NAME_TOKEN.match(t) for t in tokens)
+            and all(
+                _NAME_TOKEN.match(t) or (0 < i < len(tokens) - 1 and t in _NAME_PARTICLES)
+                for i, t in enumerate(tokens)
+            )
             and not any(t in countries.surface or t in countries.capitals for t in tokens)
             # "Cheong Wa Dae" (a metonym) and "Novaya Gazeta" (a newspaper) are no people.
             and name not in countries.surface
@@ -423,7 +483,7 @@ class People:
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
                     continue
-                span = _extended(doc, ent)
+                span = _extended(doc, _with_name_before(doc, ent, countries))
                 # "Lt Gen" tagged alone before "Asim Saleem Bajwa": the name follows the titles.
                 if self._clean(ent.text + " X") == "X":
                     end = ent.end
@@ -445,6 +505,7 @@ class People:
                     name = _relative_name(doc, ent, name)
                 if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
+            mentions += [(n, in_title) for n in self._untagged(doc) if self._valid(n, countries, sources)]
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
         # "Joko “Jokowi” Widodo": a nickname in quotes inside a name is no part of its spelling.
         text = _NICKNAME.sub("", text)
@@ -483,6 +544,20 @@ class People:
             n for n in found.names if not any(s.startswith(slugify(n) + "-") for s in slugs)
         ]
         return found
+
+
+# Capitalised words that make a run after a title an institution, a place or a thing, not a
+# name ("Foreign Minister Press Service", "President Trump Tower").
+_INSTITUTION_WORDS = frozenset(
+    """Ministry Ministries Department Office Service Services Council Committee Commission Agency
+    Court Forces Force Army Navy Press Group Union Bank Fund Company Corporation Party Government
+    Administration Assembly Parliament Congress Senate House Tower Talks Summit Board Bureau
+    Executive Affairs Security Defence Defense Foreign National International State Federal
+    Republic Kingdom Federation Association Organisation Organization Authority Guard Police
+    Command Staff Centre Center Hall Hotel Club Media News Times Post Daily Radio Television TV
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
+    June July August September October November December North South East West""".split()
+)
 
 
 # Capitalised words that are no first name before a surname ("the Kremlin said Monday Putin").
@@ -597,6 +672,20 @@ def _extended(doc: Any, ent: Any) -> Any:
         return doc[ent.start : ent.end + 2]
     name_part = after.is_alpha and after.is_title and not after.ent_type_ and len(after) > 1
     return doc[ent.start : ent.end + 1] if name_part and not after.is_sent_start else ent
+
+
+def _with_name_before(doc: Any, ent: Any, countries: Countries) -> Any:
+    """The recogniser sometimes takes a name's first word into a demonym before it ("Vietnamese
+    Doan" + "Thi Huong") or leaves out a one-letter Korean family name ("O" + "Jong Gil")."""
+    if ent.label_ != "PERSON" or ent.start == 0:
+        return ent
+    before = doc[ent.start - 1]
+    if before.text == "O" and before.whitespace_ and not before.is_sent_start:
+        return doc[ent.start - 1 : ent.end]
+    norp = [e for e in doc.ents if e.end == ent.start and e.label_ == "NORP" and len(e) == 2]
+    if norp and norp[0][0].text in countries.surface and _NAME_TOKEN.match(norp[0][1].text):
+        return doc[norp[0].start + 1 : ent.end]
+    return ent
 
 
 def _split_names(text: str) -> list[str]:

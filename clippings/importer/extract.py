@@ -150,7 +150,11 @@ class Extractor:
         countries = self.countries.find(content)
         credit_text = "\n".join(seg.credits)
         sources = self.sources.find(content + "\n" + credit_text, credited, own, self.countries)
-        people = self.people.find(docs, title_doc, authors, self.countries, self.sources)
+        # The publisher's own tag ("SEOUL, Aug. 13 (Korea Bizwire)") names no person.
+        own_forms = [re.sub(r"^The ", "", name) for name in own if name and " " in name]
+        people = self.people.find(
+            docs, title_doc, [*authors, *own_forms], self.countries, self.sources
+        )
 
         date = (
             next(iter(seg.stamp_dates), None)
