@@ -201,6 +201,7 @@ class Sources:
         self.by_slug = {slugify(name): canonical for name, canonical in self.known.items()}
         self.pattern = _alternation(self.known)
         self.outlet_patterns = [re.compile(p) for p in data["outlet_patterns"]]
+        self.not_outlets = _alternation(data["not_outlets"])
 
     def is_source(self, name: str) -> bool:
         return slugify(name) in self.by_slug or self.authority.lookup("sources", name) is not None
@@ -218,6 +219,8 @@ class Sources:
         found = Found()
         taken: list[tuple[int, int]] = []
         hits: list[tuple[int, str, bool]] = []
+        # "the Sputnik V vaccine" cites no Sputnik.
+        text = self.not_outlets.sub(lambda m: "_" * len(m[0]), text)
         for match in self.pattern.finditer(text):
             taken.append(match.span())
             hits.append((match.start(), self.canonical(match[0]), True))
@@ -427,6 +430,7 @@ class People:
             # "Cheong Wa Dae" (a metonym) and "Novaya Gazeta" (a newspaper) are no people.
             and name not in countries.surface
             and not sources.is_source(name)
+            and not sources.not_outlets.fullmatch(name)
             and slugify(name) not in self.fictional
         )
 
@@ -483,7 +487,7 @@ class People:
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
                     continue
-                span = _extended(doc, _with_name_before(doc, ent, countries))
+                span = _extended(doc, _with_name_before(doc, ent, countries, self.titles))
                 # "Lt Gen" tagged alone before "Asim Saleem Bajwa": the name follows the titles.
                 if self._clean(ent.text + " X") == "X":
                     end = ent.end
@@ -674,13 +678,25 @@ def _extended(doc: Any, ent: Any) -> Any:
     return doc[ent.start : ent.end + 1] if name_part and not after.is_sent_start else ent
 
 
-def _with_name_before(doc: Any, ent: Any, countries: Countries) -> Any:
+def _with_name_before(doc: Any, ent: Any, countries: Countries, titles: set[str]) -> Any:
     """The recogniser sometimes takes a name's first word into a demonym before it ("Vietnamese
     Doan" + "Thi Huong") or leaves out a one-letter Korean family name ("O" + "Jong Gil")."""
     if ent.label_ != "PERSON" or ent.start == 0:
         return ent
     before = doc[ent.start - 1]
     if before.text == "O" and before.whitespace_ and not before.is_sent_start:
+        return doc[ent.start - 1 : ent.end]
+    # "Vietnamese" + "Doan" (untagged) + "Thi Huong", or "Vietnamese Doan" tagged as one group.
+    if (
+        ent.start >= 2
+        and not before.ent_type_
+        and _NAME_TOKEN.match(before.text)
+        and before.text not in _INSTITUTION_WORDS
+        and before.text.lower() not in titles
+        and not before.is_sent_start
+        and doc[ent.start - 2].ent_type_ == "NORP"
+        and doc[ent.start - 2].text in countries.surface
+    ):
         return doc[ent.start - 1 : ent.end]
     norp = [e for e in doc.ents if e.end == ent.start and e.label_ == "NORP" and len(e) == 2]
     if norp and norp[0][0].text in countries.surface and _NAME_TOKEN.match(norp[0][1].text):
