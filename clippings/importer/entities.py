@@ -325,7 +325,7 @@ class People:
         after_title = ent.start > 0 and doc[ent.start - 1].text.lower() in self.titles
         if ent.label_ not in _MISLABELLED or not 2 <= len(ent) <= 4:
             return False
-        return after_title or self._in_title_apposition(doc, ent)
+        return after_title or self._in_title_apposition(doc, ent) or _in_people_list(doc, ent)
 
     def _in_title_apposition(self, doc: Any, ent: Any) -> bool:
         """ "the Russian ambassador to Ireland, Yury Filatov, said", "from Natalya Eismont, Press
@@ -676,6 +676,31 @@ def _extended(doc: Any, ent: Any) -> Any:
         return doc[ent.start : ent.end + 2]
     name_part = after.is_alpha and after.is_title and not after.ent_type_ and len(after) > 1
     return doc[ent.start : ent.end + 1] if name_part and not after.is_sent_start else ent
+
+
+def _of_country(doc: Any, end: int) -> bool:
+    """Whether "of" and a country follow position `end` ("… of France")."""
+    if end + 1 >= len(doc) or doc[end].text != "of":
+        return False
+    start = end + 2 if doc[end + 1].lower_ == "the" else end + 1
+    return start < len(doc) and doc[start].ent_type_ == "GPE"
+
+
+def _in_people_list(doc: Any, ent: Any) -> bool:
+    """ "Igor Popov of Russia, Stephane Visconti of France and Andrew Schofer of the United
+    States": a name the recogniser mislabelled in a list of people, each "of" a country."""
+    if not all(_NAME_TOKEN.match(t.text) and t.is_alpha for t in ent) or ent.start == 0:
+        return False
+    if doc[ent.start - 1].text not in (",", "and") or not _of_country(doc, ent.end):
+        return False
+    # Another person "of" a country in the same list, at most twelve words away.
+    return any(
+        e.label_ == "PERSON"
+        and abs(e.start - ent.start) <= 12
+        and not any(t.text in ".!?" for t in doc[min(e.end, ent.end) : max(e.start, ent.start)])
+        and _of_country(doc, e.end)
+        for e in doc.ents
+    )
 
 
 def _with_name_before(doc: Any, ent: Any, countries: Countries, titles: set[str]) -> Any:
