@@ -73,8 +73,29 @@ _POSSESSIVES = re.compile(r"(?<=\w)['’]s\b")
 _UPPER = "".join(c for c in map(chr, range(0x24F + 1)) if c.isupper()) + "Ё-Я"
 _NAME_TOKEN = re.compile(rf"^[{_UPPER}][\w'’.-]*$")
 # Lowercase particles inside a name ("Fortunato de la Peña", "Ursula von der Leyen").
-_NAME_PARTICLES = frozenset(["de", "la", "del", "da", "das", "dos", "du", "di", "van", "von",
-                             "der", "den", "ten", "ter", "bin", "binti", "al", "el", "le"])
+_NAME_PARTICLES = frozenset(
+    [
+        "de",
+        "la",
+        "del",
+        "da",
+        "das",
+        "dos",
+        "du",
+        "di",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ten",
+        "ter",
+        "bin",
+        "binti",
+        "al",
+        "el",
+        "le",
+    ]
+)
 
 
 @cache
@@ -318,6 +339,7 @@ class People:
         # Honorifics that stand for a person's title on their own ("MR", "Dr"), unlike
         # adjectives such as "Foreign" or "Deputy".
         self.title_honorifics = set(data["title_honorifics"])
+        self.institution_words = set(data["institution_words"])
 
     def _is_person(self, doc: Any, ent: Any) -> bool:
         if ent.label_ == "PERSON":
@@ -366,7 +388,7 @@ class People:
             or w in _NOT_FIRST_NAMES
             or w in self.not_before
             or w in self.not_after
-            or w in _INSTITUTION_WORDS
+            or w in self.institution_words
             or w.lower() in self.titles
             or any(w == h for h in self.honorifics)
             for w in words
@@ -487,7 +509,9 @@ class People:
                 before = doc[max(ent.start - 2, 0) : ent.start].text.split()
                 if any(word in self.not_after for word in before):
                     continue
-                span = _extended(doc, _with_name_before(doc, ent, countries, self.titles))
+                span = _extended(
+                    doc, _with_name_before(doc, ent, countries, self.titles, self.institution_words)
+                )
                 # "Lt Gen" tagged alone before "Asim Saleem Bajwa": the name follows the titles.
                 if self._clean(ent.text + " X") == "X":
                     end = ent.end
@@ -509,7 +533,9 @@ class People:
                     name = _relative_name(doc, ent, name)
                 if self._valid(name, countries, sources):
                     mentions.append((name, in_title))
-            mentions += [(n, in_title) for n in self._untagged(doc) if self._valid(n, countries, sources)]
+            mentions += [
+                (n, in_title) for n in self._untagged(doc) if self._valid(n, countries, sources)
+            ]
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
         # "Joko “Jokowi” Widodo": a nickname in quotes inside a name is no part of its spelling.
         text = _NICKNAME.sub("", text)
@@ -548,20 +574,6 @@ class People:
             n for n in found.names if not any(s.startswith(slugify(n) + "-") for s in slugs)
         ]
         return found
-
-
-# Capitalised words that make a run after a title an institution, a place or a thing, not a
-# name ("Foreign Minister Press Service", "President Trump Tower").
-_INSTITUTION_WORDS = frozenset(
-    """Ministry Ministries Department Office Service Services Council Committee Commission Agency
-    Court Forces Force Army Navy Press Group Union Bank Fund Company Corporation Party Government
-    Administration Assembly Parliament Congress Senate House Tower Talks Summit Board Bureau
-    Executive Affairs Security Defence Defense Foreign National International State Federal
-    Republic Kingdom Federation Association Organisation Organization Authority Guard Police
-    Command Staff Centre Center Hall Hotel Club Media News Times Post Daily Radio Television TV
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
-    June July August September October November December North South East West""".split()
-)
 
 
 # Capitalised words that are no first name before a surname ("the Kremlin said Monday Putin").
@@ -703,7 +715,9 @@ def _in_people_list(doc: Any, ent: Any) -> bool:
     )
 
 
-def _with_name_before(doc: Any, ent: Any, countries: Countries, titles: set[str]) -> Any:
+def _with_name_before(
+    doc: Any, ent: Any, countries: Countries, titles: set[str], institution_words: set[str]
+) -> Any:
     """The recogniser sometimes takes a name's first word into a demonym before it ("Vietnamese
     Doan" + "Thi Huong") or leaves out a one-letter Korean family name ("O" + "Jong Gil")."""
     if ent.label_ != "PERSON" or ent.start == 0:
@@ -716,7 +730,7 @@ def _with_name_before(doc: Any, ent: Any, countries: Countries, titles: set[str]
         ent.start >= 2
         and not before.ent_type_
         and _NAME_TOKEN.match(before.text)
-        and before.text not in _INSTITUTION_WORDS
+        and before.text not in institution_words
         and before.text.lower() not in titles
         and not before.is_sent_start
         and doc[ent.start - 2].ent_type_ == "NORP"
