@@ -340,11 +340,13 @@ class People:
         # adjectives such as "Foreign" or "Deputy".
         self.title_honorifics = set(data["title_honorifics"])
         self.institution_words = set(data["institution_words"])
+        self.not_untagged_after = set(data["not_untagged_after"])
 
     def _is_person(self, doc: Any, ent: Any) -> bool:
         if ent.label_ == "PERSON":
             return True
-        after_title = ent.start > 0 and doc[ent.start - 1].text.lower() in self.titles
+        before = doc[ent.start - 1].text if ent.start > 0 else ""
+        after_title = before.lower() in self.titles and before not in self.not_untagged_after
         if ent.label_ not in _MISLABELLED or not 2 <= len(ent) <= 4:
             return False
         return after_title or self._in_title_apposition(doc, ent) or _in_people_list(doc, ent)
@@ -403,7 +405,9 @@ class People:
         names = []
         for token in doc[:-2]:
             i = token.i
-            after_title = token.text.lower() in self.titles or token.text in self.title_honorifics
+            after_title = (
+                token.text.lower() in self.titles and token.text not in self.not_untagged_after
+            ) or token.text in self.title_honorifics
             after_list = (
                 token.text == "and"
                 and i >= 2

@@ -158,3 +158,13 @@ def test_name_words_with_particles_and_accents_and_the_publishers_own_tag(extrac
     )
     found = _extract(extractor, text, publication="The Korea Bizwire")
     assert found.people == ["Fortunato de la Peña", "Karla Šlechtová", "Doan Thi Huong"]
+
+
+def test_no_name_after_a_title_word_that_often_precedes_an_outlet(extractor):
+    text = (
+        "Poland Votes\n\n"
+        "WARSAW (AP) — Voters went to the polls on Sunday, officials said in the capital.\n\n"
+        "Turnout was high, the state Polskie Radio said.\n\n"
+        "The party leader spoke to the press, and the Foreign Minister talks ended.\n"
+    )
+    assert _extract(extractor, text).people == []
