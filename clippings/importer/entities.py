@@ -335,6 +335,14 @@ class People:
         self.honorifics = sorted(data["honorifics"], key=len, reverse=True)
         self.not_after = set(data["not_after_words"])
         self.not_before = set(data["not_before_words"])
+        # Known people found by spelling, compiled once: "Kim Il Sung" counts, "Kim Il Sung
+        # Square" does not.
+        place = "|".join(sorted(slugify(word) for word in self.not_before))
+        self.known_mentions = [
+            (name, re.compile(rf"-(?:{'|'.join(multiword)})-(?!(?:{place})-)"))
+            for name, spellings in self.spellings.items()
+            if (multiword := [re.escape(slugify(s)) for s in spellings if " " in s])
+        ]
         self.titles = set(data["titles"])
         # Honorifics that stand for a person's title on their own ("MR", "Dr"), unlike
         # adjectives such as "Foreign" or "Deputy".
@@ -544,14 +552,7 @@ class People:
         # "Joko “Jokowi” Widodo": a nickname in quotes inside a name is no part of its spelling.
         text = _NICKNAME.sub("", text)
         spaced = f"-{hyphenated_words(_POSSESSIVES.sub('', text))}-"
-        place = "|".join(slugify(w) for w in self.not_before)
-        for name, spellings in self.spellings.items():
-            # "Kim Il Sung" counts, "Kim Il Sung Square" does not.
-            if any(
-                " " in s and re.search(rf"-{re.escape(slugify(s))}-(?!(?:{place})-)", spaced)
-                for s in spellings
-            ):
-                mentions.append((name, False))
+        mentions += [(name, False) for name, known in self.known_mentions if known.search(spaced)]
         full = [self.canonical(n) for n, t in mentions if " " in n and not t]
         found = Found()
         for name, in_title in mentions:
