@@ -194,7 +194,7 @@ class BuildCache:
         if known is None or known[0] != fingerprint:
             return False
         try:
-            return os.lstat(site_dir / path).st_size == known[1]
+            return os.lstat(os.path.join(site_dir, path)).st_size == known[1]
         except OSError:
             return False
 

@@ -12,7 +12,7 @@ from clippings.build import BuildResult, build_site
 from clippings.check import check_site
 from clippings.config import Config, load_config
 from clippings.errors import BuildError
-from clippings.importer import cli as importer_cli
+from clippings.importer.options import configure_parser as configure_import
 
 COMMANDS = ("build", "check", "import", "serve")
 
@@ -73,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser(
         "import", help="turn scraped text and saved HTML pages into content files"
     )
-    importer_cli.configure_parser(importer)  # spaCy and trafilatura load only when it runs
-    importer.set_defaults(run=importer_cli.run)
+    configure_import(importer)
+    importer.set_defaults(run=run_import)
     return parser
 
 
@@ -104,6 +104,12 @@ def _progress(quiet: bool) -> Callable[[int], Callable[[], None]] | None:
         return lambda: bar.update()
 
     return start
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from clippings.importer import cli as importer  # its modules load only when an import runs
+
+    return importer.run(args)
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 import argparse
 import sys
 
-from clippings.importer.cli import configure_parser, run
+from clippings.importer.cli import run
+from clippings.importer.options import configure_parser
 
 parser = argparse.ArgumentParser(prog="python -m clippings.importer")
 configure_parser(parser)

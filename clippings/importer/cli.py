@@ -38,21 +38,6 @@ class InputError(Exception):
     """A file that cannot be imported; the message is the one-line reason."""
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the importer's arguments to `parser` (a `build.py import` subparser)."""
-    parser.add_argument(
-        "src", nargs="+", type=Path, metavar="SRC", help="text/HTML files or folders"
-    )
-    parser.add_argument("--manifest", type=Path, help="JSON list of {text, url, publication, date}")
-    parser.add_argument("--url", help="the URL of the one SRC file")
-    parser.add_argument("--publication", help="the publication of the one SRC file")
-    parser.add_argument("--content", type=Path, default=Path("content"), help="content folder")
-    parser.add_argument("--raw", type=Path, default=Path("raw"), help="folder for raw originals")
-    parser.add_argument("--force", action="store_true", help="overwrite hand-edited files")
-    parser.add_argument("--dry-run", action="store_true", help="report without writing")
-    parser.add_argument("--suggest", action="store_true", help="list names the authority lacks")
-
-
 def collect_inputs(sources: list[Path]) -> list[Path]:
     """Files as given, and the text and HTML files inside folders, in name order."""
     found: list[Path] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from clippings.importer import cli, writer
+from clippings.importer.options import configure_parser
 from tests.importer.conftest import REPO, SHARED
 
 SEED = SHARED / "seeds" / "000_cb113fcc93b213c7.txt"
@@ -24,7 +25,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser()
-    cli.configure_parser(parser)
+    configure_parser(parser)
     return cli.run(parser.parse_args(list(argv)))
 
 
