@@ -18,6 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
+from clippings.body_edits import rebuild as rebuild_body_edits
+from clippings.body_edits import record as record_published
 from clippings.cache import CACHE_DIR, BuildCache, Fingerprints
 from clippings.config import Config
 from clippings.content import load_articles, read_article
@@ -139,9 +141,10 @@ def _write_site(
     cache: BuildCache | None,
     config: Config,
     progress: Callable[[int], Callable[[], None]] | None,
-) -> tuple[dict[str, str | None], dict[str, int]]:
+) -> tuple[dict[str, str | None], dict[str, int], list[Page]]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
-    over from the current site. Returns each page's fingerprint and the sizes written."""
+    over from the current site. Returns each page's fingerprint, the sizes written and the
+    pages rendered."""
     todo = pages
     prints: dict[str, str | None] = {}
     store_bodies = None
@@ -172,7 +175,7 @@ def _write_site(
         writer.copy(path, source)
         prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there
         sizes[path] = source.stat().st_size
-    return prints, sizes
+    return prints, sizes, todo
 
 
 def _write_search_index(
@@ -231,12 +234,23 @@ def _build(
     started = time.perf_counter()
     target = check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
+    settings = ""
     try:
         if cache:
-            saved = cache.last_build(cache.inputs_digest(config, site_dir, strict), site_dir)
+            # Taken before anything is read: a template saved during the build makes the next
+            # build see a change.
+            settings = cache.settings_digest(config, site_dir, strict)
+            saved = cache.last_build(cache.inputs_digest(config, strict, settings), site_dir)
             if saved is not None:
                 seconds = time.perf_counter() - started
                 return dataclasses.replace(saved, written=0, removed=0, seconds=seconds, search="")
+            previous = cache.last_result()
+            written = previous and rebuild_body_edits(config, target, strict, cache, settings)
+            if written is not None:
+                result = dataclasses.replace(previous, written=len(written), removed=0, search="")
+                cache.save_build(cache.inputs_digest(config, strict, settings), result, settings)
+                result.seconds = time.perf_counter() - started
+                return result
         archive = load_archive(config, strict, cache)
         pages: list[Page] = list(Site(archive, config).pages())
         assets = static_files(config)
@@ -245,7 +259,9 @@ def _build(
         spare = config.root / CACHE_DIR / "spare-site" if cache else None
         writer = SiteWriter(target, spare)
         try:
-            prints, sizes = _write_site(pages, assets, renderer, writer, cache, config, progress)
+            prints, sizes, rendered = _write_site(
+                pages, assets, renderer, writer, cache, config, progress
+            )
             search, search_files = _write_search_index(archive, config, writer, prints, sizes)
             if cache:
                 cache.forget_pages()
@@ -267,7 +283,8 @@ def _build(
         )
         if cache:
             cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
-            cache.save_build(cache.inputs_digest(config, site_dir, strict), result)
+            record_published(cache, rendered, archive.drafts)
+            cache.save_build(cache.inputs_digest(config, strict, settings), result, settings)
     finally:
         if cache:
             cache.close()

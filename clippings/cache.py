@@ -1,13 +1,15 @@
 """Persistent build cache (`.clippings-cache/cache.sqlite`): work a previous build already did.
 
-Three things are kept, each keyed so that a stale entry can never be used:
+Four things are kept, each keyed so that a stale entry can never be used:
 
 - parsed articles by file (stat first, then content hash): unchanged files are neither read
   nor parsed again;
 - body HTML by the hash of the Markdown body: unchanged bodies are not converted again;
 - per output file, the fingerprint of everything its page was rendered from (`fingerprints`)
   and the size written: a page whose fingerprint is unchanged is hard-linked from the current
-  site instead of being rendered.
+  site instead of being rendered;
+- per content file, what the last successful build published of it (`built`): enough for
+  `body_edits` to re-render an article page after an edit to its body alone.
 
 The cache is an optimisation only: deleting it gives the same site. A cache that cannot be read,
 or was written by another version, is discarded with a message and rebuilt, never trusted.
@@ -38,7 +40,7 @@ from clippings.render import THEME_DIR, Page, Pager
 
 CACHE_DIR = ".clippings-cache"
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
-SCHEMA = 2  # 2: article rows pickle the body as UTF-8 bytes
+SCHEMA = 3  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (
@@ -47,9 +49,14 @@ _TABLES = (
     " size INTEGER, strict INTEGER, sha TEXT, parsed BLOB)",
     "CREATE TABLE IF NOT EXISTS bodies (sha TEXT PRIMARY KEY, html TEXT)",
     "CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER)",
+    # Per content file, as the last successful build published it (see body_edits.py): its hash,
+    # the digest of all but its body, and its article page's path and pickled context.
+    "CREATE TABLE IF NOT EXISTS built (source TEXT PRIMARY KEY, sha TEXT, shape TEXT,"
+    " page TEXT, context BLOB)",
 )
 
 Parsed = tuple[Article | None, list[Problem]]
+_REWRITTEN = "rewritten outside a full build"  # a page record no fingerprint can match
 
 
 def digest(data: bytes | str) -> str:
@@ -110,11 +117,6 @@ class BuildCache:
         rows = self._db.execute("SELECT source, mtime_ns, size, strict, sha FROM articles")
         return {row[0]: row[1:] for row in rows}
 
-    def _parsed(self, source: str) -> bytes:
-        return self._db.execute(
-            "SELECT parsed FROM articles WHERE source = ?", (source,)
-        ).fetchone()[0]
-
     def read_article(self, path: Path, source: str, strict: bool = False) -> Parsed:
         """`content.read_article` through the cache: same result, without reparsing."""
         try:
@@ -141,9 +143,55 @@ class BuildCache:
 
     def _unpickle(self, source: str, path: Path, strict: bool) -> Parsed:
         try:
-            return _unpickle_parsed(self._parsed(source))
+            row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,))
+            return _unpickle_parsed(row.fetchone()[0])
         except Exception:  # a damaged row: parse the file again rather than trust it
             return read_article(path, source, strict)
+
+    def recorded_sha(self, source: str) -> str | None:
+        """The content hash of the file as last read (this build or an earlier one)."""
+        known = self._articles.get(source)
+        return self.article_sha.get(source) or (known[3] if known else None)
+
+    def load_article(self, source: str) -> Article | None:
+        """The article as last read from `source`, or None when the row is missing or damaged."""
+        row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,)).fetchone()
+        try:
+            return _unpickle_parsed(row[0])[0] if row else None
+        except Exception:
+            return None
+
+    def built(self) -> dict[str, tuple[str, str | None, str | None, bytes | None]]:
+        """source -> (hash, shape, article page path, pickled page context) as last published."""
+        rows = self._db.execute("SELECT * FROM built")
+        return {source: (sha, shape, page, context) for source, sha, shape, page, context in rows}
+
+    def store_built(
+        self,
+        rows: list[tuple[str, str, str | None, str | None, bytes | None]],
+        present: set[str] | None = None,
+    ) -> None:
+        """Record (source, hash, shape, page, context) rows; with `present`, forget every other
+        source (a full build passes all its files)."""
+        self._db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?)", rows)
+        if present is not None:
+            known = [row[0] for row in self._db.execute("SELECT source FROM built")]
+            gone = [(source,) for source in known if source not in present]
+            self._db.executemany("DELETE FROM built WHERE source = ?", gone)
+
+    def forget_page_records(self, paths: list[str]) -> None:
+        """Drop the records of pages about to be rewritten outside a full build: if the writer
+        dies, no record describes a page that may have changed."""
+        self._db.executemany("DELETE FROM pages WHERE path = ?", [(path,) for path in paths])
+        for path in paths:
+            self._pages.pop(path, None)
+
+    def record_rewritten(self, sizes: dict[str, int]) -> None:
+        """Record pages rewritten outside a full build by size only: the no-op check still sees
+        one go missing, and the next full build renders them again (no fingerprint matches)."""
+        rows = [(path, _REWRITTEN, size) for path, size in sizes.items()]
+        self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
+        self._pages.update((path, (_REWRITTEN, size)) for path, size in sizes.items())
 
     def prefill_bodies(self, pages: list[Page], bodies: dict[str, str]) -> None:
         """Put the cached HTML of the articles these pages show into `bodies` (path -> HTML)."""
@@ -203,18 +251,17 @@ class BuildCache:
         `store_rendered`, no page record describes a site that is no longer there."""
         self._db.execute("DELETE FROM pages")
         self.forget_build()
-        self._db.execute("COMMIT")
-        self._db.execute("BEGIN")
+        self.commit()
 
-    def inputs_digest(self, config: Config, site_dir: Path, strict: bool) -> str | None:
-        """One hash of every input of the build, from file stats and the hashes recorded for
-        them; None when a content file is new or changed since the cache saw it."""
-        parts = [VERSION, repr(dataclasses.replace(config, jobs=None)), str(site_dir.resolve())]
-        parts.append(str(strict))
+    def inputs_digest(self, config: Config, strict: bool, settings: str) -> str | None:
+        """One hash of every input of the build (`settings`: their `settings_digest`), from file
+        stats and the hashes recorded for content; None when a content file is new or changed
+        since the cache saw it."""
+        parts = [settings]
         for path in content_files(config.path("content_dir")):
             source = display_path(path, config.root)
             try:
-                stat = path.stat()
+                stat = os.stat(path)
             except OSError:
                 return None
             known = self._articles.get(source)
@@ -224,6 +271,13 @@ class BuildCache:
                 parts.append(f"{source}:{known[3]}")
             else:
                 return None
+        return digest("\n".join(parts))
+
+    def settings_digest(self, config: Config, site_dir: Path, strict: bool) -> str:
+        """One hash of every input but the content: version, settings, output folder, templates,
+        static files and the authority file."""
+        parts = [VERSION, repr(dataclasses.replace(config, jobs=None)), str(site_dir.resolve())]
+        parts.append(str(strict))
         folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
         for folder in folders:
             for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
@@ -233,30 +287,56 @@ class BuildCache:
         parts.append(digest(authority.read_bytes()) if authority.is_file() else "-")
         return digest("\n".join(parts))
 
+    def unchanged_stat(self, source: str, path: Path, strict: bool) -> bool:
+        """True when the file has the stat recorded when it was last read."""
+        known = self._articles.get(source)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        return bool(known) and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict))
+
     def last_build(self, inputs: str | None, site_dir: Path) -> Any | None:
         """The result saved by the last build when it had exactly these inputs and its pages
         are all still in place: there is nothing to do."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'last_build'").fetchone()
-        if inputs is None or row is None or row[0] != inputs:
+        if inputs is None or row is None or row[0] != inputs or not self.pages_in_place(site_dir):
             return None
-        if not all(
-            self.page_unchanged(path, fp, site_dir) for path, (fp, _) in self._pages.items()
-        ):
-            return None
+        return self.last_result()
+
+    def pages_in_place(self, site_dir: Path) -> bool:
+        """Every page recorded by the last build is still in the site, at the size written."""
+        return all(self.page_unchanged(path, fp, site_dir) for path, (fp, _) in self._pages.items())
+
+    def last_result(self) -> Any | None:
+        """The result of the last successful build, while nothing has been written since."""
         saved = self._db.execute("SELECT value FROM meta WHERE key = 'last_result'").fetchone()
         try:
             return pickle.loads(bytes.fromhex(saved[0]))
         except Exception:
             return None
 
-    def save_build(self, inputs: str | None, result: Any) -> None:
+    def last_settings(self) -> str | None:
+        """`settings_digest` of the last successful build."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'last_settings'").fetchone()
+        return row[0] if row else None
+
+    def save_build(self, inputs: str | None, result: Any, settings: str | None = None) -> None:
         if inputs is None:
             return
         rows = [("last_build", inputs), ("last_result", pickle.dumps(result).hex())]
+        if settings is not None:
+            rows.append(("last_settings", settings))
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
 
     def forget_build(self) -> None:
-        self._db.execute("DELETE FROM meta WHERE key IN ('last_build', 'last_result')")
+        keys = "('last_build', 'last_result', 'last_settings')"
+        self._db.execute(f"DELETE FROM meta WHERE key IN {keys}")
+
+    def commit(self) -> None:
+        """Make what was stored so far durable now, before the build goes on."""
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
 
     def close(self) -> None:
         """Save everything stored during this build."""

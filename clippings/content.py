@@ -283,7 +283,7 @@ def content_files(content_dir: Path) -> list[Path]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 pending.append((*parts, entry.name))
-            elif entry.name.endswith(".md") and (entry.is_file() or entry.is_symlink()):
+            elif entry.name.endswith(".md") and (entry.is_symlink() or entry.is_file()):
                 found.append((*parts, entry.name))
     return [content_dir.joinpath(*parts) for parts in sorted(found)]
 

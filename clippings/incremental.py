@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.model_update import update_archive
-from clippings.output import safe_relative
+from clippings.output import safe_relative, write_atomically
 from clippings.render import (
     THEME_DIR,
     Page,
@@ -461,16 +460,9 @@ class Rebuilder:
         digest = hashlib.blake2b(data, digest_size=16).digest()
         if self._digests.get(path) == digest:
             return False
-        target = self.site_dir / path
-        if path not in self._digests and _holds(target, data):
-            self._digests[path] = digest
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        written = write_atomically(self.site_dir / path, data)
         self._digests[path] = digest
-        return True
+        return written
 
     def _remove(self, keep: Iterable[str]) -> list[str]:
         """Delete files the site no longer has (and any stray file found at start-up)."""
@@ -572,13 +564,6 @@ class Rebuilder:
             seconds=time.perf_counter() - started,
             warnings=warnings + archive.warnings,
         )
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

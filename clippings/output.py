@@ -260,6 +260,18 @@ def _remove_all_but(root: Path, keep: set[str]) -> None:
             emptied.add(folder)
 
 
+def write_atomically(target: Path, data: bytes) -> bool:
+    """Replace one file in a live site (temp file, then rename) unless it already holds these
+    bytes; True when it was written. Readers see the old file or the new one, never part."""
+    if _same_bytes(target, data):
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+    return True
+
+
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
         if path.is_symlink() or path.stat().st_size != len(data):

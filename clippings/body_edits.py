@@ -1,0 +1,178 @@
+"""Re-render article pages after edits to their bodies alone, without loading the archive.
+
+A full build loads every article and models the whole archive before it knows which pages
+changed: seconds at 10,000 articles, for what is most often a fix to one article's text. When
+every file changed since the last successful build differs from what that build published only
+in its Markdown body, and not in anything another page shows of it (its front matter and its
+excerpt: its *shape*), the only pages that change are those articles' own. The last full build
+recorded each article page's context (`record`), with the articles and terms in it as
+references; `rebuild` renders just those pages from it and replaces each in the site with one
+atomic rename.
+
+It steps aside (returns None, and the full build runs) wherever it could be wrong: the settings,
+templates, static files or authority changed; a file was added or removed; a changed file has a
+problem or a new shape; a recorded page is not in the site as the last build left it; the site
+overrides a theme template (a custom template may show a body anywhere); or search is on (the
+index holds every body). Its output equals a full build's byte for byte (tests/test_body_edits.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+from clippings.archive import Term, build_archive
+from clippings.authority import KINDS, Authority
+from clippings.cache import BuildCache, digest
+from clippings.config import Config
+from clippings.content import Article, content_files, display_path
+from clippings.output import write_atomically
+from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
+
+ARTICLE_TEMPLATE = "article.html"
+
+
+class _Stale(Exception):
+    """A recorded reference no longer matches the content: leave it to the full build."""
+
+
+def article_shape(article: Article) -> str:
+    """Digest of all that pages other than the article's own can show of it: everything but
+    the body, and the excerpt (which may come from the body's first paragraph)."""
+    return digest(repr((dataclasses.replace(article, body=""), excerpt(article))))
+
+
+class _ContextPickler(pickle.Pickler):
+    """Pickles a page context with articles as (source, hash) and terms by name: a term's
+    article lists would pull in the whole archive, and the article template shows only its
+    name and link (the byte-for-byte tests hold the theme to that)."""
+
+    def __init__(self, file: io.BytesIO, shas: dict[str, str]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shas = shas
+
+    def persistent_id(self, obj: Any) -> tuple | None:
+        if isinstance(obj, Article):
+            return ("article", obj.source, self.shas[obj.source])
+        if isinstance(obj, Term):
+            return ("term", obj.kind, obj.slug, obj.name, obj.entity)
+        return None
+
+
+class _ContextUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, articles: dict[str, Article], cache: BuildCache, built: dict):
+        super().__init__(io.BytesIO(data))
+        self.articles = articles  # the changed ones, as they are now
+        self.cache = cache
+        self.built = built
+
+    def persistent_load(self, pid: tuple) -> Any:
+        if pid[0] == "term":
+            return Term(pid[1], pid[2], pid[3], pid[4])
+        source, sha = pid[1], pid[2]
+        if source in self.articles:
+            return self.articles[source]
+        if self.built.get(source, ("",))[0] != sha:
+            raise _Stale(source)
+        article = self.cache.load_article(source)  # unchanged: the row is what was published
+        if article is None:
+            raise _Stale(source)
+        return article
+
+
+def _pickle_context(context: dict[str, Any], shas: dict[str, str]) -> bytes | None:
+    buffer = io.BytesIO()
+    try:
+        _ContextPickler(buffer, shas).dump(context)
+    except (RecursionError, pickle.PicklingError, TypeError, KeyError):
+        return None  # e.g. front matter nested thousands deep: this page is left to full builds
+    return buffer.getvalue()
+
+
+def record(cache: BuildCache, rendered: list[Page], drafts: list[Article]) -> None:
+    """After a successful full build: record what it published of every article it rendered
+    (and of drafts, which have no page). Articles whose pages were carried over keep the record
+    from when they were rendered, which their unchanged page fingerprint proves still true."""
+    shas = cache.article_sha
+    rows: list[tuple[str, str, str | None, str | None, bytes | None]] = []
+    for page in rendered:
+        article = page.context.get("article")
+        if page.template == ARTICLE_TEMPLATE and article.source in shas:
+            context = _pickle_context(page.context, shas)
+            shape = article_shape(article) if context is not None else None
+            rows.append((article.source, shas[article.source], shape, page.path, context))
+    rows += [
+        (a.source, shas[a.source], article_shape(a), None, None) for a in drafts if a.source in shas
+    ]
+    cache.store_built(rows, present=set(shas))
+
+
+def _overrides_theme(config: Config) -> bool:
+    site_templates = config.path("templates_dir")
+    if not site_templates.is_dir():
+        return False
+    theme = THEME_DIR / "templates"
+    return any((theme / p.relative_to(site_templates)).exists() for p in site_templates.rglob("*"))
+
+
+def rebuild(
+    config: Config, site_dir: Path, strict: bool, cache: BuildCache, settings: str
+) -> list[str] | None:
+    """Bring the site up to date after body-only edits; returns the paths written, or None when
+    the full build must run instead."""
+    if config.search or _overrides_theme(config) or settings != cache.last_settings():
+        return None
+    if not cache.pages_in_place(site_dir):
+        return None
+    built = cache.built()
+    files = {display_path(p, config.root): p for p in content_files(config.path("content_dir"))}
+    if files.keys() != built.keys():
+        return None
+    changed: dict[str, Article] = {}
+    for source, path in files.items():
+        published = built[source][0]
+        if cache.unchanged_stat(source, path, strict) and cache.recorded_sha(source) == published:
+            continue
+        article, problems = cache.read_article(path, source, strict)
+        if article is None or problems:
+            return None  # the full build reports them
+        if cache.article_sha[source] != published:
+            changed[source] = article
+    for source, article in changed.items():
+        _, shape, page, _ = built[source]
+        if shape is None or article_shape(article) != shape or (page is None) != article.draft:
+            return None
+    pages: dict[str, Page] = {}  # source -> its article page
+    try:
+        for source in changed:
+            _, _, path, context = built[source]
+            if path is not None and context is not None:
+                loaded = _ContextUnpickler(context, changed, cache, built).load()
+                pages[source] = Page(path, ARTICLE_TEMPLATE, loaded)
+    except (_Stale, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    # The theme's article template reads nothing of the archive global (the tests hold it to
+    # that), so the pages render against an empty model.
+    empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
+    renderer = Renderer(config, empty)
+    rendered = dict(render_all(list(pages.values()), renderer))
+    # Before the first file is replaced: if the build dies now, the next one is a full build
+    # that renders these pages again.
+    cache.forget_build()
+    cache.forget_page_records(list(rendered))
+    cache.commit()
+    written = [path for path, data in rendered.items() if write_atomically(site_dir / path, data)]
+    cache.record_rewritten({path: len(data) for path, data in rendered.items()})
+    cache.store_bodies({changed[s].path: changed[s] for s in pages}, renderer.bodies)
+    shas = {source: row[0] for source, row in built.items()} | cache.article_sha
+    rows = []
+    for source in changed:
+        _, shape, path, _ = built[source]
+        page = pages.get(source)
+        context = _pickle_context(page.context, shas) if page else None
+        rows.append((source, shas[source], shape if context or not page else None, path, context))
+    cache.store_built(rows)
+    return written

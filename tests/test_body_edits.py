@@ -1,0 +1,146 @@
+"""Body-only edits re-render just the article's page, and the site equals a full build's."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+import pytest
+
+from clippings import body_edits
+from clippings import build as build_module
+from clippings.build import build_site
+from clippings.config import Config
+from tests.test_parallel import _site_bytes
+
+
+@pytest.fixture
+def config(fixture_config: Config) -> Config:
+    return dataclasses.replace(fixture_config, search=False)
+
+
+@pytest.fixture
+def full_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the builds that loaded the whole archive."""
+    calls: list[int] = []
+    original = build_module.load_archive
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "load_archive", counting)
+    return calls
+
+
+def _build(config: Config, site: Path, full_builds: list[int]) -> tuple[int, bool]:
+    """Build; returns the files written and whether the whole archive was loaded."""
+    before = len(full_builds)
+    result = build_site(config, site)
+    return result.written, len(full_builds) > before
+
+
+def _clean(config: Config, site: Path) -> dict[str, bytes]:
+    build_site(dataclasses.replace(config, cache=False), site)
+    return _site_bytes(site)
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
+    config: Config, tmp_path: Path, full_builds: list[int]
+) -> None:
+    site = tmp_path / "out"
+    content = config.path("content_dir")
+    assert _build(config, site, full_builds)[1]
+    letter = content / "2019" / "letter.md"
+    _append(letter, "\nA closing paragraph with *emphasis* and [a link](https://example.org/).\n")
+
+    assert _build(config, site, full_builds) == (1, False)
+    page = site / "2019" / "a-letter-from-pyongyang" / "index.html"
+    assert "closing paragraph" in page.read_text()
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean1")
+    assert _build(config, site, full_builds) == (0, False)  # the no-op check holds after it
+    page.unlink()  # and still sees a rewritten page go missing
+    assert _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean1")
+
+    # Two articles at once, one of them shown in the other's related list, and a draft.
+    _append(letter, "\nA second addition.\n")
+    _append(content / "2020" / "summit.md", "\nMore about the summit.\n")
+    _append(content / "2019" / "draft.md", "\nA draft keeps growing.\n")
+    assert _build(config, site, full_builds) == (2, False)
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean2")
+
+    # A tag edit is a full build, and it re-renders the pages the quick rebuilds wrote.
+    letter.write_text(letter.read_text().replace("people: [", "people: [Body Edit Person, ", 1))
+    assert _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean3")
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["first paragraph", "front matter", "new file", "deleted file", "template", "search"],
+)
+def test_anything_beyond_a_body_edit_is_a_full_build(
+    config: Config, tmp_path: Path, full_builds: list[int], change: str
+) -> None:
+    site = tmp_path / "out"
+    content = config.path("content_dir")
+    if change == "search":
+        config = dataclasses.replace(config, search=True)
+    build_site(config, site)
+    letter = content / "2019" / "letter.md"
+    text = letter.read_text(encoding="utf-8")
+    if change == "first paragraph":  # the excerpt, shown in lists, comes from it
+        letter.write_text(text.replace("The letter arrived", "The letter came"))
+    elif change == "front matter":
+        letter.write_text(text.replace("title: A Letter", "title: The Letter"))
+    elif change == "new file":
+        (content / "2019" / "copy.md").write_text(text.replace("title: A", "title: Another"))
+    elif change == "deleted file":
+        (content / "2020" / "ankara.md").unlink()
+    elif change == "template":  # a custom template may show a body anywhere
+        config.path("templates_dir").mkdir(exist_ok=True)
+        (config.path("templates_dir") / "term.html").write_text(
+            "{% extends 'base.html' %}{% block main %}{{ term.name }}{% endblock %}\n"
+        )
+    if change in ("template", "search"):
+        _append(letter, "\nOnly the body changed.\n")
+    assert _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
+
+
+def test_a_quick_rebuild_that_dies_is_finished_by_the_next_build(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_builds: list[int]
+) -> None:
+    site = tmp_path / "out"
+    build_site(config, site)
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    _append(letter, "\nWritten when the disk filled up.\n")
+
+    def failing(target: Path, data: bytes) -> bool:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(body_edits, "write_atomically", failing)
+        with pytest.raises(OSError):
+            build_site(config, site)
+    # The cache no longer vouches for the site: the next build is a full one.
+    assert _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
+
+
+def test_the_theme_article_template_does_not_read_the_archive_global() -> None:
+    """Quick rebuilds render article pages against an empty `archive` (and terms reduced to
+    name and link); the byte-for-byte tests above prove the output, this names the rule."""
+    env = jinja2.Environment()
+    theme = body_edits.THEME_DIR / "templates"
+    for name in ("article.html", "base.html", "_macros.html"):
+        used = jinja2.meta.find_undeclared_variables(env.parse((theme / name).read_text()))
+        assert "archive" not in used, name
+        assert "body_html" in used or name != "article.html"
