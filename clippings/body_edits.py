@@ -26,9 +26,9 @@ from typing import Any
 
 from clippings.archive import Term, build_archive
 from clippings.authority import KINDS, Authority
-from clippings.cache import BuildCache, digest
+from clippings.cache import CACHE_DIR, BuildCache, digest
 from clippings.config import Config
-from clippings.content import Article, content_files, display_path
+from clippings.content import Article, content_sources
 from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
 
@@ -128,7 +128,7 @@ def rebuild(
     if not cache.pages_in_place(site_dir):
         return None
     built = cache.built()
-    files = {display_path(p, config.root): p for p in content_files(config.path("content_dir"))}
+    files = content_sources(config.path("content_dir"), config.root)
     if files.keys() != built.keys():
         return None
     changed: dict[str, Article] = {}
@@ -136,7 +136,7 @@ def rebuild(
         published = built[source][0]
         if cache.unchanged_stat(source, path, strict) and cache.recorded_sha(source) == published:
             continue
-        article, problems = cache.read_article(path, source, strict)
+        article, problems = cache.read_article(Path(path), source, strict)
         if article is None or problems:
             return None  # the full build reports them
         if cache.article_sha[source] != published:
@@ -157,7 +157,9 @@ def rebuild(
     # The theme's article template reads nothing of the archive global (the tests hold it to
     # that), so the pages render against an empty model.
     empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
-    renderer = Renderer(config, empty)
+    compiled = config.root / CACHE_DIR / "templates"
+    compiled.mkdir(exist_ok=True)
+    renderer = Renderer(config, empty, compiled)
     rendered = dict(render_all(list(pages.values()), renderer))
     # Before the first file is replaced: if the build dies now, the next one is a full build
     # that renders these pages again.

@@ -270,22 +270,35 @@ def content_files(content_dir: Path) -> list[Path]:
     listed whatever it points to, so reading it reports what is wrong. `os.scandir`, not
     `Path.rglob`: every build starts with this walk, and pathlib's objects cost ten times more.
     """
-    found: list[tuple[str, ...]] = []
-    pending: list[tuple[str, ...]] = [()]
+    return [Path(path) for _, path in _content_parts(content_dir)]
+
+
+def content_sources(content_dir: Path, site_root: Path) -> dict[str, str]:
+    """`content_files` as {name shown to the user: path}, in the same order, without building a
+    Path per file: the no-op check and quick rebuilds run this walk before anything else."""
+    prefix = display_path(content_dir, site_root) + "/"
+    prefix = "" if prefix == "./" else prefix
+    return {prefix + "/".join(parts): path for parts, path in _content_parts(content_dir)}
+
+
+def _content_parts(content_dir: Path) -> list[tuple[tuple[str, ...], str]]:
+    """(path components below the folder, full path) of every content file, sorted."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    pending: list[tuple[tuple[str, ...], str]] = [((), str(content_dir))]
     while pending:
-        parts = pending.pop()
+        parts, folder = pending.pop()
         try:
-            entries = list(os.scandir(os.path.join(content_dir, *parts)))
+            entries = list(os.scandir(folder))
         except OSError:  # as rglob did: a folder that vanished or cannot be listed is skipped
             continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                pending.append((*parts, entry.name))
+                pending.append(((*parts, entry.name), entry.path))
             elif entry.name.endswith(".md") and (entry.is_symlink() or entry.is_file()):
-                found.append((*parts, entry.name))
-    return [content_dir.joinpath(*parts) for parts in sorted(found)]
+                found.append(((*parts, entry.name), entry.path))
+    return sorted(found)
 
 
 def _symlinked_folders(content_dir: Path) -> list[Path]:

@@ -8,6 +8,7 @@ problems do not depend on the number of workers.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -18,8 +19,10 @@ from clippings.render import Page, Renderer, render_all
 
 # Below this many pages forking costs more than it saves.
 _MIN_PARALLEL_PAGES = 200
-# Several chunks per worker keep both cores busy when chunks differ in cost.
+# Several chunks per worker keep both cores busy when chunks differ in cost; a cap on a chunk's
+# pages bounds what a worker and the parent hold at once (a chunk's bytes travel as one message).
 _CHUNKS_PER_JOB = 8
+_MAX_CHUNK_PAGES = 500
 
 _work: tuple[list[Page], Renderer] | None = None  # set in the parent just before forking
 
@@ -39,6 +42,8 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[str, bytes]], lis
     except BuildError as error:
         problems = error.problems
     fresh = {path: html for path, html in renderer.bodies.items() if path not in known}
+    for path in fresh:  # an article's body is shown on its own page only: the parent keeps it
+        del renderer.bodies[path]
     return rendered, problems, fresh
 
 
@@ -56,10 +61,13 @@ def render_pages(
         yield from render_all(pages, renderer, on_page)
         return
     global _work
-    size = max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB)))
+    size = min(_MAX_CHUNK_PAGES, max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB))))
     chunks = [(start, min(start + size, len(pages))) for start in range(0, len(pages), size)]
     problems: dict[tuple, Problem] = {}
     _work = (pages, renderer)
+    # Frozen objects are left out of garbage collection, so the workers' collector does not
+    # write to (and so copy) every page of the archive they inherit.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for rendered, found, fresh in pool.imap(_render_chunk, chunks):
@@ -74,6 +82,7 @@ def render_pages(
                     if on_page:
                         on_page()
     finally:
+        gc.unfreeze()
         _work = None
     if problems:
         raise BuildError(list(problems.values()))

@@ -271,7 +271,9 @@ def template_problem(error: Exception, fallback: str) -> Problem:
 class Renderer:
     """One Jinja environment (StrictUndefined, autoescape) reused for every page."""
 
-    def __init__(self, config: Config, archive: Archive) -> None:
+    def __init__(self, config: Config, archive: Archive, bytecode_dir: Path | None = None) -> None:
+        """`bytecode_dir` keeps compiled templates between runs (keyed by a hash of their
+        source): compiling the article template's closure costs a quick rebuild ~0.1 s."""
         self.config = config
         self.archive = archive
         self.markdown = MarkdownConverter()
@@ -290,6 +292,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+            if bytecode_dir
+            else None,
         )
         self.env.globals.update(
             site=config,

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
 
@@ -240,9 +239,11 @@ class IndexResult:
 
 @functools.cache  # a metadata lookup scans the installed packages: once per process is enough
 def _pagefind_version() -> str:
+    from importlib import metadata  # 20 ms to import: only builds with search need it
+
     try:
-        return version("pagefind")
-    except PackageNotFoundError:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
         return "missing"  # the indexer reports it when a shard has to be built
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from clippings.content import load_articles, parse_article, read_article
+from clippings.content import (
+    content_files,
+    content_sources,
+    display_path,
+    load_articles,
+    parse_article,
+    read_article,
+)
 from clippings.errors import BuildError
 
 VALID = "title: A Title\ndate: 2018-08-15\npublication: Newsweek\n"
@@ -154,3 +161,19 @@ def test_symlink_outside_content_is_rejected(tmp_path: Path):
     assert (
         str(error.value) == "content/link.md: symlink points outside the content folder; not read"
     )
+
+
+@pytest.mark.parametrize("content_name", ["content", "."])
+def test_content_sources_name_every_content_file_as_messages_do(
+    tmp_path: Path, content_name: str
+) -> None:
+    content = tmp_path / content_name
+    for name in ("2018/a.md", "2018/b.md", "a-b/c.md", "a/d.md", ".hidden/e.md", "2018/.#f.md"):
+        (content / name).parent.mkdir(parents=True, exist_ok=True)
+        (content / name).write_text("x")
+    (content / "2018" / "notes.txt").write_text("x")
+    (content / "2018" / "link.md").symlink_to(content / "2018" / "a.md")
+    files = content_files(content)
+    assert [display_path(p, tmp_path) for p in files] == list(content_sources(content, tmp_path))
+    assert [str(p) for p in files] == list(content_sources(content, tmp_path).values())
+    assert {p.name for p in files} == {"a.md", "b.md", "c.md", "d.md", "link.md"}
