@@ -26,9 +26,9 @@ from typing import Any
 
 from clippings.archive import Term, build_archive
 from clippings.authority import KINDS, Authority
-from clippings.cache import CACHE_DIR, BuildCache, digest
+from clippings.cache import CACHE_DIR, BuildCache, ContentFiles, digest
 from clippings.config import Config
-from clippings.content import Article, content_sources
+from clippings.content import Article
 from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
 
@@ -119,22 +119,26 @@ def _overrides_theme(config: Config) -> bool:
 
 
 def rebuild(
-    config: Config, site_dir: Path, strict: bool, cache: BuildCache, settings: str
+    config: Config,
+    site_dir: Path,
+    strict: bool,
+    cache: BuildCache,
+    settings: str,
+    files: ContentFiles,
 ) -> list[str] | None:
-    """Bring the site up to date after body-only edits; returns the paths written, or None when
-    the full build must run instead."""
+    """Bring the site up to date after body-only edits (`files`: the build's `content_stats`);
+    returns the paths written, or None when the full build must run instead."""
     if config.search or _overrides_theme(config) or settings != cache.last_settings():
         return None
     if not cache.pages_in_place(site_dir):
         return None
     built = cache.built()
-    files = content_sources(config.path("content_dir"), config.root)
     if files.keys() != built.keys():
         return None
     changed: dict[str, Article] = {}
-    for source, path in files.items():
+    for source, (path, stat) in files.items():
         published = built[source][0]
-        if cache.unchanged_stat(source, path, strict) and cache.recorded_sha(source) == published:
+        if cache.unchanged_stat(source, stat, strict) and cache.recorded_sha(source) == published:
             continue
         article, problems = cache.read_article(Path(path), source, strict)
         if article is None or problems:
@@ -142,13 +146,13 @@ def rebuild(
         if cache.article_sha[source] != published:
             changed[source] = article
     for source, article in changed.items():
-        _, shape, page, _ = built[source]
+        _, shape, page = built[source]
         if shape is None or article_shape(article) != shape or (page is None) != article.draft:
             return None
     pages: dict[str, Page] = {}  # source -> its article page
     try:
         for source in changed:
-            _, _, path, context = built[source]
+            path, context = built[source][2], cache.built_context(source)
             if path is not None and context is not None:
                 loaded = _ContextUnpickler(context, changed, cache, built).load()
                 pages[source] = Page(path, ARTICLE_TEMPLATE, loaded)
@@ -172,7 +176,7 @@ def rebuild(
     shas = {source: row[0] for source, row in built.items()} | cache.article_sha
     rows = []
     for source in changed:
-        _, shape, path, _ = built[source]
+        _, shape, path = built[source]
         page = pages.get(source)
         context = _pickle_context(page.context, shas) if page else None
         rows.append((source, shas[source], shape if context or not page else None, path, context))

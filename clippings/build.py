@@ -20,7 +20,7 @@ from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
 from clippings.body_edits import rebuild as rebuild_body_edits
 from clippings.body_edits import record as record_published
-from clippings.cache import CACHE_DIR, BuildCache, Fingerprints
+from clippings.cache import CACHE_DIR, BuildCache, Fingerprints, content_stats, discard_cache
 from clippings.config import Config
 from clippings.content import load_articles, read_article
 from clippings.errors import BuildError, Problem
@@ -222,7 +222,14 @@ def build_site(
     One build at a time per project and site folder (see `output.build_lock`): a second waits.
     """
     with build_lock(config.root, site_dir.resolve().parent):
-        return _build(config, site_dir, strict, progress)
+        try:
+            return _build(config, site_dir, strict, progress)
+        except sqlite3.DatabaseError as error:  # a damaged page of the cache, read mid-build
+            discard_cache(config.root / CACHE_DIR)
+            result = _build(config, site_dir, strict, progress)
+            message = f"build cache damaged ({error}); discarded, and the site built again"
+            result.warnings.insert(0, Problem(str(config.root / CACHE_DIR), None, message, True))
+            return result
 
 
 def _build(
@@ -240,15 +247,18 @@ def _build(
             # Taken before anything is read: a template saved during the build makes the next
             # build see a change.
             settings = cache.settings_digest(config, site_dir, strict)
-            saved = cache.last_build(cache.inputs_digest(config, strict, settings), site_dir)
+            files = content_stats(config)
+            saved = cache.last_build(cache.inputs_digest(strict, settings, files), site_dir)
             if saved is not None:
                 seconds = time.perf_counter() - started
                 return dataclasses.replace(saved, written=0, removed=0, seconds=seconds, search="")
             previous = cache.last_result()
-            written = previous and rebuild_body_edits(config, target, strict, cache, settings)
+            written = previous and rebuild_body_edits(
+                config, target, strict, cache, settings, files
+            )
             if written is not None:
                 result = dataclasses.replace(previous, written=len(written), removed=0, search="")
-                cache.save_build(cache.inputs_digest(config, strict, settings), result, settings)
+                cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
                 result.seconds = time.perf_counter() - started
                 return result
         archive = load_archive(config, strict, cache)
@@ -284,7 +294,8 @@ def _build(
         if cache:
             cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
             record_published(cache, rendered, archive.drafts)
-            cache.save_build(cache.inputs_digest(config, strict, settings), result, settings)
+            inputs = cache.inputs_digest(strict, settings, content_stats(config))
+            cache.save_build(inputs, result, settings)
     finally:
         if cache:
             cache.close()

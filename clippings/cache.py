@@ -59,6 +59,28 @@ Parsed = tuple[Article | None, list[Problem]]
 _REWRITTEN = "rewritten outside a full build"  # a page record no fingerprint can match
 
 
+# source -> (path, (mtime_ns, size) or None when it cannot be stat'ed), in content order
+ContentFiles = dict[str, tuple[str, tuple[int, int] | None]]
+
+
+def content_stats(config: Config) -> ContentFiles:
+    """Every content file with its stat, taken once per build for the checks that need it."""
+    files: ContentFiles = {}
+    for source, path in content_sources(config.path("content_dir"), config.root).items():
+        try:
+            info = os.stat(path)
+            files[source] = (path, (info.st_mtime_ns, info.st_size))
+        except OSError:
+            files[source] = (path, None)
+    return files
+
+
+def discard_cache(folder: Path) -> None:
+    """Delete the cache database (the next `BuildCache` starts a new one)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{folder / 'cache.sqlite'}{suffix}").unlink(missing_ok=True)
+
+
 def digest(data: bytes | str) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -76,12 +98,16 @@ class BuildCache:
         folder.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open()
+            if self._version() != VERSION:
+                self.notice = f"{self.path}: build cache from another version; starting a new one"
+                self._discard()
+            self._load()
         except (sqlite3.DatabaseError, OSError) as error:
             self.notice = f"{self.path}: build cache unreadable ({error}); starting a new one"
             self._discard()
-        if self.notice is None and self._version() != VERSION:
-            self.notice = f"{self.path}: build cache from another version; starting a new one"
-            self._discard()
+            self._load()
+
+    def _load(self) -> None:
         self._db.execute("BEGIN")  # one transaction per build; committed by close()
         self._articles = self._load_articles()
         self._pages: dict[str, tuple[str, int]] = {
@@ -95,7 +121,9 @@ class BuildCache:
         db.execute("PRAGMA synchronous=NORMAL")
         for statement in _TABLES:
             db.execute(statement)
-        db.execute("PRAGMA quick_check").fetchone()
+        # No integrity check here: it reads the whole file (0.1 s at 10,000 articles, on every
+        # build). SQLite reports a damaged page when a query reads it, and `build.build_site`
+        # then discards the cache and builds again without trusting any of it.
         return db
 
     def _version(self) -> str | None:
@@ -108,8 +136,7 @@ class BuildCache:
     def _discard(self) -> None:
         if getattr(self, "_db", None) is not None:
             self._db.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        discard_cache(self.path.parent)
         self._db = self._open()
         self._db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
 
@@ -161,10 +188,15 @@ class BuildCache:
         except Exception:
             return None
 
-    def built(self) -> dict[str, tuple[str, str | None, str | None, bytes | None]]:
-        """source -> (hash, shape, article page path, pickled page context) as last published."""
-        rows = self._db.execute("SELECT * FROM built")
-        return {source: (sha, shape, page, context) for source, sha, shape, page, context in rows}
+    def built(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """source -> (hash, shape, article page path) as last published."""
+        rows = self._db.execute("SELECT source, sha, shape, page FROM built")
+        return {source: (sha, shape, page) for source, sha, shape, page in rows}
+
+    def built_context(self, source: str) -> bytes | None:
+        """The pickled context of the source's article page as last published."""
+        row = self._db.execute("SELECT context FROM built WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
 
     def store_built(
         self,
@@ -253,21 +285,16 @@ class BuildCache:
         self.forget_build()
         self.commit()
 
-    def inputs_digest(self, config: Config, strict: bool, settings: str) -> str | None:
-        """One hash of every input of the build (`settings`: their `settings_digest`), from file
-        stats and the hashes recorded for content; None when a content file is new or changed
-        since the cache saw it."""
+    def inputs_digest(self, strict: bool, settings: str, files: ContentFiles) -> str | None:
+        """One hash of every input of the build (`settings`: their `settings_digest`; `files`:
+        a `content_stats` snapshot), from the hashes recorded for content; None when a content
+        file is new or changed since the cache saw it."""
         parts = [settings]
-        for source, path in content_sources(config.path("content_dir"), config.root).items():
-            try:
-                stat = os.stat(path)
-            except OSError:
-                return None
-            known = self._articles.get(source)
+        for source, (_, stat) in files.items():
             if source in self.article_sha:  # read during this build
                 parts.append(f"{source}:{self.article_sha[source]}")
-            elif known and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict)):
-                parts.append(f"{source}:{known[3]}")
+            elif self.unchanged_stat(source, stat, strict):
+                parts.append(f"{source}:{self._articles[source][3]}")
             else:
                 return None
         return digest("\n".join(parts))
@@ -286,14 +313,10 @@ class BuildCache:
         parts.append(digest(authority.read_bytes()) if authority.is_file() else "-")
         return digest("\n".join(parts))
 
-    def unchanged_stat(self, source: str, path: str, strict: bool) -> bool:
-        """True when the file has the stat recorded when it was last read."""
+    def unchanged_stat(self, source: str, stat: tuple[int, int] | None, strict: bool) -> bool:
+        """True when the file has the (mtime, size) recorded when it was last read."""
         known = self._articles.get(source)
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return False
-        return bool(known) and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict))
+        return stat is not None and known is not None and known[:3] == (*stat, int(strict))
 
     def last_build(self, inputs: str | None, site_dir: Path) -> Any | None:
         """The result saved by the last build when it had exactly these inputs and its pages

@@ -84,3 +84,33 @@ def test_cache_from_another_version_is_discarded(
     assert result.written == 0  # pages re-rendered from scratch come out identical
     again = build_site(fixture_config, tmp_path / "out")
     assert not any("build cache" in w.message for w in again.warnings)
+
+
+@pytest.mark.parametrize("damage", ["every page after the header", "a page read mid-build"])
+def test_a_cache_damaged_inside_is_discarded_and_the_build_done_again(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """No integrity check runs at open (it reads the whole file): SQLite reports a damaged page
+    when a query reads it, and the build then starts over with a new cache."""
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    database = fixture_config.root / CACHE_DIR / "cache.sqlite"
+    article = fixture_config.path("content_dir") / "2019" / "letter.md"
+    article.write_text(article.read_text().replace("title: A Letter", "title: The Letter"))
+    if damage == "every page after the header":
+        sqlite3.connect(database).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        data = bytearray(database.read_bytes())
+        data[4096 * 2 :] = b"\xa5" * (len(data) - 4096 * 2)
+        database.write_bytes(bytes(data))
+    else:
+        original = cache_module.BuildCache.prefill_bodies
+
+        def malformed(self, *args):
+            monkeypatch.setattr(cache_module.BuildCache, "prefill_bodies", original)
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        monkeypatch.setattr(cache_module.BuildCache, "prefill_bodies", malformed)
+    result = build_site(fixture_config, site)
+    assert any("build cache" in w.message for w in result.warnings)
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+    assert not any("build cache" in w.message for w in build_site(fixture_config, site).warnings)
