@@ -11,9 +11,11 @@ atomic rename.
 
 It steps aside (returns None, and the full build runs) wherever it could be wrong: the settings,
 templates, static files or authority changed; a file was added or removed; a changed file has a
-problem or a new shape; a recorded page is not in the site as the last build left it; the site
-overrides a theme template (a custom template may show a body anywhere); or search is on (the
-index holds every body). Its output equals a full build's byte for byte (tests/test_body_edits.py).
+problem or a new shape; a recorded page is not in the site as the last build left it; or the site
+overrides a theme template (a custom template may show a body anywhere). With search on, the
+shards holding the edited articles are re-indexed from records rebuilt out of the recorded page
+contexts and swapped into the site. Its pages equal a full build's byte for byte, and its search
+shards hash the same (tests/test_body_edits.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +34,20 @@ from clippings.config import Config
 from clippings.content import Article
 from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
+from clippings.search import INDEX_DIR, Record, record_of, reindex_shards, swap_shards
 
 ARTICLE_TEMPLATE = "article.html"
+
+
+@dataclass
+class QuickBuild:
+    """What a quick rebuild did: site paths written, and for search, the summary and how many
+    index files came and went."""
+
+    written: list[str]
+    search: str = ""
+    files_added: int = 0
+    removed: int = 0
 
 
 class _Stale(Exception):
@@ -63,11 +78,23 @@ class _ContextPickler(pickle.Pickler):
 
 
 class _ContextUnpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, articles: dict[str, Article], cache: BuildCache, built: dict):
+    """Resolves the references `_ContextPickler` wrote: the changed articles as they are now,
+    the others from the cache, provided they are what the page was rendered from. With `only`,
+    other articles than that one come back as None (a search record needs its own article)."""
+
+    def __init__(
+        self,
+        data: bytes,
+        articles: dict[str, Article],
+        cache: BuildCache,
+        built: dict,
+        only: str | None = None,
+    ) -> None:
         super().__init__(io.BytesIO(data))
         self.articles = articles  # the changed ones, as they are now
         self.cache = cache
         self.built = built
+        self.only = only
 
     def persistent_load(self, pid: tuple) -> Any:
         if pid[0] == "term":
@@ -75,6 +102,8 @@ class _ContextUnpickler(pickle.Unpickler):
         source, sha = pid[1], pid[2]
         if source in self.articles:
             return self.articles[source]
+        if self.only is not None and source != self.only:
+            return None
         if self.built.get(source, ("",))[0] != sha:
             raise _Stale(source)
         article = self.cache.load_article(source)  # unchanged: the row is what was published
@@ -125,10 +154,11 @@ def rebuild(
     cache: BuildCache,
     settings: str,
     files: ContentFiles,
-) -> list[str] | None:
+) -> QuickBuild | None:
     """Bring the site up to date after body-only edits (`files`: the build's `content_stats`);
-    returns the paths written, or None when the full build must run instead."""
-    if config.search or _overrides_theme(config) or settings != cache.last_settings():
+    None when the full build must run instead."""
+    layout = cache.search_shards() if config.search else {}
+    if layout is None or _overrides_theme(config) or settings != cache.last_settings():
         return None
     if not cache.pages_in_place(site_dir):
         return None
@@ -156,8 +186,14 @@ def rebuild(
             if path is not None and context is not None:
                 loaded = _ContextUnpickler(context, changed, cache, built).load()
                 pages[source] = Page(path, ARTICLE_TEMPLATE, loaded)
-    except (_Stale, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        records = _search_records(layout, pages, changed, cache, built)
+    except (_Stale, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
         return None
+    index = None
+    if records:
+        index = reindex_shards(records, list(layout), config.language, config.root / CACHE_DIR)
+        if index is None:
+            return None
     # The theme's article template reads nothing of the archive global (the tests hold it to
     # that), so the pages render against an empty model.
     empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
@@ -167,11 +203,22 @@ def rebuild(
     rendered = dict(render_all(list(pages.values()), renderer))
     # Before the first file is replaced: if the build dies now, the next one is a full build
     # that renders these pages again.
+    old_index = [p for shard in records for p in cache.recorded_pages(f"{INDEX_DIR}/{shard}/")]
     cache.forget_build()
-    cache.forget_page_records(list(rendered))
+    cache.forget_page_records([*rendered, *old_index])
     cache.commit()
     written = [path for path, data in rendered.items() if write_atomically(site_dir / path, data)]
     cache.record_rewritten({path: len(data) for path, data in rendered.items()})
+    quick = QuickBuild(written)
+    if index is not None:
+        prefixes = tuple(f"{INDEX_DIR}/{shard}/" for shard in records)
+        new_index = {path: src for path, src in index.files.items() if path.startswith(prefixes)}
+        swapped = tuple(f"{INDEX_DIR}/{shard}/" for shard in swap_shards(new_index, site_dir))
+        cache.record_rewritten({path: src.stat().st_size for path, src in new_index.items()})
+        quick.written += sorted(path for path in new_index if path.startswith(swapped))
+        quick.removed = len(set(old_index) - set(new_index))
+        quick.files_added = len(new_index) - len(old_index)
+        quick.search = f"{len(index.rebuilt)} of {index.shards} search shards re-indexed"
     cache.store_bodies({changed[s].path: changed[s] for s in pages}, renderer.bodies)
     shas = {source: row[0] for source, row in built.items()} | cache.article_sha
     rows = []
@@ -181,4 +228,30 @@ def rebuild(
         context = _pickle_context(page.context, shas) if page else None
         rows.append((source, shas[source], shape if context or not page else None, path, context))
     cache.store_built(rows)
-    return written
+    return quick
+
+
+def _search_records(
+    layout: dict[str, list[str]],
+    pages: dict[str, Page],
+    changed: dict[str, Article],
+    cache: BuildCache,
+    built: dict,
+) -> dict[str, list[Record]]:
+    """The search records of every shard holding an edited article (drafts are not indexed),
+    rebuilt from the recorded page contexts: their terms and publisher are all a record needs."""
+    shard_of = {source: shard for shard, sources in layout.items() for source in sources}
+    records: dict[str, list[Record]] = {}
+    for shard in dict.fromkeys(shard_of[source] for source in pages if layout):
+        members = []
+        for source in layout[shard]:
+            if source in pages:
+                context = pages[source].context
+            else:
+                blob = cache.built_context(source)
+                if blob is None:
+                    raise _Stale(source)
+                context = _ContextUnpickler(blob, changed, cache, built, only=source).load()
+            members.append(record_of(context["article"], context["terms"], context["publisher"]))
+        records[shard] = members
+    return records

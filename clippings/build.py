@@ -27,7 +27,7 @@ from clippings.errors import BuildError, Problem
 from clippings.output import SiteWriter, build_lock
 from clippings.parallel import default_jobs, render_pages
 from clippings.render import THEME_DIR, Page, Renderer, Site
-from clippings.search import build_search_index
+from clippings.search import build_search_index, shards_of
 
 
 @dataclass
@@ -253,11 +253,15 @@ def _build(
                 seconds = time.perf_counter() - started
                 return dataclasses.replace(saved, written=0, removed=0, seconds=seconds, search="")
             previous = cache.last_result()
-            written = previous and rebuild_body_edits(
-                config, target, strict, cache, settings, files
-            )
-            if written is not None:
-                result = dataclasses.replace(previous, written=len(written), removed=0, search="")
+            quick = previous and rebuild_body_edits(config, target, strict, cache, settings, files)
+            if quick:
+                result = dataclasses.replace(
+                    previous,
+                    pages=previous.pages + quick.files_added,
+                    written=len(quick.written),
+                    removed=quick.removed,
+                    search=quick.search,
+                )
                 cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
                 result.seconds = time.perf_counter() - started
                 return result
@@ -294,6 +298,11 @@ def _build(
         if cache:
             cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
             record_published(cache, rendered, archive.drafts)
+            searched = config.search and archive.articles
+            layout = {
+                shard: [a.source for a in items] for shard, items in shards_of(archive).items()
+            }
+            cache.save_search_shards(layout if searched else None)
             inputs = cache.inputs_digest(strict, settings, content_stats(config))
             cache.save_build(inputs, result, settings)
     finally:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import pickle
 import re
@@ -210,6 +211,21 @@ class BuildCache:
             known = [row[0] for row in self._db.execute("SELECT source FROM built")]
             gone = [(source,) for source in known if source not in present]
             self._db.executemany("DELETE FROM built WHERE source = ?", gone)
+
+    def save_search_shards(self, layout: dict[str, list[str]] | None) -> None:
+        """Record the sources each search shard of the last full build holds (None: no search)."""
+        self._db.execute("DELETE FROM meta WHERE key = 'search_shards'")
+        if layout is not None:
+            row = ("search_shards", json.dumps(layout))
+            self._db.execute("INSERT INTO meta VALUES (?, ?)", row)
+
+    def search_shards(self) -> dict[str, list[str]] | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'search_shards'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def recorded_pages(self, prefix: str) -> list[str]:
+        """The recorded output files whose path starts with `prefix`."""
+        return [path for path in self._pages if path.startswith(prefix)]
 
     def forget_page_records(self, paths: list[str]) -> None:
         """Drop the records of pages about to be rewritten outside a full build: if the writer

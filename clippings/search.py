@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from clippings.archive import Archive
+from clippings.archive import Archive, Term
 from clippings.authority import KINDS
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
@@ -116,13 +116,14 @@ def _quarters(
     return sorted(quarters.items())
 
 
-def _shards_of(archive: Archive) -> dict[str, list[Article]]:
+def shards_of(archive: Archive) -> dict[str, list[Article]]:
+    """The archive's articles by shard, newest shard first."""
     return shards_by_date(archive.articles, lambda article: article.iso_date)
 
 
 def shard_names(archive: Archive) -> list[str]:
     """Every shard of the archive, newest first; the first one is the primary bundle."""
-    return list(_shards_of(archive))
+    return list(shards_of(archive))
 
 
 def plain_text(markdown: str) -> str:
@@ -141,9 +142,13 @@ def plain_text(markdown: str) -> str:
 
 
 def article_record(archive: Archive, article: Article) -> Record:
-    own = archive.article_terms[article.path]
-    filters = {FILTER_NAMES[kind]: [t.name for t in own[kind]] for kind in KINDS}
-    publisher = archive.publishers.get(article.path)
+    terms = archive.article_terms[article.path]
+    return record_of(article, terms, archive.publishers.get(article.path))
+
+
+def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | None) -> Record:
+    """The search record of an article, from its terms (names only) and its publisher term."""
+    filters = {FILTER_NAMES[kind]: [t.name for t in terms[kind]] for kind in KINDS}
     filters["Publication"] = [publisher.name if publisher else article.publication]
     filters["Year"] = [article.year.capitalize()]
     meta = {"title": article.title, "publication": filters["Publication"][0]}
@@ -160,7 +165,7 @@ def article_record(archive: Archive, article: Article) -> Record:
 def shard_records(archive: Archive) -> dict[str, list[Record]]:
     return {
         shard: [article_record(archive, article) for article in articles]
-        for shard, articles in _shards_of(archive).items()
+        for shard, articles in shards_of(archive).items()
     }
 
 
@@ -263,6 +268,26 @@ def build_search_index(archive: Archive, language: str, cache_dir: Path) -> Inde
 
 def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path) -> IndexResult:
     """Index the shards whose records changed since the cached build (the first is primary)."""
+    language = _index_language(language)
+    cache = ShardCache(cache_dir)
+    rebuilt = _index_changed(shards, language, cache)
+    cache.retain(shards)
+    return IndexResult(shards=len(shards), rebuilt=rebuilt, files=_site_files(cache, list(shards)))
+
+
+def reindex_shards(
+    changed: dict[str, list[Record]], shards: list[str], language: str, cache_dir: Path
+) -> IndexResult | None:
+    """Index only the `changed` shards; the others of `shards` (all, newest first) stay as
+    cached. None when one of those is not in the cache, so the caller must index them all."""
+    cache = ShardCache(cache_dir)
+    if any(cache.hash_of(shard) is None for shard in shards if shard not in changed):
+        return None
+    rebuilt = _index_changed(changed, _index_language(language), cache)
+    return IndexResult(shards=len(shards), rebuilt=rebuilt, files=_site_files(cache, shards))
+
+
+def _index_language(language: str) -> str:
     try:
         import pagefind.index  # noqa: F401  (fails early with a clear message when missing)
     except ImportError:
@@ -270,15 +295,17 @@ def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path
             "search needs Pagefind: pip install 'pagefind[extended]', or build with --no-search"
         )
         raise BuildError([Problem("search", None, message)]) from None
-    language = language.split("-")[0].lower() or "en"
-    cache = ShardCache(cache_dir)
+    return language.split("-")[0].lower() or "en"
+
+
+def _index_changed(shards: dict[str, list[Record]], language: str, cache: ShardCache) -> list[str]:
+    """Index the shards whose records changed since they were cached; returns their names."""
     hashes = {shard: shard_hash(records, language) for shard, records in shards.items()}
     jobs = [
         (shard, records, cache.scratch(shard))
         for shard, records in shards.items()
         if cache.hash_of(shard) != hashes[shard]
     ]
-
     # Each shard is a Pagefind process of its own: two at a time use both cores while bounding
     # memory to two shards; a failed shard fails the build (never a silently partial index).
     with ThreadPoolExecutor(max_workers=_CONCURRENT_SHARDS) as pool:
@@ -292,10 +319,7 @@ def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path
     for shard, _, built in jobs:
         cache.store(shard, hashes[shard], built)
     shutil.rmtree(cache.root / "building", ignore_errors=True)
-    cache.retain(shards)
-    return IndexResult(
-        shards=len(shards), rebuilt=[s for s, _, _ in jobs], files=_site_files(cache, list(shards))
-    )
+    return [shard for shard, _, _ in jobs]
 
 
 def _problems(error: BaseException | None) -> list[Problem]:
@@ -336,19 +360,36 @@ def refresh_live_index(
     """
     lock = lock or nullcontext()
     result = index_shards(shards, language, cache_dir)
+    changed = swap_shards(result.files, site_dir, lock)
+    index_root = site_dir / INDEX_DIR
+    for stale in index_root.iterdir() if index_root.is_dir() else ():
+        if stale.name not in shards and not stale.name.startswith("."):
+            with lock:
+                shutil.rmtree(stale)
+            changed.append(stale.name)
+    return changed
+
+
+def swap_shards(
+    files: dict[str, Path], site_dir: Path, lock: AbstractContextManager[object] | None = None
+) -> list[str]:
+    """Copy each shard of `files` (site path -> cached file) whose bytes differ into the live
+    site, swapped in by renames (taken under `lock`), so a query never sees half a shard;
+    returns the shards swapped."""
+    lock = lock or nullcontext()
     index_root = site_dir / INDEX_DIR
     wanted: dict[str, dict[str, Path]] = {}
-    for path, source in result.files.items():
+    for path, source in files.items():
         shard, relative = path.removeprefix(INDEX_DIR + "/").split("/", 1)
         wanted.setdefault(shard, {})[relative] = source
     changed = []
-    for shard, files in wanted.items():
+    for shard, shard_files in wanted.items():
         live = index_root / shard
-        if all(_same_file(live / relative, source) for relative, source in files.items()):
+        if all(_same_file(live / relative, source) for relative, source in shard_files.items()):
             continue
         fresh = index_root / f".{shard}.new"
         shutil.rmtree(fresh, ignore_errors=True)
-        for relative, source in files.items():
+        for relative, source in shard_files.items():
             (fresh / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, fresh / relative)
         with lock:
@@ -358,11 +399,6 @@ def refresh_live_index(
             fresh.rename(live)
         shutil.rmtree(old, ignore_errors=True)
         changed.append(shard)
-    for stale in index_root.iterdir() if index_root.is_dir() else ():
-        if stale.name not in wanted and not stale.name.startswith("."):
-            with lock:
-                shutil.rmtree(stale)
-            changed.append(stale.name)
     return changed
 
 
