@@ -76,6 +76,12 @@ def content_stats(config: Config) -> ContentFiles:
     return files
 
 
+def _settings(config: Config) -> str:
+    """The settings that shape the output: not `jobs`, and the root however it was named (a
+    relative `config.yaml` from the CLI and an absolute path are the same site)."""
+    return repr(dataclasses.replace(config, jobs=None, root=config.root.resolve()))
+
+
 def discard_cache(folder: Path) -> None:
     """Delete the cache database (the next `BuildCache` starts a new one)."""
     for suffix in ("", "-wal", "-shm"):
@@ -318,7 +324,7 @@ class BuildCache:
     def settings_digest(self, config: Config, site_dir: Path, strict: bool) -> str:
         """One hash of every input but the content: version, settings, output folder, templates,
         static files and the authority file."""
-        parts = [VERSION, repr(dataclasses.replace(config, jobs=None)), str(site_dir.resolve())]
+        parts = [VERSION, _settings(config), str(site_dir.resolve())]
         parts.append(str(strict))
         folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
         for folder in folders:
@@ -430,9 +436,9 @@ class Fingerprints:
         self.archive = archive
         self.env = env
         self.article_sha = article_sha
-        settings = dataclasses.replace(config, jobs=None)
+        settings = _settings(config)
         # The output folder is part of it: records describe the folder last built.
-        self._base = f"{VERSION}|{settings!r}|{site_dir.resolve()}|{len(archive.articles)}"
+        self._base = f"{VERSION}|{settings}|{site_dir.resolve()}|{len(archive.articles)}"
         self._memo: dict[int, str] = {}
         self._neighbourhoods: dict[int, str] = {}  # id(term) -> digest; terms outlive this
         self._templates: dict[str, str] = {}

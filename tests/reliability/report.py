@@ -19,6 +19,7 @@ class Figures:
     cli_cases: list[str] = field(default_factory=list)
     properties: dict[str, int] = field(default_factory=dict)  # property -> examples tried
     kill_points: list[str] = field(default_factory=list)  # description of each survived kill
+    quick_kills: list[str] = field(default_factory=list)  # the same, for quick rebuilds
     import_kills: list[str] = field(default_factory=list)
     serve: dict[str, str] = field(default_factory=dict)  # check -> what held
     concurrent_builds: int = 0  # builds of one site started at once, all successful
@@ -31,6 +32,7 @@ class Figures:
             "cli": len(self.cli_cases),
             "properties": len(self.properties),
             "kill": len(self.kill_points),
+            "quick": len(self.quick_kills),
             "failed": len(self.failed_builds),
             "import": len(self.import_kills),
             "concurrent": self.concurrent_builds,
@@ -105,6 +107,13 @@ def render() -> str:
         "succeeded. Whether a kill landed before or after the swap varies from run to run.",
         "",
         *(f"- {point}" for point in FIGURES.kill_points),
+        "",
+        f"{len(FIGURES.quick_kills)} quick rebuilds of body edits to two articles (`body_edits.py`, which",
+        "replaces pages in the live site one rename at a time) killed with SIGKILL; after each, every",
+        "file of the site was whole, either its old or its new version (no other file but the",
+        "writer's own `.*.tmp`), and the next build left the site byte for byte a full build's:",
+        "",
+        *(f"- {point}" for point in FIGURES.quick_kills),
         "",
         f"{FIGURES.concurrent_builds} builds of one site started at the same moment both succeeded, one",
         "after the other (`output.build_lock`), leaving one complete site.",

@@ -9,6 +9,7 @@ kill point's, then a final one) must succeed from whatever the killed one left b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from clippings.build import build_site
 from clippings.config import load_config
+from clippings.content import read_article
 from clippings.errors import BuildError
 from tests.conftest import REPO, SHARED
 from tests.reliability.report import FIGURES
@@ -155,6 +157,84 @@ def test_killed_builds_leave_old_or_new_site(project: Path):
     assert start_build(project).wait(timeout=WAIT_LIMIT) == 0
     assert tree(site) == references[target]
     assert [p.name for p in project.iterdir() if p.name.startswith("._site")] == []
+
+
+QUICK_FRACTIONS = (0.5, 0.8, 0.9, 0.95)
+FIGURES.expected["quick"] = 1 + len(QUICK_FRACTIONS)
+
+
+def test_killed_quick_rebuilds_leave_whole_files_and_the_next_build_finishes(project: Path):
+    """A body edit rebuilds without the staging folder (`body_edits.py`); killed part way, each
+    file is still whole, old or new, and the next build puts the whole site right."""
+    site = project / "_site"
+    # Search off: a fresh Pagefind index names its filter files differently, so the references,
+    # built without the cache, could not be compared with the site byte for byte.
+    (project / "config.yaml").write_text("title: Version Q\nsearch: false\n", encoding="utf-8")
+    config = load_config(project / "config.yaml")
+    build_site(config, site)
+    edited = sorted((project / "content").rglob("*.md"))[:2]
+    versions = {"old": [p.read_text(encoding="utf-8") for p in edited]}
+    versions["new"] = [text + "\nA paragraph added after the build.\n" for text in versions["old"]]
+    references: dict[str, Tree] = {}
+    for name, texts in versions.items():
+        for path, text in zip(edited, texts, strict=True):
+            path.write_text(text, encoding="utf-8")
+        out = project.parent / f"quick-reference-{name}"
+        build_site(dataclasses.replace(config, cache=False), out)
+        references[name] = tree(out)
+    assert references["old"] != references["new"]
+    article, _ = read_article(edited[0], "first")
+    article_page = site / article.path / "index.html"  # replaced by a rename: a new inode
+
+    started = time.monotonic()
+    for path, text in zip(edited, versions["old"], strict=True):
+        path.write_text(text + "\nA timing edit.\n", encoding="utf-8")
+    folder = site.stat().st_ino
+    assert start_build(project).wait(timeout=WAIT_LIMIT) == 0
+    duration = time.monotonic() - started
+    assert site.stat().st_ino == folder  # a quick rebuild: a full build swaps in a new folder
+    assert start_build(project).wait(timeout=WAIT_LIMIT) == 0  # settles on the "old" texts below
+
+    points = [("first page replaced", None)] + [
+        (f"{f:.0%} of its time", f) for f in QUICK_FRACTIONS
+    ]
+    current = "old"
+    for path, text in zip(edited, versions[current], strict=True):
+        path.write_text(text, encoding="utf-8")
+    assert start_build(project).wait(timeout=WAIT_LIMIT) == 0
+    assert tree(site) == references[current]
+    for name, fraction in points:
+        target = "new" if current == "old" else "old"
+        for path, text in zip(edited, versions[target], strict=True):
+            path.write_text(text, encoding="utf-8")
+        inode = _inode(article_page)
+        began = time.monotonic()
+        if fraction is None:
+            reached = lambda old=inode: _inode(article_page) != old  # noqa: E731
+        else:
+            reached = lambda f=fraction, t=began: time.monotonic() >= t + f * duration  # noqa: E731
+        kill_when(start_build(project), reached)
+        found = {p: h for p, h in tree(site).items() if not _temporary(Path(p).name)}
+        assert found.keys() == references[target].keys(), f"killed at '{name}': files missing"
+        for page, digest in found.items():
+            versions_of_page = {references["old"][page], references["new"][page]}
+            assert digest in versions_of_page, f"killed at '{name}': {page} is neither version"
+        assert start_build(project).wait(timeout=WAIT_LIMIT) == 0
+        assert tree(site) == references[target], f"after the kill at '{name}'"
+        current = target
+        FIGURES.quick_kills.append(f"quick rebuild killed at: {name}")
+
+
+def _temporary(name: str) -> bool:
+    """`output.write_atomically`'s temp file, which a kill may leave next to a page."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _inode(path: Path) -> int:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return -1
 
 
 FAILURES = {
