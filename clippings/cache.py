@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import pickle
-import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -411,8 +410,31 @@ class _Uncacheable(Exception):
     """A page context holds a value the fingerprint cannot describe: always render that page."""
 
 
-# A template that reads the archive beyond its article count depends on every term and year.
-_READS_ARCHIVE = re.compile(r"\barchive\b(?!\.articles\s*\|\s*length)")
+# What a template may read of the `archive` global, by attribute, and which part of the archive
+# each shows; a page whose templates use it any other way is rendered every time.
+_ARCHIVE_PARTS = {
+    "years": "years",
+    "terms": "terms",
+    "top_terms": "terms",
+    "sorted_terms": "terms",
+    "articles": "articles",
+}
+
+
+def archive_reads(template: jinja2.nodes.Template) -> set[str] | None:
+    """The attributes of the `archive` global a parsed template reads (`archive.years`...);
+    None when it uses `archive` otherwise (passes it on, iterates it), which cannot be traced.
+    From the syntax tree: a text search also matched `archive.json` in the theme's footer, and
+    made every page depend on every term count."""
+    names = [node for node in template.find_all(jinja2.nodes.Name) if node.name == "archive"]
+    if any(node.ctx != "load" for node in names):  # a template's own `archive` variable
+        return None
+    reads = [
+        node.attr
+        for node in template.find_all(jinja2.nodes.Getattr)
+        if isinstance(node.node, jinja2.nodes.Name) and node.node.name == "archive"
+    ]
+    return set(reads) if len(reads) == len(names) else None
 
 
 class Fingerprints:
@@ -421,8 +443,8 @@ class Fingerprints:
     That is the build version and configuration, the sources of its template and every template
     it includes or extends, and its context, where an article stands for the hash of its file
     and a term for what pages show of it (name, count, dates, authority entry). A term's own
-    pages also cover its co-occurring terms; pages whose templates read `archive` beyond its
-    article count also cover every term and year.
+    pages also cover its co-occurring terms; pages whose templates read the `archive` global
+    also cover the parts they read (`archive_reads`): year counts, every term, every article.
     """
 
     def __init__(
@@ -442,7 +464,7 @@ class Fingerprints:
         self._memo: dict[int, str] = {}
         self._neighbourhoods: dict[int, str] = {}  # id(term) -> digest; terms outlive this
         self._templates: dict[str, str] = {}
-        self._summary: str | None = None
+        self._summaries: dict[frozenset[str], str] = {}
 
     def page(self, page: Page) -> str | None:
         """The page's fingerprint, or None when it cannot be computed (render it every time)."""
@@ -461,6 +483,7 @@ class Fingerprints:
         """Hash of the template's own source and of everything it pulls in."""
         if name not in self._templates:
             sources: dict[str, str] = {}
+            parts: set[str] = set()
             pending = [name]
             while pending:
                 current = pending.pop()
@@ -468,22 +491,32 @@ class Fingerprints:
                     continue
                 source = self.env.loader.get_source(self.env, current)[0]
                 sources[current] = source
-                for found in meta.find_referenced_templates(self.env.parse(source)):
+                parsed = self.env.parse(source)
+                reads = archive_reads(parsed)
+                if reads is None or not reads <= _ARCHIVE_PARTS.keys():
+                    raise _Uncacheable(current)
+                parts.update(_ARCHIVE_PARTS[read] for read in reads)
+                for found in meta.find_referenced_templates(parsed):
                     if found is None:  # a computed template name: anything may be used
                         raise _Uncacheable(current)
                     pending.append(found)
             text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
-            if any(_READS_ARCHIVE.search(source) for source in sources.values()):
-                text += self._archive_summary()
-            self._templates[name] = digest(text)
+            self._templates[name] = digest(text + self._archive_summary(frozenset(parts)))
         return self._templates[name]
 
-    def _archive_summary(self) -> str:
-        if self._summary is None:
-            years = [(year, len(articles)) for year, articles in self.archive.years.items()]
-            terms = [self._value(self.archive.sorted_terms(kind)) for kind in KINDS]
-            self._summary = digest(repr(years) + "".join(terms))
-        return self._summary
+    def _archive_summary(self, parts: frozenset[str]) -> str:
+        """What the templates show of the archive as a whole: year counts, every term as lists
+        show it, every article (the theme's home page shows the count and the dated range)."""
+        if parts not in self._summaries:
+            text = ""
+            if "years" in parts:
+                text += repr([(year, len(items)) for year, items in self.archive.years.items()])
+            if "terms" in parts:
+                text += "".join(self._value(self.archive.sorted_terms(kind)) for kind in KINDS)
+            if "articles" in parts:
+                text += self._value(self.archive.articles)
+            self._summaries[parts] = digest(text) if text else ""
+        return self._summaries[parts]
 
     def _term_neighbourhood(self, term: Term) -> str:
         """Memoised per term: every page of a big term's pagination needs it (at 100,000

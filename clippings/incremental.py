@@ -414,6 +414,7 @@ class Rebuilder:
                         for t in archive.top_terms(kind, 5)
                     ),
                     tuple((year, len(items)) for year, items in archive.years.items()),
+                    _dated_range(archive),
                 )
             )
         return tuple(reads)
@@ -564,6 +565,13 @@ class Rebuilder:
             seconds=time.perf_counter() - started,
             warnings=warnings + archive.warnings,
         )
+
+
+def _dated_range(archive: Archive) -> tuple[str | None, str | None]:
+    """The newest and the oldest date, which the home page shows (articles are newest first)."""
+    newest = next((a.iso_date for a in archive.articles if a.date), None)
+    oldest = next((a.iso_date for a in reversed(archive.articles) if a.date), None)
+    return newest, oldest
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

@@ -6,8 +6,10 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
+import jinja2
 import pytest
 
+from clippings import build as build_module
 from clippings import cache as cache_module
 from clippings.build import build_site
 from clippings.cache import CACHE_DIR
@@ -114,3 +116,52 @@ def test_a_cache_damaged_inside_is_discarded_and_the_build_done_again(
     assert any("build cache" in w.message for w in result.warnings)
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
     assert not any("build cache" in w.message for w in build_site(fixture_config, site).warnings)
+
+
+def test_archive_reads_come_from_the_syntax_tree() -> None:
+    env = jinja2.Environment()
+    theme = Path(cache_module.THEME_DIR) / "templates"
+    assert cache_module.archive_reads(env.parse((theme / "index.html").read_text())) == {
+        "articles",
+        "terms",
+        "top_terms",
+        "years",
+    }
+    # The footer's link to archive.json and a comment naming the archive are no reads.
+    assert cache_module.archive_reads(env.parse((theme / "base.html").read_text())) == set()
+    assert cache_module.archive_reads(env.parse("{{ archive.years | length }}")) == {"years"}
+    assert cache_module.archive_reads(env.parse("{{ shown(archive) }}")) is None
+    assert cache_module.archive_reads(env.parse("{% set archive = 1 %}{{ archive }}")) is None
+
+
+def test_a_tag_edit_renders_only_the_pages_that_show_it(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "out"
+    first = build_site(fixture_config, site)
+    rendered: list[int] = []
+    original = build_module.render_pages
+
+    def counting(pages, *args, **kwargs):
+        rendered.append(len(pages))
+        return original(pages, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "render_pages", counting)
+    article = fixture_config.path("content_dir") / "2020" / "ankara.md"
+    article.write_text(article.read_text().replace("people: [", "people: [Tag Edit Person, ", 1))
+    build_site(fixture_config, site)
+    assert 0 < rendered[0] < first.pages // 2
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_redating_the_oldest_article_within_its_year_updates_the_home_page(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    """The home page shows the dated range; that article is on none of its pages' lists."""
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    article = fixture_config.path("content_dir") / "2019" / "letter.md"
+    article.write_text(article.read_text().replace("date: 2019-01-02", "date: 2019-01-01"))
+    build_site(fixture_config, site)
+    assert "2019-01-01" in (site / "index.html").read_text()
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")

@@ -150,3 +150,16 @@ def test_a_broken_file_keeps_the_last_good_site(fixture_site: Path, tmp_path: Pa
     letter.write_text(good + "\nFixed.\n", encoding="utf-8")
     rebuilder.build({letter.resolve()})
     _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_redating_the_oldest_article_within_its_year_updates_the_home_page(
+    fixture_site: Path, tmp_path: Path
+) -> None:
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    article = fixture_site / "content" / "2019" / "letter.md"
+    article.write_text(article.read_text().replace("date: 2019-01-02", "date: 2019-01-01"))
+    rebuilder.build({article.resolve()})
+    assert "2019-01-01" in (live_site / "index.html").read_text()
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
