@@ -245,8 +245,12 @@ class Site:
                     "source_sha256": article.source_sha256,
                 }
             )
-        document = {"title": self.config.title, "articles": records}
-        return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        # One article per line, each through json's C encoder: indenting the whole document
+        # runs the pure-Python encoder (0.5 s at 10,000 articles, on every build).
+        lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records)
+        title = json.dumps(self.config.title, ensure_ascii=False)
+        articles = f"[\n{lines}\n]" if records else "[]"
+        return f'{{"articles": {articles}, "title": {title}}}\n'
 
 
 def template_problem(error: Exception, fallback: str) -> Problem:
