@@ -57,6 +57,7 @@ _TABLES = (
 
 Parsed = tuple[Article | None, list[Problem]]
 _REWRITTEN = "rewritten outside a full build"  # a page record no fingerprint can match
+_BUILD_KEYS = "('last_build', 'last_result', 'last_settings')"  # what vouches for the site
 
 
 # source -> (path, (mtime_ns, size) or None when it cannot be stat'ed), in content order
@@ -79,6 +80,27 @@ def _settings(config: Config) -> str:
     """The settings that shape the output: not `jobs`, and the root however it was named (a
     relative `config.yaml` from the CLI and an absolute path are the same site)."""
     return repr(dataclasses.replace(config, jobs=None, root=config.root.resolve()))
+
+
+def forget_site_records(folder: Path) -> None:
+    """For writers other than `build_site` (the dev server): the site is about to differ from
+    what the cache's page records and last build describe, so drop them, and the next build
+    checks every page again. Without this, a file reverted after `serve` rewrote its page could
+    leave that page stale: a page record checks the file's size, not its bytes."""
+    path = folder / "cache.sqlite"
+    if not path.is_file():
+        return
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            if db.execute("SELECT 1 FROM pages LIMIT 1").fetchone():
+                with db:
+                    db.execute("DELETE FROM pages")
+                    db.execute(f"DELETE FROM meta WHERE key IN {_BUILD_KEYS}")
+        finally:
+            db.close()
+    except sqlite3.Error:  # unreadable: the next build discards it anyway
+        discard_cache(folder)
 
 
 def discard_cache(folder: Path) -> None:
@@ -373,8 +395,7 @@ class BuildCache:
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
 
     def forget_build(self) -> None:
-        keys = "('last_build', 'last_result', 'last_settings')"
-        self._db.execute(f"DELETE FROM meta WHERE key IN {keys}")
+        self._db.execute(f"DELETE FROM meta WHERE key IN {_BUILD_KEYS}")
 
     def commit(self) -> None:
         """Make what was stored so far durable now, before the build goes on."""

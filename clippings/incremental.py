@@ -32,11 +32,12 @@ from markupsafe import Markup
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
 from clippings.build import check_output_dir, static_files
+from clippings.cache import CACHE_DIR, forget_site_records
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.model_update import update_archive
-from clippings.output import safe_relative, write_atomically
+from clippings.output import safe_relative, same_bytes, write_atomically
 from clippings.render import (
     THEME_DIR,
     Page,
@@ -456,13 +457,20 @@ class Rebuilder:
 
     # -- output ------------------------------------------------------------------------------
 
-    def _write(self, path: str, data: bytes) -> bool:
-        """Write one file atomically if its bytes changed; True when it was written."""
+    def _differs(self, path: str, data: bytes) -> bool:
+        """True when the site's file does not hold these bytes (known by digest, else read)."""
         digest = hashlib.blake2b(data, digest_size=16).digest()
         if self._digests.get(path) == digest:
             return False
+        if path not in self._digests and same_bytes(self.site_dir / path, data):
+            self._digests[path] = digest
+            return False
+        return True
+
+    def _write(self, path: str, data: bytes) -> bool:
+        """Write one file atomically (temp file + rename); True when it was written."""
         written = write_atomically(self.site_dir / path, data)
-        self._digests[path] = digest
+        self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
         return written
 
     def _remove(self, keep: Iterable[str]) -> list[str]:
@@ -545,8 +553,11 @@ class Rebuilder:
                 to_render.append(page)
         rendered = dict(render_all(to_render, self._renderer))
         assets = static_files(self.config)
-        written = [path for path, data in rendered.items() if self._write(path, data)]
-        written += [path for path, src in assets.items() if self._write(path, src.read_bytes())]
+        outputs = rendered | {path: source.read_bytes() for path, source in assets.items()}
+        changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
+        if changes and self.config.cache:  # before the first write: see forget_site_records
+            forget_site_records(self.config.root / CACHE_DIR)
+        written = [path for path, data in changes.items() if self._write(path, data)]
         removed = []
         if everything or assets.keys() != self._assets:  # the plan's paths changed
             removed = self._remove(itertools.chain(self._plan, assets))

@@ -124,7 +124,7 @@ class SiteWriter:
         self._paths.add(path)
         target = self._staged(relative)
         current = self.site_dir / relative
-        if _same_bytes(current, data):
+        if same_bytes(current, data):
             self._link(current, target)
             self.unchanged += 1
             return
@@ -263,7 +263,7 @@ def _remove_all_but(root: Path, keep: set[str]) -> None:
 def write_atomically(target: Path, data: bytes) -> bool:
     """Replace one file in a live site (temp file, then rename) unless it already holds these
     bytes; True when it was written. Readers see the old file or the new one, never part."""
-    if _same_bytes(target, data):
+    if same_bytes(target, data):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -272,7 +272,8 @@ def write_atomically(target: Path, data: bytes) -> bool:
     return True
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def same_bytes(path: Path, data: bytes) -> bool:
+    """True when `path` is a regular file holding exactly `data`."""
     try:
         if path.is_symlink() or path.stat().st_size != len(data):
             return False

@@ -163,3 +163,23 @@ def test_redating_the_oldest_article_within_its_year_updates_the_home_page(
     rebuilder.build({article.resolve()})
     assert "2019-01-01" in (live_site / "index.html").read_text()
     _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_a_build_after_serve_rewrote_a_page_renders_it_again(
+    fixture_site: Path, tmp_path: Path
+) -> None:
+    """`serve` writes the same site folder as the build; a file put back afterwards (say by
+    `git checkout`) must not leave serve's page behind: the build cache's page records check
+    sizes, and this edit keeps the size."""
+    site = tmp_path / "out"
+    config = load_config(fixture_site / "config.yaml")
+    build_site(config, site)
+    letter = fixture_site / "content" / "2019" / "letter.md"
+    original = letter.read_text(encoding="utf-8")
+    rebuilder = Rebuilder(fixture_site / "config.yaml", site)
+    rebuilder.build()
+    letter.write_text(original.replace("Tuesday", "Tuesdax"), encoding="utf-8")
+    assert rebuilder.build({letter.resolve()}).written
+    letter.write_text(original, encoding="utf-8")
+    build_site(config, site)
+    _assert_same_as_clean_build(fixture_site, site, tmp_path)

@@ -42,7 +42,18 @@ def test_putin_finds_both_seed_articles_and_a_country_filter_narrows(page: Page,
     expect(results).to_have_count(2)
     hrefs = sorted(results.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
     assert all(href.startswith("/repo/2018/") for href in hrefs), hrefs
-    page.locator("summary", has_text="Countries").click()
+    countries = page.locator("summary", has_text="Countries")
+    for _ in range(3):
+        # On a fresh machine Pagefind's UI has twice shown the results of the first search
+        # without its filter panel (no console error, no failed request); searching again shows
+        # it. What is tested here is that our filters exist and narrow, so search again.
+        try:
+            expect(countries).to_be_visible(timeout=10_000)
+            break
+        except AssertionError:
+            page.fill(".pagefind-ui__search-input", "")
+            page.fill(".pagefind-ui__search-input", "Putin")
+    countries.click()
     page.get_by_label("Japan").check()
     expect(results).to_have_count(1)
     results.first.click()
