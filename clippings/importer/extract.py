@@ -14,40 +14,6 @@ from clippings.importer.dates import juche_date, parse_iso, url_date
 from clippings.importer.rules import Rules, load_rules
 from clippings.importer.segment import segment
 
-# Photo credits at the end of a caption: "(U.S. Air Force photo by ...)", ".Sergei Karpukhin",
-# "... KCNA/Reuters". They name photographers and agencies, which are not tagged.
-_CAPTION_CREDITS = [
-    re.compile(r"^(?i:image|picture|photo)\s+caption\s*[,:|]\s*"),
-    # "... act'. — Picture by Yusof Mat Isa", "... in Sochi. Photo courtesy of the press service".
-    re.compile(
-        r"(?<=[.!?”\"'’])\s+(?:[—–-]\s*)?(?i:photo|picture|image|photograph)s?\s+(?i:by|courtesy)\b.*$"
-    ),
-    re.compile(r"(?<=[.!?”\"'’])\s+[—–-]\s*(?i:photo|picture|image|photograph)s?\b.*$"),
-    re.compile(r"\s*\[[^\[\]]*\]\s*$"),
-    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^.]{0,80}\bvia [A-Z][\w-]+(?: [A-Z][\w-]+)?\s*$"),
-    # "... 2024. Sefa Karacan | Anadolu | Getty Images": a photographer and agencies.
-    re.compile(r"(?<=[.!?”\"])\s+[A-Z][^|.]{0,40}(?:\s\|\s[^|]{1,40})+$"),
-    re.compile(r"(?<=[.!?”\"])\s+©\s?[A-Z][^.]{0,80}$"),
-    re.compile(r"(?<=[.!?”\"])\s+(?i:photo|picture|image|photograph)s? by [A-Z][^.]{0,60}$"),
-    re.compile(
-        r"\s+[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*(?: / [A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*){2,}\s*$"
-    ),
-    re.compile(r"(?<=[.!?”\"])\s*\|\s*[^|]{1,60}$"),
-    re.compile(r"\s*(?:[A-Z]+ )?(?i:photograph|photo|foto|picture|image|credit)s?\s?:\s.*$"),
-    re.compile(r"\s*\([^()]*\)\s*$"),
-    re.compile(r"\s*(?i:credit)\.\.\.\s*[A-Z].*$"),
-    re.compile(r"(?<=[.!?”\"])\s*/\s?[A-Z][\w-]+(?: [A-Z][\w-]+){0,3}$"),
-    re.compile(r"(?<=[.!?”\"])\s+[A-Z][A-Z'’-]+(?: [A-Z][A-Z'’-]+){0,3}\s*/\s*[A-Z][\w-]+.*$"),
-    re.compile(r"(?<=[a-z0-9)][.!?])[A-Z][\w'’-]+(?: [A-Z][\w'’-]+){0,3}$"),
-    # "... on Tuesday. Alex Ellinghausen": a photographer's name after the caption's full stop.
-    re.compile(r"(?<=[a-z0-9)]\.)\s[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+){1,2}$"),
-    re.compile(r"\s+[A-Z][\w.]*(?:/[A-Z][\w.]*)+\s*$"),
-    # "... in Vladivostok on Wednesday. AFP": a bare agency credit after the full stop.
-    re.compile(
-        r"(?<=[a-z0-9)]\.)\s+(?i:AFP|AP|Reuters|EPA|EPA-EFE|Getty Images|Xinhua|Yonhap|KCNA|TASS"
-        r"|Sputnik|Anadolu|Kyodo|Bloomberg|PA|AAP|U\.S\. Navy|U\.S\. Army|U\.S\. Air Force|Handout)$"
-    ),
-]
 _CREDIT_ONLY = re.compile(
     r"(?i:(pic|photo|image|picture|credit)s?( credit| source)?\s*[,:|].*)|[^.]{0,80}\|[^.]{0,80}",
     re.DOTALL,
@@ -89,13 +55,12 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.casefold())
 
 
-def caption_text(caption: str) -> str:
-    """A caption without its trailing photo credit; empty for a credit-only line."""
+def caption_text(caption: str, rules: Rules) -> str:
+    """A caption without its trailing photo credit (`caption_credits` in boilerplate.yaml);
+    empty for a credit-only line."""
     if _CREDIT_ONLY.fullmatch(caption):
         return ""
-    for pattern in _CAPTION_CREDITS:
-        caption = pattern.sub("", caption)
-    return caption
+    return rules.strip_caption_credits(caption)
 
 
 def summary_of(body: list[str]) -> str | None:
@@ -128,10 +93,11 @@ class Extractor:
         return self._rules[publication]
 
     def extract(self, text: str, meta: Meta) -> Extracted:
-        seg = segment(text, self.rules(meta.publication), meta.url)
+        rules = self.rules(meta.publication)
+        seg = segment(text, rules, meta.url)
         nlp = entities.load_nlp()
         title = seg.title or meta.title
-        captions = [c for c in (caption_text(c) for c in seg.captions) if c]
+        captions = [c for c in (caption_text(c, rules) for c in seg.captions) if c]
         parts = [p for p in [seg.dek, *seg.body, *captions] if p]
         docs = list(nlp.pipe(parts))
         title_doc = nlp(title) if title else None

@@ -15,23 +15,30 @@ from clippings.errors import BuildError, Problem
 from clippings.yamlfile import load_mapping
 
 DEFAULTS = Path(__file__).with_name("boilerplate.yaml")
-RULE_KEYS = ("lines", "footer_start", "status_prefixes", "credits", "captions")
+RULE_KEYS = ("lines", "footer_start", "status_prefixes", "credits", "captions", "caption_credits")
 # Credits and captions rely on capitals (a name vs a sentence), the rest ignore case.
-_CASE_SENSITIVE = frozenset({"credits", "captions"})
+_CASE_SENSITIVE = frozenset({"credits", "captions", "caption_credits"})
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Compiled whole-line patterns, one tuple per rule kind."""
+    """Compiled patterns, one tuple per rule kind: whole-line matches, but `status_prefixes`
+    (a line's start) and `caption_credits` (deleted wherever they match)."""
 
     lines: tuple[re.Pattern[str], ...]
     footer_start: tuple[re.Pattern[str], ...]
     status_prefixes: tuple[re.Pattern[str], ...]
     credits: tuple[re.Pattern[str], ...]
     captions: tuple[re.Pattern[str], ...]
+    caption_credits: tuple[re.Pattern[str], ...]  # deleted from a caption's text, in order
 
     def matches(self, kind: str, line: str) -> bool:
         return any(pattern.fullmatch(line) for pattern in getattr(self, kind))
+
+    def strip_caption_credits(self, caption: str) -> str:
+        for pattern in self.caption_credits:
+            caption = pattern.sub("", caption)
+        return caption
 
     def strip_status(self, line: str) -> str:
         """`Updated | Text` → `Text`: the banner is followed by `|` or `:`, or is in brackets."""

@@ -1,4 +1,5 @@
 from clippings.importer.extract import Meta, caption_text
+from clippings.importer.rules import load_rules
 
 
 def _extract(extractor, text, **meta):
@@ -65,13 +66,20 @@ def test_ships_and_title_only_references_are_not_people(extractor):
     assert _extract(extractor, text).people == []
 
 
-def test_caption_credits_are_removed_from_caption_text():
+def test_caption_credits_are_removed_from_caption_text(tmp_path):
+    rules = load_rules()
     assert (
-        caption_text("Kim inspects a farm. The agency... KCNA/Reuters")
+        caption_text("Kim inspects a farm. The agency... KCNA/Reuters", rules)
         == "Kim inspects a farm. The agency..."
     )
-    assert caption_text("Reuters | Robert Galbraith | File Photo") == ""
-    assert caption_text("A jet. (U.S. Air Force photo by Justin Connaher/DVIDSHUB)") == "A jet."
+    assert caption_text("Reuters | Robert Galbraith | File Photo", rules) == ""
+    jet = "A jet. (U.S. Air Force photo by Justin Connaher/DVIDSHUB)"
+    assert caption_text(jet, rules) == "A jet."
+    # A site teaches the importer its own photo credit in data/boilerplate.yaml.
+    site_rules = tmp_path / "boilerplate.yaml"
+    site_rules.write_text("caption_credits:\n  - '\\s+Image: Daily Example$'\n")
+    shot = "Kim waves from the podium. Image: Daily Example"
+    assert caption_text(shot, load_rules(site_rules)) == "Kim waves from the podium."
 
 
 def test_other_outlets_bylines_and_names_after_titles(extractor):
