@@ -249,6 +249,7 @@ def _build(
     settings = ""
     try:
         if cache:
+            cache.forget_if_site_changed()
             # Taken before anything is read: a template saved during the build makes the next
             # build see a change.
             settings = cache.settings_digest(config, site_dir, strict)

@@ -39,6 +39,7 @@ from clippings.errors import Problem
 from clippings.render import THEME_DIR, Page, Pager
 
 CACHE_DIR = ".clippings-cache"
+SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 SCHEMA = 3  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
@@ -82,25 +83,15 @@ def _settings(config: Config) -> str:
     return repr(dataclasses.replace(config, jobs=None, root=config.root.resolve()))
 
 
-def forget_site_records(folder: Path) -> None:
-    """For writers other than `build_site` (the dev server): the site is about to differ from
-    what the cache's page records and last build describe, so drop them, and the next build
-    checks every page again. Without this, a file reverted after `serve` rewrote its page could
-    leave that page stale: a page record checks the file's size, not its bytes."""
-    path = folder / "cache.sqlite"
-    if not path.is_file():
-        return
-    try:
-        db = sqlite3.connect(path, timeout=30)
-        try:
-            if db.execute("SELECT 1 FROM pages LIMIT 1").fetchone():
-                with db:
-                    db.execute("DELETE FROM pages")
-                    db.execute(f"DELETE FROM meta WHERE key IN {_BUILD_KEYS}")
-        finally:
-            db.close()
-    except sqlite3.Error:  # unreadable: the next build discards it anyway
-        discard_cache(folder)
+def mark_site_changed(folder: Path) -> None:
+    """For writers other than `build_site` (the dev server), before they first change a file of
+    the site: the next build then drops the cache's page records and last build
+    (`BuildCache.forget_if_site_changed`) and checks every page again. Without it, a file put
+    back after `serve` rewrote its page at the same size left that page stale: a page record
+    checks the file's size, not its bytes. A marker file, not a write to the database: a build
+    in progress holds the database for its whole run."""
+    if folder.is_dir():
+        (folder / SITE_CHANGED).touch()
 
 
 def discard_cache(folder: Path) -> None:
@@ -253,6 +244,14 @@ class BuildCache:
     def recorded_pages(self, prefix: str) -> list[str]:
         """The recorded output files whose path starts with `prefix`."""
         return [path for path in self._pages if path.startswith(prefix)]
+
+    def forget_if_site_changed(self) -> None:
+        """After `mark_site_changed`: no record vouches for the site any more."""
+        marker = self.path.parent / SITE_CHANGED
+        if marker.exists():
+            self.forget_pages()
+            self._pages.clear()
+            marker.unlink(missing_ok=True)
 
     def forget_page_records(self, paths: list[str]) -> None:
         """Drop the records of pages about to be rewritten outside a full build: if the writer

@@ -32,7 +32,7 @@ from markupsafe import Markup
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
 from clippings.build import check_output_dir, static_files
-from clippings.cache import CACHE_DIR, forget_site_records
+from clippings.cache import CACHE_DIR, mark_site_changed
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
@@ -555,8 +555,8 @@ class Rebuilder:
         assets = static_files(self.config)
         outputs = rendered | {path: source.read_bytes() for path, source in assets.items()}
         changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
-        if changes and self.config.cache:  # before the first write: see forget_site_records
-            forget_site_records(self.config.root / CACHE_DIR)
+        if changes and self.config.cache:  # before the first write: see mark_site_changed
+            mark_site_changed(self.config.root / CACHE_DIR)
         written = [path for path, data in changes.items() if self._write(path, data)]
         removed = []
         if everything or assets.keys() != self._assets:  # the plan's paths changed

@@ -32,6 +32,9 @@ def _executable() -> Path:
     return binary
 
 
+_EXIT_SECONDS = 120
+
+
 class PagefindIndexer:
     """One Pagefind service process; builds one index at a time from custom records."""
 
@@ -52,13 +55,20 @@ class PagefindIndexer:
         self.close()
 
     def close(self) -> None:
+        """End the service and wait for it. Killed while writing, it would leave a bundle with a
+        cut-off file: a CI run on a loaded machine once served an empty `pagefind-entry.json`,
+        which the old kill after 5 s would explain. So a slow exit is waited for, and only a
+        hung service is killed, as an error (the shard is then not stored)."""
         if self._process.stdin:
             self._process.stdin.close()
         try:
-            self._process.wait(timeout=5)
+            self._process.wait(timeout=_EXIT_SECONDS)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+            raise IndexerError(
+                f"the Pagefind service did not stop within {_EXIT_SECONDS} s"
+            ) from None
 
     def build(
         self,
