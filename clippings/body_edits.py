@@ -240,9 +240,11 @@ def _search_records(
 ) -> dict[str, list[Record]]:
     """The search records of every shard holding an edited article (drafts are not indexed),
     rebuilt from the recorded page contexts: their terms and publisher are all a record needs."""
+    if not layout:  # search is off
+        return {}
     shard_of = {source: shard for shard, sources in layout.items() for source in sources}
     records: dict[str, list[Record]] = {}
-    for shard in dict.fromkeys(shard_of[source] for source in pages if layout):
+    for shard in dict.fromkeys(shard_of[source] for source in pages):
         members = []
         for source in layout[shard]:
             if source in pages:

@@ -304,11 +304,11 @@ def _build(
         if cache:
             cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
             record_published(cache, rendered, archive.drafts)
-            searched = config.search and archive.articles
-            layout = {
-                shard: [a.source for a in items] for shard, items in shards_of(archive).items()
-            }
-            cache.save_search_shards(layout if searched else None)
+            layout = None  # which sources each search shard holds, for quick rebuilds
+            if config.search and archive.articles:
+                shards = shards_of(archive).items()
+                layout = {shard: [article.source for article in items] for shard, items in shards}
+            cache.save_search_shards(layout)
             inputs = cache.inputs_digest(strict, settings, content_stats(config))
             cache.save_build(inputs, result, settings)
     finally:

@@ -189,10 +189,13 @@ class BuildCache:
 
     def _unpickle(self, source: str, path: Path, strict: bool) -> Parsed:
         try:
-            row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,))
-            return _unpickle_parsed(row.fetchone()[0])
+            return self._parsed(source)
         except Exception:  # a damaged row: parse the file again rather than trust it
             return read_article(path, source, strict)
+
+    def _parsed(self, source: str) -> Parsed:
+        row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,))
+        return _unpickle_parsed(row.fetchone()[0])
 
     def recorded_sha(self, source: str) -> str | None:
         """The content hash of the file as last read (this build or an earlier one)."""
@@ -201,10 +204,9 @@ class BuildCache:
 
     def load_article(self, source: str) -> Article | None:
         """The article as last read from `source`, or None when the row is missing or damaged."""
-        row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,)).fetchone()
         try:
-            return _unpickle_parsed(row[0])[0] if row else None
-        except Exception:
+            return self._parsed(source)[0]
+        except Exception:  # no row (TypeError on None) or a damaged one
             return None
 
     def built(self) -> dict[str, tuple[str, str | None, str | None]]:
