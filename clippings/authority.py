@@ -20,15 +20,18 @@ accents, hyphens or spacing resolve to the same entity without being listed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clippings.errors import BuildError, Problem
-from clippings.text import slugify
+from clippings.errors import BuildError, Problem, shown
+from clippings.text import slugify, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
 
 KINDS: tuple[str, ...] = ("people", "countries", "sources")
 ENTITY_KEYS = frozenset({"aliases", "description", "wikidata"})
+_WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")  # it becomes part of a link to wikidata.org
+_DROPPED = "characters XML 1.0 forbids (control characters) were dropped"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Authority:
     """Lookup of canonical entities by kind and by the slug of any of their names."""
 
     by_key: dict[str, dict[str, Entity]] = field(default_factory=dict)
+    # Problems that did not stop the build (characters dropped from a name), for the summary.
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     def lookup(self, kind: str, name: str) -> Entity | None:
         return self.by_key.get(kind, {}).get(slugify(name))
@@ -71,14 +76,33 @@ def _string_list(value: object) -> list[str] | None:
     return None
 
 
-def _entity_problems(kind: str, name: str, spec: dict) -> list[str]:
+def _entity_problems(kind: str, name: object, spec: dict) -> list[str]:
+    """What is wrong with one entry; a name or value of the wrong type is never made text."""
     problems = [f"unknown key '{key}'" for key in sorted(set(spec) - ENTITY_KEYS)]
+    if not isinstance(name, str):
+        hint = "; put it in quotes if it is meant as a name"
+        problems.append(f"the name must be text, not {shown(name)}{hint}")
+    elif not " ".join(without_xml_forbidden(name).split()):
+        problems.append("the name must not be empty")
     if "aliases" in spec and _string_list(spec["aliases"]) is None:
         problems.append("'aliases' must be a list of names")
     for key in ("description", "wikidata"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
-            problems.append(f"'{key}' must be text")
-    return [f"{kind}: {name}: {problem}" for problem in problems]
+            problems.append(f"'{key}' must be text, not {shown(spec[key])}")
+    wikidata = spec.get("wikidata")
+    if isinstance(wikidata, str) and not _WIKIDATA_ID.fullmatch(wikidata):
+        problems.append(f"'wikidata' must be an item id such as Q56226, not {shown(wikidata)}")
+    return [
+        f"{kind}: {shown(name)[1:-1] if isinstance(name, str) else name}: {p}" for p in problems
+    ]
+
+
+def _clean(text: str, where: str, warn: list[str]) -> str:
+    """`text` without what XML 1.0 forbids, noting `where` it was dropped from."""
+    clean = without_xml_forbidden(text)
+    if clean != text:
+        warn.append(f"{where}: {_DROPPED}")
+    return clean
 
 
 def parse_authority(text: str, path: str) -> Authority:
@@ -87,6 +111,7 @@ def parse_authority(text: str, path: str) -> Authority:
     if mapping is None:
         raise BuildError(problems)
     by_key: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
+    warnings: list[Problem] = []
     for kind, entries in mapping.data.items():
         line = mapping.line_of(kind, 1)
         if kind not in KINDS:
@@ -106,17 +131,29 @@ def parse_authority(text: str, path: str) -> Authority:
             if not isinstance(spec, dict):
                 problems.append(Problem(path, line, f"{kind}: {name}: details must be a mapping"))
                 continue
-            messages = _entity_problems(kind, str(name), spec)
+            messages = _entity_problems(kind, name, spec)
             problems.extend(Problem(path, line, message) for message in messages)
             if messages:
                 continue
+            dropped: list[str] = []
+            where = f"{kind}: {shown(name)[1:-1]}"
+            description = spec.get("description")
             entity = Entity(
                 kind=kind,
-                name=str(name),
-                aliases=tuple(spec.get("aliases") or ()),
-                description=spec.get("description"),
+                name=" ".join(_clean(name, where, dropped).split()),
+                aliases=tuple(
+                    alias
+                    for alias in (
+                        _clean(a, f"{where}: aliases", dropped) for a in spec.get("aliases") or ()
+                    )
+                    if alias.strip()
+                ),
+                description=_clean(description, f"{where}: description", dropped)
+                if description is not None
+                else None,
                 wikidata=spec.get("wikidata"),
             )
+            warnings.extend(Problem(path, line, message, warning=True) for message in dropped)
             for spelling in (entity.name, *entity.aliases):
                 key = slugify(spelling)
                 other = by_key[kind].get(key)
@@ -131,7 +168,7 @@ def parse_authority(text: str, path: str) -> Authority:
                 by_key[kind][key] = entity
     if problems:
         raise BuildError(problems)
-    return Authority(by_key)
+    return Authority(by_key, tuple(warnings))
 
 
 def load_authority(path: Path, display: str | None = None) -> Authority:

@@ -30,12 +30,13 @@ from clippings.archive import Archive, Term
 from clippings.authority import KINDS
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
+from clippings.escape import pagefind_html
 from clippings.indexer import IndexerError, PagefindIndexer
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
 T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
-_FORMAT = 2  # bump when records change shape, so every cached shard is rebuilt
+_FORMAT = 3  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
 # to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
@@ -64,8 +65,14 @@ class Record:
     filters: dict[str, list[str]]
 
     def fields(self) -> dict[str, object]:
-        """The record as Pagefind's AddRecord request takes it."""
-        content = " ".join(plain_text(part) for part in self.text if part)
+        """The record as Pagefind's AddRecord request takes it.
+
+        Pagefind's default UI puts the excerpt (cut from the content) into the page as HTML, so
+        `<` is escaped there: enough to keep any markup out, while `&` stays as typed so words
+        such as AT&T are indexed as they are. Titles and other metadata it shows as text, so
+        they go unescaped (escaped, visitors would see `&amp;`); filter values it shows as HTML
+        (see `record_of`)."""
+        content = " ".join(plain_text(part) for part in self.text if part).replace("<", "&lt;")
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
 
 
@@ -158,7 +165,13 @@ def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | 
         url="/" + article.path,
         text=(article.title, article.dek or "", article.body, *article.captions),
         meta=meta,
-        filters={name: values for name, values in filters.items() if values},
+        # Pagefind's default UI renders filter values as HTML (a label's innerHTML), and the
+        # checkbox sends the value back as stored, so they are stored escaped.
+        filters={
+            name: [pagefind_html(value) for value in values]
+            for name, values in filters.items()
+            if values
+        },
     )
 
 
