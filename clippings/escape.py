@@ -49,8 +49,9 @@ def _safe_target(url: str) -> bool:
 
 
 def pagefind_html(text: str) -> str:
-    """A value for a place where Pagefind's default UI inserts it as HTML (filter names and
-    values, the excerpt made from the content): `&`, `<` and `>` escaped, so it shows as the
-    text it is. Titles and other metadata are inserted as text and must not go through this,
-    or visitors would see `&amp;`."""
+    """A value for a place where Pagefind's default UI inserts it as HTML without escaping it
+    (filter names and values: a label's innerHTML): `&`, `<` and `>` escaped, so it shows as
+    the text it is. Titles and other metadata are inserted as text, and Pagefind escapes the
+    content it cuts excerpts from itself: those must not go through this, or visitors would
+    see `&amp;`."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -67,12 +67,11 @@ class Record:
     def fields(self) -> dict[str, object]:
         """The record as Pagefind's AddRecord request takes it.
 
-        Pagefind's default UI puts the excerpt (cut from the content) into the page as HTML, so
-        `<` is escaped there: enough to keep any markup out, while `&` stays as typed so words
-        such as AT&T are indexed as they are. Titles and other metadata it shows as text, so
-        they go unescaped (escaped, visitors would see `&amp;`); filter values it shows as HTML
-        (see `record_of`)."""
-        content = " ".join(plain_text(part) for part in self.text if part).replace("<", "&lt;")
+        Pagefind's default UI shows titles and other metadata as text, so they go as they are
+        (escaped, visitors would see `&amp;`); the excerpt it cuts from the content is HTML, but
+        its `pagefind.js` escapes `<` and `>` in the content first (`raw_content`); filter values
+        it inserts as HTML unescaped, so `record_of` escapes them."""
+        content = " ".join(plain_text(part) for part in self.text if part)
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
 
 
