@@ -127,6 +127,7 @@ def parse_authority(text: str, path: str) -> Authority:
             )
             continue
         for name, spec in entries.items():
+            line = mapping.line_within(kind, name, mapping.line_of(kind, 1))
             spec = spec or {}
             if not isinstance(spec, dict):
                 problems.append(Problem(path, line, f"{kind}: {name}: details must be a mapping"))

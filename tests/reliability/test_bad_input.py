@@ -509,12 +509,12 @@ CASES = [
     Case(
         "authority-name-clash",
         {"data/entities.yaml": "people:\n  A:\n    aliases: [Kim]\n  B:\n    aliases: [kim]\n"},
-        ("data/entities.yaml:1: people: 'kim' names both 'A' and 'B'",),
+        ("data/entities.yaml:4: people: 'kim' names both 'A' and 'B'",),
     ),
     Case(
         "authority-wrong-shape",
         {"data/entities.yaml": "people:\n  X: [a]\n"},
-        ("data/entities.yaml:1: people: X: details must be a mapping",),
+        ("data/entities.yaml:2: people: X: details must be a mapping",),
     ),
     Case(
         "authority-not-utf8",
