@@ -33,8 +33,11 @@ from clippings.text import without_xml_forbidden
 from tests.chromium import chromium_installed, launched_chromium
 from tests.conftest import REPO
 from tests.pages_server import pages_server
+from tests.reliability.report import FIGURES
 
-SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+EXAMPLES = 300
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
+FIGURES.expected["sinks"] = 9
 ARTIFACTS = REPO / "test-artifacts"
 
 
@@ -128,6 +131,12 @@ sneaky_javascript = st.tuples(
 @SETTINGS
 def test_no_spelling_of_javascript_is_a_link(url: str):
     assert safe_url(url) is None
+    FIGURES.sinks["1 urls"] = (
+        f"Link targets: {len(SAFE_URLS)} URLs kept and {len(UNSAFE_URLS)} refused by `safe_url` "
+        "(other schemes in any case; tabs, line breaks, NUL, spaces, U+2028 inside; character "
+        f"references for letters and the colon); {EXAMPLES} spellings of `javascript:` "
+        "(Hypothesis) all refused"
+    )
 
 
 url_text = st.text(
@@ -140,6 +149,10 @@ url_text = st.text(
 def test_a_safe_url_is_read_by_a_browser_as_http_mailto_or_relative(url: str):
     if safe_url(url) is not None:
         assert browser_scheme(url) in ("", "http", "https", "mailto"), url
+    FIGURES.sinks["2 url property"] = (
+        f"{EXAMPLES} random strings (Hypothesis): every URL `safe_url` keeps is one a browser "
+        "reads as http(s), mailto or relative"
+    )
 
 
 MARKDOWN_CASES = {
@@ -215,6 +228,11 @@ def test_no_markdown_body_makes_an_element_a_handler_or_an_unsafe_link(body: str
         for name in ("href", "src"):
             if name in element.attrib:
                 assert browser_scheme(element.attrib[name]) in ("", "http", "https", "mailto")
+    FIGURES.sinks["3 markdown"] = (
+        f"Markdown bodies: {len(MARKDOWN_CASES)} (table) and {EXAMPLES} random ones "
+        "(Hypothesis): raw HTML shown as text, no event handler, no link or image target but "
+        "http(s), mailto or relative"
+    )
 
 
 def test_pagefind_filter_values_are_escaped_and_metadata_is_not():
@@ -246,6 +264,12 @@ def test_pagefind_html_shows_as_the_text_it_was(value: str):
     """As Pagefind's UI inserts a filter value: into a label, as HTML."""
     label = lxml_html.fragment_fromstring(f"<label>{pagefind_html(value)}</label>")
     assert len(label) == 0 and (label.text or "") == value
+    FIGURES.sinks["4 pagefind"] = (
+        "Pagefind: filter values stored HTML-escaped (its UI inserts them into labels as HTML; "
+        f"{EXAMPLES} random values show as the text they were); titles and metadata as written "
+        "(its UI shows them as text); content as written (its script escapes `<` and `>` before "
+        "cutting excerpts; checked in Chromium with an unclosed `<img` next to the search word)"
+    )
 
 
 @given(text=st.text(max_size=40))
@@ -265,6 +289,10 @@ def test_front_matter_text_loses_exactly_what_xml_forbids_with_a_warning(text: s
     forbidden = without_xml_forbidden(text) != text
     assert (article.dek != text) == forbidden
     assert ("front matter" in warned) == forbidden and ("body" in warned) == forbidden
+    FIGURES.sinks["5 xml characters"] = (
+        f"XML characters: {EXAMPLES} random strings (Hypothesis) in front matter and body: what "
+        "XML 1.0 forbids dropped, with a warning naming the file and field; the rest kept as is"
+    )
 
 
 # The hostile site ------------------------------------------------------------------------------
@@ -393,6 +421,10 @@ def test_every_xml_output_is_well_formed(built):
             ns = {"a": "http://www.w3.org/2005/Atom"}
             titles = tree.xpath("//a:entry/a:title/text()", namespaces=ns)
             assert titles and all(title.startswith(SHOWN) for title in titles), path
+    FIGURES.sinks["6 hostile xml files"] = (
+        f"Hostile site: {len(feeds)} XML files (feeds, sitemap) parsed by a strict XML parser, "
+        "every entry title the hostile string as written"
+    )
 
 
 @pytest.mark.timeout(300)
@@ -410,6 +442,10 @@ def test_json_outputs_parse_and_script_json_cannot_end_its_script(built):
             assert "isBasedOn" not in data or safe_url(data["isBasedOn"])
             scripts += 1
     assert scripts == len(URLS)
+    FIGURES.sinks["7 hostile json"] = (
+        f"Hostile site: archive.json and {scripts} JSON-LD blocks parse; no `</`, `<!--`, "
+        "U+2028 or U+2029 inside a script; `isBasedOn` only for a safe URL"
+    )
 
 
 OUR_SCRIPTS = ("static/site.js", "static/search.js", "pagefind-ui.js")
@@ -444,6 +480,11 @@ def test_every_html_page_has_only_our_elements_handlers_and_links(built):
         h1 = " ".join(h.text_content() for h in tree.xpath("//h1"))
         if "zebra" in h1:
             assert h1.startswith(SHOWN), (path, h1)  # escaped once: shown as written
+    FIGURES.sinks["6 hostile html"] = (
+        f"Hostile site: {len(pages)} HTML pages parsed (lxml): no element but the theme's, no "
+        "event handler, no script but the theme's and JSON-LD, no `href`/`src` a browser reads "
+        "as other than http(s), mailto or relative; titles shown as written (escaped once)"
+    )
 
 
 # The browser ------------------------------------------------------------------------------------
@@ -508,6 +549,15 @@ def test_no_script_runs_on_any_page_kind_or_in_search(built):
                 page.wait_for_timeout(200)  # let a broken image's onerror fire, if one existed
                 assert page.evaluate(INJECTED) == NOTHING, path
                 assert dialogs == [], (path, dialogs)
+            FIGURES.sinks["8 hostile browser"] = (
+                f"Hostile site (one string, {len(HOSTILE)} characters of markup, `javascript:`, "
+                "`</script>`, `<!--`, U+2028/9, entities, `{{ }}` and XML-forbidden characters, in "
+                f"every front-matter field of {len(URLS)} articles with {len(URLS)} tricky `url`s, "
+                "every authority field and the config's title, description and base_url), built "
+                f"with search: {len(paths)} page kinds and search (results, excerpts, every filter "
+                "open) in headless Chromium: 0 dialogs, 0 injected elements, handlers or scripts, "
+                "0 links but http(s) and mailto"
+            )
             ARTIFACTS.mkdir(exist_ok=True)
             for width, label in ((390, "phone"), (1280, "desktop")):
                 page.set_viewport_size({"width": width, "height": 900})

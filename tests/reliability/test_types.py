@@ -16,12 +16,15 @@ from clippings.authority import parse_authority
 from clippings.config import parse_config
 from clippings.content import NAME_LISTS, TEXT_FIELDS, parse_article
 from clippings.errors import BuildError
+from tests.reliability.report import FIGURES
 
 pytestmark = pytest.mark.timeout(120)
 
 SOURCE = "content/2018/x.md"
 BASE = "title: A title\ndate: 2018-08-15\npublication: KCNA\n"
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None)
+EXAMPLES = 60
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
+FIGURES.expected["types"] = 5
 
 
 def problems_of(front: str) -> list[str]:
@@ -95,6 +98,12 @@ def test_any_number_or_boolean_as_publication_is_an_error(value: object):
     line = yaml.safe_dump({"publication": value})
     errors = problems_of(f"title: T\ndate: 2018-01-01\n{line}")
     assert len(errors) == 1 and "'publication' must be non-empty text, not " in errors[0]
+    FIGURES.types["1 front matter"] = (
+        f"Front matter: {len(TEXT_KEYS)} text fields × {len(NOT_TEXT)} values YAML reads as "
+        f"numbers, booleans (`no`, `On`), lists or mappings, and {len(NAME_LISTS)} name lists "
+        "and 2 line lists with such an item: each one error at its line naming what YAML read; "
+        f"{EXAMPLES} random numbers and booleans as `publication` (Hypothesis)"
+    )
 
 
 # Slugs and aliases become folder names and URLs: a control character or a line break in one is
@@ -119,6 +128,11 @@ def test_an_accepted_slug_or_alias_has_no_control_character_or_space(name: str):
         if article is not None:
             for path in (article.slug, *article.aliases):
                 assert not any(c.isspace() or not c.isprintable() for c in path), path
+    FIGURES.types["2 paths"] = (
+        f"Slugs and aliases: {len(PATH_BREAKERS)} control, space and line-break characters at "
+        "the end and inside, as slug, alias and alias folder: all errors; "
+        f"{EXAMPLES} random names (Hypothesis): no accepted slug or alias holds one"
+    )
 
 
 def article_at(date: str, slug: str):
@@ -129,16 +143,16 @@ def article_at(date: str, slug: str):
     return article
 
 
-@pytest.mark.parametrize(
-    ("earlier", "later"),
-    [
-        ("2018-01-01T10:00:00+09:00", "2018-01-01T05:00:00+00:00"),  # 01:00Z before 05:00Z
-        ("2018-01-02T01:00:00Z", "2018-01-01T23:30:00-05:00"),  # 01:00Z before 04:30Z
-        ("2018-01-02T08:00:00+09:00", "2018-01-01T23:30:00"),  # 23:00Z before 23:30 (no zone)
-        ("2018-01-01", "2018-01-01T00:00:00+00:00"),  # a bare date before the times of its day
-        ("2018-01-01T00:30:00Z", "2017-12-31T23:00:00-02:00"),  # 00:30Z before 01:00Z
-    ],
-)
+ZONED_PAIRS = [
+    ("2018-01-01T10:00:00+09:00", "2018-01-01T05:00:00+00:00"),  # 01:00Z before 05:00Z
+    ("2018-01-02T01:00:00Z", "2018-01-01T23:30:00-05:00"),  # 01:00Z before 04:30Z
+    ("2018-01-02T08:00:00+09:00", "2018-01-01T23:30:00"),  # 23:00Z before 23:30 (no zone)
+    ("2018-01-01", "2018-01-01T00:00:00+00:00"),  # a bare date before the times of its day
+    ("2018-01-01T00:30:00Z", "2017-12-31T23:00:00-02:00"),  # 00:30Z before 01:00Z
+]
+
+
+@pytest.mark.parametrize(("earlier", "later"), ZONED_PAIRS)
 def test_dates_with_time_zones_sort_by_instant(earlier: str, later: str):
     assert article_at(earlier, "a").sort_key < article_at(later, "b").sort_key
 
@@ -167,6 +181,10 @@ def test_zoned_dates_sort_as_their_instants(moments):
     by_key = sorted(articles, key=lambda a: a.sort_key)
     instants = [a.date.astimezone(dt.UTC) for a in by_key]
     assert instants == sorted(instants)
+    FIGURES.types["3 dates"] = (
+        f"Dates: {len(ZONED_PAIRS)} pairs across zones and days (table) and {EXAMPLES} random "
+        "lists of times in zones from -14:00 to +14:00 (Hypothesis) sort by instant"
+    )
 
 
 # Config: a setting of the wrong type, and settings that reach output where text cannot go.
@@ -205,6 +223,11 @@ def test_config_override_base_url_is_checked():
     with pytest.raises(BuildError) as error:
         parse_config("", "config.yaml", Path("."), {"base_url": "javascript:alert(1)//"})
     assert str(error.value).startswith("--base-url: 'base_url' must be an http")
+    FIGURES.types["4 config"] = (
+        f"Config: {len(CONFIG_ERRORS)} settings (wrong types, `base_url` that is no http(s) "
+        "address, `language` that is no tag, `cname` that is no host name) and `--base-url`: "
+        "errors at their line, or accepted when right; forbidden characters dropped with a warning"
+    )
 
 
 def test_config_text_loses_xml_forbidden_characters_with_a_warning():
@@ -244,3 +267,8 @@ def test_authority_text_loses_xml_forbidden_characters_with_a_warning():
     (entity,) = authority.entities("people")
     assert (entity.name, entity.aliases, entity.description) == ("KimJong Un", ("KJU",), "ab")
     assert len(authority.warnings) == 3 and all(w.warning for w in authority.warnings)
+    FIGURES.types["5 authority"] = (
+        f"Authority file: {len(AUTHORITY_ERRORS)} entries with a name, alias, description or "
+        "Wikidata id of the wrong type or shape: errors at the entry's line; forbidden "
+        "characters dropped with a warning"
+    )
