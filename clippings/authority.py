@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clippings.errors import BuildError, Problem, shown
-from clippings.text import slugify, without_xml_forbidden
+from clippings.text import XML_FORBIDDEN_DROPPED, slugify, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
 
 KINDS: tuple[str, ...] = ("people", "countries", "sources")
 ENTITY_KEYS = frozenset({"aliases", "description", "wikidata"})
 _WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")  # it becomes part of a link to wikidata.org
-_DROPPED = "characters XML 1.0 forbids (control characters) were dropped"
 
 
 @dataclass(frozen=True)
@@ -92,17 +91,33 @@ def _entity_problems(kind: str, name: object, spec: dict) -> list[str]:
     wikidata = spec.get("wikidata")
     if isinstance(wikidata, str) and not _WIKIDATA_ID.fullmatch(wikidata):
         problems.append(f"'wikidata' must be an item id such as Q56226, not {shown(wikidata)}")
-    return [
-        f"{kind}: {shown(name)[1:-1] if isinstance(name, str) else name}: {p}" for p in problems
-    ]
+    return [f"{kind}: {_label(name)}: {problem}" for problem in problems]
 
 
-def _clean(text: str, where: str, warn: list[str]) -> str:
-    """`text` without what XML 1.0 forbids, noting `where` it was dropped from."""
-    clean = without_xml_forbidden(text)
-    if clean != text:
-        warn.append(f"{where}: {_DROPPED}")
-    return clean
+def _label(name: object) -> str:
+    """A name as messages show it: control characters escaped, a long one cut short."""
+    return shown(name)[1:-1] if isinstance(name, str) else shown(name)
+
+
+def _entity(kind: str, name: str, spec: dict, dropped: list[str]) -> Entity:
+    """The entity of a valid entry, its text without what XML 1.0 forbids (each field that
+    held some noted in `dropped`, for a warning)."""
+
+    def clean(text: str, field: str) -> str:
+        without = without_xml_forbidden(text)
+        if without != text:
+            dropped.append(f"{kind}: {_label(name)}: {field}{XML_FORBIDDEN_DROPPED}")
+        return without
+
+    aliases = (clean(alias, "aliases: ") for alias in spec.get("aliases") or ())
+    description = spec.get("description")
+    return Entity(
+        kind=kind,
+        name=" ".join(clean(name, "").split()),
+        aliases=tuple(alias for alias in aliases if alias.strip()),
+        description=None if description is None else clean(description, "description: "),
+        wikidata=spec.get("wikidata"),
+    )
 
 
 def parse_authority(text: str, path: str) -> Authority:
@@ -130,30 +145,15 @@ def parse_authority(text: str, path: str) -> Authority:
             line = mapping.line_within(kind, name, mapping.line_of(kind, 1))
             spec = spec or {}
             if not isinstance(spec, dict):
-                problems.append(Problem(path, line, f"{kind}: {name}: details must be a mapping"))
+                message = f"{kind}: {_label(name)}: details must be a mapping"
+                problems.append(Problem(path, line, message))
                 continue
             messages = _entity_problems(kind, name, spec)
             problems.extend(Problem(path, line, message) for message in messages)
             if messages:
                 continue
             dropped: list[str] = []
-            where = f"{kind}: {shown(name)[1:-1]}"
-            description = spec.get("description")
-            entity = Entity(
-                kind=kind,
-                name=" ".join(_clean(name, where, dropped).split()),
-                aliases=tuple(
-                    alias
-                    for alias in (
-                        _clean(a, f"{where}: aliases", dropped) for a in spec.get("aliases") or ()
-                    )
-                    if alias.strip()
-                ),
-                description=_clean(description, f"{where}: description", dropped)
-                if description is not None
-                else None,
-                wikidata=spec.get("wikidata"),
-            )
+            entity = _entity(kind, name, spec, dropped)
             warnings.extend(Problem(path, line, message, warning=True) for message in dropped)
             for spelling in (entity.name, *entity.aliases):
                 key = slugify(spelling)

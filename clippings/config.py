@@ -9,7 +9,7 @@ from typing import Any
 
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import safe_url
-from clippings.text import without_xml_forbidden
+from clippings.text import XML_FORBIDDEN_DROPPED, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
 
 # A BCP 47 language tag as `lang` and `xml:lang` want it (en, en-GB, zh-Hant-TW).
@@ -109,7 +109,7 @@ def parse_config(
             continue
         if isinstance(value, str) and without_xml_forbidden(value) != value:
             value = without_xml_forbidden(value)
-            message = f"'{key}': characters XML 1.0 forbids (control characters) were dropped"
+            message = f"'{key}': {XML_FORBIDDEN_DROPPED}"
             warnings.append(Problem(path, line, message, warning=True))
         message = _type_problem(key, value, str(_SETTINGS[key].type))
         if message:

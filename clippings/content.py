@@ -16,7 +16,12 @@ from typing import Any
 
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import safe_url
-from clippings.text import MAX_SLUG_BYTES, slugify, without_xml_forbidden
+from clippings.text import (
+    MAX_SLUG_BYTES,
+    XML_FORBIDDEN_DROPPED,
+    slugify,
+    without_xml_forbidden,
+)
 from clippings.yamlfile import load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
@@ -226,7 +231,7 @@ def parse_article(
     for key in sorted(KNOWN.intersection(data).difference(("slug", "aliases"))):
         clean = _xml_safe(data[key])
         if isinstance(clean, str | list) and clean != data[key]:
-            report(key, f"'{key}': {_DROPPED}", warning=True)
+            report(key, f"'{key}': {XML_FORBIDDEN_DROPPED}", warning=True)
             data[key] = clean
 
     for key in REQUIRED:
@@ -291,7 +296,7 @@ def parse_article(
         return None, problems
     clean_body = without_xml_forbidden(body)
     if clean_body != body:
-        message = f"body: {_DROPPED}"
+        message = f"body: {XML_FORBIDDEN_DROPPED}"
         problems.append(Problem(source, body_line, message, warning=True))
     article = Article(
         source=source,
@@ -303,9 +308,6 @@ def parse_article(
         **values,
     )
     return article, problems
-
-
-_DROPPED = "characters XML 1.0 forbids (control characters) were dropped"
 
 
 def _xml_safe(value: Any) -> Any:

@@ -44,6 +44,10 @@ def slugify(name: str) -> str:
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+# The warning when loading dropped some, after the file, line and field it names.
+XML_FORBIDDEN_DROPPED = "characters XML 1.0 forbids (control characters) were dropped"
+
+
 def without_xml_forbidden(text: str) -> str:
     """`text` without the characters XML 1.0 forbids (the same string when it has none)."""
     return _XML_FORBIDDEN.sub("", text) if _XML_FORBIDDEN.search(text) else text
