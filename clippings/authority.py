@@ -20,15 +20,17 @@ accents, hyphens or spacing resolve to the same entity without being listed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clippings.errors import BuildError, Problem
-from clippings.text import slugify
+from clippings.errors import BuildError, Problem, shown
+from clippings.text import XML_FORBIDDEN_DROPPED, slugify, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
 
 KINDS: tuple[str, ...] = ("people", "countries", "sources")
 ENTITY_KEYS = frozenset({"aliases", "description", "wikidata"})
+_WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")  # it becomes part of a link to wikidata.org
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Authority:
     """Lookup of canonical entities by kind and by the slug of any of their names."""
 
     by_key: dict[str, dict[str, Entity]] = field(default_factory=dict)
+    # Problems that did not stop the build (characters dropped from a name), for the summary.
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     def lookup(self, kind: str, name: str) -> Entity | None:
         return self.by_key.get(kind, {}).get(slugify(name))
@@ -71,14 +75,49 @@ def _string_list(value: object) -> list[str] | None:
     return None
 
 
-def _entity_problems(kind: str, name: str, spec: dict) -> list[str]:
+def _entity_problems(kind: str, name: object, spec: dict) -> list[str]:
+    """What is wrong with one entry; a name or value of the wrong type is never made text."""
     problems = [f"unknown key '{key}'" for key in sorted(set(spec) - ENTITY_KEYS)]
+    if not isinstance(name, str):
+        hint = "; put it in quotes if it is meant as a name"
+        problems.append(f"the name must be text, not {shown(name)}{hint}")
+    elif not " ".join(without_xml_forbidden(name).split()):
+        problems.append("the name must not be empty")
     if "aliases" in spec and _string_list(spec["aliases"]) is None:
         problems.append("'aliases' must be a list of names")
     for key in ("description", "wikidata"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
-            problems.append(f"'{key}' must be text")
-    return [f"{kind}: {name}: {problem}" for problem in problems]
+            problems.append(f"'{key}' must be text, not {shown(spec[key])}")
+    wikidata = spec.get("wikidata")
+    if isinstance(wikidata, str) and not _WIKIDATA_ID.fullmatch(wikidata):
+        problems.append(f"'wikidata' must be an item id such as Q56226, not {shown(wikidata)}")
+    return [f"{kind}: {_label(name)}: {problem}" for problem in problems]
+
+
+def _label(name: object) -> str:
+    """A name as messages show it: control characters escaped, a long one cut short."""
+    return shown(name)[1:-1] if isinstance(name, str) else shown(name)
+
+
+def _entity(kind: str, name: str, spec: dict, dropped: list[str]) -> Entity:
+    """The entity of a valid entry, its text without what XML 1.0 forbids (each field that
+    held some noted in `dropped`, for a warning)."""
+
+    def clean(text: str, field: str) -> str:
+        without = without_xml_forbidden(text)
+        if without != text:
+            dropped.append(f"{kind}: {_label(name)}: {field}{XML_FORBIDDEN_DROPPED}")
+        return without
+
+    aliases = (clean(alias, "aliases: ") for alias in spec.get("aliases") or ())
+    description = spec.get("description")
+    return Entity(
+        kind=kind,
+        name=" ".join(clean(name, "").split()),
+        aliases=tuple(alias for alias in aliases if alias.strip()),
+        description=None if description is None else clean(description, "description: "),
+        wikidata=spec.get("wikidata"),
+    )
 
 
 def parse_authority(text: str, path: str) -> Authority:
@@ -87,6 +126,7 @@ def parse_authority(text: str, path: str) -> Authority:
     if mapping is None:
         raise BuildError(problems)
     by_key: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
+    warnings: list[Problem] = []
     for kind, entries in mapping.data.items():
         line = mapping.line_of(kind, 1)
         if kind not in KINDS:
@@ -102,21 +142,19 @@ def parse_authority(text: str, path: str) -> Authority:
             )
             continue
         for name, spec in entries.items():
+            line = mapping.line_within(kind, name, mapping.line_of(kind, 1))
             spec = spec or {}
             if not isinstance(spec, dict):
-                problems.append(Problem(path, line, f"{kind}: {name}: details must be a mapping"))
+                message = f"{kind}: {_label(name)}: details must be a mapping"
+                problems.append(Problem(path, line, message))
                 continue
-            messages = _entity_problems(kind, str(name), spec)
+            messages = _entity_problems(kind, name, spec)
             problems.extend(Problem(path, line, message) for message in messages)
             if messages:
                 continue
-            entity = Entity(
-                kind=kind,
-                name=str(name),
-                aliases=tuple(spec.get("aliases") or ()),
-                description=spec.get("description"),
-                wikidata=spec.get("wikidata"),
-            )
+            dropped: list[str] = []
+            entity = _entity(kind, name, spec, dropped)
+            warnings.extend(Problem(path, line, message, warning=True) for message in dropped)
             for spelling in (entity.name, *entity.aliases):
                 key = slugify(spelling)
                 other = by_key[kind].get(key)
@@ -131,7 +169,7 @@ def parse_authority(text: str, path: str) -> Authority:
                 by_key[kind][key] = entity
     if problems:
         raise BuildError(problems)
-    return Authority(by_key)
+    return Authority(by_key, tuple(warnings))
 
 
 def load_authority(path: Path, display: str | None = None) -> Authority:

@@ -61,7 +61,7 @@ def load_archive(config: Config, strict: bool = False, cache: BuildCache | None 
     read = cache.read_article if cache else read_article
     articles, warnings = load_articles(config.path("content_dir"), config.root, strict, read)
     archive = build_archive(articles, authority, config.related_articles)
-    archive.warnings[:0] = warnings
+    archive.warnings[:0] = [*config.warnings, *authority.warnings, *warnings]
     return archive
 
 

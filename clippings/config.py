@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from clippings.errors import BuildError, Problem, shown
+from clippings.escape import safe_url
+from clippings.text import XML_FORBIDDEN_DROPPED, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
+
+# A BCP 47 language tag as `lang` and `xml:lang` want it (en, en-GB, zh-Hant-TW).
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+# A host name for GitHub Pages' CNAME file (one line; IDNs in their xn-- form).
+_HOST = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,8 @@ class Config:
     jobs: int | None = None  # worker processes for rendering; None: one per core
     cache: bool = True  # keep .clippings-cache/ to skip unchanged work on the next build
     root: Path = Path(".")
+    # Problems that did not stop the build (characters dropped from a setting); not a setting.
+    warnings: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def site_url(self) -> str:
@@ -44,7 +56,7 @@ class Config:
         return self.root / getattr(self, name)
 
 
-_SETTINGS = {f.name: f for f in fields(Config) if f.name != "root"}
+_SETTINGS = {f.name: f for f in fields(Config) if f.name not in ("root", "warnings")}
 _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bool,)}
 
 
@@ -60,6 +72,21 @@ def _type_problem(key: str, value: Any, expected: str) -> str | None:
         return f"'{key}' must be {label}, not {shown(value)}"
     if kind == "int" and value < 1:
         return f"'{key}' must be at least 1"
+    return _value_problem(key, value)
+
+
+def _value_problem(key: str, value: Any) -> str | None:
+    """Settings that reach output where text cannot go: URLs, a language tag, a host name."""
+    if (
+        key == "base_url"
+        and value
+        and (safe_url(value) is None or not re.match(r"https?://[^/?#]", value, re.IGNORECASE))
+    ):
+        return f"'base_url' must be an http:// or https:// address, not {shown(value)}"
+    if key == "language" and not _LANGUAGE.fullmatch(value):
+        return f"'language' must be a language tag such as en or en-GB, not {shown(value)}"
+    if key == "cname" and value is not None and not _HOST.fullmatch(value.strip()):
+        return f"'cname' must be a host name such as news.example.org, not {shown(value)}"
     return None
 
 
@@ -71,6 +98,7 @@ def parse_config(
     if mapping is None:
         raise BuildError(problems)
     values: dict[str, Any] = {}
+    warnings: list[Problem] = []
     for key, value in mapping.data.items():
         line = mapping.line_of(key, 1)
         if key not in _SETTINGS:
@@ -79,15 +107,24 @@ def parse_config(
                 Problem(path, line, f"unknown setting '{key}' (known settings: {known})")
             )
             continue
+        if isinstance(value, str) and without_xml_forbidden(value) != value:
+            value = without_xml_forbidden(value)
+            message = f"'{key}': {XML_FORBIDDEN_DROPPED}"
+            warnings.append(Problem(path, line, message, warning=True))
         message = _type_problem(key, value, str(_SETTINGS[key].type))
         if message:
             problems.append(Problem(path, line, message))
         else:
             values[key] = value
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    for key, value in given.items():  # --base-url is checked as the setting is
+        message = _value_problem(key, value)
+        if message:
+            problems.append(Problem("--" + key.replace("_", "-"), None, message))
     if problems:
         raise BuildError(problems)
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return Config(root=root, **values)
+    values.update(given)
+    return Config(root=root, warnings=tuple(warnings), **values)
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:

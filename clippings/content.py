@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from clippings.errors import BuildError, Problem, shown
-from clippings.text import MAX_SLUG_BYTES, slugify
+from clippings.escape import safe_url
+from clippings.text import (
+    MAX_SLUG_BYTES,
+    XML_FORBIDDEN_DROPPED,
+    slugify,
+    without_xml_forbidden,
+)
 from clippings.yamlfile import load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
@@ -35,7 +41,10 @@ KNOWN = frozenset(
     )
 )
 _FENCE = "---"
-_SAFE_SLUG = re.compile(r"^[\w][\w.-]*$")
+_SAFE_SLUG = re.compile(r"\w[\w.-]*")
+# One folder of an alias: a URL path segment (RFC 3986 pchar, unencoded), so no control
+# characters, spaces, quotes, '<', '?', '#' or '%'.
+_ALIAS_PART = re.compile(r"[\w.~!$&'()*+,;=:@-]+")
 
 
 @dataclass(frozen=True)
@@ -77,10 +86,14 @@ class Article:
 
     @property
     def sort_key(self) -> tuple:
-        """Chronological order; undated articles sort after every dated one."""
+        """Chronological order by instant (a time with a zone counts in UTC, one without as
+        UTC, a bare date before the times of its day); undated articles after every dated one."""
         if self.date is None:
             return (1, "", self.slug)
-        return (0, self.date.isoformat(), self.slug)
+        when = self.date
+        if isinstance(when, dt.datetime) and when.utcoffset() is not None:
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
+        return (0, when.isoformat(), self.slug)
 
     @property
     def iso_date(self) -> str | None:
@@ -116,18 +129,49 @@ def _parse_date(value: Any) -> dt.date | dt.datetime | None:
         raise ValueError(f"'date' {shown(text)} is not a valid ISO date (YYYY-MM-DD)") from None
 
 
+def _kind(value: Any) -> str:
+    """What YAML made of a value, for messages: `5` is a number, `yes` is true."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty" if value is None else "text"
+
+
+_QUOTE_HINT = "; put it in quotes if it is meant as text"
+
+
+def _not_text(key: str, value: Any, expected: str = "text") -> str:
+    """The message for a value that YAML did not read as text. Never turned into text silently:
+    `publication: 5` or `language: no` (false) are typos as often as they are names."""
+    kind = _kind(value)
+    if kind in ("true or false", "a number"):
+        return f"'{key}' must be {expected}, not {kind} ({shown(value)}){_QUOTE_HINT}"
+    return f"'{key}' must be {expected}, not {kind}"
+
+
+def _bad_item(key: str, item: Any, what: str) -> str:
+    """The message for one item of a list of texts (names, captions, aliases)."""
+    hint = _QUOTE_HINT if _kind(item) in ("true or false", "a number") else ""
+    return f"'{key}' must be a list of {what}s; {shown(item)} is {_kind(item)}, not a {what}{hint}"
+
+
 def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
     if value is None:
         return (), None
     if isinstance(value, str):
         return (), f"'{key}' must be a list of names, not a single string (write [{value}])"
     if not isinstance(value, list):
-        return (), f"'{key}' must be a list of names"
+        return (), f"'{key}' must be a list of names, not {_kind(value)}"
     names = []
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
-            return (), f"'{key}' must be a list of names; {shown(item)} is not a name"
-        name = " ".join(str(item).split())
+        if not isinstance(item, str):
+            return (), _bad_item(key, item, "name")
+        name = " ".join(item.split())
         if name:
             names.append(name)
     return tuple(dict.fromkeys(names)), None
@@ -136,15 +180,15 @@ def _name_list(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
 def _text(key: str, value: Any) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
-    if isinstance(value, dict | list):
-        return None, f"'{key}' must be text"
-    return str(value), None
+    if not isinstance(value, str):
+        return None, _not_text(key, value)
+    return value, None
 
 
 def _check_slug(slug: str) -> str | None:
     if not slug:
         return "the title gives an empty slug; set 'slug' to letters, digits and hyphens"
-    if not _SAFE_SLUG.match(slug) or ".." in slug:
+    if not _SAFE_SLUG.fullmatch(slug) or ".." in slug:
         return (
             f"'slug' {shown(slug)} must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
         )
@@ -155,11 +199,8 @@ def _check_slug(slug: str) -> str | None:
 
 def _check_alias(alias: str) -> str | None:
     parts = alias.strip("/").split("/")
-    if (
-        alias.startswith(("/", "\\"))
-        or "\\" in alias
-        or "\0" in alias
-        or any(p in ("", ".", "..") for p in parts)
+    if alias.startswith("/") or any(
+        p in (".", "..") or not _ALIAS_PART.fullmatch(p) for p in parts
     ):
         return f"alias {shown(alias)} must be a relative path inside the site, such as old/path/"
     return None
@@ -183,18 +224,27 @@ def parse_article(
     data, line_of = mapping.data, mapping.line_of
     values: dict[str, Any] = {}
 
-    def report(key: str, message: str) -> None:
-        problems.append(Problem(source, line_of(key, 1), f"front matter: {message}"))
+    def report(key: str, message: str, warning: bool = False) -> None:
+        problems.append(Problem(source, line_of(key, 1), f"front matter: {message}", warning))
+
+    # Slugs and aliases are not cleaned: a control character in a path is an error.
+    for key in sorted(KNOWN.intersection(data).difference(("slug", "aliases"))):
+        clean = _xml_safe(data[key])
+        if isinstance(clean, str | list) and clean != data[key]:
+            report(key, f"'{key}': {XML_FORBIDDEN_DROPPED}", warning=True)
+            data[key] = clean
 
     for key in REQUIRED:
         if key not in data:
             problems.append(Problem(source, 1, f"front matter: missing required '{key}'"))
     for key in ("title", "publication"):
         value = data.get(key)
-        if key in data and (not isinstance(value, str | int | float) or not str(value).strip()):
+        if key in data and not isinstance(value, str):
+            report(key, _not_text(key, value, "non-empty text"))
+        elif key in data and not value.strip():
             report(key, f"'{key}' must be non-empty text")
         elif key in data:
-            values[key] = " ".join(str(value).split())
+            values[key] = " ".join(value.split())
     try:
         values["date"] = _parse_date(data.get("date"))
     except ValueError as error:
@@ -210,11 +260,18 @@ def parse_article(
             report(key, message)
         values[key] = value
     for key in ("captions", "aliases"):
-        items = data.get(key) or []
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            report(key, f"'{key}' must be a list of text lines")
+        items = data.get(key)
+        items = [] if items is None else items
+        if not isinstance(items, list):
+            report(key, f"'{key}' must be a list of text lines, not {_kind(items)}")
+            items = []
+        elif wrong := [item for item in items if not isinstance(item, str)]:
+            report(key, _bad_item(key, wrong[0], "text line"))
             items = []
         values[key] = tuple(items)
+    if values.get("url") and safe_url(values["url"]) is None:
+        message = "'url' is not an http(s) or mailto address: it is shown as text, not a link"
+        report("url", message, warning=True)
     for alias in values["aliases"]:
         message = _check_alias(alias)
         if message:
@@ -223,8 +280,8 @@ def parse_article(
     if not isinstance(draft, bool):
         report("draft", "'draft' must be true or false")
     slug_value = data.get("slug")
-    if isinstance(slug_value, bool) or not isinstance(slug_value, str | int | None):
-        report("slug", "'slug' must be text")
+    if not isinstance(slug_value, str | None):
+        report("slug", _not_text("slug", slug_value))
         slug_value = None
     slug = str(slug_value) if slug_value is not None else slugify(values.get("title", ""))
     message = _check_slug(slug)
@@ -237,16 +294,31 @@ def parse_article(
             problems.append(Problem(source, line_of(key, 1), message, warning=True))
     if any(not problem.warning for problem in problems):
         return None, problems
+    clean_body = without_xml_forbidden(body)
+    if clean_body != body:
+        message = f"body: {XML_FORBIDDEN_DROPPED}"
+        problems.append(Problem(source, body_line, message, warning=True))
     article = Article(
         source=source,
         slug=slug,
-        body=body,
+        body=clean_body,
         body_line=body_line,
         draft=bool(draft),
         extra=extra,
         **values,
     )
     return article, problems
+
+
+def _xml_safe(value: Any) -> Any:
+    """A field's text (or list of texts) without what XML 1.0 forbids: cleaned at load time, so
+    feeds, the sitemap, HTML and JSON all get the same value. Other values are left for the
+    type checks."""
+    if isinstance(value, str):
+        return without_xml_forbidden(value)
+    if isinstance(value, list):
+        return [without_xml_forbidden(item) if isinstance(item, str) else item for item in value]
+    return value
 
 
 def read_article(

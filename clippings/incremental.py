@@ -574,7 +574,12 @@ class Rebuilder:
             rendered=len(rendered),
             model_rebuilt=model_rebuilt,
             seconds=time.perf_counter() - started,
-            warnings=warnings + archive.warnings,
+            warnings=[
+                *self.config.warnings,
+                *self._authority.warnings,
+                *warnings,
+                *archive.warnings,
+            ],
         )
 
 

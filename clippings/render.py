@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 import markdown
+from markdown.treeprocessors import Treeprocessor
 
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
@@ -22,6 +23,7 @@ from clippings.charts import timeline
 from clippings.config import Config
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
+from clippings.escape import safe_url
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
 
@@ -77,11 +79,30 @@ def atom_date(iso: str) -> str:
     return iso if has_zone else f"{iso}Z"
 
 
+class _UnsafeLinks(Treeprocessor):
+    """Links and images whose target `safe_url` refuses lose it (`[x](javascript:...)` shows
+    as the text x): Python-Markdown copies link targets as written."""
+
+    def run(self, root: Any) -> None:
+        for element in root.iter():
+            attribute = {"a": "href", "img": "src"}.get(element.tag)
+            target = element.get(attribute) if attribute else None
+            if target is not None and safe_url(target) is None:
+                del element.attrib[attribute]
+
+
 class MarkdownConverter:
-    """Python-Markdown with one reusable instance (reset between documents, as its docs advise)."""
+    """Python-Markdown with one reusable instance (reset between documents, as its docs advise).
+
+    Raw HTML in a body is shown as text, not passed through: bodies come from scraped pages,
+    and the importer writes none (it escapes what looks like markup)."""
 
     def __init__(self) -> None:
         self._md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+        self._md.preprocessors.deregister("html_block")
+        self._md.inlinePatterns.deregister("html")
+        # after "unescape" (priority 0), which puts backslash-escaped characters back into targets
+        self._md.treeprocessors.register(_UnsafeLinks(self._md), "unsafe_links", -1)
 
     def convert(self, text: str) -> str:
         html = self._md.reset().convert(text)
@@ -313,6 +334,7 @@ class Renderer:
             absolute=self.absolute,
         )
         self.env.filters["atom_date"] = atom_date
+        self.env.filters["safe_url"] = safe_url  # see escape.py and docs/templates.md
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
         html = self.bodies.get(article.path)

@@ -30,12 +30,13 @@ from clippings.archive import Archive, Term
 from clippings.authority import KINDS
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
+from clippings.escape import pagefind_html
 from clippings.indexer import IndexerError, PagefindIndexer
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
 T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
-_FORMAT = 2  # bump when records change shape, so every cached shard is rebuilt
+_FORMAT = 3  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
 # to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
@@ -64,7 +65,12 @@ class Record:
     filters: dict[str, list[str]]
 
     def fields(self) -> dict[str, object]:
-        """The record as Pagefind's AddRecord request takes it."""
+        """The record as Pagefind's AddRecord request takes it.
+
+        Pagefind's default UI shows titles and other metadata as text, so they go as they are
+        (escaped, visitors would see `&amp;`); the excerpt it cuts from the content is HTML, but
+        its `pagefind.js` escapes `<` and `>` in the content first (`raw_content`); filter values
+        it inserts as HTML unescaped, so `record_of` escapes them."""
         content = " ".join(plain_text(part) for part in self.text if part)
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
 
@@ -158,7 +164,13 @@ def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | 
         url="/" + article.path,
         text=(article.title, article.dek or "", article.body, *article.captions),
         meta=meta,
-        filters={name: values for name, values in filters.items() if values},
+        # Pagefind's default UI renders filter values as HTML (a label's innerHTML), and the
+        # checkbox sends the value back as stored, so they are stored escaped.
+        filters={
+            name: [pagefind_html(value) for value in values]
+            for name, values in filters.items()
+            if values
+        },
     )
 
 

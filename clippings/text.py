@@ -36,3 +36,18 @@ def slugify(name: str) -> str:
     if slug[len(cut)] != "-" and "-" in cut:  # the cut fell inside a word: drop that word
         cut = cut.rsplit("-", 1)[0]
     return cut.strip("-")
+
+
+# What XML 1.0 cannot hold at all: C0 controls other than tab, LF and CR, lone surrogates (a YAML
+# "\ud800" escape makes one, and it cannot even be encoded as UTF-8), U+FFFE and U+FFFF. One of
+# them in a title would make every feed carrying it unreadable, so loading drops them.
+_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# The warning when loading dropped some, after the file, line and field it names.
+XML_FORBIDDEN_DROPPED = "characters XML 1.0 forbids (control characters) were dropped"
+
+
+def without_xml_forbidden(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (the same string when it has none)."""
+    return _XML_FORBIDDEN.sub("", text) if _XML_FORBIDDEN.search(text) else text

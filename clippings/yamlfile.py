@@ -7,7 +7,7 @@ otherwise resolve silently by keeping the last one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,20 @@ _Loader.add_constructor(
 
 @dataclass(frozen=True)
 class YamlMapping:
-    """A parsed top-level mapping and the 1-based line of each of its keys."""
+    """A parsed top-level mapping, the 1-based line of each of its keys and of the keys of the
+    mappings under them (the authority file's entries)."""
 
     data: dict[str, Any]
     key_lines: dict[str, int]
+    inner_key_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def line_of(self, key: str, default: int) -> int:
         return self.key_lines.get(key, default)
+
+    def line_within(self, key: str, inner_key: object, default: int) -> int:
+        """The line of `inner_key` in the mapping under `key` (YAML's spelling of scalars)."""
+        spelling = str(inner_key).lower() if isinstance(inner_key, bool) else str(inner_key)
+        return self.inner_key_lines.get((key, spelling), default)
 
 
 def load_mapping(
@@ -50,7 +57,8 @@ def load_mapping(
             return None, [Problem(path, first_line, "expected a mapping of keys to values")]
         problems: list[Problem] = []
         key_lines: dict[str, int] = {}
-        for key_node, _value in node.value:
+        inner_key_lines: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 # A list or mapping as a key is reported by construction as unhashable; its
                 # repr could be huge (an alias bomb), so it is never turned into text here.
@@ -65,6 +73,11 @@ def load_mapping(
                 )
             else:
                 key_lines[key] = line
+            if isinstance(value_node, yaml.MappingNode):
+                for inner, _ in value_node.value:
+                    if isinstance(inner, yaml.ScalarNode):
+                        inner_line = inner.start_mark.line + 1 + offset
+                        inner_key_lines.setdefault((key, str(inner.value)), inner_line)
         data = loader.construct_document(node)
     except yaml.reader.ReaderError as error:
         # Raised for control characters; it carries a character offset, not a line.
@@ -84,7 +97,7 @@ def load_mapping(
         loader.dispose()
     if problems:
         return None, problems
-    return YamlMapping({str(k): v for k, v in data.items()}, key_lines), []
+    return YamlMapping({str(k): v for k, v in data.items()}, key_lines, inner_key_lines), []
 
 
 def read_text_file(path: Path, display: str) -> tuple[str | None, list[Problem]]:

@@ -50,8 +50,8 @@ def test_invalid_authority_reports_all():
     with pytest.raises(BuildError) as error:
         parse_authority(text, "e.yaml")
     assert [str(p) for p in error.value.problems] == [
-        "e.yaml:1: people: A: 'aliases' must be a list of names",
-        "e.yaml:1: people: A: unknown key 'colour'",
+        "e.yaml:2: people: A: 'aliases' must be a list of names",
+        "e.yaml:2: people: A: unknown key 'colour'",
         "e.yaml:5: unknown kind 'places' (expected one of people, countries, sources)",
     ]
 

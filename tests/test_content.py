@@ -52,7 +52,7 @@ def test_valid_article_fields():
         ),
         (
             VALID + "countries: {a: 1}\n",
-            "content/2018/x.md:5: front matter: 'countries' must be a list of names",
+            "content/2018/x.md:5: front matter: 'countries' must be a list of names, not a mapping",
         ),
         (
             VALID + "title: again\n",

@@ -22,6 +22,8 @@ class Figures:
     quick_kills: list[str] = field(default_factory=list)  # the same, for quick rebuilds
     import_kills: list[str] = field(default_factory=list)
     serve: dict[str, str] = field(default_factory=dict)  # check -> what held
+    sinks: dict[str, str] = field(default_factory=dict)  # escaping check -> what held
+    types: dict[str, str] = field(default_factory=dict)  # validation check -> what held
     concurrent_builds: int = 0  # builds of one site started at once, all successful
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
@@ -37,6 +39,8 @@ class Figures:
             "import": len(self.import_kills),
             "concurrent": self.concurrent_builds,
             "serve": len(self.serve),
+            "sinks": len(self.sinks),
+            "types": len(self.types),
         }
 
 
@@ -64,6 +68,20 @@ FINDINGS = (
     "importer: a run killed between writing and recording a file skipped it for good as "
     "foreign; two articles with one title got one URL; an article without a publication was "
     "reported as imported but could not build",
+    "escaping: Pagefind's UI inserts filter values as HTML (a person, country, source or "
+    "publication name ran as script on search/); Markdown bodies passed raw HTML and "
+    "`[x](javascript:...)` links through (also spelled `javascript&#58;`, which Python-Markdown "
+    "writes unescaped and the browser decodes); `url: javascript:...` became the Original link "
+    "and JSON-LD `isBasedOn`; `base_url` and `--base-url` took any text into canonical links, "
+    "feeds and robots.txt, `cname` a second line, `language` markup, `wikidata` a path on "
+    "wikidata.org (escape.py, render.py, search.py, config.py, authority.py)",
+    "XML: a control character written as a YAML escape (`\\x01`), U+FFFE, or a control "
+    "character in a body made every feed carrying it unreadable (text.without_xml_forbidden, at "
+    "load)",
+    "types: `publication: 5`, `countries: [Russia, 3]`, `url: 5`, `language: no` (false) and an "
+    "authority name `5:` became text; a slug ending in a line break passed (`$` matched before "
+    "it) and aliases took spaces, quotes and control characters; dates with time zones sorted "
+    "as strings, not instants (content.py, authority.py)",
 )
 
 
@@ -143,8 +161,32 @@ def render() -> str:
         "",
         *(f"- {FIGURES.serve[key]}" for key in sorted(FIGURES.serve)),
         "",
+        *sinks_and_types(),
     ]
     return "\n".join(lines)
+
+
+def sinks_and_types() -> list[str]:
+    """Issue 13, classes 1 and 8 (`test_sinks.py`, `test_types.py`)."""
+    return [
+        "## Escaping at every sink (issue 13, class 1)",
+        "",
+        "Threat: the archive is built from scraped pages and published to anyone, so any value",
+        "from content, the authority file, config or an import could be a script run in every",
+        "visitor's browser, a link that runs one, or a character that makes a feed unreadable.",
+        "Each output context has one way in (docs/templates.md, Escaping):",
+        "",
+        *(f"- {FIGURES.sinks[key]}" for key in sorted(FIGURES.sinks)),
+        "",
+        "## Validation by type (issue 13, class 8)",
+        "",
+        "Threat: a value YAML reads as another type (`publication: 5`, `language: no`) silently",
+        "turned into text, a path with a control character or line break, dates with zones in",
+        "the wrong order:",
+        "",
+        *(f"- {FIGURES.types[key]}" for key in sorted(FIGURES.types)),
+        "",
+    ]
 
 
 def _cell(message: str) -> str:

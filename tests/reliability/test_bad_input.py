@@ -196,7 +196,7 @@ CASES = [
     Case(
         "captions-as-string",
         {A: article(VALID + "captions: hello\n")},
-        (f"{A}:5: front matter: 'captions' must be a list of text lines",),
+        (f"{A}:5: front matter: 'captions' must be a list of text lines, not text",),
     ),
     Case(
         "title-is-blank",
@@ -217,20 +217,20 @@ CASES = [
     Case(
         "yaml-alias-bomb-as-slug",
         {A: article(VALID + ALIAS_BOMB + "slug: *h\n")},
-        (f"{A}:13: front matter: 'slug' must be text",),
+        (f"{A}:13: front matter: 'slug' must be text, not a list",),
     ),
     Case(
         "yaml-alias-bomb-in-people",
         {A: article(VALID + ALIAS_BOMB + "people: [*h]\n")},
         (
             f"{A}:13: front matter: 'people' must be a list of names; "
-            "[[...], [...], [...], [...], [...], [...], ...] is not a name",
+            "[[...], [...], [...], [...], [...], [...], ...] is a list, not a name",
         ),
     ),
     Case(
         "title-is-a-list",
         {A: article("title: [a]\ndate: 2018-01-01\npublication: P\n")},
-        (f"{A}:2: front matter: 'title' must be non-empty text",),
+        (f"{A}:2: front matter: 'title' must be non-empty text, not a list",),
     ),
     Case(
         "draft-not-boolean",
@@ -509,12 +509,12 @@ CASES = [
     Case(
         "authority-name-clash",
         {"data/entities.yaml": "people:\n  A:\n    aliases: [Kim]\n  B:\n    aliases: [kim]\n"},
-        ("data/entities.yaml:1: people: 'kim' names both 'A' and 'B'",),
+        ("data/entities.yaml:4: people: 'kim' names both 'A' and 'B'",),
     ),
     Case(
         "authority-wrong-shape",
         {"data/entities.yaml": "people:\n  X: [a]\n"},
-        ("data/entities.yaml:1: people: X: details must be a mapping",),
+        ("data/entities.yaml:2: people: X: details must be a mapping",),
     ),
     Case(
         "authority-not-utf8",
