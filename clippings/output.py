@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from clippings.errors import BuildError, Problem
+from clippings.files import read_regular
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -189,7 +190,7 @@ class SiteWriter:
         os.replace(temporary, target)
 
     def copy(self, path: str, source: Path) -> None:
-        self.write(path, source.read_bytes())
+        self.write(path, read_regular(source))
 
     def commit(self) -> int:
         """Swap the staging folder in; returns how many old files are gone from the site."""

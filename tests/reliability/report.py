@@ -25,6 +25,8 @@ class Figures:
     concurrent_builds: int = 0  # builds of one site started at once, all successful
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
+    # issue 13's file system, dev server, cache and check classes: area -> each case that held
+    trust: dict[str, list[str]] = field(default_factory=dict)
 
     def recorded(self) -> dict[str, int]:
         return {
@@ -143,8 +145,35 @@ def render() -> str:
         "",
         *(f"- {FIGURES.serve[key]}" for key in sorted(FIGURES.serve)),
         "",
+        *_trust_sections(),
     ]
     return "\n".join(lines)
+
+
+_TRUST_THREATS = {
+    "file system": "FIFOs, sockets and devices; editors' lock, swap and backup files; symlinks out "
+    "of the project; unreadable folders, paths past PATH_MAX, read-only projects and full disks. "
+    "Only regular files are opened (`files.read_regular`), and one walk (`files.walk_folder`) "
+    "with one predicate (`files.ignored_name`) lists content/, templates/ and static/ for builds, "
+    "cached builds and serve.",
+    "dev server": "Any failure of a rebuild, a CLI build of the same site, a site replaced under "
+    "the server, idle and half-open connections at Ctrl-C, and malformed requests.",
+    "cache": "A same-size edit whose mtime was put back (`files.stat_key` adds ctime and inode), "
+    "and a damaged row in each table of the build cache (`cache.CacheDamaged`).",
+    "check": "`build.py check` over sites with odd slugs, unreadable or odd pages, and "
+    "Hypothesis-made link strings.",
+}
+
+
+def _trust_sections() -> list[str]:
+    """Issue 13's classes 3-6: what each area covers, and every case that held."""
+    lines = []
+    for area, threat in _TRUST_THREATS.items():
+        cases = sorted(set(FIGURES.trust.get(area, [])))
+        lines += [f"## Trust: {area}", "", threat, "", f"{len(cases)} cases held:", ""]
+        lines += [f"- {case}" for case in cases]
+        lines.append("")
+    return lines
 
 
 def _cell(message: str) -> str:
