@@ -142,16 +142,18 @@ _FOLDER, _SYMLINKED_FOLDER, _FILE, _SKIP = "folder", "symlinked folder", "file",
 def _classify(entry: os.DirEntry[str], inside: Path | None) -> str:
     """What a folder entry is: one of the kinds above, or why it is refused."""
     try:
+        if entry.is_dir(follow_symlinks=False):  # from the listing itself, no system call
+            return _FOLDER
         if not entry.is_symlink():
             mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISDIR(mode):
-                return _FOLDER
             return _FILE if stat.S_ISREG(mode) else f"{kind_of(mode)}, not a regular file; not read"
         mode = os.stat(entry.path).st_mode
     except FileNotFoundError:
         return _SKIP  # gone, or a dangling symlink: an editor's lock file
-    except OSError:
-        return _FILE  # e.g. a symlink loop: reading it reports what is wrong
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return _FILE  # a symlink loop: reading it reports it
+        return f"cannot read: {reason(error)}"  # e.g. a path longer than the system takes
     if stat.S_ISDIR(mode):
         return _SYMLINKED_FOLDER
     if not stat.S_ISREG(mode):
@@ -184,8 +186,9 @@ def stat_key(info: os.stat_result) -> StatKey:
 def folder_stats(folder: Path) -> list[str]:
     """`stat_key` of every file of a folder the build reads (templates, static, theme), as the
     walk sees it: editors' lock files come and go without changing the site."""
-    stats = []
-    for _, path in walk_folder(folder, str).files:
+    walk = walk_folder(folder, str)
+    stats = [str(problem) for problem in walk.problems]  # an unreadable folder proves nothing
+    for _, path in walk.files:
         try:
             stats.append(f"{path}:{stat_key(os.stat(path))}")
         except OSError:
