@@ -177,6 +177,7 @@ class Rebuilder:
         self._archive: Archive | None = None
         self._in_model: dict[str, Article] = {}  # source -> the Article object the archive holds
         self._plan: dict[str, Page] = {}
+        self._pages: list[Page] = []  # the plan as planned, two pages on one path included
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, object] = {}
@@ -261,6 +262,7 @@ class Rebuilder:
         rescan = (
             changed is None
             or self._sources == {}
+            or self._walk_problems != []  # walk again until what it reported is gone
             or any(p.suffix != ".md" or kind == "odd" for p, kind in named.items())
         )
         if rescan:  # a whole folder may have moved: look at all
@@ -325,8 +327,9 @@ class Rebuilder:
 
     def _replan(self, archive: Archive) -> None:
         assert self.config is not None
+        self._pages = list(Site(archive, self.config).pages())  # for `check_page_paths`
         plan: dict[str, Page] = {}
-        for page in Site(archive, self.config).pages():
+        for page in self._pages:
             safe_relative(page.path)
             plan.setdefault(page.path, page)  # two on one path: `check_page_paths` names them
         self._plan = plan
@@ -509,21 +512,26 @@ class Rebuilder:
             self._reset()
             self._fingerprints = {}
             changed = None
-        assert self.config is not None
-        # A CLI build of the same site waits for this one, and this one for it (and sees it).
-        with self.build_lock():
-            try:
-                return self._build(changed, started)
-            except BuildError:
-                raise  # the state is kept for the next rebuild (see `_pending`)
-            except BaseException:
-                self.invalidate()
-                raise
+        try:
+            return self._build(changed, started)
+        except BuildError:
+            raise  # the state is kept for the next rebuild (see `_pending`)
+        except BaseException:
+            self.invalidate()
+            raise
 
     def build_lock(self) -> AbstractContextManager[None]:
-        """The lock a CLI build of this site takes (`output.build_lock`)."""
-        assert self.config is not None
-        return build_lock(self.config.root, self.site_dir.resolve().parent)
+        """The lock a CLI build of this site takes (`output.build_lock`): `serve` holds it for
+        each rebuild and search refresh, so the two never interleave (and a rebuild after a CLI
+        build sees the site it left). Before the settings load, the project's alone."""
+        config, site_dir = self.config, self.site_dir
+        if config is None:
+            try:
+                config = load_config(self.config_path, self.overrides)
+                site_dir = self._site_dir_option or config.path("output_dir")
+            except BuildError:  # the rebuild reports it
+                return build_lock(self.config_path.resolve().parent)
+        return build_lock(config.root, site_dir.resolve().parent)
 
     def invalidate(self) -> None:
         """After a failure other than a BuildError (a full disk, a bug): trust nothing held in
@@ -556,7 +564,7 @@ class Rebuilder:
             if self._stale_plan:
                 self._pending = None
                 self._replan(archive)
-            check_page_paths(list(self._plan.values()), assets)  # the build's own check
+            check_page_paths(self._pages, assets)  # the build's own check
             self._stale_plan = False
         else:
             touched = self._patch_plan(archive, swaps)

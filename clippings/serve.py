@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -139,15 +139,15 @@ class LiveSite:
         self, changed: set[Path] | None = None, report: Callable[[str], None] = print
     ) -> None:
         """Rebuild, then tell open pages what changed (or what went wrong)."""
-        with self.lock:
-            try:
+        try:  # the build lock first, then ours: the search refresh takes them in that order
+            with self.rebuilder.build_lock(), self.lock:
                 outcome = self.rebuilder.build(changed)
-            except Exception as error:  # anything a save can cause: the server stays up
-                self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
-                for line in self.problems:
-                    report(line)
-                self._broadcast("problems", {"problems": self.problems})
-                return
+        except Exception as error:  # anything a save can cause: the server stays up
+            self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
+            for line in self.problems:
+                report(line)
+            self._broadcast("problems", {"problems": self.problems})
+            return
         self.problems = None
         if outcome.model_rebuilt:  # the model is long-lived: keep the collector off it per edit
             gc.unfreeze()  # the previous model's cycles become collectable again
@@ -189,31 +189,25 @@ class LiveSite:
                 if not wanted or stopping:
                     self._search_running = False
                     return
-            with self.lock:  # a snapshot between rebuilds: they update the archive in place
-                config, archive = self.rebuilder.config, self.rebuilder.archive
-                if config is None or archive is None or not config.search or not archive.articles:
-                    continue
-                records = shard_records(archive)
-            try:
-                shards = refresh_live_index(
-                    records,
-                    config.language,
-                    config.root / CACHE_DIR,
-                    self.site_dir,
-                    self._swap_lock(),
-                )
+            try:  # indexing writes the build cache's search folder: a CLI build waits
+                with self.rebuilder.build_lock():
+                    with self.lock:  # a snapshot between rebuilds: they update the archive
+                        config, archive = self.rebuilder.config, self.rebuilder.archive
+                        if config is None or archive is None or not config.search:
+                            continue
+                        if not archive.articles:
+                            continue
+                        records = shard_records(archive)
+                    cache = config.root / CACHE_DIR
+                    shards = refresh_live_index(
+                        records, config.language, cache, self.site_dir, self.lock
+                    )
             except Exception as error:  # a failed refresh leaves the last index; serve goes on
                 for problem in rebuild_problems(error, self.site_dir):
                     report(str(problem))
                 continue
             if shards:
                 report(f"Search index updated: {', '.join(shards)}")
-
-    @contextlib.contextmanager
-    def _swap_lock(self) -> Iterator[None]:
-        """Requests wait while search shards are swapped, and so does a CLI build."""
-        with self.lock, self.rebuilder.build_lock():
-            yield
 
     def events_url(self) -> str:
         """Where a page served now listens; it carries the build number the page came from."""
