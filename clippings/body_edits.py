@@ -29,7 +29,7 @@ from typing import Any
 
 from clippings.archive import Term, build_archive
 from clippings.authority import KINDS, Authority
-from clippings.cache import CACHE_DIR, BuildCache, ContentFiles, digest
+from clippings.cache import CACHE_DIR, BuildCache, CacheDamaged, ContentFiles, digest
 from clippings.config import Config
 from clippings.content import Article
 from clippings.output import write_atomically
@@ -185,10 +185,14 @@ def rebuild(
             path, context = built[source][2], cache.built_context(source)
             if path is not None and context is not None:
                 loaded = _ContextUnpickler(context, changed, cache, built).load()
+                if not isinstance(loaded, dict) or loaded.get("article") is not changed[source]:
+                    raise TypeError(f"{source}: not the context of its article page")
                 pages[source] = Page(path, ARTICLE_TEMPLATE, loaded)
         records = _search_records(layout, pages, changed, cache, built)
-    except (_Stale, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
+    except _Stale:
         return None
+    except Exception as error:  # a context that does not unpickle to a page's: a damaged row
+        raise CacheDamaged(f"built: {type(error).__name__}: {error}") from None
     index = None
     if records:
         index = reindex_shards(records, list(layout), config.language, config.root / CACHE_DIR)

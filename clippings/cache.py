@@ -42,7 +42,8 @@ from clippings.render import THEME_DIR, Page, Pager
 CACHE_DIR = ".clippings-cache"
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
-# 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode
+# 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
+# and checksums on every stored blob
 SCHEMA = 4
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -225,16 +226,17 @@ class BuildCache:
             pickled = _pickle_parsed(parsed)
         except RecursionError:  # front matter nested thousands deep: not cached, parsed each time
             return parsed
-        row = (source, *key, int(strict), sha, pickled)
+        row = (source, *key, int(strict), sha, _seal(pickled, source, sha))
         self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         return parsed
 
     def _parsed(self, source: str) -> Parsed:
         """The parsed file as stored; a row that does not unpickle to one is damage."""
-        row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,))
+        row = self._db.execute("SELECT parsed, sha FROM articles WHERE source = ?", (source,))
         found = row.fetchone()
+        pickled = _unseal(found[0], "articles", source, found[1])
         try:
-            parsed = _unpickle_parsed(found[0])
+            parsed = _unpickle_parsed(pickled)
             article, problems = parsed
             if not (article is None or isinstance(article, Article)) or not all(
                 isinstance(problem, Problem) for problem in problems
@@ -270,10 +272,12 @@ class BuildCache:
 
     def built_context(self, source: str) -> bytes | None:
         """The pickled context of the source's article page as last published."""
-        row = self._db.execute("SELECT context FROM built WHERE source = ?", (source,)).fetchone()
-        if row is not None:
-            _expect("built", source, (row[0], bytes | None))
-        return row[0] if row else None
+        query = "SELECT context, sha, shape, page FROM built WHERE source = ?"
+        row = self._db.execute(query, (source,)).fetchone()
+        if row is None:
+            return None
+        context = _unseal(row[0], "built", source, *row[1:])
+        return context[1:] if context[:1] == b"+" else None
 
     def store_built(
         self,
@@ -282,7 +286,11 @@ class BuildCache:
     ) -> None:
         """Record (source, hash, shape, page, context) rows; with `present`, forget every other
         source (a full build passes all its files)."""
-        self._db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?)", rows)
+        sealed = [
+            (*key, _seal(b"-" if context is None else b"+" + context, *key))
+            for *key, context in rows
+        ]
+        self._db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?)", sealed)
         if present is not None:
             known = [row[0] for row in self._db.execute("SELECT source FROM built")]
             gone = [(source,) for source in known if source not in present]
@@ -351,8 +359,7 @@ class BuildCache:
             chunk = shas[start : start + 500]
             query = f"SELECT sha, html FROM bodies WHERE sha IN ({','.join('?' * len(chunk))})"
             for sha, html in self._db.execute(query, chunk):
-                _expect("bodies", sha, (html, str))
-                found[sha] = html
+                found[sha] = _unseal(html, "bodies", sha).decode("utf-8")
         bodies.update({path: found[sha] for path, sha in wanted.items() if sha in found})
         self._cached_bodies = set(found)
 
@@ -380,7 +387,11 @@ class BuildCache:
         """Remember body HTML (article path -> HTML) by the hash of its Markdown; called as
         render workers return it, so the build does not hold every article's HTML at once."""
         fresh = {digest(articles[path].body): html for path, html in bodies.items()}
-        rows = [(sha, html) for sha, html in fresh.items() if sha not in self._cached_bodies]
+        rows = [
+            (sha, _seal(html.encode("utf-8"), sha))
+            for sha, html in fresh.items()
+            if sha not in self._cached_bodies
+        ]
         self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
 
     def page_unchanged(self, path: str, fingerprint: str, site_dir: Path) -> bool:
@@ -486,6 +497,25 @@ class BuildCache:
         """Save everything stored during this build."""
         self._db.execute("COMMIT")
         self._db.close()
+
+
+def _seal(data: bytes, *key: object) -> bytes:
+    """`data` behind a checksum of itself and its row's key: SQLite checks no page's content,
+    so a flipped byte in a pickled body would otherwise be published as it is."""
+    return _checksum(data, key) + data
+
+
+def _unseal(blob: object, table: str, *key: object) -> bytes:
+    """What `_seal` stored, or `CacheDamaged` when it is not that (or not in its row)."""
+    if not isinstance(blob, bytes) or blob[:16] != _checksum(blob[16:], key):
+        raise CacheDamaged(f"{table}: row {shown(key[0])}: checksum does not match")
+    return blob[16:]
+
+
+def _checksum(data: bytes, key: tuple[object, ...]) -> bytes:
+    check = hashlib.blake2b(repr(key).encode("utf-8"), digest_size=16)
+    check.update(data)
+    return check.digest()
 
 
 def _expect(table: str, key: object, *values: tuple[object, Any]) -> None:
