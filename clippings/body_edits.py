@@ -32,6 +32,7 @@ from clippings.authority import KINDS, Authority
 from clippings.cache import CACHE_DIR, BuildCache, CacheDamaged, ContentFiles, digest
 from clippings.config import Config
 from clippings.content import Article
+from clippings.files import walk_folder
 from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
 from clippings.search import INDEX_DIR, Record, record_of, reindex_shards, swap_shards
@@ -144,7 +145,8 @@ def _overrides_theme(config: Config) -> bool:
     if not site_templates.is_dir():
         return False
     theme = THEME_DIR / "templates"
-    return any((theme / p.relative_to(site_templates)).exists() for p in site_templates.rglob("*"))
+    walk = walk_folder(site_templates, str)  # as the build reads it: editors' files are not
+    return bool(walk.problems) or any(theme.joinpath(*parts).exists() for parts, _ in walk.files)
 
 
 def rebuild(

@@ -31,6 +31,16 @@ def fixture_config(fixture_site: Path) -> Config:
     return load_config(fixture_site / "config.yaml")
 
 
+def site_tree(folder: Path, search: bool = True) -> dict[str, bytes]:
+    """Every file of a built site by relative path; without `search`, not the search index
+    (Pagefind's file names vary between fresh indexes, and `serve` indexes apart)."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and (search or path.relative_to(folder).parts[0] != "pagefind")
+    }
+
+
 def write_article(content_dir: Path, name: str, front: str, body: str = "Body text.\n") -> Path:
     """Write a content file from front matter text (without fences) and a body."""
     path = content_dir / name

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from clippings.build import build_site
 from clippings.cache import CACHE_DIR
 from clippings.config import Config, load_config
-from tests.conftest import FIXTURE_SITE
+from tests.conftest import FIXTURE_SITE, site_tree
 from tests.reliability.report import FIGURES
 
 pytestmark = pytest.mark.timeout(180)
@@ -30,18 +30,9 @@ pytestmark = pytest.mark.timeout(180)
 LETTER = "content/2019/letter.md"
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    """Every file but the search index (Pagefind's file names vary between fresh indexes)."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.relative_to(folder).as_posix().startswith("pagefind/")
-    }
-
-
 def _uncached(config: Config, out: Path) -> dict[str, bytes]:
     build_site(dataclasses.replace(config, cache=False), out)
-    return _tree(out)
+    return site_tree(out, search=False)
 
 
 def _record(case: str) -> None:
@@ -94,7 +85,7 @@ def test_a_same_size_edit_with_its_mtime_put_back_is_seen(
     build_site(config, fixture_site / "_site")  # a no-op build: every record vouched for
     _same_size_edit(fixture_site / relative, old, new)
     build_site(config, fixture_site / "_site")
-    assert _tree(fixture_site / "_site") == _uncached(config, tmp_path / "clean")
+    assert site_tree(fixture_site / "_site", search=False) == _uncached(config, tmp_path / "clean")
     _record(f"same-size edit of the {case.replace('-', ' ')} with its mtime put back: seen")
 
 
@@ -124,7 +115,7 @@ def test_any_same_size_body_edit_with_the_mtime_put_back_is_seen(
     path.write_bytes(data[:position] + letter.encode() + data[position + 1 :])
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
     build_site(config, site / "_site")
-    assert _tree(site / "_site") == _uncached(config, site.parent / "clean")
+    assert site_tree(site / "_site", search=False) == _uncached(config, site.parent / "clean")
     FIGURES.properties["same-size body edits, mtime put back (Hypothesis)"] = 8
 
 
@@ -200,7 +191,7 @@ def test_a_damaged_row_of_any_table_discards_the_cache_with_a_warning(
     assert notes and any(
         word in notes[0] for word in ("damaged", "unreadable", "another version")
     ), notes
-    assert _tree(fixture_site / "_site") == _uncached(config, tmp_path / "clean")
+    assert site_tree(fixture_site / "_site", search=False) == _uncached(config, tmp_path / "clean")
     again = build_site(config, fixture_site / "_site")  # the new cache is sound
     assert not [w for w in again.warnings if w.path.endswith(CACHE_DIR)]
     table = case.split("-")[0]

@@ -33,20 +33,12 @@ from clippings.config import load_config
 from clippings.errors import BuildError
 from clippings.files import ignored_name
 from clippings.incremental import Rebuilder
-from tests.conftest import FIXTURE_SITE
+from tests.conftest import FIXTURE_SITE, site_tree
 from tests.reliability.report import FIGURES
 
 pytestmark = pytest.mark.timeout(120)
 
 LETTER = "content/2019/letter.md"
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def _build(site: Path, output_dir: Path | None = None) -> object:
@@ -151,14 +143,14 @@ def test_editor_files_are_ignored_in_builds_cached_builds_and_serve(
         stem = "gone-" + stem  # a name of its own: a dangling link, not a file put back
     EDITOR_FILES[editor](where, stem)
     _build(fixture_site)  # no cache yet
-    assert _tree(fixture_site / "_site") == _tree(clean)
+    assert site_tree(fixture_site / "_site") == site_tree(clean)
     _build(fixture_site)  # through the cache
-    assert _tree(fixture_site / "_site") == _tree(clean)
+    assert site_tree(fixture_site / "_site") == site_tree(clean)
     rebuilder = Rebuilder(fixture_site / "config.yaml", fixture_site / "_served")
     rebuilder.build()
     rebuilder.build({where.resolve() / stem})  # the watcher may name it
-    pages = {path: data for path, data in _tree(clean).items() if not path.startswith("pagefind/")}
-    assert _tree(fixture_site / "_served") == pages  # serve indexes search apart
+    served = site_tree(fixture_site / "_served", search=False)
+    assert served == site_tree(clean, search=False)  # serve indexes search apart
     _record(f"{editor} file in {folder}/: ignored by builds, cached builds and serve")
 
 
@@ -305,13 +297,13 @@ def test_a_folder_that_cannot_be_read_is_an_error_naming_it(
     (nobody_site / "templates" / "article.html").unlink()  # the theme's, until it cannot be seen
     first = _as_nobody(nobody_site, "--quiet")
     assert first.returncode == 0, first.stderr
-    before = _tree(nobody_site / "_site")
+    before = site_tree(nobody_site / "_site")
     cache = (nobody_site / CACHE_DIR / "cache.sqlite").stat().st_ino
     (nobody_site / folder).chmod(0)
     second = _as_nobody(nobody_site, "--quiet")
     assert second.returncode == 1
     assert expected in second.stderr and "Traceback" not in second.stderr
-    assert _tree(nobody_site / "_site") == before
+    assert site_tree(nobody_site / "_site") == before
     assert (nobody_site / CACHE_DIR / "cache.sqlite").stat().st_ino == cache  # not discarded
     _record(f"`chmod 000 {folder}` (as nobody): exit 1, `{expected}…`, site and cache kept")
 
@@ -321,12 +313,12 @@ def test_a_read_only_project_is_an_error_and_keeps_site_and_cache(nobody_site: P
     for path in [nobody_site, *nobody_site.rglob("*")]:
         os.lchown(path, 0, 0)  # now root's: nobody may read, not write
     (nobody_site / LETTER).write_text((nobody_site / LETTER).read_text() + "\nMore.\n")
-    before = _tree(nobody_site / "_site")
+    before = site_tree(nobody_site / "_site")
     cache = (nobody_site / CACHE_DIR / "cache.sqlite").read_bytes()
     result = _as_nobody(nobody_site, "--quiet")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "._site.staging: file system error: Permission denied" in result.stderr
-    assert _tree(nobody_site / "_site") == before
+    assert site_tree(nobody_site / "_site") == before
     assert (nobody_site / CACHE_DIR / "cache.sqlite").read_bytes() == cache
     _record("a read-only project (as nobody): exit 1 naming the path, site and cache kept")
 
@@ -390,13 +382,13 @@ def test_a_full_disk_is_an_error_and_keeps_site_and_cache(tmp_path: Path) -> Non
         site = disk / "site"
         shutil.copytree(FIXTURE_SITE, site)
         _build(site)
-        before = _tree(site / "_site")
+        before = site_tree(site / "_site")
         cache = (site / CACHE_DIR / "cache.sqlite").stat().st_ino
         (site / LETTER).write_text((site / LETTER).read_text().replace("Pyongyang", "Seoul"))
         filler = _fill(disk)
         messages = _errors(site)
         assert any("No space left on device" in m or "disk is full" in m for m in messages)
-        assert _tree(site / "_site") == before
+        assert site_tree(site / "_site") == before
         assert (site / CACHE_DIR / "cache.sqlite").stat().st_ino == cache
         filler.unlink()
         result = _build(site)
@@ -417,7 +409,7 @@ def test_a_write_that_fails_mid_build_names_the_file_and_keeps_the_site(
     fixture_site: Path, monkeypatch: pytest.MonkeyPatch, failure: OSError
 ) -> None:
     _build(fixture_site)
-    before = _tree(fixture_site / "_site")
+    before = site_tree(fixture_site / "_site")
     letter = fixture_site / LETTER  # a new title: a full build, writing many pages
     letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
     written = []
@@ -433,7 +425,7 @@ def test_a_write_that_fails_mid_build_names_the_file_and_keeps_the_site(
     messages = _errors(fixture_site)
     monkeypatch.undo()
     assert messages == [f"{written[-1]}: file system error: {failure.strerror}"]
-    assert _tree(fixture_site / "_site") == before
+    assert site_tree(fixture_site / "_site") == before
     assert not list(fixture_site.glob("._site.*"))
 
 
@@ -441,7 +433,7 @@ def test_a_full_cache_database_is_not_a_damaged_one(
     fixture_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _build(fixture_site)
-    before = _tree(fixture_site / "_site")
+    before = site_tree(fixture_site / "_site")
     database = fixture_site / CACHE_DIR / "cache.sqlite"
     inode = database.stat().st_ino
     letter = fixture_site / LETTER  # a full build
@@ -460,5 +452,5 @@ def test_a_full_cache_database_is_not_a_damaged_one(
         "nothing was replaced"
     ]
     assert database.stat().st_ino == inode
-    assert _tree(fixture_site / "_site") == before
+    assert site_tree(fixture_site / "_site") == before
     _record("SQLite's `database or disk is full`: an error; the cache is not discarded")

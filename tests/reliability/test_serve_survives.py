@@ -30,21 +30,13 @@ from clippings.config import load_config
 from clippings.incremental import Rebuilder
 from clippings.output import build_lock
 from clippings.serve import LiveSite, Watcher, make_server
-from tests.conftest import FIXTURE_SITE, REPO, reaped, stop_process
+from tests.conftest import FIXTURE_SITE, REPO, reaped, site_tree, stop_process
 from tests.reliability.report import FIGURES
 
 pytestmark = pytest.mark.timeout(120)
 
 LETTER = "content/2019/letter.md"
 PROBLEM_LINE = re.compile(r"^[^\s:][^:]*(:\d+)?: \S")  # `path:line: message`, the line optional
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.relative_to(folder).as_posix().startswith("pagefind/")
-    }
 
 
 def _record(case: str) -> None:
@@ -130,10 +122,8 @@ CRASHES = {
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    target = tmp_path / "site"
-    shutil.copytree(FIXTURE_SITE, target)
-    return target
+def site(fixture_site: Path) -> Path:
+    return fixture_site
 
 
 @pytest.fixture
@@ -174,7 +164,7 @@ def _clean(site: Path, out: Path) -> dict[str, bytes]:
     copy = out.parent / f"{out.name}-project"
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns("_served", ".clippings-cache"))
     build_site(load_config(copy / "config.yaml"), out)
-    return _tree(out)
+    return site_tree(out, search=False)
 
 
 def _undo(site: Path, changed: list[Path]) -> list[Path]:
@@ -208,7 +198,7 @@ def test_a_bad_save_keeps_the_server_up_and_the_next_good_save_rebuilds(
     edited = _front(site, "title: A Letter", "title: The Letter")
     served.rebuild({p.absolute() for p in edited}, log.append)
     assert served.problems is None
-    assert _tree(site / "_served") == _clean(site, tmp_path / "clean")
+    assert site_tree(site / "_served", search=False) == _clean(site, tmp_path / "clean")
     _record(f"bad save `{case}`: server up, overlay `{expected or 'none needed'}…`, next save good")
 
 
@@ -231,34 +221,41 @@ def test_any_failure_of_a_rebuild_keeps_the_server_up(
     assert _status(port, b"GET / HTTP/1.0\r\n\r\n")[0] == 200
     served.rebuild(set(), log.append)  # the next save, whatever it names
     assert served.problems is None
-    assert _tree(site / "_served") == _clean(site, tmp_path / "clean")
+    assert site_tree(site / "_served", search=False) == _clean(site, tmp_path / "clean")
     _record(f"rebuild failure `{case}`: overlay `{expected}`, the next save rebuilds all")
 
 
-def test_the_watcher_thread_survives_a_run_of_bad_saves(
-    live: tuple[LiveSite, list[str], int], site: Path
-) -> None:
-    """The issue's examples, through the real watcher: each killed the rebuild thread."""
+@pytest.fixture
+def watched(live: tuple[LiveSite, list[str], int]) -> Iterator[tuple[LiveSite, list[str]]]:
+    """The live site with its watcher thread running, stopped however the test ends."""
     served, log, _ = live
     watcher = Watcher(served, log.append)
     watcher.start()
     try:
-        for case in ("slug-index-html", "emacs-lock-in-templates", "dangling-symlink-in-templates"):
-            changed = BAD_SAVES[case][0](site)
-            time.sleep(0.5)
-            _undo(site, changed)
-            time.sleep(0.5)
-        letter = site / LETTER
-        letter.write_text(letter.read_text() + "\nThe Letter Arrives.\n")
-        deadline = time.monotonic() + 20
-        page = site / "_served" / "2019" / "a-letter-from-pyongyang" / "index.html"
-        while not page.exists() or b"The Letter Arrives" not in page.read_bytes():
-            assert time.monotonic() < deadline, log
-            time.sleep(0.1)
-        assert served.problems is None
+        yield served, log
     finally:
         served.stopping.set()
         watcher.stop()
+
+
+def test_the_watcher_thread_survives_a_run_of_bad_saves(
+    watched: tuple[LiveSite, list[str]], site: Path
+) -> None:
+    """The issue's examples, through the real watcher: each killed the rebuild thread."""
+    served, log = watched
+    for case in ("slug-index-html", "emacs-lock-in-templates", "dangling-symlink-in-templates"):
+        changed = BAD_SAVES[case][0](site)
+        time.sleep(0.5)
+        _undo(site, changed)
+        time.sleep(0.5)
+    letter = site / LETTER
+    letter.write_text(letter.read_text() + "\nThe Letter Arrives.\n")
+    deadline = time.monotonic() + 20
+    page = site / "_served" / "2019" / "a-letter-from-pyongyang" / "index.html"
+    while not page.exists() or b"The Letter Arrives" not in page.read_bytes():
+        assert time.monotonic() < deadline, log
+        time.sleep(0.1)
+    assert served.problems is None
     _record("the watcher thread after slug `index.html`, `.#article.html`, a dangling symlink")
 
 
@@ -298,7 +295,7 @@ def test_a_site_replaced_under_the_server_is_noticed_and_put_right(
     served.rebuild(set(), log.append)  # what the watcher does when it notices
     assert served.problems is None
     assert not served.rebuilder.site_replaced()
-    assert _tree(folder) == _clean(site, tmp_path / "clean")
+    assert site_tree(folder, search=False) == _clean(site, tmp_path / "clean")
     events = []
     while not stream.empty():
         events.append(stream.get_nowait())
@@ -307,20 +304,14 @@ def test_a_site_replaced_under_the_server_is_noticed_and_put_right(
 
 
 def test_the_watcher_notices_a_replaced_site_by_itself(
-    live: tuple[LiveSite, list[str], int], site: Path
+    watched: tuple[LiveSite, list[str]], site: Path
 ) -> None:
-    served, log, _ = live
-    watcher = Watcher(served, log.append)
-    watcher.start()
-    try:
-        shutil.rmtree(site / "_served")
-        deadline = time.monotonic() + 10
-        while not (site / "_served" / "index.html").exists():
-            assert time.monotonic() < deadline, log
-            time.sleep(0.1)
-    finally:
-        served.stopping.set()
-        watcher.stop()
+    _, log = watched
+    shutil.rmtree(site / "_served")
+    deadline = time.monotonic() + 10
+    while not (site / "_served" / "index.html").exists():
+        assert time.monotonic() < deadline, log
+        time.sleep(0.1)
 
 
 # -- stopping ---------------------------------------------------------------------------------
