@@ -142,8 +142,11 @@ _FOLDER, _SYMLINKED_FOLDER, _FILE, _SKIP = "folder", "symlinked folder", "file",
 def _classify(entry: os.DirEntry[str], inside: Path | None) -> str:
     """What a folder entry is: one of the kinds above, or why it is refused."""
     try:
-        if entry.is_dir(follow_symlinks=False):  # from the listing itself, no system call
+        # From the listing itself, without a system call per file (10,000 files a build).
+        if entry.is_dir(follow_symlinks=False):
             return _FOLDER
+        if entry.is_file(follow_symlinks=False):
+            return _FILE
         if not entry.is_symlink():
             mode = entry.stat(follow_symlinks=False).st_mode
             return _FILE if stat.S_ISREG(mode) else f"{kind_of(mode)}, not a regular file; not read"

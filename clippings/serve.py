@@ -95,13 +95,13 @@ def inject_client(html: bytes, events_url: str) -> bytes:
     return html[:index] + script + html[index:]
 
 
-def rebuild_problems(error: Exception, site_dir: Path) -> list[Problem]:
+def rebuild_problems(error: Exception, site_dir: Path, what: str = "rebuild") -> list[Problem]:
     """Any failure of a rebuild as `path:line: message` lines for the log and the overlay."""
     if isinstance(error, BuildError):
         return error.problems
     if isinstance(error, OSError):
         return [os_problem(error, site_dir)]
-    message = f"rebuild failed ({type(error).__name__}: {error}); the next save tries again"
+    message = f"{what} failed ({type(error).__name__}: {error}); the next save tries again"
     return [Problem(str(site_dir), None, message)]
 
 
@@ -193,9 +193,7 @@ class LiveSite:
                 with self.rebuilder.build_lock():
                     with self.lock:  # a snapshot between rebuilds: they update the archive
                         config, archive = self.rebuilder.config, self.rebuilder.archive
-                        if config is None or archive is None or not config.search:
-                            continue
-                        if not archive.articles:
+                        if not (config and config.search and archive and archive.articles):
                             continue
                         records = shard_records(archive)
                     cache = config.root / CACHE_DIR
@@ -203,7 +201,7 @@ class LiveSite:
                         records, config.language, cache, self.site_dir, self.lock
                     )
             except Exception as error:  # a failed refresh leaves the last index; serve goes on
-                for problem in rebuild_problems(error, self.site_dir):
+                for problem in rebuild_problems(error, self.site_dir, "search refresh"):
                     report(str(problem))
                 continue
             if shards:

@@ -66,6 +66,22 @@ FINDINGS = (
     "importer: a run killed between writing and recording a file skipped it for good as "
     "foreign; two articles with one title got one URL; an article without a publication was "
     "reported as imported but could not build",
+    "file system: a folder that could not be read (content/, static/) or a content folder nested "
+    "past PATH_MAX was dropped without a word; a FIFO as config, authority, template, static or "
+    "content file hung the build for ever (a FIFO in content/ was dropped); editors' files in "
+    "static/ were published and in templates/ crashed serve; symlinks out of the project from "
+    "static/ and templates/ were published; a full disk or read-only project ended in a "
+    "traceback, and SQLite's `disk is full` discarded the cache as damaged (files.py, build.py)",
+    "dev server: any failure but a BuildError (slug `index.html`, `.#article.html` or a dangling "
+    "symlink in templates/, a full disk) killed the rebuild thread for good; `feed.xml/` as an alias "
+    "passed serve's own path check (not the build's); serve's search refresh indexed in the cache outside "
+    "the build lock, colliding with a CLI build; a client that sent half a request held Ctrl-C up; "
+    "`//[`, a 300-byte path segment or `?since=` with 5,000 digits gave a traceback (serve.py)",
+    "cache: a same-size edit whose mtime was put back was never seen; a damaged `search_shards` "
+    "row gave a traceback; a body HTML row holding other text was published as it was; a damaged "
+    "page context was dropped without a warning (cache.py, body_edits.py)",
+    "check: slug `story.html` (a folder named like a page), links `//[` and `%00` gave a "
+    "traceback; a FIFO named `*.html` in the site hung it (check.py)",
 )
 
 
