@@ -89,7 +89,7 @@ def static_files(config: Config) -> tuple[dict[str, Path], list[Problem]]:
         (THEME_DIR / "static", None),
         (config.path("static_dir"), config.root.resolve()),
     ):
-        walk = walk_folder(folder, display, inside=inside)
+        walk = walk_folder(folder, display, inside=inside, hidden_folders=True)
         problems += walk.problems
         files.update(("static/" + "/".join(parts), Path(path)) for parts, path in walk.files)
     errors = [problem for problem in problems if not problem.warning]

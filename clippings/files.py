@@ -94,6 +94,7 @@ def walk_folder(
     wanted: Callable[[str], bool] = lambda name: True,
     inside: Path | None = None,
     what: str = "files",
+    hidden_folders: bool = False,
 ) -> Walk:
     """Every file of `folder` whose name is `wanted` (and not ignored), in sorted order.
 
@@ -101,7 +102,8 @@ def walk_folder(
     not followed (a warning says so). With `inside`, a symlink must point to a file within that
     folder (the project), else it is refused: a link to /etc/passwd in static/ must not be
     published. Without it, symlinks to regular files are listed as they are (the content loader
-    checks them itself). A symlink loop is listed, so reading it reports it.
+    checks them itself). A symlink loop is listed, so reading it reports it. With
+    `hidden_folders`, folders such as `.well-known/` are walked (static/ publishes them).
     """
     walk = Walk()
     pending: list[tuple[tuple[str, ...], str]] = [((), str(folder))]
@@ -117,7 +119,11 @@ def walk_folder(
             walk.problems.append(Problem(display(current), None, message))
             continue
         for entry in entries:
-            if ignored_name(entry.name):
+            if ignored_name(entry.name) and not (
+                hidden_folders
+                and entry.name.startswith(".")
+                and entry.is_dir(follow_symlinks=False)
+            ):
                 continue
             kind = _classify(entry, inside)
             if kind == _FOLDER:

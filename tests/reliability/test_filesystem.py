@@ -197,6 +197,20 @@ def test_symlinks_out_of_the_project_are_not_published(
     _record(f"symlink {link} -> {target}: never followed into the output")
 
 
+def test_hidden_static_folders_are_published_and_editor_files_in_them_are_not(
+    fixture_site: Path,
+) -> None:
+    """`static/.well-known/security.txt` was published before the shared walk, and still is."""
+    known = fixture_site / "static" / ".well-known"
+    known.mkdir(parents=True)
+    (known / "security.txt").write_text("Contact: mailto:a@example.org\n")
+    (known / ".#security.txt").symlink_to("user@host.1:1")
+    (known / "security.txt~").write_text("old")
+    _build(fixture_site)
+    published = fixture_site / "_site" / "static" / ".well-known"
+    assert sorted(path.name for path in published.iterdir()) == ["security.txt"]
+
+
 def test_symlinks_inside_the_project_still_work(fixture_site: Path) -> None:
     (fixture_site / "assets").mkdir()
     (fixture_site / "assets" / "extra.css").write_text("p { color: red }\n")
