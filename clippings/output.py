@@ -268,8 +268,12 @@ def write_atomically(target: Path, data: bytes) -> bool:
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except BaseException:  # a full disk: no half-written temporary file left in the site
+        temporary.unlink(missing_ok=True)
+        raise
     return True
 
 

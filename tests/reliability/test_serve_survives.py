@@ -121,6 +121,27 @@ CRASHES = {
 }
 
 
+def test_a_disk_filling_up_mid_write_leaves_no_partial_file(
+    live: tuple[LiveSite, list[str], int], site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served, log, _ = live
+    edited = _front(site, "title: A Letter", "title: The Letter")
+
+    def half_then_full(path: Path, data: bytes) -> int:
+        with open(path, "wb") as handle:
+            handle.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", half_then_full)
+        served.rebuild({p.absolute() for p in edited}, log.append)
+    assert served.problems and "No space left on device" in served.problems[0]
+    assert not list((site / "_served").rglob(".*.tmp"))
+    served.rebuild(set(), log.append)
+    assert served.problems is None
+    _record("the disk filling up mid-write: overlay, no half-written file in the site")
+
+
 @pytest.fixture
 def site(fixture_site: Path) -> Path:
     return fixture_site
@@ -217,6 +238,7 @@ def test_any_failure_of_a_rebuild_keeps_the_server_up(
         patch.setattr(incremental, name, _raise_in(name, error))
         served.rebuild({p.absolute() for p in edited}, log.append)
     assert served.problems and expected in served.problems[0], served.problems
+    assert not list((site / "_served").rglob(".*.tmp"))  # no half-written file left behind
     assert all(PROBLEM_LINE.match(line) for line in served.problems)
     assert _status(port, b"GET / HTTP/1.0\r\n\r\n")[0] == 200
     served.rebuild(set(), log.append)  # the next save, whatever it names
