@@ -78,6 +78,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         check=True,
         capture_output=True,
+        timeout=WAIT_LIMIT,
     )
     site = root / "site"
     site.mkdir()
