@@ -29,9 +29,10 @@ from typing import Any
 
 from clippings.archive import Term, build_archive
 from clippings.authority import KINDS, Authority
-from clippings.cache import CACHE_DIR, BuildCache, ContentFiles, digest
+from clippings.cache import CACHE_DIR, BuildCache, CacheDamaged, ContentFiles, digest
 from clippings.config import Config
 from clippings.content import Article
+from clippings.files import walk_folder
 from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
 from clippings.search import INDEX_DIR, Record, record_of, reindex_shards, swap_shards
@@ -144,7 +145,8 @@ def _overrides_theme(config: Config) -> bool:
     if not site_templates.is_dir():
         return False
     theme = THEME_DIR / "templates"
-    return any((theme / p.relative_to(site_templates)).exists() for p in site_templates.rglob("*"))
+    walk = walk_folder(site_templates, str)  # as the build reads it: editors' files are not
+    return bool(walk.problems) or any(theme.joinpath(*parts).exists() for parts, _ in walk.files)
 
 
 def rebuild(
@@ -185,10 +187,14 @@ def rebuild(
             path, context = built[source][2], cache.built_context(source)
             if path is not None and context is not None:
                 loaded = _ContextUnpickler(context, changed, cache, built).load()
+                if not isinstance(loaded, dict) or loaded.get("article") is not changed[source]:
+                    raise TypeError(f"{source}: not the context of its article page")
                 pages[source] = Page(path, ARTICLE_TEMPLATE, loaded)
         records = _search_records(layout, pages, changed, cache, built)
-    except (_Stale, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError):
+    except _Stale:
         return None
+    except Exception as error:  # a context that does not unpickle to a page's: a damaged row
+        raise CacheDamaged(f"built: {type(error).__name__}: {error}") from None
     index = None
     if records:
         index = reindex_shards(records, list(layout), config.language, config.root / CACHE_DIR)

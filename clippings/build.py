@@ -20,10 +20,18 @@ from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
 from clippings.body_edits import rebuild as rebuild_body_edits
 from clippings.body_edits import record as record_published
-from clippings.cache import CACHE_DIR, BuildCache, Fingerprints, content_stats, discard_cache
+from clippings.cache import (
+    CACHE_DIR,
+    BuildCache,
+    Fingerprints,
+    content_stats,
+    discard_cache,
+    is_damage,
+)
 from clippings.config import Config
-from clippings.content import load_articles, read_article
+from clippings.content import display_path, load_articles, read_article
 from clippings.errors import BuildError, Problem
+from clippings.files import os_problem, walk_folder
 from clippings.output import SiteWriter, build_lock
 from clippings.parallel import default_jobs, render_pages
 from clippings.render import THEME_DIR, Page, Renderer, Site
@@ -65,18 +73,29 @@ def load_archive(config: Config, strict: bool = False, cache: BuildCache | None 
     return archive
 
 
-def static_files(config: Config) -> dict[str, Path]:
-    """Theme assets overlaid by the site's own static/ folder (same name wins)."""
+def static_files(config: Config) -> tuple[dict[str, Path], list[Problem]]:
+    """Theme assets overlaid by the site's own static/ folder (same name wins), and warnings.
+
+    Walked as content is (`files.walk_folder`): editors' files are skipped; a FIFO, an
+    unreadable folder or a symlink out of the project is an error, never a silent drop.
+    """
     files: dict[str, Path] = {}
-    for folder, prefix in (
-        (THEME_DIR / "static", "static/"),
-        (config.path("static_dir"), "static/"),
+    problems: list[Problem] = []
+
+    def display(path: str) -> str:
+        return display_path(Path(path), config.root)
+
+    for folder, inside in (
+        (THEME_DIR / "static", None),
+        (config.path("static_dir"), config.root.resolve()),
     ):
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    files[prefix + path.relative_to(folder).as_posix()] = path
-    return files
+        walk = walk_folder(folder, display, inside=inside, hidden_folders=True)
+        problems += walk.problems
+        files.update(("static/" + "/".join(parts), Path(path)) for parts, path in walk.files)
+    errors = [problem for problem in problems if not problem.warning]
+    if errors:
+        raise BuildError(errors)
+    return files, problems
 
 
 def check_output_dir(config: Config, site_dir: Path) -> Path:
@@ -226,15 +245,22 @@ def build_site(
 
     One build at a time per project and site folder (see `output.build_lock`): a second waits.
     """
-    with build_lock(config.root, site_dir.resolve().parent):
-        try:
-            return _build(config, site_dir, strict, progress)
-        except sqlite3.DatabaseError as error:  # a damaged page of the cache, read mid-build
-            discard_cache(config.root / CACHE_DIR)
-            result = _build(config, site_dir, strict, progress)
-            message = f"build cache damaged ({error}); discarded, and the site built again"
-            result.warnings.insert(0, Problem(str(config.root / CACHE_DIR), None, message, True))
-            return result
+    cache_folder = config.root / CACHE_DIR
+    try:
+        with build_lock(config.root, site_dir.resolve().parent):
+            try:
+                return _build(config, site_dir, strict, progress)
+            except sqlite3.DatabaseError as error:
+                if not is_damage(error):  # a full disk or a read-only folder: keep the cache
+                    message = f"build cache: {error}; the cache is kept, nothing was replaced"
+                    raise BuildError([Problem(str(cache_folder), None, message)]) from None
+                discard_cache(cache_folder)  # a damaged page or row, read mid-build
+                result = _build(config, site_dir, strict, progress)
+                message = f"build cache damaged ({error}); discarded, and the site built again"
+                result.warnings.insert(0, Problem(str(cache_folder), None, message, True))
+                return result
+    except OSError as error:  # a full disk, a read-only or unreadable folder, a name too long
+        raise BuildError([os_problem(error, site_dir)]) from None
 
 
 def _build(
@@ -273,7 +299,8 @@ def _build(
                 return result
         archive = load_archive(config, strict, cache)
         pages: list[Page] = list(Site(archive, config).pages())
-        assets = static_files(config)
+        assets, asset_warnings = static_files(config)
+        archive.warnings += asset_warnings
         check_page_paths(pages, assets)
         renderer = Renderer(config, archive)
         spare = config.root / CACHE_DIR / "spare-site" if cache else None

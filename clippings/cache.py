@@ -35,20 +35,23 @@ from clippings.archive import Archive, Term
 from clippings.authority import KINDS
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
-from clippings.errors import Problem
+from clippings.errors import Problem, shown
+from clippings.files import StatKey, folder_stats, read_regular, stat_key
 from clippings.render import THEME_DIR, Page, Pager
 
 CACHE_DIR = ".clippings-cache"
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
-SCHEMA = 4  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table;
-# 4: front matter type rules and XML cleaning, Markdown without raw HTML or unsafe links
+# 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
+# and checksums on every stored blob; 5: front matter type rules and XML cleaning, Markdown without
+# raw HTML or unsafe links
+SCHEMA = 5
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS articles (source TEXT PRIMARY KEY, mtime_ns INTEGER,"
-    " size INTEGER, strict INTEGER, sha TEXT, parsed BLOB)",
+    " ctime_ns INTEGER, inode INTEGER, size INTEGER, strict INTEGER, sha TEXT, parsed BLOB)",
     "CREATE TABLE IF NOT EXISTS bodies (sha TEXT PRIMARY KEY, html TEXT)",
     "CREATE TABLE IF NOT EXISTS pages (path TEXT PRIMARY KEY, fingerprint TEXT, size INTEGER)",
     # Per content file, as the last successful build published it (see body_edits.py): its hash,
@@ -62,19 +65,50 @@ _REWRITTEN = "rewritten outside a full build"  # a page record no fingerprint ca
 _BUILD_KEYS = "('last_build', 'last_result', 'last_settings')"  # what vouches for the site
 
 
-# source -> (path, (mtime_ns, size) or None when it cannot be stat'ed), in content order
-ContentFiles = dict[str, tuple[str, tuple[int, int] | None]]
+# source -> (path, `files.stat_key` or None when it cannot be stat'ed), in content order
+ContentFiles = dict[str, tuple[str, StatKey | None]]
+
+
+class CacheDamaged(sqlite3.DatabaseError):
+    """A row that does not hold what its table promises: the whole cache is discarded."""
+
+
+# SQLite's answers about the machine, not the file: a full disk, a read-only or unreadable
+# folder, a lock, no memory. They say nothing about what the cache holds.
+_NOT_DAMAGE = {
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_INTERRUPT,
+}
+
+
+def is_damage(error: sqlite3.DatabaseError) -> bool:
+    """A damaged cache (discard it), as opposed to "database or disk is full", a read-only
+    folder or a lock, which must not cost the cache."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is None or code & 0xFF not in _NOT_DAMAGE
 
 
 def content_stats(config: Config) -> ContentFiles:
-    """Every content file with its stat, taken once per build for the checks that need it."""
+    """Every content file with its stat, taken once per build for the checks that need it. A
+    folder the walk could not read is listed without a stat, so no check takes the build as
+    unchanged (the full build reports it)."""
     files: ContentFiles = {}
-    for source, path in content_sources(config.path("content_dir"), config.root).items():
+    sources, problems = content_sources(config.path("content_dir"), config.root)
+    for source, path in sources.items():
         try:
-            info = os.stat(path)
-            files[source] = (path, (info.st_mtime_ns, info.st_size))
+            files[source] = (path, stat_key(os.stat(path)))
         except OSError:
             files[source] = (path, None)
+    for problem in problems:
+        if not problem.warning:
+            files[problem.path] = (problem.path, None)
     return files
 
 
@@ -122,7 +156,11 @@ class BuildCache:
                 self.notice = f"{self.path}: build cache from another version; starting a new one"
                 self._discard()
             self._load()
-        except (sqlite3.DatabaseError, OSError) as error:
+        except sqlite3.DatabaseError as error:
+            if not is_damage(error):  # say, a full disk: the caller builds without the cache
+                if getattr(self, "_db", None) is not None:
+                    self._db.close()
+                raise
             self.notice = f"{self.path}: build cache unreadable ({error}); starting a new one"
             self._discard()
             self._load()
@@ -130,10 +168,10 @@ class BuildCache:
     def _load(self) -> None:
         self._db.execute("BEGIN")  # one transaction per build; committed by close()
         self._articles = self._load_articles()
-        self._pages: dict[str, tuple[str, int]] = {
-            path: (fingerprint, size)
-            for path, fingerprint, size in self._db.execute("SELECT * FROM pages")
-        }
+        self._pages: dict[str, tuple[str, int]] = {}
+        for path, fingerprint, size in self._db.execute("SELECT * FROM pages"):
+            _expect("pages", path, (path, str), (fingerprint, str), (size, int))
+            self._pages[path] = (fingerprint, size)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
@@ -160,23 +198,28 @@ class BuildCache:
         self._db = self._open()
         self._db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
 
-    def _load_articles(self) -> dict[str, tuple[int, int, int, str]]:
-        rows = self._db.execute("SELECT source, mtime_ns, size, strict, sha FROM articles")
-        return {row[0]: row[1:] for row in rows}
+    def _load_articles(self) -> dict[str, tuple[StatKey, int, str]]:
+        query = "SELECT source, mtime_ns, ctime_ns, inode, size, strict, sha FROM articles"
+        articles = {}
+        for source, *key, strict, sha in self._db.execute(query):
+            values = [(value, int) for value in (*key, strict)]
+            _expect("articles", source, (source, str), *values, (sha, str))
+            articles[source] = (tuple(key), strict, sha)
+        return articles
 
     def read_article(self, path: Path, source: str, strict: bool = False) -> Parsed:
         """`content.read_article` through the cache: same result, without reparsing."""
         try:
-            stat = path.stat()
+            key = stat_key(path.stat())
             known = self._articles.get(source)
-            if known and known[:3] == (stat.st_mtime_ns, stat.st_size, int(strict)):
-                self.article_sha[source] = known[3]
-                return self._unpickle(source, path, strict)
-            sha = digest(path.read_bytes())
+            if known and known[:2] == (key, int(strict)):
+                self.article_sha[source] = known[2]
+                return self._parsed(source)
+            sha = digest(read_regular(path))
         except OSError:
             return read_article(path, source, strict)  # reports the error for people
-        if known and known[2:4] == (int(strict), sha):
-            parsed = self._unpickle(source, path, strict)
+        if known and known[1:] == (int(strict), sha):
+            parsed = self._parsed(source)
         else:
             parsed = read_article(path, source, strict)
         self.article_sha[source] = sha
@@ -184,41 +227,58 @@ class BuildCache:
             pickled = _pickle_parsed(parsed)
         except RecursionError:  # front matter nested thousands deep: not cached, parsed each time
             return parsed
-        row = (source, stat.st_mtime_ns, stat.st_size, int(strict), sha, pickled)
-        self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", row)
+        row = (source, *key, int(strict), sha, _seal(pickled, source, sha))
+        self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         return parsed
 
-    def _unpickle(self, source: str, path: Path, strict: bool) -> Parsed:
-        try:
-            return self._parsed(source)
-        except Exception:  # a damaged row: parse the file again rather than trust it
-            return read_article(path, source, strict)
-
     def _parsed(self, source: str) -> Parsed:
-        row = self._db.execute("SELECT parsed FROM articles WHERE source = ?", (source,))
-        return _unpickle_parsed(row.fetchone()[0])
+        """The parsed file as stored; a row that does not unpickle to one is damage."""
+        row = self._db.execute("SELECT parsed, sha FROM articles WHERE source = ?", (source,))
+        found = row.fetchone()
+        pickled = _unseal(found[0], "articles", source, found[1])
+        try:
+            parsed = _unpickle_parsed(pickled)
+            article, problems = parsed
+            if not (article is None or isinstance(article, Article)) or not all(
+                isinstance(problem, Problem) for problem in problems
+            ):
+                raise TypeError("not a parsed article")
+        except Exception as error:
+            raise CacheDamaged(f"articles: row {source!r}: {error}") from None
+        return parsed
 
     def recorded_sha(self, source: str) -> str | None:
         """The content hash of the file as last read (this build or an earlier one)."""
         known = self._articles.get(source)
-        return self.article_sha.get(source) or (known[3] if known else None)
+        return self.article_sha.get(source) or (known[2] if known else None)
 
     def load_article(self, source: str) -> Article | None:
-        """The article as last read from `source`, or None when the row is missing or damaged."""
-        try:
-            return self._parsed(source)[0]
-        except Exception:  # no row (TypeError on None) or a damaged one
+        """The article as last read from `source`, or None when there is no row (a damaged one
+        raises `CacheDamaged`)."""
+        if source not in self._articles:
             return None
+        return self._parsed(source)[0]
 
     def built(self) -> dict[str, tuple[str, str | None, str | None]]:
         """source -> (hash, shape, article page path) as last published."""
-        rows = self._db.execute("SELECT source, sha, shape, page FROM built")
-        return {source: (sha, shape, page) for source, sha, shape, page in rows}
+        found = {}
+        for source, sha, shape, page in self._db.execute(
+            "SELECT source, sha, shape, page FROM built"
+        ):
+            _expect(
+                "built", source, (source, str), (sha, str), (shape, str | None), (page, str | None)
+            )
+            found[source] = (sha, shape, page)
+        return found
 
     def built_context(self, source: str) -> bytes | None:
         """The pickled context of the source's article page as last published."""
-        row = self._db.execute("SELECT context FROM built WHERE source = ?", (source,)).fetchone()
-        return row[0] if row else None
+        query = "SELECT context, sha, shape, page FROM built WHERE source = ?"
+        row = self._db.execute(query, (source,)).fetchone()
+        if row is None:
+            return None
+        context = _unseal(row[0], "built", source, *row[1:])
+        return context[1:] if context[:1] == b"+" else None
 
     def store_built(
         self,
@@ -227,7 +287,11 @@ class BuildCache:
     ) -> None:
         """Record (source, hash, shape, page, context) rows; with `present`, forget every other
         source (a full build passes all its files)."""
-        self._db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?)", rows)
+        sealed = [
+            (*key, _seal(b"-" if context is None else b"+" + context, *key))
+            for *key, context in rows
+        ]
+        self._db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?)", sealed)
         if present is not None:
             known = [row[0] for row in self._db.execute("SELECT source FROM built")]
             gone = [(source,) for source in known if source not in present]
@@ -242,7 +306,20 @@ class BuildCache:
 
     def search_shards(self) -> dict[str, list[str]] | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'search_shards'").fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            layout = json.loads(row[0])
+            if not all(
+                isinstance(shard, str)
+                and isinstance(sources, list)
+                and all(isinstance(source, str) for source in sources)
+                for shard, sources in layout.items()
+            ):
+                raise TypeError("not a list of sources per shard")
+        except Exception as error:
+            raise CacheDamaged(f"meta: search_shards: {error}") from None
+        return layout
 
     def recorded_pages(self, prefix: str) -> list[str]:
         """The recorded output files whose path starts with `prefix`."""
@@ -282,7 +359,8 @@ class BuildCache:
         for start in range(0, len(shas), 500):
             chunk = shas[start : start + 500]
             query = f"SELECT sha, html FROM bodies WHERE sha IN ({','.join('?' * len(chunk))})"
-            found.update(self._db.execute(query, chunk))
+            for sha, html in self._db.execute(query, chunk):
+                found[sha] = _unseal(html, "bodies", sha).decode("utf-8")
         bodies.update({path: found[sha] for path, sha in wanted.items() if sha in found})
         self._cached_bodies = set(found)
 
@@ -310,7 +388,11 @@ class BuildCache:
         """Remember body HTML (article path -> HTML) by the hash of its Markdown; called as
         render workers return it, so the build does not hold every article's HTML at once."""
         fresh = {digest(articles[path].body): html for path, html in bodies.items()}
-        rows = [(sha, html) for sha, html in fresh.items() if sha not in self._cached_bodies]
+        rows = [
+            (sha, _seal(html.encode("utf-8"), sha))
+            for sha, html in fresh.items()
+            if sha not in self._cached_bodies
+        ]
         self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
 
     def page_unchanged(self, path: str, fingerprint: str, site_dir: Path) -> bool:
@@ -339,7 +421,7 @@ class BuildCache:
             if source in self.article_sha:  # read during this build
                 parts.append(f"{source}:{self.article_sha[source]}")
             elif self.unchanged_stat(source, stat, strict):
-                parts.append(f"{source}:{self._articles[source][3]}")
+                parts.append(f"{source}:{self._articles[source][2]}")
             else:
                 return None
         return digest("\n".join(parts))
@@ -351,17 +433,18 @@ class BuildCache:
         parts.append(str(strict))
         folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
         for folder in folders:
-            for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
-                stat = path.stat()
-                parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
+            parts += folder_stats(folder)
         authority = config.path("authority")
-        parts.append(digest(authority.read_bytes()) if authority.is_file() else "-")
+        try:
+            parts.append(digest(read_regular(authority)))
+        except OSError:
+            parts.append("-")  # missing or unreadable: loading it reports which
         return digest("\n".join(parts))
 
-    def unchanged_stat(self, source: str, stat: tuple[int, int] | None, strict: bool) -> bool:
-        """True when the file has the (mtime, size) recorded when it was last read."""
+    def unchanged_stat(self, source: str, stat: StatKey | None, strict: bool) -> bool:
+        """True when the file has the `stat_key` recorded when it was last read."""
         known = self._articles.get(source)
-        return stat is not None and known is not None and known[:3] == (*stat, int(strict))
+        return stat is not None and known is not None and known[:2] == (stat, int(strict))
 
     def last_build(self, inputs: str | None, site_dir: Path) -> Any | None:
         """The result saved by the last build when it had exactly these inputs and its pages
@@ -378,14 +461,21 @@ class BuildCache:
     def last_result(self) -> Any | None:
         """The result of the last successful build, while nothing has been written since."""
         saved = self._db.execute("SELECT value FROM meta WHERE key = 'last_result'").fetchone()
-        try:
-            return pickle.loads(bytes.fromhex(saved[0]))
-        except Exception:
+        if saved is None:
             return None
+        try:
+            result = pickle.loads(bytes.fromhex(saved[0]))
+            if type(result).__name__ != "BuildResult":  # build.py imports this module
+                raise TypeError("not a build result")
+        except Exception as error:
+            raise CacheDamaged(f"meta: last_result: {error}") from None
+        return result
 
     def last_settings(self) -> str | None:
         """`settings_digest` of the last successful build."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'last_settings'").fetchone()
+        if row is not None:
+            _expect("meta", "last_settings", (row[0], str))
         return row[0] if row else None
 
     def save_build(self, inputs: str | None, result: Any, settings: str | None = None) -> None:
@@ -408,6 +498,33 @@ class BuildCache:
         """Save everything stored during this build."""
         self._db.execute("COMMIT")
         self._db.close()
+
+
+def _seal(data: bytes, *key: object) -> bytes:
+    """`data` behind a checksum of itself and its row's key: SQLite checks no page's content,
+    so a flipped byte in a pickled body would otherwise be published as it is."""
+    return _checksum(data, key) + data
+
+
+def _unseal(blob: object, table: str, *key: object) -> bytes:
+    """What `_seal` stored, or `CacheDamaged` when it is not that (or not in its row)."""
+    if not isinstance(blob, bytes) or blob[:16] != _checksum(blob[16:], key):
+        raise CacheDamaged(f"{table}: row {shown(key[0])}: checksum does not match")
+    return blob[16:]
+
+
+def _checksum(data: bytes, key: tuple[object, ...]) -> bytes:
+    check = hashlib.blake2b(repr(key).encode("utf-8"), digest_size=16)
+    check.update(data)
+    return check.digest()
+
+
+def _expect(table: str, key: object, *values: tuple[object, Any]) -> None:
+    """Raise `CacheDamaged` unless every (value, type) pair matches: a row with a wrong type
+    (a NULL hash, a size stored as text) is not trusted, whatever else it holds."""
+    for value, kind in values:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise CacheDamaged(f"{table}: row {shown(key)}: {shown(value)} is not {kind}")
 
 
 def _pickle_parsed(parsed: Parsed) -> bytes:

@@ -16,6 +16,7 @@ from typing import Any
 
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import safe_url
+from clippings.files import Walk, walk_folder
 from clippings.text import (
     MAX_SLUG_BYTES,
     XML_FORBIDDEN_DROPPED,
@@ -333,54 +334,34 @@ def read_article(
     return parse_article(text, source, strict)
 
 
-def content_files(content_dir: Path) -> list[Path]:
-    """Every Markdown file under the content folder, in a stable order (by path components).
+def content_files(content_dir: Path, site_root: Path) -> tuple[list[Path], list[Problem]]:
+    """Every Markdown file under the content folder, in a stable order (by path components),
+    and the problems of the walk (`files.walk_folder`: folders that cannot be read, FIFOs,
+    symlinked folders, which are not followed).
 
-    Hidden files and folders are skipped, as in static/: editors keep lock files there (Emacs's
-    `.#name.md` is a dangling symlink) that must not break a build while a file is open. Folder
-    symlinks are not followed (`load_articles` warns about them); a symlink named `*.md` is
-    listed whatever it points to, so reading it reports what is wrong. `os.scandir`, not
-    `Path.rglob`: every build starts with this walk, and pathlib's objects cost ten times more.
+    Hidden files and editors' lock and swap files are skipped (Emacs's `.#name.md` is a
+    dangling symlink), so a file open in an editor does not break a build. A symlink named
+    `*.md` is listed whatever it points to, so reading it reports what is wrong. `os.scandir`,
+    not `Path.rglob`: every build starts with this walk, and pathlib's objects cost ten times more.
     """
-    return [Path(path) for _, path in _content_parts(content_dir)]
+    walk = _walk(content_dir, site_root)
+    return [Path(path) for _, path in walk.files], walk.problems
 
 
-def content_sources(content_dir: Path, site_root: Path) -> dict[str, str]:
+def content_sources(content_dir: Path, site_root: Path) -> tuple[dict[str, str], list[Problem]]:
     """`content_files` as {name shown to the user: path}, in the same order, without building a
     Path per file: the no-op check and quick rebuilds run this walk before anything else."""
     prefix = display_path(content_dir, site_root) + "/"
     prefix = "" if prefix == "./" else prefix
-    return {prefix + "/".join(parts): path for parts, path in _content_parts(content_dir)}
+    walk = _walk(content_dir, site_root)
+    return {prefix + "/".join(parts): path for parts, path in walk.files}, walk.problems
 
 
-def _content_parts(content_dir: Path) -> list[tuple[tuple[str, ...], str]]:
-    """(path components below the folder, full path) of every content file, sorted."""
-    found: list[tuple[tuple[str, ...], str]] = []
-    pending: list[tuple[tuple[str, ...], str]] = [((), str(content_dir))]
-    while pending:
-        parts, folder = pending.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:  # as rglob did: a folder that vanished or cannot be listed is skipped
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                pending.append(((*parts, entry.name), entry.path))
-            elif entry.name.endswith(".md") and (entry.is_symlink() or entry.is_file()):
-                found.append(((*parts, entry.name), entry.path))
-    return sorted(found)
+def _walk(content_dir: Path, site_root: Path) -> Walk:
+    def display(path: str) -> str:
+        return display_path(Path(path), site_root)
 
-
-def _symlinked_folders(content_dir: Path) -> list[Path]:
-    """Folder symlinks, which the content walk skips: reported so no article goes missing silently."""
-    return sorted(
-        Path(root, name)
-        for root, folders, _ in os.walk(content_dir)
-        for name in folders
-        if os.path.islink(os.path.join(root, name))
-    )
+    return walk_folder(content_dir, display, lambda name: name.endswith(".md"), what="articles")
 
 
 def load_article_file(
@@ -409,12 +390,9 @@ def load_articles(
     if not content_dir.is_dir():
         raise BuildError([Problem(str(content_dir), None, "content folder not found")])
     articles: list[Article] = []
-    problems: list[Problem] = []
     real_root = content_dir.resolve()
-    for folder in _symlinked_folders(content_dir):
-        message = "symlinked folder is not followed; articles in it are not read"
-        problems.append(Problem(display_path(folder, site_root), None, message, warning=True))
-    for path in content_files(content_dir):
+    paths, problems = content_files(content_dir, site_root)
+    for path in paths:
         article, found = load_article_file(path, real_root, site_root, strict, read)
         problems.extend(found)
         if article is not None:

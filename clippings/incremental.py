@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import time
 from collections.abc import Collection, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +33,14 @@ from markupsafe import Markup
 
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.build import check_output_dir, static_files
+from clippings.build import check_output_dir, check_page_paths, static_files
 from clippings.cache import CACHE_DIR, mark_site_changed
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
+from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import update_archive
-from clippings.output import safe_relative, same_bytes, write_atomically
+from clippings.output import build_lock, safe_relative, same_bytes, write_atomically
 from clippings.render import (
     THEME_DIR,
     Page,
@@ -60,7 +63,7 @@ _ARCHIVE_JSON = "archive.json"
 
 @dataclass
 class _SourceFile:
-    stat: tuple[int, int]  # (mtime_ns, size): re-read only when this changes
+    stat: StatKey | None  # `files.stat_key`: re-read only when this changes
     article: Article | None
     problems: list[Problem]
 
@@ -75,6 +78,7 @@ class Outcome:
     model_rebuilt: bool
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
+    site_replaced: bool = False  # another build replaced the site: every open page may differ
 
 
 class LiveRenderer(Renderer):
@@ -167,11 +171,13 @@ class Rebuilder:
         self.site_dir = site_dir or Path("_site")
         self._authority: Authority | None = None
         self._sources: dict[Path, _SourceFile] = {}
+        self._walk_problems: list[Problem] = []  # of the last walk of content/
         self._versions: dict[str, int] = {}
         self._counter = itertools.count()
         self._archive: Archive | None = None
         self._in_model: dict[str, Article] = {}  # source -> the Article object the archive holds
         self._plan: dict[str, Page] = {}
+        self._pages: list[Page] = []  # the plan as planned, two pages on one path included
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, object] = {}
@@ -188,6 +194,7 @@ class Rebuilder:
         self._pending: set[str] | None = None
         self._stale_plan = True
         self._reset_failed = False
+        self._site_identity: tuple[int, int] | None = None
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -228,10 +235,9 @@ class Rebuilder:
     def _read(self, path: Path, content_dir: Path, force: bool = False) -> None:
         """Re-read one content file if it is new, named by the watcher, or its mtime or size changed."""
         try:
-            info = path.stat()
-            key = (info.st_mtime_ns, info.st_size)
+            key = stat_key(path.stat())
         except OSError:
-            key = (-1, -1)  # a dangling symlink: reading it reports the problem
+            key = None  # e.g. a symlink loop: reading it reports the problem
         cached = self._sources.get(path)
         if cached is not None and cached.stat == key and not force:
             return
@@ -252,21 +258,29 @@ class Rebuilder:
         if not content_dir.is_dir():
             raise BuildError([Problem(str(content_dir), None, "content folder not found")])
         root = content_dir.resolve()
-        named = [p for p in changed or () if p.is_relative_to(root)]
-        rescan = changed is None or self._sources == {} or any(p.suffix != ".md" for p in named)
-        if rescan:
-            present = content_files(content_dir)  # a whole folder may have moved: look at all
+        named = {p: named_file(p, root) for p in changed or () if p.is_relative_to(root)}
+        rescan = (
+            changed is None
+            or self._sources == {}
+            or self._walk_problems != []  # walk again until what it reported is gone
+            or any(p.suffix != ".md" or kind == "odd" for p, kind in named.items())
+        )
+        if rescan:  # a whole folder may have moved: look at all
+            present, self._walk_problems = content_files(content_dir, self.config.root)
             for gone in set(self._sources) - set(present):
                 del self._sources[gone]
-        else:
-            present = [content_dir / p.relative_to(root) for p in named]
-            for path in present:
-                if not (path.is_file() or path.is_symlink()):
+        else:  # the watcher named these files: walk only them, by the walk's own rule
+            present = []
+            for path, kind in named.items():
+                path = content_dir / path.relative_to(root)
+                if kind == "file":
+                    present.append(path)
+                else:
                     self._sources.pop(path, None)
-            present = [p for p in present if p.is_file() or p.is_symlink()]
         for path in present:
             self._read(path, content_dir, force=not rescan)
         problems = [p for source in self._sources.values() for p in source.problems]
+        problems += self._walk_problems
         errors = [p for p in problems if not p.warning]
         if errors:
             raise BuildError(errors)
@@ -313,14 +327,11 @@ class Rebuilder:
 
     def _replan(self, archive: Archive) -> None:
         assert self.config is not None
+        self._pages = list(Site(archive, self.config).pages())  # for `check_page_paths`
         plan: dict[str, Page] = {}
-        for page in Site(archive, self.config).pages():
+        for page in self._pages:
             safe_relative(page.path)
-            if page.path in plan:
-                raise BuildError(
-                    [Problem(page.path, None, "two pages would be written to this path")]
-                )
-            plan[page.path] = page
+            plan.setdefault(page.path, page)  # two on one path: `check_page_paths` names them
         self._plan = plan
         self._plan_templates = {page.template for page in plan.values() if page.template}
 
@@ -365,14 +376,10 @@ class Rebuilder:
         return tuple(sorted(seen.items()))
 
     def _template_files(self) -> tuple:
+        """What says a template may have changed; editors' lock files are not templates."""
         assert self.config is not None
-        files = []
-        for folder in (self.config.path("templates_dir"), THEME_DIR / "templates"):
-            if folder.is_dir():
-                for path in sorted(folder.rglob("*")):
-                    info = path.stat()
-                    files.append((str(path), info.st_mtime_ns, info.st_size))
-        return tuple(files)
+        folders = (self.config.path("templates_dir"), THEME_DIR / "templates")
+        return tuple(stat for folder in folders for stat in folder_stats(folder))
 
     def _walk(self, value: Any, refs: set[str]) -> Any:
         if isinstance(value, Article):
@@ -505,15 +512,59 @@ class Rebuilder:
             self._reset()
             self._fingerprints = {}
             changed = None
+        try:
+            return self._build(changed, started)
+        except BuildError:
+            raise  # the state is kept for the next rebuild (see `_pending`)
+        except BaseException:
+            self.invalidate()
+            raise
+
+    def build_lock(self) -> AbstractContextManager[None]:
+        """The lock a CLI build of this site takes (`output.build_lock`): `serve` holds it for
+        each rebuild and search refresh, so the two never interleave (and a rebuild after a CLI
+        build sees the site it left). Before the settings load, the project's alone."""
+        config, site_dir = self.config, self.site_dir
+        if config is None:
+            try:
+                config = load_config(self.config_path, self.overrides)
+                site_dir = self._site_dir_option or config.path("output_dir")
+            except BuildError:  # the rebuild reports it
+                return build_lock(self.config_path.resolve().parent)
+        return build_lock(config.root, site_dir.resolve().parent)
+
+    def invalidate(self) -> None:
+        """After a failure other than a BuildError (a full disk, a bug): trust nothing held in
+        memory, so the next rebuild re-reads the settings, every file and the site itself."""
+        self._reset_failed = True
+        self._digests = {}
+        self._fingerprints = {}
+        self._site_identity = None
+
+    def site_replaced(self) -> bool:
+        """True when the site folder is not the one this rebuilder last wrote (a CLI build
+        swapped in a new one, or it was deleted): what it knows of the files is void."""
+        return self._site_identity is not None and _identity(self.site_dir) != self._site_identity
+
+    def _build(self, changed: set[Path] | None, started: float) -> Outcome:
         assert self.config is not None
+        replaced = self.site_replaced()
+        if replaced:  # compare every output with what is on disk now
+            self._site_identity = None  # noticed once, even if this rebuild fails
+            self._digests = {}
+            self._fingerprints = {}
+            self._pending = None
         warnings = self._load(changed)
         swaps, model_rebuilt = self._sync_model()
         archive = self._archive
         assert archive is not None
+        assets, asset_warnings = static_files(self.config)
         self._stale_plan = self._stale_plan or model_rebuilt
-        if self._stale_plan:
-            self._pending = None
-            self._replan(archive)
+        if self._stale_plan or assets.keys() != self._assets:
+            if self._stale_plan:
+                self._pending = None
+                self._replan(archive)
+            check_page_paths(self._pages, assets)  # the build's own check
             self._stale_plan = False
         else:
             touched = self._patch_plan(archive, swaps)
@@ -552,8 +603,7 @@ class Rebuilder:
             if self._fingerprints.get(path) != fingerprint:
                 to_render.append(page)
         rendered = dict(render_all(to_render, self._renderer))
-        assets = static_files(self.config)
-        outputs = rendered | {path: source.read_bytes() for path, source in assets.items()}
+        outputs = rendered | {path: read_regular(source) for path, source in assets.items()}
         changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
         if changes and self.config.cache:  # before the first write: see mark_site_changed
             mark_site_changed(self.config.root / CACHE_DIR)
@@ -568,6 +618,7 @@ class Rebuilder:
         else:
             self._fingerprints.update(fingerprints)
         self._pending = set()
+        self._site_identity = _identity(self.site_dir)
         return Outcome(
             written=sorted(written),
             removed=removed,
@@ -578,8 +629,10 @@ class Rebuilder:
                 *self.config.warnings,
                 *self._authority.warnings,
                 *warnings,
+                *asset_warnings,
                 *archive.warnings,
             ],
+            site_replaced=replaced,
         )
 
 
@@ -588,6 +641,15 @@ def _dated_range(archive: Archive) -> tuple[str | None, str | None]:
     newest = next((a.iso_date for a in archive.articles if a.date), None)
     oldest = next((a.iso_date for a in reversed(archive.articles) if a.date), None)
     return newest, oldest
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder this is (device, inode): a build swapping in a new site changes it."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from clippings.errors import BuildError, Problem
+from clippings.files import read_regular
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -189,7 +190,7 @@ class SiteWriter:
         os.replace(temporary, target)
 
     def copy(self, path: str, source: Path) -> None:
-        self.write(path, source.read_bytes())
+        self.write(path, read_regular(source))
 
     def commit(self) -> int:
         """Swap the staging folder in; returns how many old files are gone from the site."""
@@ -267,8 +268,12 @@ def write_atomically(target: Path, data: bytes) -> bool:
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except BaseException:  # a full disk: no half-written temporary file left in the site
+        temporary.unlink(missing_ok=True)
+        raise
     return True
 
 

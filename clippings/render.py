@@ -7,6 +7,7 @@ template, context) before anything is rendered, and rendering a page is a pure f
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from clippings.config import Config
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import safe_url
+from clippings.files import read_regular, reason
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
 
@@ -274,8 +276,52 @@ class Site:
         return f'{{"articles": {articles}, "title": {title}}}\n'
 
 
+class TemplateFileError(jinja2.TemplateError):
+    """A site template that must not be read: not a regular file, or a symlink out of the project."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class SiteTemplateLoader(jinja2.BaseLoader):
+    """The site's `templates/`, read as the rest of the project is (see `files.py`): only regular
+    files, never through a symlink that leaves the project; a name that is missing (or a dangling
+    symlink, an editor's lock) falls through to the theme's template."""
+
+    def __init__(self, folder: Path, project: Path) -> None:
+        self.folder = str(folder)  # as given: template errors name the file as the user sees it
+        self.shown_from = str(project)
+        self.project = project.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = os.path.join(self.folder, *jinja2.loaders.split_template_path(template))
+        shown = os.path.relpath(path, self.shown_from)
+        try:
+            mtime = os.stat(path).st_mtime_ns
+            if not Path(os.path.realpath(path)).is_relative_to(self.project):
+                raise TemplateFileError(shown, "symlink points outside the project; not read")
+            source = read_regular(path).decode("utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            raise jinja2.TemplateNotFound(template) from None
+        except OSError as error:
+            raise TemplateFileError(shown, f"cannot read template: {reason(error)}") from None
+
+        def uptodate() -> bool:
+            try:
+                return os.stat(path).st_mtime_ns == mtime
+            except OSError:
+                return False
+
+        return source, os.path.normpath(path), uptodate
+
+
 def template_problem(error: Exception, fallback: str) -> Problem:
     """Name the template file and line of a Jinja error, not a Python traceback."""
+    if isinstance(error, TemplateFileError):
+        return Problem(error.path, None, str(error))
     if isinstance(error, jinja2.TemplateSyntaxError):
         return Problem(
             error.filename or error.name or fallback, error.lineno, f"template: {error.message}"
@@ -308,7 +354,7 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
-                    jinja2.FileSystemLoader(str(config.path("templates_dir"))),
+                    SiteTemplateLoader(config.path("templates_dir"), config.root),
                     jinja2.FileSystemLoader(str(THEME_DIR / "templates")),
                 ]
             ),

@@ -10,6 +10,7 @@ written into the site folder. A failed rebuild leaves the last good site and sho
 from __future__ import annotations
 
 import collections
+import contextlib
 import errno
 import gc
 import http.server
@@ -31,7 +32,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from clippings.cache import CACHE_DIR
-from clippings.errors import BuildError
+from clippings.errors import BuildError, Problem
+from clippings.files import ignored_name, os_problem
 from clippings.incremental import Rebuilder
 from clippings.search import refresh_live_index, shard_records
 
@@ -93,6 +95,16 @@ def inject_client(html: bytes, events_url: str) -> bytes:
     return html[:index] + script + html[index:]
 
 
+def rebuild_problems(error: Exception, site_dir: Path, what: str = "rebuild") -> list[Problem]:
+    """Any failure of a rebuild as `path:line: message` lines for the log and the overlay."""
+    if isinstance(error, BuildError):
+        return error.problems
+    if isinstance(error, OSError):
+        return [os_problem(error, site_dir)]
+    message = f"{what} failed ({type(error).__name__}: {error}); the next save tries again"
+    return [Problem(str(site_dir), None, message)]
+
+
 class LiveSite:
     """The site being served: its rebuilder, the build lock, the last problems, the open pages."""
 
@@ -127,15 +139,15 @@ class LiveSite:
         self, changed: set[Path] | None = None, report: Callable[[str], None] = print
     ) -> None:
         """Rebuild, then tell open pages what changed (or what went wrong)."""
-        with self.lock:
-            try:
+        try:  # the build lock first, then ours: the search refresh takes them in that order
+            with self.rebuilder.build_lock(), self.lock:
                 outcome = self.rebuilder.build(changed)
-            except BuildError as error:
-                self.problems = [str(problem) for problem in error.problems]
-                for line in self.problems:
-                    report(line)
-                self._broadcast("problems", {"problems": self.problems})
-                return
+        except Exception as error:  # anything a save can cause: the server stays up
+            self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
+            for line in self.problems:
+                report(line)
+            self._broadcast("problems", {"problems": self.problems})
+            return
         self.problems = None
         if outcome.model_rebuilt:  # the model is long-lived: keep the collector off it per edit
             gc.unfreeze()  # the previous model's cycles become collectable again
@@ -147,7 +159,8 @@ class LiveSite:
         with self._streams_lock:
             self.generation += 1
             self._history.append((self.generation, urls))
-        self._broadcast("reload", {"urls": urls})
+        # A site swapped in by another build may differ anywhere: every page reloads.
+        self._broadcast("reload", {"urls": None if outcome.site_replaced else urls})
         report(
             f"Rebuilt in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
             f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered)"
@@ -176,17 +189,19 @@ class LiveSite:
                 if not wanted or stopping:
                     self._search_running = False
                     return
-            with self.lock:  # a snapshot between rebuilds: they update the archive in place
-                config, archive = self.rebuilder.config, self.rebuilder.archive
-                if config is None or archive is None or not config.search or not archive.articles:
-                    continue
-                records = shard_records(archive)
-            try:
-                shards = refresh_live_index(
-                    records, config.language, config.root / CACHE_DIR, self.site_dir, self.lock
-                )
-            except BuildError as error:
-                for problem in error.problems:
+            try:  # indexing writes the build cache's search folder: a CLI build waits
+                with self.rebuilder.build_lock():
+                    with self.lock:  # a snapshot between rebuilds: they update the archive
+                        config, archive = self.rebuilder.config, self.rebuilder.archive
+                        if not (config and config.search and archive and archive.articles):
+                            continue
+                        records = shard_records(archive)
+                    cache = config.root / CACHE_DIR
+                    shards = refresh_live_index(
+                        records, config.language, cache, self.site_dir, self.lock
+                    )
+            except Exception as error:  # a failed refresh leaves the last index; serve goes on
+                for problem in rebuild_problems(error, self.site_dir, "search refresh"):
                     report(str(problem))
                 continue
             if shards:
@@ -225,6 +240,7 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
 
     server_version = "Clippings"
     live: LiveSite  # set on a subclass by `make_server`
+    timeout = 30  # seconds a client may stay silent (an event stream writes keepalives)
 
     def log_message(self, format: str, *args: Any) -> None:  # the rebuild lines are the log
         pass
@@ -236,6 +252,19 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
         self._serve(with_body=True)
 
     def _serve(self, with_body: bool) -> None:
+        """Answer one request; a malformed one gets a 4xx answer, never a traceback."""
+        try:
+            self._answer(with_body)
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away: nobody to answer
+        except OSError as error:  # e.g. a path segment longer than a file name can be
+            too_long = error.errno == errno.ENAMETOOLONG
+            status, text = (414, b"URI too long\n") if too_long else (404, b"Not found\n")
+            self._send(status, text, "text/plain; charset=utf-8", with_body)
+        except (ValueError, UnicodeError):  # e.g. `//[` (an unclosed IPv6 host), NUL bytes
+            self._send(400, b"Bad request\n", "text/plain; charset=utf-8", with_body)
+
+    def _answer(self, with_body: bool) -> None:
         live = self.live
         raw = urlsplit(self.path).path
         path = unquote(raw)
@@ -251,7 +280,8 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
         relative = path[len(live.base_path) :]
         if relative == EVENTS_PATH:
             query = parse_qs(urlsplit(self.path).query).get("since", [""])[0]
-            self._stream_events(int(query) if query.isdigit() else None)
+            number = query.isascii() and query.isdigit() and len(query) < 19  # a build number
+            self._stream_events(int(query) if number else None)
             return
         with live.lock:  # waits for a build in progress
             root = live.site_dir.resolve()
@@ -331,11 +361,42 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
 
 
 class LiveServer(http.server.ThreadingHTTPServer):
+    """Joins every request thread on close, after shutting their connections down: a client
+    that connected and sent nothing (or half a request) must not hold Ctrl-C up."""
+
     daemon_threads = False  # server_close() joins every request thread: a clean stop
     block_on_close = True
     # socketserver's default backlog of 5 drops connections when many pages (or tabs) load at
     # once; their retries then take seconds. 200 concurrent clients stalled without this.
     request_queue_size = 256
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked reading it
+        super().server_close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, not a traceback; a client that went away is not worth one."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | TimeoutError):
+            _log(f"request from {client_address[0]} failed: {type(error).__name__}: {error}")
 
 
 def make_server(live: LiveSite, host: str, port: int) -> tuple[LiveServer, str | None]:
@@ -423,6 +484,8 @@ class Watcher(FileSystemEventHandler):
     def _wanted(self, path: Path, event: FileSystemEvent) -> bool:
         if path in self.files:
             return True
+        if ignored_name(path.name):  # an editor's lock or swap file: not a site file
+            return False
         if path.is_relative_to(self.content):  # .md files, and folders moved or deleted whole
             return path.suffix == ".md" or event.is_directory
         return any(path.is_relative_to(folder) for folder in self.folders)
@@ -432,13 +495,15 @@ class Watcher(FileSystemEventHandler):
             with self._condition:
                 while not self._changed and not self.live.stopping.is_set():
                     self._condition.wait(0.5)
+                    if not self._changed and self.live.rebuilder.site_replaced():
+                        break  # a CLI build swapped the site in: check it against the sources
                 first = time.monotonic()
                 seen = -1
                 while self._events != seen and time.monotonic() - first < _MAX_WAIT_SECONDS:
                     seen = self._events
                     self._condition.wait(_QUIET_SECONDS)
                 changed, self._changed = self._changed, set()
-            if changed and not self.live.stopping.is_set():
+            if not self.live.stopping.is_set() and (changed or self.live.rebuilder.site_replaced()):
                 self.live.rebuild(changed, self.report)
 
 

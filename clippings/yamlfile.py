@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from clippings.errors import Problem
+from clippings.files import NotRegularFile, read_regular, reason
 
 
 class _Loader(yaml.CSafeLoader):
@@ -103,9 +104,11 @@ def load_mapping(
 def read_text_file(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     """Read a UTF-8 text file; unreadable, binary or non-UTF-8 files are problems, not tracebacks."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)  # a FIFO or device is refused, never waited on
+    except NotRegularFile as error:
+        return None, [Problem(display, None, reason(error))]
     except OSError as error:
-        return None, [Problem(display, None, f"cannot read file: {error.strerror}")]
+        return None, [Problem(display, None, f"cannot read file: {reason(error)}")]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [Problem(display, None, "saved as UTF-16; save the file as UTF-8")]
     if b"\0" in raw:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,9 +31,42 @@ def fixture_config(fixture_site: Path) -> Config:
     return load_config(fixture_site / "config.yaml")
 
 
+def site_tree(folder: Path, search: bool = True) -> dict[str, bytes]:
+    """Every file of a built site by relative path; without `search`, not the search index
+    (Pagefind's file names vary between fresh indexes, and `serve` indexes apart)."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and (search or path.relative_to(folder).parts[0] != "pagefind")
+    }
+
+
 def write_article(content_dir: Path, name: str, front: str, body: str = "Body text.\n") -> Path:
     """Write a content file from front matter text (without fences) and a body."""
     path = content_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"---\n{front.strip()}\n---\n\n{body}", encoding="utf-8")
     return path
+
+
+@contextmanager
+def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """A started child process that is killed on the way out if it still runs, whatever failed
+    in between: a test that starts a server must not leave it running (or hang CI) on failure."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def stop_process(process: subprocess.Popen, how: int = signal.SIGINT, seconds: float = 20) -> None:
+    """Ask a child to stop (Ctrl-C by default); kill it and fail when it does not in time."""
+    process.send_signal(how)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        raise AssertionError(f"the child did not stop within {seconds} s of signal {how}") from None

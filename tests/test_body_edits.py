@@ -14,6 +14,7 @@ from clippings import build as build_module
 from clippings.build import build_site
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
+from clippings.errors import BuildError
 from clippings.search import INDEX_DIR, ShardCache, shard_hash, shard_records
 from tests.test_parallel import _site_bytes
 
@@ -155,7 +156,7 @@ def test_a_quick_rebuild_that_dies_is_finished_by_the_next_build(
 
     with monkeypatch.context() as patch:
         patch.setattr(body_edits, "write_atomically", failing)
-        with pytest.raises(OSError):
+        with pytest.raises(BuildError, match="No space left on device"):
             build_site(config, site)
     # The cache no longer vouches for the site: the next build is a full one.
     assert _build(config, site, full_builds)[1]

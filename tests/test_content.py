@@ -173,7 +173,9 @@ def test_content_sources_name_every_content_file_as_messages_do(
         (content / name).write_text("x")
     (content / "2018" / "notes.txt").write_text("x")
     (content / "2018" / "link.md").symlink_to(content / "2018" / "a.md")
-    files = content_files(content)
-    assert [display_path(p, tmp_path) for p in files] == list(content_sources(content, tmp_path))
-    assert [str(p) for p in files] == list(content_sources(content, tmp_path).values())
+    files, problems = content_files(content, tmp_path)
+    sources, _ = content_sources(content, tmp_path)
+    assert problems == []
+    assert [display_path(p, tmp_path) for p in files] == list(sources)
+    assert [str(p) for p in files] == list(sources.values())
     assert {p.name for p in files} == {"a.md", "b.md", "c.md", "d.md", "link.md"}

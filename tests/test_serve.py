@@ -17,7 +17,7 @@ import pytest
 
 from clippings.incremental import Rebuilder
 from clippings.serve import EVENTS_PATH, LiveSite, make_server, normalize_base_path
-from tests.conftest import REPO
+from tests.conftest import REPO, reaped
 
 
 @pytest.fixture
@@ -128,14 +128,15 @@ def test_serve_moves_off_a_busy_port_and_stops_cleanly_on_ctrl_c(fixture_site: P
             text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
-        assert process.stderr is not None
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            if line.startswith("Serving"):
-                break
-        process.send_signal(signal.SIGINT)
-        rest = process.communicate(timeout=20)[1]
+        with reaped(process):
+            assert process.stderr is not None
+            lines = []
+            for line in process.stderr:
+                lines.append(line)
+                if line.startswith("Serving"):
+                    break
+            process.send_signal(signal.SIGINT)
+            rest = process.communicate(timeout=20)[1]
     # The next free port is usually port + 1, but another process may hold that one too.
     moved = [re.fullmatch(rf"Port {port} is busy; using (\d+) instead\n", line) for line in lines]
     new_port = int(next(match for match in moved if match).group(1))

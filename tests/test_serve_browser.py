@@ -6,7 +6,6 @@ import os
 import queue
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import pytest
 
 from clippings.content import parse_article
 from tests.chromium import chromium_installed, launched_chromium
-from tests.conftest import REPO, write_article
+from tests.conftest import REPO, reaped, stop_process, write_article
 from tests.crawl import crawl
 
 pytestmark = pytest.mark.browser
@@ -47,7 +46,12 @@ class ServeProcess:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.url = self.wait_for(r"^Serving .* at (\S+) ").group(1)
+        try:
+            self.url = self.wait_for(r"^Serving .* at (\S+) ").group(1)
+        except BaseException:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -70,8 +74,7 @@ class ServeProcess:
             pass
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=20)
+        stop_process(self.process)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     (site / "static").mkdir()  # the site's own stylesheet, replacing the theme's
     shutil.copy(REPO / "clippings/theme/static/style.css", site / "static/style.css")
     process = ServeProcess(site)
-    yield process
-    process.stop()
+    with reaped(process.process):
+        yield process
+        process.stop()
     assert process.process.returncode == 0
 
 

@@ -58,6 +58,7 @@ def build(site_dir: Path, *options: str) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
 

@@ -72,5 +72,6 @@ def test_html_validates_with_zero_errors(shipped_site: Path):
         [str(validator), "--", *files],
         capture_output=True,
         text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr

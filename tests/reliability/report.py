@@ -27,6 +27,8 @@ class Figures:
     concurrent_builds: int = 0  # builds of one site started at once, all successful
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
+    # issue 13's file system, dev server, cache and check classes: area -> each case that held
+    trust: dict[str, list[str]] = field(default_factory=dict)
 
     def recorded(self) -> dict[str, int]:
         return {
@@ -82,6 +84,22 @@ FINDINGS = (
     "authority name `5:` became text; a slug ending in a line break passed (`$` matched before "
     "it) and aliases took spaces, quotes and control characters; dates with time zones sorted "
     "as strings, not instants (content.py, authority.py)",
+    "file system: a folder that could not be read (content/, static/) or a content folder nested "
+    "past PATH_MAX was dropped without a word; a FIFO as config, authority, template, static or "
+    "content file hung the build for ever (a FIFO in content/ was dropped); editors' files in "
+    "static/ were published and in templates/ crashed serve; symlinks out of the project from "
+    "static/ and templates/ were published; a full disk or read-only project ended in a "
+    "traceback, and SQLite's `disk is full` discarded the cache as damaged (files.py, build.py)",
+    "dev server: any failure but a BuildError (slug `index.html`, `.#article.html` or a dangling "
+    "symlink in templates/, a full disk) killed the rebuild thread for good; `feed.xml/` as an alias "
+    "passed serve's own path check (not the build's); serve's search refresh indexed in the cache outside "
+    "the build lock, colliding with a CLI build; a client that sent half a request held Ctrl-C up; "
+    "`//[`, a 300-byte path segment or `?since=` with 5,000 digits gave a traceback (serve.py)",
+    "cache: a same-size edit whose mtime was put back was never seen; a damaged `search_shards` "
+    "row gave a traceback; a body HTML row holding other text was published as it was; a damaged "
+    "page context was dropped without a warning (cache.py, body_edits.py)",
+    "check: slug `story.html` (a folder named like a page), links `//[` and `%00` gave a "
+    "traceback; a FIFO named `*.html` in the site hung it (check.py)",
 )
 
 
@@ -162,6 +180,7 @@ def render() -> str:
         *(f"- {FIGURES.serve[key]}" for key in sorted(FIGURES.serve)),
         "",
         *sinks_and_types(),
+        *_trust_sections(),
     ]
     return "\n".join(lines)
 
@@ -187,6 +206,32 @@ def sinks_and_types() -> list[str]:
         *(f"- {FIGURES.types[key]}" for key in sorted(FIGURES.types)),
         "",
     ]
+
+
+_TRUST_THREATS = {
+    "file system": "FIFOs, sockets and devices; editors' lock, swap and backup files; symlinks out "
+    "of the project; unreadable folders, paths past PATH_MAX, read-only projects and full disks. "
+    "Only regular files are opened (`files.read_regular`), and one walk (`files.walk_folder`) "
+    "with one predicate (`files.ignored_name`) lists content/, templates/ and static/ for builds, "
+    "cached builds and serve.",
+    "dev server": "Any failure of a rebuild, a CLI build of the same site, a site replaced under "
+    "the server, idle and half-open connections at Ctrl-C, and malformed requests.",
+    "cache": "A same-size edit whose mtime was put back (`files.stat_key` adds ctime and inode), "
+    "and a damaged row in each table of the build cache (`cache.CacheDamaged`).",
+    "check": "`build.py check` over sites with odd slugs, unreadable or odd pages, and "
+    "Hypothesis-made link strings.",
+}
+
+
+def _trust_sections() -> list[str]:
+    """Issue 13's classes 3-6: what each area covers, and every case that held."""
+    lines = []
+    for area, threat in _TRUST_THREATS.items():
+        cases = sorted(set(FIGURES.trust.get(area, [])))
+        lines += [f"## Trust: {area}", "", threat, "", f"{len(cases)} cases held:", ""]
+        lines += [f"- {case}" for case in cases]
+        lines.append("")
+    return lines
 
 
 def _cell(message: str) -> str:

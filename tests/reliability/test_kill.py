@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from clippings.build import build_site
 from clippings.config import load_config
 from clippings.content import read_article
 from clippings.errors import BuildError
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, SHARED, reaped
 from tests.reliability.report import FIGURES
 
 ARTICLES = 200
@@ -79,6 +78,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         check=True,
         capture_output=True,
+        timeout=WAIT_LIMIT,
     )
     site = root / "site"
     site.mkdir()
@@ -108,12 +108,12 @@ def start_build(project: Path) -> subprocess.Popen:
 
 def kill_when(child: subprocess.Popen, reached: Callable[[], bool]) -> None:
     deadline = time.monotonic() + WAIT_LIMIT
-    while child.poll() is None and not reached():
-        assert time.monotonic() < deadline, "the build neither finished nor reached the kill point"
-        time.sleep(POLL_SECONDS)
-    if child.poll() is None:
-        child.send_signal(signal.SIGKILL)
-    child.wait(timeout=WAIT_LIMIT)
+    with reaped(child):  # killed however this ends, a failed assertion included
+        while child.poll() is None and not reached():
+            assert time.monotonic() < deadline, (
+                "the build neither finished nor reached the kill point"
+            )
+            time.sleep(POLL_SECONDS)
 
 
 def kill_points(site: Path, duration: float, old_inode: Callable[[], int]) -> list[KillPoint]:

@@ -12,6 +12,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURE_SITE, REPO
+from tests.conftest import FIXTURE_SITE, REPO, reaped, stop_process
 from tests.reliability.report import FIGURES
 
 CLIENTS = 200
@@ -49,19 +50,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert process.stderr is not None
-    serving = ""
-    for _, line in zip(range(200), process.stderr, strict=False):  # bounded: 200 lines at most
-        if line.startswith("Serving"):
-            serving = line
-            break
-    match = re.search(r"at http://([^:/]+):(\d+)/", serving)
-    assert match, f"no 'Serving' line: {serving!r}"
-    threading.Thread(target=process.stderr.read, daemon=True).start()  # keep draining stderr
-    try:
+    with reaped(process):  # killed if anything below fails, or it does not stop in time
+        serving = ""
+        for _, line in zip(range(200), process.stderr, strict=False):  # bounded: 200 lines
+            if line.startswith("Serving"):
+                serving = line
+                break
+        match = re.search(r"at http://([^:/]+):(\d+)/", serving)
+        assert match, f"no 'Serving' line: {serving!r}"
+        threading.Thread(target=process.stderr.read, daemon=True).start()  # keep draining it
         yield site, int(match[2]), match[1]
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop_process(process, signal.SIGTERM)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
