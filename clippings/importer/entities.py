@@ -20,6 +20,7 @@ import yaml
 
 from clippings.authority import Authority
 from clippings.importer.dates import stamp_date
+from clippings.importer.names import load_gazetteer, role_words
 from clippings.importer.segment import dated_byline
 from clippings.text import hyphenated_words, slugify
 
@@ -429,6 +430,72 @@ class People:
                 names.append(doc[i + 1 : end].text)
         return names
 
+    def _without_roles(self, name: str, countries: Countries) -> str:
+        """ "defender Hassan Abbas", "Croat Alen Boksic", "Cardinal Wolsey": the name without the
+        role, rank, title or demonym before it (nameparser's titles, the country words, or a word
+        the gazetteer knows as no name before a given name and surname)."""
+        gazetteer = load_gazetteer()
+        words = name.split()
+        while len(words) > 1:
+            first = words[0]
+            no_name = (
+                len(words) > 2
+                and len(first) > 1
+                and not gazetteer.is_name_word(first)
+                and gazetteer.is_person_name(words[1:])
+            )
+            # "Azerbaijani Foreign" leaves no name: a last word left must be a known one.
+            rest_named = len(words) > 2 or gazetteer.is_name_word(words[1])
+            if not ((self._is_role(first, countries) and rest_named) or no_name):
+                break
+            words = words[1:]
+        return " ".join(words)
+
+    def _is_role(self, word: str, countries: Countries) -> bool:
+        """A role, rank or title (nameparser's list) or a demonym ("Croat", "Chinese")."""
+        return word.lower() in role_words() or word in countries.surface
+
+    def _gazetteer_names(self, doc: Any, in_list: bool) -> list[str]:
+        """Names the recogniser did not call people, in lists and sentences alike: a run of
+        capitalised words whose last two or three the gazetteer knows as a given name and a
+        surname ("Guy Forget (France) beat"); in a list of people ("14 - Justin Swart, 13 - Japie
+        Mulder"), any run that opens with a given name ("Pete Sampras")."""
+        gazetteer = load_gazetteer()
+        names = []
+        for run in _capitalised_runs(doc):
+            # A run the recogniser took whole is a person already; "Didier" + "Deschamps" is not.
+            if all(t.ent_type_ == "PERSON" for t in run):
+                continue
+            slot = in_list and _list_slot(doc, run)
+            # Outside a list, what the recogniser calls a place is one ("Jackson Hole").
+            if not slot and any(t.ent_type_ in _PLACE_TYPES for t in run):
+                continue
+            for first in range(len(run) - 1):
+                words = [t.text for t in run[first:]]
+                # "Fullback Andre Joubert": a word the gazetteer does not know as a name may
+                # stand before one; "Choe Son Hui" is no "Son Hui".
+                if first and gazetteer.is_name_word(run[first - 1].text):
+                    break
+                if len(words) > 3 or any(self._not_name_word(w) for w in words):
+                    continue
+                known = gazetteer.is_person_name(words) and all(
+                    gazetteer.is_name_word(w) for w in words[1:-1]
+                )
+                listed = slot and (gazetteer.is_given(words[0]) or gazetteer.is_surname(words[-1]))
+                if known or listed:
+                    names.append(" ".join(words))
+                    break
+        return names
+
+    def _not_name_word(self, word: str) -> bool:
+        return (
+            word in _NOT_FIRST_NAMES
+            or word in self.institution_words
+            or word in self.not_before
+            or word.lower() in self.titles
+            or word.lower() in role_words()
+        )
+
     def _clean(self, name: str) -> str:
         name = _POSSESSIVE.sub("", name.strip(" .,;:\"“”‘’'()"))
         changed = True
@@ -509,6 +576,7 @@ class People:
         # "Issachar, 26, was arrested": a name given an age is a person's, whatever the
         # recogniser called it ("Naama Issachar" as a place).
         aged = {m[1] for m in _AGE_APPOSITION.finditer(all_text) if 0 < int(m[2]) <= 110}
+        listing = _lists_people(docs)
         for doc, in_title in [(d, False) for d in docs] + [(title_doc, True)] * bool(title_doc):
             for ent in doc.ents:
                 if not self._is_person(doc, ent) and not (
@@ -536,10 +604,15 @@ class People:
                     ):
                         end += 1
                     span = doc[ent.start : end]
+                span = _before_possessive(span)
+                # "Robert Pires 46th": a number closing the span is no part of the name.
+                while len(span) > 1 and not span[-1].is_alpha and span[-1].like_num:
+                    span = span[:-1]
                 after = doc[span.end].text if span.end < len(doc) else ""
                 if span[-1].text in self.not_before or after in self.not_before:
                     continue
                 name = self._clean(span.text)
+                name = self._clean(self._without_roles(name, countries))
                 # "Sergei Skripal, 66, and his daughter Yulia": she shares his surname.
                 if " " not in name:
                     name = _relative_name(doc, ent, name)
@@ -547,6 +620,11 @@ class People:
                     mentions.append((name, in_title))
             mentions += [
                 (n, in_title) for n in self._untagged(doc) if self._valid(n, countries, sources)
+            ]
+            mentions += [
+                (n, in_title)
+                for n in self._gazetteer_names(doc, listing)
+                if self._valid(n, countries, sources)
             ]
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
         # "Joko “Jokowi” Widodo": a nickname in quotes inside a name is no part of its spelling.
@@ -651,6 +729,59 @@ _RELATIVES = frozenset(
         "nephew",
     ]
 )
+
+
+def _name_word(token: Any) -> bool:
+    """A capitalised word that may be part of a name ("Lilian", not "LONDON" or "46th")."""
+    return token.is_alpha and token.is_title and len(token) > 1
+
+
+_PLACE_TYPES = frozenset({"GPE", "LOC", "FAC", "EVENT"})
+_SLOT_BEFORE = frozenset({"-", ",", ";", "(", "beat", "and"})
+_SLOT_AFTER = frozenset({"(", ",", ";", ")", "."})
+
+
+def _capitalised_runs(doc: Any) -> Iterable[Any]:
+    """Maximal runs of two to five capitalised words."""
+    start = 0
+    while start < len(doc):
+        end = start
+        while end < len(doc) and _name_word(doc[end]):
+            end += 1
+        if 2 <= end - start <= 5:
+            yield doc[start:end]
+        start = max(end, start + 1)
+
+
+def _list_slot(doc: Any, run: Any) -> bool:
+    """A run set off as an item of a list: "9 - Joost van der Westhuizen;", "Tim Henman (Britain)
+    beat", ", Robin Brooke,"."""
+    before = doc[run.start - 1] if run.start else None
+    after = doc[run.end] if run.end < len(doc) else None
+    opens = before is None or before.text in _SLOT_BEFORE or before.text.rstrip(".").isdigit()
+    opens = opens or (before.text == "." and run.start > 1 and doc[run.start - 2].like_num)
+    return opens and (after is None or after.text in _SLOT_AFTER)
+
+
+def _lists_people(docs: list[Any]) -> bool:
+    """Whether the article lists people (results, line-ups): three or more list items that the
+    recogniser calls persons or the gazetteer knows as a given name and surname."""
+    gazetteer = load_gazetteer()
+    slots = 0
+    for doc in docs:
+        for run in _capitalised_runs(doc):
+            person = all(t.ent_type_ == "PERSON" for t in run)
+            known = person or gazetteer.is_person_name([t.text for t in run])
+            slots += known and _list_slot(doc, run)
+    return slots >= 3
+
+
+def _before_possessive(span: Any) -> Any:
+    """ "Ramzan Kadyrov's Instagram": a possessive ends a name."""
+    for token in span[1:]:
+        if token.text in ("'s", "’s", "'", "’"):
+            return span[: token.i - span.start]
+    return span
 
 
 def _after_relation(doc: Any, ent: Any) -> bool:

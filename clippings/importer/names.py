@@ -1,0 +1,65 @@
+"""Evidence of personal names from data: which words are given names and surnames (a gazetteer
+derived from `names-dataset`, see `scripts/make_name_gazetteer.py`) and which words are titles or
+roles (`nameparser`'s list)."""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from pathlib import Path
+
+GAZETTEER = Path(__file__).with_name("names.tsv.gz")
+# A word counts as a given name or surname when it ranks this high in some country. Common
+# words also appear as names somewhere ("Monday" ranks 145th among Nigerian first names), so
+# the cuts keep to names frequent enough that a capitalised pair of them is a person.
+GIVEN_RANK = 1000
+SURNAME_RANK = 5000
+# The cuts of the extract (`scripts/make_name_gazetteer.py`): any name word it holds.
+WIDEST_GIVEN_RANK = 3000
+WIDEST_SURNAME_RANK = 10000
+
+
+class Gazetteer:
+    """Given names and surnames by their best rank in any country."""
+
+    def __init__(self, path: Path = GAZETTEER) -> None:
+        self.given: dict[str, int] = {}
+        self.surname: dict[str, int] = {}
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                kind, word, rank = line.rstrip("\n").split("\t")
+                (self.given if kind == "given" else self.surname)[word] = int(rank)
+
+    def is_given(self, word: str, rank: int = GIVEN_RANK) -> bool:
+        return self.given.get(_title_case(word), rank + 1) <= rank
+
+    def is_surname(self, word: str, rank: int = SURNAME_RANK) -> bool:
+        # "Ouedec-Djorkaeff", "Smith-Jones": each part of a double-barrelled name counts.
+        return any(
+            self.surname.get(_title_case(part), rank + 1) <= rank for part in word.split("-")
+        )
+
+    def is_name_word(self, word: str) -> bool:
+        """Known as a given name or surname at all (the widest cuts)."""
+        return self.is_given(word, WIDEST_GIVEN_RANK) or self.is_surname(word, WIDEST_SURNAME_RANK)
+
+    def is_person_name(self, words: list[str]) -> bool:
+        """A given name and a surname: "Scott Draper", "Lilian Thuram"."""
+        return len(words) >= 2 and self.is_given(words[0]) and self.is_surname(words[-1])
+
+
+def _title_case(word: str) -> str:
+    return word.title() if word.isupper() else word
+
+
+@cache
+def load_gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+@cache
+def role_words() -> frozenset[str]:
+    """Titles and roles that stand before a name ("coach", "captain", "cardinal", "miss")."""
+    from nameparser.config import CONSTANTS
+
+    return frozenset(CONSTANTS.titles)
