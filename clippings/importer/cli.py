@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clippings.authority import load_authority
+from clippings.config import load_config
 from clippings.errors import BuildError
-from clippings.importer.extract import Extractor, Meta
+from clippings.importer.extract import Extracted, Extractor, Meta
 from clippings.importer.html import extract_page
+from clippings.importer.provenance import read_told, write_told
 from clippings.importer.writer import (
     Record,
     atomic_write,
@@ -91,14 +94,46 @@ class Run:
     today: dt.date = field(default_factory=dt.date.today)
     counts: Counter[str] = field(default_factory=Counter)
     unknown: dict[str, Counter[str]] = field(default_factory=dict)
+    contexts: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def told(self, path: Path) -> dict[str, str | None]:
+        """What the command line or the manifest says about this file, nothing inferred."""
+        entry = self.manifest.get(path.resolve(), {})
+        return {
+            "url": self.args.url or entry.get("url"),
+            "publication": self.args.publication or entry.get("publication"),
+            "date": entry.get("date"),
+        }
 
     def meta_for(self, path: Path) -> Meta:
-        entry = self.manifest.get(path.resolve(), {})
-        return Meta(
-            url=self.args.url or entry.get("url"),
-            publication=self.args.publication or entry.get("publication"),
-            date=entry.get("date"),
+        """What this run is told, else what the first import of the file was told."""
+        told, before = self.told(path), read_told(self.args.raw, path.name)
+        return Meta(**{key: told[key] or before.get(key) for key in told})
+
+    def recorded_target(self, source_name: str) -> Path | None:
+        """The content file an earlier import of this raw file wrote, while it is still in the
+        content folder and still names that raw file: a re-import replaces it in place, even
+        when the title or date it finds now would name another file."""
+        recorded = read_told(self.args.raw, source_name).get("content_file")
+        if not recorded:
+            return None
+        path = (self.site / recorded).resolve()
+        content = self.args.content.resolve()
+        if path.suffix != ".md" or not path.is_relative_to(content) or not path.is_file():
+            return None
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        return (
+            path if re.search(rf"^source_file: '?{re.escape(source_name)}'?$", head, re.M) else None
         )
+
+    def note_contexts(self, path: Path, extracted: Extracted) -> None:
+        """A line of context for each name `--suggest` lists: where it first appears."""
+        lines = [extracted.title or "", extracted.dek or "", *extracted.body]
+        for kind, names in extracted.unknown.items():
+            for name in names:
+                line = next((line for line in lines if name in line), None)
+                if line is not None and (kind, name) not in self.contexts:
+                    self.contexts[kind, name] = f"{path.name}: {_around(line, name)}"
 
     def target(self, year: str, slug: str, source_sha: str) -> Path:
         """content/<year>/<slug>.md, numbered when another article already has that name."""
@@ -132,10 +167,12 @@ class Run:
             raise InputError("no recognisable body")
         for kind, names in extracted.unknown.items():
             self.unknown.setdefault(kind, Counter()).update(names)
+        if self.args.suggest:
+            self.note_contexts(path, extracted)
         source_sha = sha256(data)
         year = str(extracted.date.year) if extracted.date else "undated"
         slug = slug_for(extracted, path.name)
-        target = self.target(year, slug, source_sha)
+        target = self.recorded_target(path.name) or self.target(year, slug, source_sha)
         # A numbered file (same title as another article) needs its own URL too.
         url_slug = target.stem if target.stem != slug else None
         shown = self._shown(target)
@@ -180,6 +217,7 @@ class Run:
             atomic_write(raw_copy, data)
         atomic_write(target, new.encode("utf-8"))
         self.record.save(shown, new)
+        write_told(self.args.raw, path.name, self.told(path), shown)
         if not extracted.publication:  # the build requires one: say so now, not at build time
             return "imported", f"{shown} (no publication found: set 'publication' before building)"
         return "imported", shown
@@ -200,9 +238,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    site = args.content.resolve().parent
+    if args.suggest:  # a report only: nothing is written
+        args.dry_run = True
     try:
-        authority = load_authority(site / "data" / "entities.yaml")
+        site, authority_file = _site_paths(args)
+        authority = load_authority(authority_file)
         manifest: dict[Path, dict] = {}
         manifests = (
             [args.manifest]
@@ -236,12 +276,33 @@ def run(args: argparse.Namespace) -> int:
         f"{counts['skipped']} skipped, {counts['failed']} failed"
     )
     if args.suggest:
-        _print_suggestions(state.unknown)
+        _print_suggestions(state.unknown, state.contexts)
     return 1 if counts["failed"] else 0
 
 
-def _print_suggestions(unknown: dict[str, Counter[str]]) -> None:
-    """Names the authority file does not know, most frequent first, for the user to review."""
+def _site_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The site folder and its authority file, from the site's config.yaml as the build reads
+    it (`content_dir`, `authority`); `--content` overrides the content folder."""
+    config = load_config(args.config)
+    if args.content is None:
+        args.content = config.path("content_dir")
+    return config.root.resolve(), config.path("authority")
+
+
+def _around(line: str, name: str, width: int = 100) -> str:
+    """The part of `line` around `name`, at most about `width` characters."""
+    start = max(line.index(name) - (width - len(name)) // 2, 0)
+    part = line[start : start + width]
+    return ("…" if start else "") + part + ("…" if start + width < len(line) else "")
+
+
+def _print_suggestions(
+    unknown: dict[str, Counter[str]], contexts: dict[tuple[str, str], str]
+) -> None:
+    """Names the authority file does not know, most frequent first, each with a line where it
+    appears, for the user to review."""
     for kind in sorted(unknown):
         for name, count in sorted(unknown[kind].items(), key=lambda item: (-item[1], item[0])):
             print(f"suggest {kind}: {name} ({count})")
+            if (kind, name) in contexts:
+                print(f"    {contexts[kind, name]}")
