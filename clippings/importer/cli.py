@@ -163,7 +163,7 @@ class Run:
                 authors=page.authors,
             )
         extracted = self.extractor.extract(text, meta)
-        if not extracted.body:
+        if not extracted.body and not extracted.title:
             raise InputError("no recognisable body")
         for kind, names in extracted.unknown.items():
             self.unknown.setdefault(kind, Counter()).update(names)
@@ -218,9 +218,8 @@ class Run:
         atomic_write(target, new.encode("utf-8"))
         self.record.save(shown, new)
         write_told(self.args.raw, path.name, self.told(path), shown)
-        if not extracted.publication:  # the build requires one: say so now, not at build time
-            return "imported", f"{shown} (no publication found: set 'publication' before building)"
-        return "imported", shown
+        notes = _warnings(extracted)
+        return "imported", f"{shown} ({'; '.join(notes)})" if notes else shown
 
     def _shown(self, target: Path) -> str:
         try:
@@ -278,6 +277,16 @@ def run(args: argparse.Namespace) -> int:
     if args.suggest:
         _print_suggestions(state.unknown, state.contexts)
     return 1 if counts["failed"] else 0
+
+
+def _warnings(extracted: Extracted) -> list[str]:
+    """What the user must know about an imported article."""
+    notes = []
+    if not extracted.body:  # a gallery or a page of chrome: kept as a record of the capture
+        notes.append("no article text in the capture: imported with an empty body")
+    if not extracted.publication:  # the build requires one: say so now, not at build time
+        notes.append("no publication found: set 'publication' before building")
+    return notes
 
 
 def _site_paths(args: argparse.Namespace) -> tuple[Path, Path]:

@@ -16,17 +16,21 @@ class Page:
 
 
 def extract_page(html: str) -> Page | None:
-    """Main text (title first, one paragraph per line) and metadata, or None without a body."""
+    """Main text (title first, one paragraph per line) and metadata, or None with neither a body
+    nor a title."""
     import trafilatura
 
     document = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=False, as_dict=False
     )
-    if document is None or not (document.text or "").strip():
+    if document is None:
+        return None
+    title = (document.title or "").strip() or None
+    # A photo gallery has a title and no text: still a capture to keep, as a record.
+    if not (document.text or "").strip() and title is None:
         return None
     authors = [a.strip() for a in (document.author or "").split(";") if a.strip()]
-    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
-    title = (document.title or "").strip() or None
+    paragraphs = [line.strip() for line in (document.text or "").splitlines() if line.strip()]
     if title and (not paragraphs or paragraphs[0] != title):
         paragraphs.insert(0, title)
     return Page(

@@ -124,6 +124,21 @@ def test_forced_reimport_replaces_the_article_in_place(site):
     assert "date: '2018-08-15'" in path.read_text() or "date: 2018-08-15" in path.read_text()
 
 
+def test_capture_without_article_text_is_imported_as_a_record(site, capsys):
+    text = site / "gallery.txt"
+    text.write_text(
+        "Home | World | Sport\n\nIn pictures: the parade in Pyongyang\n\nBy Jane Smith\n\n"
+        "Share this\n"
+    )
+    assert run(str(text), "--publication", "Example Wire") == 0
+    out = capsys.readouterr().out
+    assert "(no article text in the capture: imported with an empty body)" in out
+    [path] = list((site / "content").rglob("*.md"))
+    written = path.read_text()
+    assert "title: 'In pictures: the parade in Pyongyang'" in written
+    assert "- Jane Smith" in written and written.endswith("---\n\n\n")
+
+
 def test_import_reads_the_sites_config(site):
     (site / "config.yaml").write_text("content_dir: articles\nauthority: names.yaml\n")
     (site / "names.yaml").write_text("people:\n  Jane Example:\n    aliases: [Jane Q. Example]\n")
