@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import filecmp
 import json
 import re
 import sys
@@ -22,6 +23,7 @@ from clippings.errors import BuildError
 from clippings.importer.extract import Extracted, Extractor, Meta
 from clippings.importer.html import extract_page
 from clippings.importer.provenance import read_told, write_told
+from clippings.importer.warc import ArchiveError, html_records, is_web_archive
 from clippings.importer.writer import (
     Record,
     atomic_write,
@@ -49,7 +51,8 @@ def collect_inputs(sources: list[Path]) -> list[Path]:
             found += sorted(
                 p
                 for p in source.rglob("*")
-                if p.is_file() and p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES)
+                if p.is_file()
+                and (p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES) or is_web_archive(p))
             )
         else:
             found.append(source)
@@ -103,6 +106,7 @@ class Run:
             "url": self.args.url or entry.get("url"),
             "publication": self.args.publication or entry.get("publication"),
             "date": entry.get("date"),
+            "retrieved": entry.get("retrieved"),
         }
 
     def meta_for(self, path: Path) -> Meta:
@@ -126,14 +130,14 @@ class Run:
             path if re.search(rf"^source_file: '?{re.escape(source_name)}'?$", head, re.M) else None
         )
 
-    def note_contexts(self, path: Path, extracted: Extracted) -> None:
+    def note_contexts(self, source_name: str, extracted: Extracted) -> None:
         """A line of context for each name `--suggest` lists: where it first appears."""
         lines = [extracted.title or "", extracted.dek or "", *extracted.body]
         for kind, names in extracted.unknown.items():
             for name in names:
                 line = next((line for line in lines if name in line), None)
                 if line is not None and (kind, name) not in self.contexts:
-                    self.contexts[kind, name] = f"{path.name}: {_around(line, name)}"
+                    self.contexts[kind, name] = f"{source_name}: {_around(line, name)}"
 
     def target(self, year: str, slug: str, source_sha: str) -> Path:
         """content/<year>/<slug>.md, numbered when another article already has that name."""
@@ -147,32 +151,63 @@ class Run:
 
     def import_file(self, path: Path) -> tuple[str, str]:
         """Import one file; returns (outcome, message)."""
+        if is_web_archive(path):
+            return self.import_archive(path)
         data = path.read_bytes()
         text = decode(path, data)
         meta = self.meta_for(path)
         if path.suffix.lower() in HTML_SUFFIXES:
-            page = extract_page(text)
-            if page is None:
-                raise InputError("no recognisable article text in the HTML page")
-            text = page.text
-            meta = Meta(
-                url=meta.url or page.url,
-                publication=meta.publication or page.publication,
-                date=page.date or meta.date,
-                title=page.title,
-                authors=page.authors,
-            )
+            text, meta = _from_html(text, meta)
+        return self.import_text(path, path.name, data, text, meta)
+
+    def import_archive(self, path: Path) -> tuple[str, str]:
+        """Every HTML page of a web archive (WARC or WACZ) as an article; non-article pages
+        (no title and no text) are counted, not failed one by one. The archive itself is kept in
+        the raw folder; each article's `source_file` names it and the record."""
+        raw_copy = self.args.raw / path.name
+        same = raw_copy.exists() and raw_copy.resolve() == path.resolve()
+        other = raw_copy.exists() and not same and not filecmp.cmp(raw_copy, path, shallow=False)
+        if other and not self.args.force:
+            return "skipped", f"{raw_copy}: another file of that name is in the raw folder"
+        pages = skipped = 0
+        try:
+            for record in html_records(path):
+                pages += 1
+                meta = self.meta_for(path)
+                meta = Meta(**{**vars(meta), "url": record.url, "retrieved": record.retrieved})
+                name = f"{path.name}#{record.record_id}"
+                try:
+                    text, meta = _from_html(record.html, meta)
+                    outcome, message = self.import_text(path, name, record.payload, text, meta)
+                except InputError:
+                    skipped += 1
+                    continue
+                self.counts[outcome] += 1
+                print(f"{outcome}: {message}")
+        except ArchiveError as error:
+            raise InputError(str(error)) from None
+        if not self.args.dry_run and not same:
+            atomic_write(raw_copy, path.read_bytes())
+        return "archive", f"{path}: {pages} HTML pages, {skipped} skipped as no article"
+
+    def import_text(
+        self, path: Path, source_name: str, data: bytes, text: str, meta: Meta
+    ) -> tuple[str, str]:
+        """Import one article from its text. `source_name` is the raw file's name, or
+        `<archive>#<record id>` for a page of a web archive (`path`, kept whole in raw/)."""
+        whole_file = source_name == path.name
         extracted = self.extractor.extract(text, meta)
         if not extracted.body and not extracted.title:
             raise InputError("no recognisable body")
         for kind, names in extracted.unknown.items():
             self.unknown.setdefault(kind, Counter()).update(names)
         if self.args.suggest:
-            self.note_contexts(path, extracted)
+            self.note_contexts(source_name, extracted)
         source_sha = sha256(data)
         year = str(extracted.date.year) if extracted.date else "undated"
         slug = slug_for(extracted, path.name)
-        target = self.recorded_target(path.name) or self.target(year, slug, source_sha)
+        recorded = self.recorded_target(source_name) if whole_file else None
+        target = recorded or self.target(year, slug, source_sha)
         # A numbered file (same title as another article) needs its own URL too.
         url_slug = target.stem if target.stem != slug else None
         shown = self._shown(target)
@@ -182,7 +217,7 @@ class Run:
             recorded = self.record.written_by_importer(shown, current)
             new = render(
                 extracted,
-                path.name,
+                source_name,
                 source_sha,
                 existing_imported_date(current) or imported,
                 url_slug,
@@ -201,11 +236,12 @@ class Run:
                 )
                 return "skipped", f"{shown}: {reason}; use --force to overwrite"
             imported = existing_imported_date(current) or imported
-        new = render(extracted, path.name, source_sha, imported, url_slug)
+        new = render(extracted, source_name, source_sha, imported, url_slug)
         raw_copy = self.args.raw / path.name
-        same_file = raw_copy.exists() and raw_copy.resolve() == path.resolve()
+        same_file = not whole_file or (raw_copy.exists() and raw_copy.resolve() == path.resolve())
         if (
-            raw_copy.exists()
+            not same_file
+            and raw_copy.exists()
             and not same_file
             and raw_copy.read_bytes() != data
             and not self.args.force
@@ -217,7 +253,8 @@ class Run:
             atomic_write(raw_copy, data)
         atomic_write(target, new.encode("utf-8"))
         self.record.save(shown, new)
-        write_told(self.args.raw, path.name, self.told(path), shown)
+        if whole_file:
+            write_told(self.args.raw, path.name, self.told(path), shown)
         notes = _warnings(extracted)
         return "imported", f"{shown} ({'; '.join(notes)})" if notes else shown
 
@@ -277,6 +314,21 @@ def run(args: argparse.Namespace) -> int:
     if args.suggest:
         _print_suggestions(state.unknown, state.contexts)
     return 1 if counts["failed"] else 0
+
+
+def _from_html(html: str, meta: Meta) -> tuple[str, Meta]:
+    """A saved page's main text, and what the manifest says over what the page says."""
+    page = extract_page(html)
+    if page is None:
+        raise InputError("no recognisable article text in the HTML page")
+    return page.text, Meta(
+        url=meta.url or page.url,
+        publication=meta.publication or page.publication,
+        date=page.date or meta.date,
+        title=page.title,
+        authors=page.authors,
+        retrieved=meta.retrieved,
+    )
 
 
 def _warnings(extracted: Extracted) -> list[str]:

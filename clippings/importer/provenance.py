@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clippings.importer.writer import atomic_write
 
-TOLD = ("url", "publication", "date")
+TOLD = ("url", "publication", "date", "retrieved")
 SUFFIX = ".import.json"
 
 
