@@ -30,6 +30,7 @@ KNOWN = frozenset(
         "captions",
         "retrieved",
         "imported",
+        "title_source",  # "derived": the importer made the title (no headline in the capture)
         "draft",
         "aliases",
     )

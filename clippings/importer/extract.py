@@ -19,6 +19,7 @@ _CREDIT_ONLY = re.compile(
     re.DOTALL,
 )
 _SUMMARY_CHARS = 300
+_TITLE_WORDS = 10
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[.!?][\"”’'])\s+(?=[A-Z\"“])")
 
 
@@ -51,6 +52,7 @@ class Extracted:
     boilerplate: list[str]
     unknown: dict[str, Counter[str]]
     retrieved: str | None = None
+    title_source: str | None = None  # "derived" when the text had no headline line
 
 
 def _key(name: str) -> str:
@@ -63,6 +65,19 @@ def caption_text(caption: str, rules: Rules) -> str:
     if _CREDIT_ONLY.fullmatch(caption):
         return ""
     return rules.strip_caption_credits(caption)
+
+
+def derived_title(url: str | None, body: list[str]) -> str | None:
+    """A title for a text with no headline line: the URL's slug in words when it has three or
+    more ("lavrov-says-talks-stalled" → "Lavrov says talks stalled"), else the first words."""
+    slug = re.sub(r"\.[a-z]+$", "", (url or "").rstrip("/").rsplit("/", 1)[-1])
+    words = [w for w in re.split(r"[-_+]", slug) if w.isalpha()]
+    if len(words) >= 3:
+        return " ".join(words).capitalize()
+    if not body:
+        return None
+    words = body[0].split()
+    return " ".join(words[:_TITLE_WORDS]) + ("…" if len(words) > _TITLE_WORDS else "")
 
 
 def summary_of(body: list[str]) -> str | None:
@@ -98,7 +113,7 @@ class Extractor:
         rules = self.rules(meta.publication)
         seg = segment(text, rules, meta.url)
         nlp = entities.load_nlp()
-        title = seg.title or meta.title
+        title = seg.title or meta.title or derived_title(meta.url, seg.body)
         captions = [c for c in (caption_text(c, rules) for c in seg.captions) if c]
         parts = [p for p in [seg.dek, *seg.body, *captions] if p]
         docs = list(nlp.pipe(parts))
@@ -146,4 +161,5 @@ class Extractor:
             boilerplate=seg.boilerplate,
             unknown={"people": people.unknown, "sources": sources.unknown},
             retrieved=meta.retrieved,
+            title_source=None if seg.title else "derived",
         )
