@@ -535,7 +535,7 @@ class People:
             and slugify(name) not in self.fictional
         )
 
-    def _resolve(self, short: str, full: list[str], text: str = "") -> str | None:
+    def _resolve(self, short: str, full: list[str]) -> str | None:
         """A one-word mention ("Putin", "Kim") → the one full name in the article that has it."""
         folded = _fold(short)
         matches = {f for f in full if folded in (_fold(f.split()[0]), _fold(f.split()[-1]))}
@@ -543,24 +543,7 @@ class People:
             for name, spellings in self.spellings.items():
                 if any(folded in (_fold(s.split()[0]), _fold(s.split()[-1])) for s in spellings):
                     matches.add(name)
-        if not matches and text and re.fullmatch(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?", short):
-            matches = self._spelled_out(short, text)
         return matches.pop() if len(matches) == 1 else None
-
-    def _spelled_out(self, surname: str, text: str) -> set[str]:
-        """ "Director of National Intelligence Dan Coats": the full name the recogniser missed,
-        a first name right before the surname inside a sentence, after a title word or not."""
-        found = set()
-        for match in re.finditer(
-            rf"(?<=[\w,)] )([A-Z][a-z]+(?:-[A-Z][a-z]+)?) {re.escape(surname)}\b", text
-        ):
-            first = match[1]
-            if first.lower() in self.titles or first in self.not_after or first in _NOT_FIRST_NAMES:
-                continue
-            if any(first == h or first == h.rstrip(".") for h in self.honorifics):
-                continue
-            found.add(f"{first} {surname}")
-        return found
 
     def find(
         self,
@@ -636,10 +619,7 @@ class People:
         for name, in_title in mentions:
             canonical = self.canonical(name)
             if " " not in name or in_title:
-                # Only a mention in the text is spelled out: a title-case headline's last word
-                # ("… Kim Jong Un Sends Greetings") is no surname.
-                spelled = "" if in_title else text
-                resolved = self._resolve(name.split()[-1] if in_title else name, full, spelled)
+                resolved = self._resolve(name.split()[-1] if in_title else name, full)
                 if in_title and canonical in full:
                     resolved = canonical
                 if resolved is None:
