@@ -20,7 +20,15 @@ import yaml
 
 from clippings.authority import Authority
 from clippings.importer.dates import stamp_date
-from clippings.importer.names import load_gazetteer, role_words
+from clippings.importer.names import (
+    PLACE_TYPES,
+    before_possessive,
+    capitalised_runs,
+    list_slot,
+    lists_people,
+    load_gazetteer,
+    role_words,
+)
 from clippings.importer.segment import dated_byline
 from clippings.text import hyphenated_words, slugify
 
@@ -462,13 +470,13 @@ class People:
         Mulder"), any run that opens with a given name ("Pete Sampras")."""
         gazetteer = load_gazetteer()
         names = []
-        for run in _capitalised_runs(doc):
+        for run in capitalised_runs(doc):
             # A run the recogniser took whole is a person already; "Didier" + "Deschamps" is not.
             if all(t.ent_type_ == "PERSON" for t in run):
                 continue
-            slot = in_list and _list_slot(doc, run)
+            slot = in_list and list_slot(doc, run)
             # Outside a list, what the recogniser calls a place is one ("Jackson Hole").
-            if not slot and any(t.ent_type_ in _PLACE_TYPES for t in run):
+            if not slot and any(t.ent_type_ in PLACE_TYPES for t in run):
                 continue
             for first in range(len(run) - 1):
                 words = [t.text for t in run[first:]]
@@ -559,7 +567,7 @@ class People:
         # "Issachar, 26, was arrested": a name given an age is a person's, whatever the
         # recogniser called it ("Naama Issachar" as a place).
         aged = {m[1] for m in _AGE_APPOSITION.finditer(all_text) if 0 < int(m[2]) <= 110}
-        listing = _lists_people(docs)
+        listing = lists_people(docs)
         for doc, in_title in [(d, False) for d in docs] + [(title_doc, True)] * bool(title_doc):
             for ent in doc.ents:
                 if not self._is_person(doc, ent) and not (
@@ -587,7 +595,7 @@ class People:
                     ):
                         end += 1
                     span = doc[ent.start : end]
-                span = _before_possessive(span)
+                span = before_possessive(span)
                 # "Robert Pires 46th": a number closing the span is no part of the name.
                 while len(span) > 1 and not span[-1].is_alpha and span[-1].like_num:
                     span = span[:-1]
@@ -709,59 +717,6 @@ _RELATIVES = frozenset(
         "nephew",
     ]
 )
-
-
-def _name_word(token: Any) -> bool:
-    """A capitalised word that may be part of a name ("Lilian", not "LONDON" or "46th")."""
-    return token.is_alpha and token.is_title and len(token) > 1
-
-
-_PLACE_TYPES = frozenset({"GPE", "LOC", "FAC", "EVENT"})
-_SLOT_BEFORE = frozenset({"-", ",", ";", "(", "beat", "and"})
-_SLOT_AFTER = frozenset({"(", ",", ";", ")", "."})
-
-
-def _capitalised_runs(doc: Any) -> Iterable[Any]:
-    """Maximal runs of two to five capitalised words."""
-    start = 0
-    while start < len(doc):
-        end = start
-        while end < len(doc) and _name_word(doc[end]):
-            end += 1
-        if 2 <= end - start <= 5:
-            yield doc[start:end]
-        start = max(end, start + 1)
-
-
-def _list_slot(doc: Any, run: Any) -> bool:
-    """A run set off as an item of a list: "9 - Joost van der Westhuizen;", "Tim Henman (Britain)
-    beat", ", Robin Brooke,"."""
-    before = doc[run.start - 1] if run.start else None
-    after = doc[run.end] if run.end < len(doc) else None
-    opens = before is None or before.text in _SLOT_BEFORE or before.text.rstrip(".").isdigit()
-    opens = opens or (before.text == "." and run.start > 1 and doc[run.start - 2].like_num)
-    return opens and (after is None or after.text in _SLOT_AFTER)
-
-
-def _lists_people(docs: list[Any]) -> bool:
-    """Whether the article lists people (results, line-ups): three or more list items that the
-    recogniser calls persons or the gazetteer knows as a given name and surname."""
-    gazetteer = load_gazetteer()
-    slots = 0
-    for doc in docs:
-        for run in _capitalised_runs(doc):
-            person = all(t.ent_type_ == "PERSON" for t in run)
-            known = person or gazetteer.is_person_name([t.text for t in run])
-            slots += known and _list_slot(doc, run)
-    return slots >= 3
-
-
-def _before_possessive(span: Any) -> Any:
-    """ "Ramzan Kadyrov's Instagram": a possessive ends a name."""
-    for token in span[1:]:
-        if token.text in ("'s", "’s", "'", "’"):
-            return span[: token.i - span.start]
-    return span
 
 
 def _after_relation(doc: Any, ent: Any) -> bool:
