@@ -327,7 +327,7 @@ def _from_html(html: str, meta: Meta) -> tuple[str, Meta]:
         date=page.date or meta.date,
         title=page.title,
         authors=page.authors,
-        retrieved=meta.retrieved,
+        retrieved=meta.retrieved or page.retrieved,
     )
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
+
+# SingleFile's note at the top of a saved page: "saved date: Mon Dec 06 2021 10:21:03 GMT+0100".
+_SAVED_DATE = re.compile(r"<!--.{0,500}?saved date: \w{3} (\w{3} \d{2} \d{4})", re.DOTALL)
 
 
 @dataclass
@@ -13,6 +18,7 @@ class Page:
     url: str | None = None
     publication: str | None = None
     authors: list[str] = field(default_factory=list)
+    retrieved: str | None = None
 
 
 def extract_page(html: str) -> Page | None:
@@ -40,4 +46,16 @@ def extract_page(html: str) -> Page | None:
         url=document.url,
         publication=(document.sitename or "").strip() or None,  # og:site_name and the like
         authors=authors,
+        retrieved=saved_date(html),
     )
+
+
+def saved_date(html: str) -> str | None:
+    """The date the page was saved, when the saving tool wrote it into the page (SingleFile)."""
+    match = _SAVED_DATE.search(html[:5000])
+    if match is None:
+        return None
+    try:
+        return dt.datetime.strptime(match[1], "%b %d %Y").date().isoformat()
+    except ValueError:
+        return None

@@ -116,3 +116,13 @@ def test_wacz_package(tmp_path: Path):
         wacz.write(warc, "archive/data.warc.gz")
         wacz.writestr("datapackage.json", "{}")
     assert len(list(html_records(package))) == 2
+
+
+def test_saved_html_gives_its_capture_date(site):  # noqa: F811
+    page = site / "page.html"
+    note = "<!--\n Page saved with SingleFile \n url: https://example.com/a \n"
+    note += " saved date: Mon Dec 06 2021 10:21:03 GMT+0100 (Central European Standard Time)\n-->"
+    page.write_text(note + ARTICLE)
+    assert run(str(page), "--publication", "Example Wire") == 0
+    [article] = list((site / "content").rglob("*.md"))
+    assert "retrieved: '2021-12-06'" in article.read_text()
