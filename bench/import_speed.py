@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Importer speed: `build.py import` over N scraped texts, spaCy model load included.
 
-    python bench/import_speed.py [N] [--out bench/out/import]      (default N: 1000)
+    python bench/import_speed.py [N] [--out bench/out/import] [--warc]      (default N: 1000)
 
 The texts are the shared devset's and the holdout's, repeated with a copy number appended to
 each one's first line (the title), so every copy is a new article with its own slug. Prints the
 wall time, articles per second, the peak RSS of the import process and the importer's own
-summary line.
+summary line. With `--warc`, the copies are saved as HTML pages in one gzipped WARC file
+(written with warcio) and that file is imported.
 """
 
 from __future__ import annotations
@@ -36,15 +37,43 @@ def write_copies(count: int, folder: Path) -> None:
         (folder / f"{number:05d}_{source.name}").write_text(text, encoding="utf-8")
 
 
+def write_warc(texts: Path, path: Path) -> None:
+    """The texts in `texts` as HTML response records of one gzipped WARC file."""
+    import html
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for text_path in sorted(texts.glob("*.txt")):
+            first, *rest = [line for line in text_path.read_text().splitlines() if line.strip()]
+            paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in rest)
+            page = f"<html><head><title>{html.escape(first)}</title></head><body><article>"
+            page += f"<h1>{html.escape(first)}</h1>{paragraphs}</article></body></html>"
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], "HTTP/1.1")
+            url = f"https://example.com/{text_path.stem}"
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(page.encode()), http_headers=headers
+            )
+            writer.write_record(record)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", nargs="?", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "import")
+    parser.add_argument("--warc", action="store_true", help="import the copies from one WARC")
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     texts = args.out / "texts"
     write_copies(args.count, texts)
-    command = [sys.executable, "build.py", "import", str(texts)]
+    source = texts
+    if args.warc:
+        source = args.out / "crawl.warc.gz"
+        write_warc(texts, source)
+    command = [sys.executable, "build.py", "import", str(source)]
     command += ["--content", str(args.out / "content"), "--raw", str(args.out / "raw")]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -37,6 +37,7 @@ KNOWN = frozenset(
         "captions",
         "retrieved",
         "imported",
+        "title_source",  # "derived": the importer made the title (no headline in the capture)
         "draft",
         "aliases",
     )

@@ -11,6 +11,7 @@ from clippings.build import build_site, load_archive
 from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.render import Page, Renderer, Site, atom_date, paginate
+from tests.conftest import write_article
 
 
 def test_page_root_is_relative_depth():
@@ -122,3 +123,19 @@ def test_markdown_body_rendered(fixture_config: Config):
     assert str(renderer.body_html(summit)).startswith(
         "<p>The leaders met for <strong>two hours</strong>"
     )
+
+
+def test_capture_without_article_text_says_so(fixture_config: Config, tmp_path: Path):
+    # The importer keeps a gallery page (a title, no text) as a record with an empty body.
+    write_article(
+        fixture_config.path("content_dir"),
+        "2021/a-gallery.md",
+        "title: A Gallery\ndate: 2021-05-01\npublication: Example Wire",
+        body="\n",
+    )
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    html = (site / "2021/a-gallery/index.html").read_text()
+    assert '<p class="no-text">No article text in the capture.</p>' in html
+    other = (site / "2020/leaders-meet-at-the-summit/index.html").read_text()
+    assert "No article text" not in other

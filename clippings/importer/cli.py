@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import filecmp
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clippings.authority import load_authority
+from clippings.config import load_config
 from clippings.errors import BuildError
-from clippings.importer.extract import Extractor, Meta
+from clippings.importer.extract import Extracted, Extractor, Meta
 from clippings.importer.html import extract_page
+from clippings.importer.provenance import read_told, write_told
+from clippings.importer.warc import ArchiveError, html_records, is_web_archive
 from clippings.importer.writer import (
     Record,
     atomic_write,
@@ -46,7 +51,8 @@ def collect_inputs(sources: list[Path]) -> list[Path]:
             found += sorted(
                 p
                 for p in source.rglob("*")
-                if p.is_file() and p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES)
+                if p.is_file()
+                and (p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES) or is_web_archive(p))
             )
         else:
             found.append(source)
@@ -91,14 +97,47 @@ class Run:
     today: dt.date = field(default_factory=dt.date.today)
     counts: Counter[str] = field(default_factory=Counter)
     unknown: dict[str, Counter[str]] = field(default_factory=dict)
+    contexts: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def told(self, path: Path) -> dict[str, str | None]:
+        """What the command line or the manifest says about this file, nothing inferred."""
+        entry = self.manifest.get(path.resolve(), {})
+        return {
+            "url": self.args.url or entry.get("url"),
+            "publication": self.args.publication or entry.get("publication"),
+            "date": entry.get("date"),
+            "retrieved": entry.get("retrieved"),
+        }
 
     def meta_for(self, path: Path) -> Meta:
-        entry = self.manifest.get(path.resolve(), {})
-        return Meta(
-            url=self.args.url or entry.get("url"),
-            publication=self.args.publication or entry.get("publication"),
-            date=entry.get("date"),
+        """What this run is told, else what the first import of the file was told."""
+        told, before = self.told(path), read_told(self.args.raw, path.name)
+        return Meta(**{key: told[key] or before.get(key) for key in told})
+
+    def recorded_target(self, source_name: str) -> Path | None:
+        """The content file an earlier import of this raw file wrote, while it is still in the
+        content folder and still names that raw file: a re-import replaces it in place, even
+        when the title or date it finds now would name another file."""
+        recorded = read_told(self.args.raw, source_name).get("content_file")
+        if not recorded:
+            return None
+        path = (self.site / recorded).resolve()
+        content = self.args.content.resolve()
+        if path.suffix != ".md" or not path.is_relative_to(content) or not path.is_file():
+            return None
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        return (
+            path if re.search(rf"^source_file: '?{re.escape(source_name)}'?$", head, re.M) else None
         )
+
+    def note_contexts(self, source_name: str, extracted: Extracted) -> None:
+        """A line of context for each name `--suggest` lists: where it first appears."""
+        lines = [extracted.title or "", extracted.dek or "", *extracted.body]
+        for kind, names in extracted.unknown.items():
+            for name in names:
+                line = next((line for line in lines if name in line), None)
+                if line is not None and (kind, name) not in self.contexts:
+                    self.contexts[kind, name] = f"{source_name}: {_around(line, name)}"
 
     def target(self, year: str, slug: str, source_sha: str) -> Path:
         """content/<year>/<slug>.md, numbered when another article already has that name."""
@@ -112,30 +151,63 @@ class Run:
 
     def import_file(self, path: Path) -> tuple[str, str]:
         """Import one file; returns (outcome, message)."""
+        if is_web_archive(path):
+            return self.import_archive(path)
         data = path.read_bytes()
         text = decode(path, data)
         meta = self.meta_for(path)
         if path.suffix.lower() in HTML_SUFFIXES:
-            page = extract_page(text)
-            if page is None:
-                raise InputError("no recognisable article text in the HTML page")
-            text = page.text
-            meta = Meta(
-                url=meta.url or page.url,
-                publication=meta.publication or page.publication,
-                date=page.date or meta.date,
-                title=page.title,
-                authors=page.authors,
-            )
+            text, meta = _from_html(text, meta)
+        return self.import_text(path, path.name, data, text, meta)
+
+    def import_archive(self, path: Path) -> tuple[str, str]:
+        """Every HTML page of a web archive (WARC or WACZ) as an article; non-article pages
+        (no title and no text) are counted, not failed one by one. The archive itself is kept in
+        the raw folder; each article's `source_file` names it and the record."""
+        raw_copy = self.args.raw / path.name
+        same = raw_copy.exists() and raw_copy.resolve() == path.resolve()
+        other = raw_copy.exists() and not same and not filecmp.cmp(raw_copy, path, shallow=False)
+        if other and not self.args.force:
+            return "skipped", f"{raw_copy}: another file of that name is in the raw folder"
+        pages = skipped = 0
+        try:
+            for record in html_records(path):
+                pages += 1
+                meta = self.meta_for(path)
+                meta = Meta(**{**vars(meta), "url": record.url, "retrieved": record.retrieved})
+                name = f"{path.name}#{record.record_id}"
+                try:
+                    text, meta = _from_html(record.html, meta)
+                    outcome, message = self.import_text(path, name, record.payload, text, meta)
+                except InputError:
+                    skipped += 1
+                    continue
+                self.counts[outcome] += 1
+                print(f"{outcome}: {message}")
+        except ArchiveError as error:
+            raise InputError(str(error)) from None
+        if not self.args.dry_run and not same:
+            atomic_write(raw_copy, path.read_bytes())
+        return "archive", f"{path}: {pages} HTML pages, {skipped} skipped as no article"
+
+    def import_text(
+        self, path: Path, source_name: str, data: bytes, text: str, meta: Meta
+    ) -> tuple[str, str]:
+        """Import one article from its text. `source_name` is the raw file's name, or
+        `<archive>#<record id>` for a page of a web archive (`path`, kept whole in raw/)."""
+        whole_file = source_name == path.name
         extracted = self.extractor.extract(text, meta)
-        if not extracted.body:
+        if not extracted.body and not extracted.title:
             raise InputError("no recognisable body")
         for kind, names in extracted.unknown.items():
             self.unknown.setdefault(kind, Counter()).update(names)
+        if self.args.suggest:
+            self.note_contexts(source_name, extracted)
         source_sha = sha256(data)
         year = str(extracted.date.year) if extracted.date else "undated"
         slug = slug_for(extracted, path.name)
-        target = self.target(year, slug, source_sha)
+        recorded = self.recorded_target(source_name) if whole_file else None
+        target = recorded or self.target(year, slug, source_sha)
         # A numbered file (same title as another article) needs its own URL too.
         url_slug = target.stem if target.stem != slug else None
         shown = self._shown(target)
@@ -145,7 +217,7 @@ class Run:
             recorded = self.record.written_by_importer(shown, current)
             new = render(
                 extracted,
-                path.name,
+                source_name,
                 source_sha,
                 existing_imported_date(current) or imported,
                 url_slug,
@@ -164,11 +236,12 @@ class Run:
                 )
                 return "skipped", f"{shown}: {reason}; use --force to overwrite"
             imported = existing_imported_date(current) or imported
-        new = render(extracted, path.name, source_sha, imported, url_slug)
+        new = render(extracted, source_name, source_sha, imported, url_slug)
         raw_copy = self.args.raw / path.name
-        same_file = raw_copy.exists() and raw_copy.resolve() == path.resolve()
+        same_file = not whole_file or (raw_copy.exists() and raw_copy.resolve() == path.resolve())
         if (
-            raw_copy.exists()
+            not same_file
+            and raw_copy.exists()
             and not same_file
             and raw_copy.read_bytes() != data
             and not self.args.force
@@ -180,9 +253,10 @@ class Run:
             atomic_write(raw_copy, data)
         atomic_write(target, new.encode("utf-8"))
         self.record.save(shown, new)
-        if not extracted.publication:  # the build requires one: say so now, not at build time
-            return "imported", f"{shown} (no publication found: set 'publication' before building)"
-        return "imported", shown
+        if whole_file:
+            write_told(self.args.raw, path.name, self.told(path), shown)
+        notes = _warnings(extracted)
+        return "imported", f"{shown} ({'; '.join(notes)})" if notes else shown
 
     def _shown(self, target: Path) -> str:
         try:
@@ -200,9 +274,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    site = args.content.resolve().parent
+    if args.suggest:  # a report only: nothing is written
+        args.dry_run = True
     try:
-        authority = load_authority(site / "data" / "entities.yaml")
+        site, authority_file = _site_paths(args)
+        authority = load_authority(authority_file)
         manifest: dict[Path, dict] = {}
         manifests = (
             [args.manifest]
@@ -236,12 +312,58 @@ def run(args: argparse.Namespace) -> int:
         f"{counts['skipped']} skipped, {counts['failed']} failed"
     )
     if args.suggest:
-        _print_suggestions(state.unknown)
+        _print_suggestions(state.unknown, state.contexts)
     return 1 if counts["failed"] else 0
 
 
-def _print_suggestions(unknown: dict[str, Counter[str]]) -> None:
-    """Names the authority file does not know, most frequent first, for the user to review."""
+def _from_html(html: str, meta: Meta) -> tuple[str, Meta]:
+    """A saved page's main text, and what the manifest says over what the page says."""
+    page = extract_page(html)
+    if page is None:
+        raise InputError("no recognisable article text in the HTML page")
+    return page.text, Meta(
+        url=meta.url or page.url,
+        publication=meta.publication or page.publication,
+        date=page.date or meta.date,
+        title=page.title,
+        authors=page.authors,
+        retrieved=meta.retrieved or page.retrieved,
+    )
+
+
+def _warnings(extracted: Extracted) -> list[str]:
+    """What the user must know about an imported article."""
+    notes = []
+    if not extracted.body:  # a gallery or a page of chrome: kept as a record of the capture
+        notes.append("no article text in the capture: imported with an empty body")
+    if not extracted.publication:  # the build requires one: say so now, not at build time
+        notes.append("no publication found: set 'publication' before building")
+    return notes
+
+
+def _site_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The site folder and its authority file, from the site's config.yaml as the build reads
+    it (`content_dir`, `authority`); `--content` overrides the content folder."""
+    config = load_config(args.config)
+    if args.content is None:
+        args.content = config.path("content_dir")
+    return config.root.resolve(), config.path("authority")
+
+
+def _around(line: str, name: str, width: int = 100) -> str:
+    """The part of `line` around `name`, at most about `width` characters."""
+    start = max(line.index(name) - (width - len(name)) // 2, 0)
+    part = line[start : start + width]
+    return ("…" if start else "") + part + ("…" if start + width < len(line) else "")
+
+
+def _print_suggestions(
+    unknown: dict[str, Counter[str]], contexts: dict[tuple[str, str], str]
+) -> None:
+    """Names the authority file does not know, most frequent first, each with a line where it
+    appears, for the user to review."""
     for kind in sorted(unknown):
         for name, count in sorted(unknown[kind].items(), key=lambda item: (-item[1], item[0])):
             print(f"suggest {kind}: {name} ({count})")
+            if (kind, name) in contexts:
+                print(f"    {contexts[kind, name]}")

@@ -20,6 +20,15 @@ import yaml
 
 from clippings.authority import Authority
 from clippings.importer.dates import stamp_date
+from clippings.importer.names import (
+    PLACE_TYPES,
+    before_possessive,
+    capitalised_runs,
+    list_slot,
+    lists_people,
+    load_gazetteer,
+    role_words,
+)
 from clippings.importer.segment import dated_byline
 from clippings.text import hyphenated_words, slugify
 
@@ -429,6 +438,72 @@ class People:
                 names.append(doc[i + 1 : end].text)
         return names
 
+    def _without_roles(self, name: str, countries: Countries) -> str:
+        """ "defender Hassan Abbas", "Croat Alen Boksic", "Cardinal Wolsey": the name without the
+        role, rank, title or demonym before it (nameparser's titles, the country words, or a word
+        the gazetteer knows as no name before a given name and surname)."""
+        gazetteer = load_gazetteer()
+        words = name.split()
+        while len(words) > 1:
+            first = words[0]
+            no_name = (
+                len(words) > 2
+                and len(first) > 1
+                and not gazetteer.is_name_word(first)
+                and gazetteer.is_person_name(words[1:])
+            )
+            # "Azerbaijani Foreign" leaves no name: a last word left must be a known one.
+            rest_named = len(words) > 2 or gazetteer.is_name_word(words[1])
+            if not ((self._is_role(first, countries) and rest_named) or no_name):
+                break
+            words = words[1:]
+        return " ".join(words)
+
+    def _is_role(self, word: str, countries: Countries) -> bool:
+        """A role, rank or title (nameparser's list) or a demonym ("Croat", "Chinese")."""
+        return word.lower() in role_words() or word in countries.surface
+
+    def _gazetteer_names(self, doc: Any, in_list: bool) -> list[str]:
+        """Names the recogniser did not call people, in lists and sentences alike: a run of
+        capitalised words whose last two or three the gazetteer knows as a given name and a
+        surname ("Guy Forget (France) beat"); in a list of people ("14 - Justin Swart, 13 - Japie
+        Mulder"), any run that opens with a given name ("Pete Sampras")."""
+        gazetteer = load_gazetteer()
+        names = []
+        for run in capitalised_runs(doc):
+            # A run the recogniser took whole is a person already; "Didier" + "Deschamps" is not.
+            if all(t.ent_type_ == "PERSON" for t in run):
+                continue
+            slot = in_list and list_slot(doc, run)
+            # Outside a list, what the recogniser calls a place is one ("Jackson Hole").
+            if not slot and any(t.ent_type_ in PLACE_TYPES for t in run):
+                continue
+            for first in range(len(run) - 1):
+                words = [t.text for t in run[first:]]
+                # "Fullback Andre Joubert": a word the gazetteer does not know as a name may
+                # stand before one; "Choe Son Hui" is no "Son Hui".
+                if first and gazetteer.is_name_word(run[first - 1].text):
+                    break
+                if len(words) > 3 or any(self._not_name_word(w) for w in words):
+                    continue
+                known = gazetteer.is_person_name(words) and all(
+                    gazetteer.is_name_word(w) for w in words[1:-1]
+                )
+                listed = slot and (gazetteer.is_given(words[0]) or gazetteer.is_surname(words[-1]))
+                if known or listed:
+                    names.append(" ".join(words))
+                    break
+        return names
+
+    def _not_name_word(self, word: str) -> bool:
+        return (
+            word in _NOT_FIRST_NAMES
+            or word in self.institution_words
+            or word in self.not_before
+            or word.lower() in self.titles
+            or word.lower() in role_words()
+        )
+
     def _clean(self, name: str) -> str:
         name = _POSSESSIVE.sub("", name.strip(" .,;:\"“”‘’'()"))
         changed = True
@@ -468,7 +543,7 @@ class People:
             and slugify(name) not in self.fictional
         )
 
-    def _resolve(self, short: str, full: list[str], text: str = "") -> str | None:
+    def _resolve(self, short: str, full: list[str]) -> str | None:
         """A one-word mention ("Putin", "Kim") → the one full name in the article that has it."""
         folded = _fold(short)
         matches = {f for f in full if folded in (_fold(f.split()[0]), _fold(f.split()[-1]))}
@@ -476,24 +551,7 @@ class People:
             for name, spellings in self.spellings.items():
                 if any(folded in (_fold(s.split()[0]), _fold(s.split()[-1])) for s in spellings):
                     matches.add(name)
-        if not matches and text and re.fullmatch(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?", short):
-            matches = self._spelled_out(short, text)
         return matches.pop() if len(matches) == 1 else None
-
-    def _spelled_out(self, surname: str, text: str) -> set[str]:
-        """ "Director of National Intelligence Dan Coats": the full name the recogniser missed,
-        a first name right before the surname inside a sentence, after a title word or not."""
-        found = set()
-        for match in re.finditer(
-            rf"(?<=[\w,)] )([A-Z][a-z]+(?:-[A-Z][a-z]+)?) {re.escape(surname)}\b", text
-        ):
-            first = match[1]
-            if first.lower() in self.titles or first in self.not_after or first in _NOT_FIRST_NAMES:
-                continue
-            if any(first == h or first == h.rstrip(".") for h in self.honorifics):
-                continue
-            found.add(f"{first} {surname}")
-        return found
 
     def find(
         self,
@@ -509,6 +567,7 @@ class People:
         # "Issachar, 26, was arrested": a name given an age is a person's, whatever the
         # recogniser called it ("Naama Issachar" as a place).
         aged = {m[1] for m in _AGE_APPOSITION.finditer(all_text) if 0 < int(m[2]) <= 110}
+        listing = lists_people(docs)
         for doc, in_title in [(d, False) for d in docs] + [(title_doc, True)] * bool(title_doc):
             for ent in doc.ents:
                 if not self._is_person(doc, ent) and not (
@@ -536,10 +595,15 @@ class People:
                     ):
                         end += 1
                     span = doc[ent.start : end]
+                span = before_possessive(span)
+                # "Robert Pires 46th": a number closing the span is no part of the name.
+                while len(span) > 1 and not span[-1].is_alpha and span[-1].like_num:
+                    span = span[:-1]
                 after = doc[span.end].text if span.end < len(doc) else ""
                 if span[-1].text in self.not_before or after in self.not_before:
                     continue
                 name = self._clean(span.text)
+                name = self._clean(self._without_roles(name, countries))
                 # "Sergei Skripal, 66, and his daughter Yulia": she shares his surname.
                 if " " not in name:
                     name = _relative_name(doc, ent, name)
@@ -547,6 +611,11 @@ class People:
                     mentions.append((name, in_title))
             mentions += [
                 (n, in_title) for n in self._untagged(doc) if self._valid(n, countries, sources)
+            ]
+            mentions += [
+                (n, in_title)
+                for n in self._gazetteer_names(doc, listing)
+                if self._valid(n, countries, sources)
             ]
         text = "\n".join(d.text for d in [*docs, *([title_doc] if title_doc else [])])
         # "Joko “Jokowi” Widodo": a nickname in quotes inside a name is no part of its spelling.
@@ -558,10 +627,7 @@ class People:
         for name, in_title in mentions:
             canonical = self.canonical(name)
             if " " not in name or in_title:
-                # Only a mention in the text is spelled out: a title-case headline's last word
-                # ("… Kim Jong Un Sends Greetings") is no surname.
-                spelled = "" if in_title else text
-                resolved = self._resolve(name.split()[-1] if in_title else name, full, spelled)
+                resolved = self._resolve(name.split()[-1] if in_title else name, full)
                 if in_title and canonical in full:
                     resolved = canonical
                 if resolved is None:

@@ -19,6 +19,7 @@ _CREDIT_ONLY = re.compile(
     re.DOTALL,
 )
 _SUMMARY_CHARS = 300
+_TITLE_WORDS = 10
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[.!?][\"”’'])\s+(?=[A-Z\"“])")
 
 
@@ -31,6 +32,7 @@ class Meta:
     date: str | None = None
     title: str | None = None
     authors: list[str] = field(default_factory=list)
+    retrieved: str | None = None  # when the page was captured (a WARC's date, the manifest)
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Extracted:
     summary: str | None
     boilerplate: list[str]
     unknown: dict[str, Counter[str]]
+    retrieved: str | None = None
+    title_source: str | None = None  # "derived" when the text had no headline line
 
 
 def _key(name: str) -> str:
@@ -61,6 +65,19 @@ def caption_text(caption: str, rules: Rules) -> str:
     if _CREDIT_ONLY.fullmatch(caption):
         return ""
     return rules.strip_caption_credits(caption)
+
+
+def derived_title(url: str | None, body: list[str]) -> str | None:
+    """A title for a text with no headline line: the URL's slug in words when it has three or
+    more ("lavrov-says-talks-stalled" → "Lavrov says talks stalled"), else the first words."""
+    slug = re.sub(r"\.[a-z]+$", "", (url or "").rstrip("/").rsplit("/", 1)[-1])
+    words = [w for w in re.split(r"[-_+]", slug) if w.isalpha()]
+    if len(words) >= 3:
+        return " ".join(words).capitalize()
+    if not body:
+        return None
+    words = body[0].split()
+    return " ".join(words[:_TITLE_WORDS]) + ("…" if len(words) > _TITLE_WORDS else "")
 
 
 def summary_of(body: list[str]) -> str | None:
@@ -96,7 +113,7 @@ class Extractor:
         rules = self.rules(meta.publication)
         seg = segment(text, rules, meta.url)
         nlp = entities.load_nlp()
-        title = seg.title or meta.title
+        title = seg.title or meta.title or derived_title(meta.url, seg.body)
         captions = [c for c in (caption_text(c, rules) for c in seg.captions) if c]
         parts = [p for p in [seg.dek, *seg.body, *captions] if p]
         docs = list(nlp.pipe(parts))
@@ -143,4 +160,6 @@ class Extractor:
             summary=summary_of(seg.body),
             boilerplate=seg.boilerplate,
             unknown={"people": people.unknown, "sources": sources.unknown},
+            retrieved=meta.retrieved,
+            title_source=None if seg.title else "derived",
         )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
+
+# SingleFile's note at the top of a saved page: "saved date: Mon Dec 06 2021 10:21:03 GMT+0100".
+_SAVED_DATE = re.compile(r"<!--.{0,500}?saved date: \w{3} (\w{3} \d{2} \d{4})", re.DOTALL)
 
 
 @dataclass
@@ -13,20 +18,25 @@ class Page:
     url: str | None = None
     publication: str | None = None
     authors: list[str] = field(default_factory=list)
+    retrieved: str | None = None
 
 
 def extract_page(html: str) -> Page | None:
-    """Main text (title first, one paragraph per line) and metadata, or None without a body."""
+    """Main text (title first, one paragraph per line) and metadata, or None with neither a body
+    nor a title."""
     import trafilatura
 
     document = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=False, as_dict=False
     )
-    if document is None or not (document.text or "").strip():
+    if document is None:
+        return None
+    title = (document.title or "").strip() or None
+    # A photo gallery has a title and no text: still a capture to keep, as a record.
+    if not (document.text or "").strip() and title is None:
         return None
     authors = [a.strip() for a in (document.author or "").split(";") if a.strip()]
-    paragraphs = [line.strip() for line in document.text.splitlines() if line.strip()]
-    title = (document.title or "").strip() or None
+    paragraphs = [line.strip() for line in (document.text or "").splitlines() if line.strip()]
     if title and (not paragraphs or paragraphs[0] != title):
         paragraphs.insert(0, title)
     return Page(
@@ -36,4 +46,16 @@ def extract_page(html: str) -> Page | None:
         url=document.url,
         publication=(document.sitename or "").strip() or None,  # og:site_name and the like
         authors=authors,
+        retrieved=saved_date(html),
     )
+
+
+def saved_date(html: str) -> str | None:
+    """The date the page was saved, when the saving tool wrote it into the page (SingleFile)."""
+    match = _SAVED_DATE.search(html[:5000])
+    if match is None:
+        return None
+    try:
+        return dt.datetime.strptime(match[1], "%b %d %Y").date().isoformat()
+    except ValueError:
+        return None

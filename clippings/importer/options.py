@@ -16,8 +16,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", type=Path, help="JSON list of {text, url, publication, date}")
     parser.add_argument("--url", help="the URL of the one SRC file")
     parser.add_argument("--publication", help="the publication of the one SRC file")
-    parser.add_argument("--content", type=Path, default=Path("content"), help="content folder")
+    parser.add_argument(
+        "--config", type=Path, default=Path("config.yaml"), help="the site's configuration file"
+    )
+    parser.add_argument(
+        "--content", type=Path, help="content folder (default: content_dir from the config)"
+    )
     parser.add_argument("--raw", type=Path, default=Path("raw"), help="folder for raw originals")
     parser.add_argument("--force", action="store_true", help="overwrite hand-edited files")
     parser.add_argument("--dry-run", action="store_true", help="report without writing")
-    parser.add_argument("--suggest", action="store_true", help="list names the authority lacks")
+    parser.add_argument(
+        "--suggest", action="store_true", help="list names the authority lacks; writes nothing"
+    )

@@ -48,6 +48,8 @@ _SMALL_WORDS = frozenset(
 _DATELINE = re.compile(
     r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+)*(?:,| ?[—–]| --| \()|[A-Z][\w'.-]+(?: [A-Z][\w'.-]+)* \([A-Z][\w ]{1,20}\)"
 )
+# "MOSCOW: Russian Foreign Minister …": a dateline with a colon.
+_COLON_DATELINE = re.compile(r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}: ")
 _LONE_DATELINE = re.compile(r"[A-Z][A-Z'.-]+(?: [A-Z][A-Z'.-]+){0,2}(?:, [A-Z][\w .]+)?\s*[—–-]*")
 # A sentence addressed to the reader ("Thank you for being with us!") outside quotes.
 _READER_ADDRESS = re.compile(r"\b(?:you|your|us|our|we)\b", re.IGNORECASE)
@@ -324,6 +326,12 @@ def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int
 _SITE_AFFIX = r"[A-Z][\w.&'’-]*(?: [A-Z][\w.&'’-]*){0,3}"
 
 
+def _dateline_sentence(line: str) -> bool:
+    """A sentence that opens with a dateline: "MOSCOW: Russian Foreign Minister … said."."""
+    sentence = line.endswith((".", '."', ".”"))
+    return sentence and bool(_DATELINE.match(line) or _COLON_DATELINE.match(line))
+
+
 def _site_affixed(line: str, headline: str) -> bool:
     """ "Headline - BelTA" or "Tehran Times | Headline": `headline` with a site name added."""
     if len(_words(headline)) < 4 or not (line.startswith(headline) or line.endswith(headline)):
@@ -359,6 +367,10 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
             header.remove(i)
     start = 0
     chosen = _pick_title(lines, header, _url_words(url))
+    if chosen is not None and _dateline_sentence(lines[chosen]):
+        # The text has no headline line: its first line is the article's first sentence, kept
+        # whole in the body (the title is derived from the URL, the manifest or these words).
+        chosen = None
     if chosen is not None:
         later = " ".join(lines[i] for i in texts if i > chosen)
         title, dek = split_fused_title(_without_kicker(rules.strip_status(lines[chosen])), later)

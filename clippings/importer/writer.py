@@ -64,6 +64,7 @@ def render(
     """
     front = {
         "title": extracted.title or Path(source_file).stem,
+        **({"title_source": extracted.title_source} if extracted.title_source else {}),
         **({"slug": slug} if slug else {}),
         "date": extracted.date,
         "publication": extracted.publication,
@@ -77,6 +78,7 @@ def render(
         "summary": extracted.summary,
         "source_file": source_file,
         "source_sha256": source_sha,
+        **({"retrieved": extracted.retrieved} if extracted.retrieved else {}),
         "imported": imported,
     }
     header = yaml.dump(

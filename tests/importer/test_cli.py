@@ -91,7 +91,62 @@ def test_suggest_lists_names_the_authority_lacks(site, capsys):
     text = site / "story.txt"
     text.write_text("Minister Resigns\n\nJane Q. Example resigned on Monday, Fox News reported.\n")
     assert run(str(text), "--suggest") == 0
-    assert "suggest people: Jane Q. Example (1)" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    line = out.index("suggest people: Jane Q. Example (1)")
+    assert out[line + 1] == "    story.txt: Jane Q. Example resigned on Monday, Fox News reported."
+    # A report only: nothing is imported.
+    assert not (site / "content").exists() and not (site / "raw").exists()
+
+
+def test_reimport_keeps_what_the_first_import_was_told(site, capsys):
+    assert run(str(SEED), "--publication", "Newsweek", "--url", "https://example.com/a") == 0
+    [path] = list((site / "content").rglob("*.md"))
+    first = path.read_text()
+    assert "publication: Newsweek" in first
+    # A second run without the flags, forced, replaces the same file with the same metadata.
+    assert run(str(SEED), "--force") == 0
+    assert list((site / "content").rglob("*.md")) == [path]
+    assert path.read_text() == first
+    # A re-import from raw/ keeps them too.
+    assert run(str(site / "raw" / SEED.name)) == 0
+    assert "0 imported, 1 unchanged" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_forced_reimport_replaces_the_article_in_place(site):
+    assert run(str(SEED), "--publication", "Newsweek") == 0
+    [path] = list((site / "content").rglob("*.md"))
+    # The first import was given a date by its manifest; the second finds none and would
+    # have written a second copy under content/undated/.
+    manifest = site / "manifest.json"
+    manifest.write_text(f'[{{"text": "{SEED}", "date": "2018-08-15"}}]')
+    assert run(str(SEED), "--manifest", str(manifest), "--force") == 0
+    assert list((site / "content").rglob("*.md")) == [path]
+    assert "date: '2018-08-15'" in path.read_text() or "date: 2018-08-15" in path.read_text()
+
+
+def test_capture_without_article_text_is_imported_as_a_record(site, capsys):
+    text = site / "gallery.txt"
+    text.write_text(
+        "Home | World | Sport\n\nIn pictures: the parade in Pyongyang\n\nBy Jane Smith\n\n"
+        "Share this\n"
+    )
+    assert run(str(text), "--publication", "Example Wire") == 0
+    out = capsys.readouterr().out
+    assert "(no article text in the capture: imported with an empty body)" in out
+    [path] = list((site / "content").rglob("*.md"))
+    written = path.read_text()
+    assert "title: 'In pictures: the parade in Pyongyang'" in written
+    assert "- Jane Smith" in written and written.endswith("---\n\n\n")
+
+
+def test_import_reads_the_sites_config(site):
+    (site / "config.yaml").write_text("content_dir: articles\nauthority: names.yaml\n")
+    (site / "names.yaml").write_text("people:\n  Jane Example:\n    aliases: [Jane Q. Example]\n")
+    text = site / "story.txt"
+    text.write_text("Minister Resigns\n\nJane Q. Example resigned on Monday, Fox News reported.\n")
+    assert run(str(text), "--publication", "Example Wire") == 0
+    [path] = list((site / "articles").rglob("*.md"))
+    assert "- Jane Example" in path.read_text()
 
 
 def test_html_page_uses_trafilatura_metadata(site):

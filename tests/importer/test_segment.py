@@ -1,3 +1,4 @@
+from clippings.importer.extract import Meta
 from clippings.importer.rules import load_rules
 from clippings.importer.segment import segment, split_fused_title
 
@@ -156,3 +157,27 @@ def test_related_box_inside_the_article_is_chrome_and_the_article_goes_on():
     assert seg.body[-1].startswith("Officials in Moscow")
     assert "Russia expels diplomats in tit-for-tat move" in seg.boilerplate
     assert seg.boilerplate[-1] == "Putin signs new law on foreign agents"
+
+
+def test_text_opening_with_a_dateline_sentence_keeps_it_whole():
+    first = (
+        "MOSCOW: Russian Foreign Minister Sergei Lavrov said on Monday that talks with "
+        "Washington had stalled, and that Moscow would respond to new sanctions."
+    )
+    seg = segment(f"{first}\n\nHe spoke after meeting his counterpart in the capital.\n", RULES)
+    assert seg.title is None and seg.dek is None
+    assert seg.body[0] == first
+
+
+def test_derived_title_from_the_url_or_the_first_words(extractor):
+    text = (
+        "MOSCOW: Russian Foreign Minister Sergei Lavrov said on Monday that talks with "
+        "Washington had stalled.\n\nHe spoke after meeting his counterpart in the capital.\n"
+    )
+    found = extractor.extract(text, Meta(url="https://example.com/news/lavrov-says-talks-stalled"))
+    assert (found.title, found.title_source) == ("Lavrov says talks stalled", "derived")
+    found = extractor.extract(text, Meta())
+    assert found.title == "MOSCOW: Russian Foreign Minister Sergei Lavrov said on Monday that…"
+    assert found.body[0].startswith("MOSCOW: Russian Foreign Minister")
+    headlined = extractor.extract("A Headline About Talks\n\n" + text, Meta())
+    assert headlined.title_source is None
