@@ -87,7 +87,7 @@ class LiveRenderer(Renderer):
     def body_html(self, article: Article) -> Markup:
         cached = self._live_bodies.get(article.source)
         if cached is None or cached[0] is not article:
-            cached = (article, self.markdown.convert(article.body))
+            cached = (article, self.markdown.article_html(article))
             self._live_bodies[article.source] = cached
         return Markup(cached[1])
 

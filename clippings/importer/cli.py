@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import stat
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +34,18 @@ from clippings.importer.writer import (
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 MANIFEST = "manifest.json"
+# Bounds on one input, so a run's time and memory stay bounded: a saved page is rarely over
+# 5 MB, an article's text rarely over 100,000 characters (see docs/importer.md).
+MAX_FILE_BYTES = 20_000_000
+MAX_TEXT_CHARS = 2_000_000
+MANIFEST_FIELDS = ("text", "url", "publication", "date")
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
 
 
 class InputError(Exception):
@@ -39,30 +53,72 @@ class InputError(Exception):
 
 
 def collect_inputs(sources: list[Path]) -> list[Path]:
-    """Files as given, and the text and HTML files inside folders, in name order."""
+    """Files as given, and the text and HTML files inside folders, in name order.
+
+    Inside folders, hidden names (editor lock files) are left out; anything else with a text or
+    HTML suffix that is no folder is listed, so a FIFO or a dangling link is reported, not skipped.
+    """
     found: list[Path] = []
     for source in sources:
         if source.is_dir():
             found += sorted(
                 p
                 for p in source.rglob("*")
-                if p.is_file() and p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES)
+                if p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES)
+                and not p.name.startswith(".")
+                and not p.is_dir()
             )
         else:
             found.append(source)
     return list(dict.fromkeys(found))
 
 
-def load_manifest(path: Path) -> dict[Path, dict]:
-    """Manifest entries by the resolved path of their text."""
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, else InputError.
+
+    FIFOs, sockets and devices are refused before they are opened (reading a FIFO waits for a
+    writer for ever); the check is repeated on the opened file, which is opened non-blocking so
+    that a file swapped for a FIFO in between cannot make the run wait either.
+    """
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read manifest: {error}") from error
-    if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and "text" in e for e in entries
-    ):
+        kind = _FILE_KINDS.get(stat.S_IFMT(os.stat(path).st_mode))
+        if kind:
+            raise InputError(f"{kind}, not a regular file; only files are imported")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(descriptor)
+            kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode))
+            if kind:
+                raise InputError(f"{kind}, not a regular file; only files are imported")
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"cannot read file: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise InputError(f"larger than {limit:,} bytes; the importer takes no bigger files")
+    return data
+
+
+def load_manifest(path: Path) -> dict[Path, dict]:
+    """Manifest entries by the resolved path of their text; every field is checked for type."""
+    try:
+        entries = json.loads(read_regular_file(path).decode("utf-8"))
+    except (InputError, ValueError) as error:
+        raise InputError(f"{path}: cannot read manifest: {error}") from None
+    except RecursionError:
+        raise InputError(f"{path}: cannot read manifest: nested too deeply") from None
+    if not isinstance(entries, list):
         raise InputError(f"{path}: a manifest is a JSON list of objects with a 'text' key")
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise InputError(f"{path}: entry {number}: must be an object with a 'text' key")
+        if entry.get("text") is None:
+            raise InputError(f"{path}: entry {number}: missing 'text' (the file it describes)")
+        for key in MANIFEST_FIELDS:
+            value = entry.get(key)  # null is as good as no value, but for 'text'
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"{path}: entry {number}: '{key}' must be a string")
+            if value is not None and ("\0" in value or not value.strip()):
+                raise InputError(f"{path}: entry {number}: '{key}' must be non-empty text")
     return {(path.parent / e["text"]).resolve(): e for e in entries}
 
 
@@ -112,7 +168,7 @@ class Run:
 
     def import_file(self, path: Path) -> tuple[str, str]:
         """Import one file; returns (outcome, message)."""
-        data = path.read_bytes()
+        data = read_regular_file(path)
         text = decode(path, data)
         meta = self.meta_for(path)
         if path.suffix.lower() in HTML_SUFFIXES:
@@ -126,6 +182,11 @@ class Run:
                 date=page.date or meta.date,
                 title=page.title,
                 authors=page.authors,
+            )
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(
+                f"article text of {len(text):,} characters; the importer takes at most "
+                f"{MAX_TEXT_CHARS:,} (split it into several files)"
             )
         extracted = self.extractor.extract(text, meta)
         if not extracted.body:
@@ -211,23 +272,19 @@ def run(args: argparse.Namespace) -> int:
         )
         for path in manifests:
             manifest.update(load_manifest(path))
+        record = Record(args.raw)
     except (BuildError, InputError) as error:
         print(f"import: {error}", file=sys.stderr)
         return 2
     state = Run(
         args,
         Extractor(authority, site / "data" / "boilerplate.yaml"),
-        Record(args.raw),
+        record,
         site,
         manifest,
     )
     for path in inputs:
-        try:
-            outcome, message = state.import_file(path)
-        except InputError as error:
-            outcome, message = "failed", f"{path}: {error}"
-        except (OSError, BuildError) as error:
-            outcome, message = "failed", f"{path}: {error}".replace("\n", "; ")
+        outcome, message = import_isolated(state, path)
         state.counts[outcome] += 1
         print(f"{outcome}: {message}", file=sys.stderr if outcome == "failed" else sys.stdout)
     counts = state.counts
@@ -238,6 +295,24 @@ def run(args: argparse.Namespace) -> int:
     if args.suggest:
         _print_suggestions(state.unknown)
     return 1 if counts["failed"] else 0
+
+
+def import_isolated(state: Run, path: Path) -> tuple[str, str]:
+    """`state.import_file(path)`, with whatever it raises turned into that file's one-line
+    failure: one bad input (or a bug it triggers) never stops the others or the summary."""
+    try:
+        return state.import_file(path)
+    except InputError as error:
+        return "failed", f"{path}: {error}"
+    except (OSError, BuildError) as error:
+        return "failed", f"{path}: {error}".replace("\n", "; ")
+    except RecursionError:
+        return "failed", f"{path}: nested too deeply to import (please report this file)"
+    except MemoryError:
+        return "failed", f"{path}: too large to import in the memory available"
+    except Exception as error:  # a bug: reported for this file, the run goes on
+        detail = f"{type(error).__name__}: {error}".replace("\n", "; ")[:300]
+        return "failed", f"{path}: internal error ({detail}); please report this file"
 
 
 def _print_suggestions(unknown: dict[str, Counter[str]]) -> None:
