@@ -37,7 +37,7 @@ from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.model_update import update_archive
-from clippings.output import safe_relative, same_bytes, write_atomically
+from clippings.output import build_lock, safe_relative, same_bytes, write_atomically
 from clippings.render import (
     THEME_DIR,
     Page,
@@ -498,7 +498,13 @@ class Rebuilder:
         """Rebuild after `changed` files (absolute paths; None = look at everything).
 
         Raises BuildError listing every problem; the site folder then keeps the last good build.
+        Holds the project's build lock throughout, as `build_site` does: a CLI build of the same
+        project waits for a rebuild to end, and a rebuild for a CLI build.
         """
+        with build_lock(self.config_path.resolve().parent):
+            return self._build(changed)
+
+    def _build(self, changed: Collection[Path] | None) -> Outcome:
         started = time.perf_counter()
         changed = None if changed is None else {Path(p) for p in changed}
         if self._needs_reset(changed):

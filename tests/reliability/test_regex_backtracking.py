@@ -1,0 +1,134 @@
+"""No regular expression of `clippings/` backtracks super-linearly (issue 13, class 2).
+
+Every pattern (see `regex_audit.collect`: module globals, inline calls, the YAML rule files and
+the matchers built from data) meets lines made of its own pieces, spaces, digits and
+punctuation. Screening at 1,000 characters finds each pattern's worst line; that line's time at
+1k, 2k, 4k and 8k characters, each divided by the time a trivial pattern takes to scan the same
+line, must not grow more than `GROWTH` times: linear matching keeps the ratio flat, quadratic
+multiplies it by 8 and exponential never finishes (a 2 s alarm stops it). No wall-clock limit
+on the times themselves, so a busy machine does not fail the test.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from clippings.importer.dates import stamp_date
+from tests.reliability.regex_audit import Audited, adversarial_lines, collect
+
+LENGTHS = (1000, 2000, 4000, 8000)
+GROWTH = 3.0  # allowed growth of (pattern time / baseline time) from 1k to 8k characters
+HANG = 2.0  # seconds for one call on a 1,000-character line: only exponential patterns get near
+WORST_LINES = 2  # lines per pattern and method measured at every length
+BASELINE = re.compile(r"[\s\S]*")  # visits every character once
+
+PATTERNS = collect()
+
+
+class Hung(Exception):
+    pass
+
+
+@contextmanager
+def alarm(seconds: float) -> Iterator[None]:
+    """Interrupt a regular expression that runs away (CPython's engine checks for signals)."""
+
+    def hung(*_: object) -> None:
+        raise Hung
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run(pattern: re.Pattern[str], method: str, line: str) -> None:
+    if method == "search":
+        for _ in pattern.finditer(line):  # every match, as finditer, sub and split go on
+            pass
+    else:
+        getattr(pattern, method)(line)
+
+
+def best_time(pattern: re.Pattern[str], method: str, line: str, repeats: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run(pattern, method, line)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def ratio(pattern: re.Pattern[str], method: str, line: str) -> float:
+    """The pattern's time over the baseline's on the same line, both measured now."""
+    return best_time(pattern, method, line) / best_time(BASELINE, "fullmatch", line)
+
+
+def growth(audited: Audited, method: str, variant: str) -> list[float]:
+    ratios = [
+        ratio(audited.pattern, method, adversarial_lines(audited.pattern, length)[variant])
+        for length in LENGTHS
+    ]
+    return [r / ratios[0] for r in ratios]
+
+
+def worst_lines(audited: Audited, method: str) -> list[str]:
+    """The variants slowest at 1,000 characters; raises Hung for one that runs away."""
+    times = {}
+    for variant, line in adversarial_lines(audited.pattern, LENGTHS[0]).items():
+        with alarm(HANG):
+            try:
+                times[variant] = best_time(audited.pattern, method, line, repeats=1)
+            except Hung:
+                raise Hung(f"{variant}: over {HANG} s at {len(line)} characters") from None
+    return sorted(times, key=times.__getitem__, reverse=True)[:WORST_LINES]
+
+
+def test_every_source_of_patterns_is_collected():
+    labels = {audited.label.split(":")[0] for audited in PATTERNS}
+    assert {"rules", "matching.yaml", "entities"} <= labels
+    modules = {label for label in labels if label.startswith("clippings.")}
+    assert {"clippings.importer.dates", "clippings.importer.segment", "clippings.text"} <= modules
+    assert len(PATTERNS) > 150
+
+
+@pytest.mark.timeout(900)
+def test_no_pattern_backtracks_super_linearly():
+    slow = []
+    for audited in PATTERNS:
+        for method in sorted(audited.methods):
+            try:
+                variants = worst_lines(audited, method)
+            except Hung as error:
+                slow.append(f"{audited.label} {audited.pattern.pattern[:80]!r} {method}: {error}")
+                continue
+            for variant in variants:
+                grown = growth(audited, method, variant)
+                if grown[-1] > GROWTH:  # measured again before blaming: the machine is shared
+                    grown = min(grown, growth(audited, method, variant), key=lambda g: g[-1])
+                if grown[-1] > GROWTH:
+                    steps = ", ".join(f"{g:.1f}" for g in grown)
+                    slow.append(
+                        f"{audited.label} {audited.pattern.pattern[:80]!r} {method} on "
+                        f"{variant[:60]}: time/baseline grew {steps} over {LENGTHS}"
+                    )
+    assert not slow, "\n".join(slow)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("times", [10, 100, 1000])
+def test_the_issues_date_line_is_fast(times):
+    # "March 26, 2018", "10:00" ten times and "Read more": minutes before the fix.
+    line = "March 26, 2018" + " 10:00" * times + " Read more"
+    with alarm(HANG):
+        assert stamp_date(line) is None
+    assert stamp_date("March 26, 2018" + " 10:00" * times) is not None
