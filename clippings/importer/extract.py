@@ -19,6 +19,8 @@ _CREDIT_ONLY = re.compile(
     re.DOTALL,
 )
 _SUMMARY_CHARS = 300
+# The longest piece of text given to spaCy at once (its own limit, max_length, is 1,000,000).
+NLP_PIECE_CHARS = 100_000
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[.!?][\"”’'])\s+(?=[A-Z\"“])")
 
 
@@ -109,9 +111,9 @@ class Extractor:
     def extract(self, text: str, meta: Meta) -> Extracted:
         rules = self.rules(meta.publication)
         nlp = entities.load_nlp()
-        # The recogniser sees one paragraph (line) at a time, and refuses a text over its
-        # max_length: longer lines are cut into pieces first (margin: "Written by {name}.").
-        text = "\n".join(line_pieces(text, nlp.max_length - 100))
+        # The recogniser sees one paragraph (line) at a time, refuses a text over its
+        # max_length and needs memory in proportion: longer lines are cut into pieces first.
+        text = "\n".join(line_pieces(text, min(nlp.max_length - 100, NLP_PIECE_CHARS)))
         seg = segment(text, rules, meta.url)
         title = seg.title or meta.title
         captions = [c for c in (caption_text(c, rules) for c in seg.captions) if c]

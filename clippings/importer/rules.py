@@ -107,6 +107,14 @@ def load_rules(site_file: Path | None = None, publication: str | None = None) ->
                 re.compile(rf"(?:(?:{p})\s*[|:]|[(\[](?:{p})[)\]])\s*", flags)
                 for p in collected[key]
             )
+        if key == "caption_credits":
+            # Deleted wherever they match, so searched for from every character: one that opens
+            # with white space starts only where white space starts (the same matches; from
+            # every space of a long run it was quadratic).
+            return tuple(
+                re.compile(rf"(?<!\s){p}" if p.startswith(r"\s") else p, flags)
+                for p in collected[key]
+            )
         return tuple(re.compile(p, flags) for p in collected[key])
 
     return Rules(*(compiled(key) for key in RULE_KEYS))

@@ -187,9 +187,10 @@ def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
 
 # A tabloid kicker in capitals before the headline: "POISONED PUTIN CRITIC Alexei Navalny was
 # poisoned ...". Two or more capitalised words, one of five letters or more (so "NATO", "US",
-# "UN" and other short acronyms stay), then a capitalised word and four more words.
+# "UN" and other short acronyms stay), then a capitalised word and four more words. A match
+# starts only where a run of capitals starts, and looks no further than its own six words.
 _KICKER = re.compile(
-    r"(?=(?:[A-Z'’-]+ )*[A-Z'’-]{5,} )(?:[A-Z][A-Z'’-]+ ){1,5}[A-Z][A-Z'’-]+\s+(?=[A-Z][a-z]\S*(?:\s+\S+){4,}$)"
+    r"(?<![A-Z'’-])(?=(?:[A-Z'’-]+ ){0,5}[A-Z'’-]{5,} )(?:[A-Z][A-Z'’-]+ ){1,5}[A-Z][A-Z'’-]+\s+(?=[A-Z][a-z]\S*(?:\s+\S+){4,}$)"
 )
 
 
@@ -207,7 +208,8 @@ def _url_words(url: str | None) -> set[str]:
 
 # What separates the parts of a byline line: "A · CBC News · Posted: ...", "A / SITE / date",
 # "BY A - 07/16/18 05:22 PM EDT".
-BYLINE_SEPARATOR = re.compile(r"\s*(?:\||·|•|\s/\s|\s[-–—]\s)\s*")
+# A match starts where white space starts (not at each of its characters: quadratic).
+BYLINE_SEPARATOR = re.compile(r"(?<!\s)\s*(?:\||·|•|\s/\s|\s[-–—]\s)\s*")
 
 
 def dated_byline(line: str) -> dt.date | None:
