@@ -22,6 +22,7 @@ class Figures:
     quick_kills: list[str] = field(default_factory=list)  # the same, for quick rebuilds
     import_kills: list[str] = field(default_factory=list)
     serve: dict[str, str] = field(default_factory=dict)  # check -> what held
+    bounds: dict[str, str] = field(default_factory=dict)  # check -> what held (issue 13)
     concurrent_builds: int = 0  # builds of one site started at once, all successful
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
@@ -37,6 +38,7 @@ class Figures:
             "import": len(self.import_kills),
             "concurrent": self.concurrent_builds,
             "serve": len(self.serve),
+            "bounds": len(self.bounds),
         }
 
 
@@ -64,6 +66,18 @@ FINDINGS = (
     "importer: a run killed between writing and recording a file skipped it for good as "
     "foreign; two articles with one title got one URL; an article without a publication was "
     "reported as imported but could not build",
+    "importer, exponential backtracking: a date-stamp line with ten times '10:00' (minutes), "
+    "bylines of names joined by 'and', a boilerplate line of '|'-separated labels; quadratic: "
+    "credit lines of spaces, the kicker, the byline separator, mail and handle removal, "
+    "'X for Outlet', outlet names inside long words, six caption and caption-credit rules",
+    "importer, unbounded: a recursion per line (RecursionError at about 1,000 paragraphs) and "
+    "loops over lines that looked to the end of the page from every line (footers, header "
+    "pairs, the dek); any exception other than a few kinds ended the whole run with a "
+    "traceback and no summary; a FIFO given to import waited for ever; a manifest's 'date: "
+    "5' crashed; two imports at once dropped each other's records in raw/imports.json",
+    "build: an exception in one article's Markdown was blamed on the template; one raised "
+    "while loading a file stopped the build with a traceback; a dev server's rebuild did not "
+    "take the build lock, so it could write into a site a CLI build was swapping out",
 )
 
 
@@ -143,8 +157,23 @@ def render() -> str:
         "",
         *(f"- {FIGURES.serve[key]}" for key in sorted(FIGURES.serve)),
         "",
+        *bounds_section(),
     ]
     return "\n".join(lines)
+
+
+def bounds_section() -> list[str]:
+    """Issue 13, classes 2, 3 (import sources) and 7: bounded input, isolation, concurrency."""
+    return [
+        "## Bounded input, isolation and concurrent runs",
+        "",
+        "Threat: one hostile or unlucky input (a crafted date line, a 100,000-paragraph page, a",
+        "FIFO, a manifest of the wrong types, a bug it triggers) hangs a run or ends it without a",
+        "summary; two runs at once lose each other's records. What held:",
+        "",
+        *(f"- {FIGURES.bounds[key]}" for key in sorted(FIGURES.bounds)),
+        "",
+    ]
 
 
 def _cell(message: str) -> str:

@@ -25,7 +25,9 @@ from clippings.importer.options import configure_parser
 from clippings.importer.rules import load_rules
 from clippings.importer.segment import segment
 from tests.conftest import REPO
+from tests.reliability.report import FIGURES
 
+FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 6
 PARAGRAPH = "Paragraph {i} says that the talks went on for a long time and ended without a deal."
 
 
@@ -53,6 +55,9 @@ def test_an_article_of_1100_paragraphs_imports_whole(extractor):
     # The case: a recursion over lines ran out of stack at about a thousand.
     extracted = extractor.extract(article(1100), Meta(publication="Wire"))
     assert len(extracted.body) == 1100
+    FIGURES.bounds["import-1100"] = (
+        "an article of 1,100 paragraphs imported whole (a RecursionError before)"
+    )
 
 
 # Layouts that made a loop over lines quadratic or recursive: paragraphs, short labels (each
@@ -90,6 +95,10 @@ def test_segmenting_grows_linearly_with_lines(layout):
         small, large = per_line(400), per_line(3200)
     assert large <= 3 * small, (
         f"{layout}: {small * 1e6:.0f} µs/line at 400, {large * 1e6:.0f} at 3200"
+    )
+    FIGURES.bounds["import-linear"] = (
+        f"segmenting {len(LAYOUTS)} layouts of page (paragraphs, labels, footers, reader appeals, "
+        "bios, captions, site-affixed headlines) at 400 and 3,200 lines: time per line within 3x"
     )
 
 
@@ -150,6 +159,9 @@ def test_a_paragraph_longer_than_spacy_takes_is_processed_in_pieces(extractor, m
     assert len(long_paragraph) > 4 * nlp.max_length
     assert "Vladimir Putin" in extracted.people
     assert sum(len(line) for line in extracted.body) >= len(long_paragraph) - len(extracted.body)
+    FIGURES.bounds["import-pieces"] = (
+        "a paragraph four times spaCy's max_length: recognised in pieces (people found), kept whole"
+    )
 
 
 def extractor_nlp():
@@ -178,6 +190,11 @@ def test_texts_over_the_limits_are_refused_quickly(site, capsys):
     assert f"failed: {inputs / 'c_huge.txt'}: larger than 20,000,000 bytes;" in err
     assert "1 imported, 0 unchanged, 0 skipped, 3 failed" in out
     assert "Traceback" not in out + err
+    FIGURES.bounds["import-limits"] = (
+        f"a 10 MB text, a text of 100,000 paragraphs and a file over {cli.MAX_FILE_BYTES:,} bytes: "
+        "each refused in one line within seconds (limits: "
+        f"{cli.MAX_TEXT_CHARS:,} characters, {cli.MAX_TEXT_LINES:,} lines), the others imported"
+    )
 
 
 def write_manifest(folder: Path) -> Path:
@@ -217,6 +234,10 @@ def test_special_files_are_refused_never_waited_on(site, capsys):
     for path, words in files.values():
         assert f"failed: {path}: {words}; only files are imported" in err
     assert "1 imported, 0 unchanged, 0 skipped, 4 failed" in out
+    FIGURES.bounds["import-special"] = (
+        "a FIFO, a socket, /dev/null and a link to /dev/zero given to import (by name, inside a "
+        "folder, or a FIFO as manifest): refused as not regular files, never waited on"
+    )
 
 
 @pytest.mark.timeout(60)
@@ -284,3 +305,8 @@ def test_manifest_fields_are_type_checked(site, capsys, case):
     err = capsys.readouterr().err
     assert err.startswith(f"import: raw/manifest.json: {message}"), err
     assert "Traceback" not in err
+    FIGURES.bounds["import-manifest"] = (
+        f"{len(BAD_MANIFESTS)} bad manifests (fields of the wrong type, null, NUL, 100,000 levels "
+        "deep, not JSON): one message each, such as `raw/manifest.json: entry 3: 'date' must be "
+        "a string`, exit 2"
+    )

@@ -34,7 +34,9 @@ from clippings.importer.writer import Record, sha256
 from clippings.incremental import Rebuilder
 from clippings.output import build_lock
 from tests.conftest import REPO, write_article
+from tests.reliability.report import FIGURES
 
+FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 4
 BODY = "Talks End Without A Deal After Long Night\n" + "\n".join(
     f"Paragraph {i} says that the talks went on for a long time and ended without a deal."
     for i in range(3)
@@ -96,6 +98,11 @@ def test_an_exception_in_one_file_fails_that_file_only(site, capsys, monkeypatch
     assert "2 imported, 0 unchanged, 0 skipped, 1 failed" in out
     assert "Traceback" not in out + err
     assert len(list((site / "content").rglob("*.md"))) == 2
+    FIGURES.bounds["isolation-import"] = (
+        f"{len(EXCEPTIONS)} kinds of exception (ValueError to MemoryError and OSError) raised "
+        "while importing one of three files: that file's one `failed: path: message` line, the "
+        "others imported, the summary counted it, no traceback"
+    )
 
 
 def manifest(folder: Path) -> Path:
@@ -179,6 +186,11 @@ def test_an_exception_loading_one_file_is_that_files_problem(tmp_path, monkeypat
         "content/2018/broken.md",
     }
     assert problems["content/2018/bad.md"].startswith("cannot be loaded (")
+    FIGURES.bounds["isolation-build"] = (
+        "the same exceptions from one article's Markdown, or while loading one content file, "
+        "with and without the build cache: a problem naming that file, every other file still "
+        "loaded and rendered, so all problems show at once"
+    )
 
 
 # --- concurrent runs ------------------------------------------------------------------------------
@@ -238,6 +250,10 @@ def test_two_imports_at_once_record_every_file(site):
         path.relative_to(site).as_posix(): sha256(path.read_text(encoding="utf-8"))
         for path in written
     }
+    FIGURES.bounds["concurrent-imports"] = (
+        "two `build.py import` runs of 6 files each into one site at once: all 12 recorded in "
+        "raw/imports.json with their hashes (and 4 processes recording 40 files each: 160)"
+    )
 
 
 @pytest.mark.timeout(120)
@@ -257,3 +273,7 @@ def test_a_serve_rebuild_waits_for_a_build_of_the_same_project(tmp_path):
         assert not finished.is_set()  # waiting, not writing into the site being swapped
     assert finished.wait(60)
     assert (root / "_site" / "2018" / "alpha" / "index.html").is_file()
+    FIGURES.bounds["concurrent-serve"] = (
+        "a serve rebuild started during a CLI build of the same project waited for it to end "
+        "(two CLI builds: see Atomic builds)"
+    )
