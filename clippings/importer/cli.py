@@ -100,6 +100,16 @@ def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     return data
 
 
+def read_existing(path: Path) -> str:
+    """A content file already in place, which the import may replace."""
+    try:
+        return read_regular_file(path).decode("utf-8")
+    except InputError as error:
+        raise InputError(f"{path}: {error}; left alone") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8, so not written by the importer; left alone") from None
+
+
 def load_manifest(path: Path) -> dict[Path, dict]:
     """Manifest entries by the resolved path of their text; every field is checked for type."""
     try:
@@ -179,7 +189,7 @@ class Run:
             path = self.args.content / year / (f"{slug}.md" if n == 1 else f"{slug}-{n}.md")
             if not path.exists():
                 return path
-            if existing_source_sha(path.read_text(encoding="utf-8")) in (source_sha, None):
+            if existing_source_sha(read_existing(path)) in (source_sha, None):
                 return path
         raise InputError(f"too many articles named {slug}")
 
@@ -215,7 +225,7 @@ class Run:
         shown = self._shown(target)
         imported = self.today
         if target.exists():
-            current = target.read_text(encoding="utf-8")
+            current = read_existing(target)
             recorded = self.record.written_by_importer(shown, current)
             new = render(
                 extracted,

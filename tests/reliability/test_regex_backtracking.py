@@ -123,7 +123,7 @@ def test_every_source_of_patterns_is_collected():
     assert len(PATTERNS) > 150
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(900, method="thread")  # the test's own alarm takes SIGALRM
 def test_no_pattern_backtracks_super_linearly():
     slow = []
     for audited in PATTERNS:
@@ -164,7 +164,7 @@ def test_no_pattern_backtracks_super_linearly():
     )
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, method="thread")
 @pytest.mark.parametrize("times", [10, 100, 1000])
 def test_the_issues_date_line_is_fast(times):
     # "March 26, 2018", "10:00" ten times and "Read more": minutes before the fix.
