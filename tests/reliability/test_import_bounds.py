@@ -7,10 +7,8 @@ a manifest's fields are checked for type; lines longer than spaCy takes are cut 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -21,10 +19,9 @@ from hypothesis import strategies as st
 
 from clippings.importer import cli
 from clippings.importer.extract import Meta, line_pieces
-from clippings.importer.options import configure_parser
 from clippings.importer.rules import load_rules
 from clippings.importer.segment import segment
-from tests.conftest import REPO
+from tests.reliability.importing import import_site, run_import, write_manifest
 from tests.reliability.report import FIGURES
 
 FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 6
@@ -39,15 +36,7 @@ def article(paragraphs: int, unit: str = PARAGRAPH) -> str:
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run_import(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    configure_parser(parser)
-    return cli.run(parser.parse_args(list(argv)))
+    return import_site(tmp_path, monkeypatch)
 
 
 @pytest.mark.timeout(120)
@@ -199,13 +188,6 @@ def test_texts_over_the_limits_are_refused_quickly(site, capsys):
         "each refused in one line within seconds (limits: "
         f"{cli.MAX_TEXT_CHARS:,} characters, {cli.MAX_TEXT_LINES:,} lines), the others imported"
     )
-
-
-def write_manifest(folder: Path) -> Path:
-    entries = [{"text": p.name, "publication": "Wire"} for p in sorted(folder.glob("*.txt"))]
-    path = folder / "manifest.json"
-    path.write_text(json.dumps(entries), encoding="utf-8")
-    return path
 
 
 def special_files(folder: Path) -> dict[str, tuple[Path, str]]:

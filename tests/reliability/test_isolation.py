@@ -11,10 +11,8 @@ of one project take turns (`output.build_lock`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
-import shutil
 import subprocess
 import sys
 import threading
@@ -29,11 +27,11 @@ from clippings.config import load_config
 from clippings.errors import BuildError
 from clippings.importer import cli
 from clippings.importer.extract import Extractor
-from clippings.importer.options import configure_parser
 from clippings.importer.writer import Record, sha256
 from clippings.incremental import Rebuilder
 from clippings.output import build_lock
 from tests.conftest import REPO, write_article
+from tests.reliability.importing import import_site, run_import, write_manifest
 from tests.reliability.report import FIGURES
 
 FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 4
@@ -59,15 +57,7 @@ EXCEPTIONS = {
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run_import(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    configure_parser(parser)
-    return cli.run(parser.parse_args(list(argv)))
+    return import_site(tmp_path, monkeypatch)
 
 
 def inputs(folder: Path, names: list[str]) -> list[str]:
@@ -92,7 +82,7 @@ def test_an_exception_in_one_file_fails_that_file_only(site, capsys, monkeypatch
     monkeypatch.setattr(cli, "Extractor", lambda *args: extractor)  # spaCy loaded once
     files = inputs(site / "in", ["alpha", "bad", "omega"])
     assert run_import(*files, "--publication", "Wire") == 2  # one file per --publication
-    assert run_import(str(site / "in"), "--manifest", str(manifest(site / "in"))) == 1
+    assert run_import(str(site / "in"), "--manifest", str(write_manifest(site / "in"))) == 1
     out, err = capsys.readouterr()
     assert f"failed: {site / 'in' / 'bad.txt'}: " in err and words in err, err
     assert "2 imported, 0 unchanged, 0 skipped, 1 failed" in out
@@ -103,13 +93,6 @@ def test_an_exception_in_one_file_fails_that_file_only(site, capsys, monkeypatch
         "while importing one of three files: that file's one `failed: path: message` line, the "
         "others imported, the summary counted it, no traceback"
     )
-
-
-def manifest(folder: Path) -> Path:
-    entries = [{"text": p.name, "publication": "Wire"} for p in sorted(folder.glob("*.txt"))]
-    path = folder / "manifest.json"
-    path.write_text(json.dumps(entries), encoding="utf-8")
-    return path
 
 
 @pytest.mark.timeout(60)
@@ -239,7 +222,7 @@ def test_two_imports_at_once_record_every_file(site):
         folder = site / f"in-{run}"
         inputs(folder, [f"{run}{number}" for number in range(6)])
         command = [sys.executable, str(REPO / "build.py"), "import", str(folder)]
-        command += ["--manifest", str(manifest(folder))]
+        command += ["--manifest", str(write_manifest(folder))]
         runs.append(subprocess.Popen(command, cwd=site, stdout=subprocess.PIPE, text=True))
     outputs = [run.communicate(timeout=240)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
