@@ -24,6 +24,7 @@ from clippings.importer.segment import segment
 from tests.reliability.importing import import_site, run_import, write_manifest
 from tests.reliability.report import FIGURES
 
+pytestmark = pytest.mark.timeout(120)  # each test may set its own
 FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 6
 PARAGRAPH = "Paragraph {i} says that the talks went on for a long time and ended without a deal."
 

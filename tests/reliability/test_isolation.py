@@ -34,6 +34,7 @@ from tests.conftest import REPO, write_article
 from tests.reliability.importing import import_site, run_import, write_manifest
 from tests.reliability.report import FIGURES
 
+pytestmark = pytest.mark.timeout(120)  # each test may set its own
 FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 4
 BODY = "Talks End Without A Deal After Long Night\n" + "\n".join(
     f"Paragraph {i} says that the talks went on for a long time and ended without a deal."

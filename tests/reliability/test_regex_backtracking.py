@@ -25,6 +25,7 @@ from clippings.importer.dates import stamp_date
 from tests.reliability.regex_audit import Audited, adversarial_lines, collect
 from tests.reliability.report import FIGURES
 
+pytestmark = pytest.mark.timeout(120)  # each test may set its own
 LENGTHS = (1000, 2000, 4000, 8000)
 GROWTH = 4.0  # allowed growth of (pattern time / baseline time) from 1k to 8k characters
 HANG = 2.0  # seconds for one call on a 1,000-character line: only exponential patterns get near
@@ -32,7 +33,6 @@ WORST_LINES = 2  # lines per pattern and method measured at every length
 ATTEMPTS = 3  # measurements of a line's growth before it counts
 BASELINE = re.compile(r"[\s\S]*")  # visits every character once
 
-PATTERNS = collect()
 FIGURES.expected["bounds"] = FIGURES.expected.get("bounds", 0) + 2
 
 
@@ -115,18 +115,24 @@ def worst_lines(audited: Audited, method: str) -> list[str]:
     return sorted(times, key=times.__getitem__, reverse=True)[:WORST_LINES]
 
 
-def test_every_source_of_patterns_is_collected():
-    labels = {audited.label.split(":")[0] for audited in PATTERNS}
+@pytest.fixture(scope="module")
+def patterns() -> list[Audited]:
+    """Collected when the tests run, not on import: it loads the importer's matchers."""
+    return collect()
+
+
+def test_every_source_of_patterns_is_collected(patterns):
+    labels = {audited.label.split(":")[0] for audited in patterns}
     assert {"rules", "matching.yaml", "entities"} <= labels
     modules = {label for label in labels if label.startswith("clippings.")}
     assert {"clippings.importer.dates", "clippings.importer.segment", "clippings.text"} <= modules
-    assert len(PATTERNS) > 150
+    assert len(patterns) > 150
 
 
 @pytest.mark.timeout(900, method="thread")  # the test's own alarm takes SIGALRM
-def test_no_pattern_backtracks_super_linearly():
+def test_no_pattern_backtracks_super_linearly(patterns):
     slow = []
-    for audited in PATTERNS:
+    for audited in patterns:
         for method in sorted(audited.methods):
             try:
                 variants = worst_lines(audited, method)
@@ -147,16 +153,16 @@ def test_no_pattern_backtracks_super_linearly():
                     )
     assert not slow, "\n".join(slow)
     sources = {
-        "module constants": sum(a.label.startswith("clippings.") for a in PATTERNS),
-        "inline in functions": sum(a.label.startswith("clippings/") for a in PATTERNS),
-        "boilerplate.yaml rules": sum(a.label.startswith("rules:") for a in PATTERNS),
+        "module constants": sum(a.label.startswith("clippings.") for a in patterns),
+        "inline in functions": sum(a.label.startswith("clippings/") for a in patterns),
+        "boilerplate.yaml rules": sum(a.label.startswith("rules:") for a in patterns),
         "matching.yaml and the matchers built from data": sum(
-            a.label.startswith(("matching.yaml", "entities:")) for a in PATTERNS
+            a.label.startswith(("matching.yaml", "entities:")) for a in patterns
         ),
     }
-    lines = sum(len(adversarial_lines(a.pattern, LENGTHS[0])) for a in PATTERNS)
+    lines = sum(len(adversarial_lines(a.pattern, LENGTHS[0])) for a in patterns)
     FIGURES.bounds["regex"] = (
-        f"regular expressions: {len(PATTERNS)} distinct patterns ("
+        f"regular expressions: {len(patterns)} distinct patterns ("
         + ", ".join(f"{count} {source}" for source, count in sources.items())
         + f") met {lines:,} adversarial lines made of their own pieces, spaces, digits and "
         f"punctuation; on the worst, time over a trivial scan's never grew steadily past "
