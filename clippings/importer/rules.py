@@ -109,10 +109,10 @@ def load_rules(site_file: Path | None = None, publication: str | None = None) ->
             )
         if key == "caption_credits":
             # Deleted wherever they match, so searched for from every character: one that opens
-            # with white space starts only where white space starts (the same matches; from
-            # every space of a long run it was quadratic).
+            # with any amount of white space (\s* or \s+) starts only where white space starts:
+            # the same leftmost matches, where from every space of a long run it was quadratic.
             return tuple(
-                re.compile(rf"(?<!\s){p}" if p.startswith(r"\s") else p, flags)
+                re.compile(rf"(?<!\s){p}" if p.startswith((r"\s*", r"\s+")) else p, flags)
                 for p in collected[key]
             )
         return tuple(re.compile(p, flags) for p in collected[key])
