@@ -138,6 +138,8 @@ class Record:
         self.entries: dict[str, str] = self._read()
 
     def _read(self) -> dict[str, str]:
+        if self.path.exists() and not self.path.is_file():  # a FIFO would be waited on
+            raise BuildError([Problem(str(self.path), None, "not a regular file")])
         try:
             entries = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -249,6 +249,28 @@ def test_a_fifo_as_manifest_is_refused(site, capsys):
     assert "a FIFO, not a regular file" in capsys.readouterr().err
 
 
+@pytest.mark.timeout(60)
+def test_a_fifo_or_bad_bytes_in_place_of_the_runs_own_files_is_refused(site, capsys):
+    """raw/imports.json and data/boilerplate.yaml are read by every run: a FIFO there (or a
+    rules file that is not UTF-8) is a message, never a wait or a traceback."""
+    (site / "a.txt").write_text(article(3), encoding="utf-8")
+    (site / "raw").mkdir()
+    os.mkfifo(site / "raw" / "imports.json")
+    assert run_import(str(site / "a.txt"), "--publication", "Wire") == 2
+    assert "import: raw/imports.json: not a regular file" in capsys.readouterr().err
+    (site / "raw" / "imports.json").unlink()
+    for rules in ("fifo", b"lines: ['\xff']\n"):
+        (site / "data" / "boilerplate.yaml").unlink(missing_ok=True)
+        if rules == "fifo":
+            os.mkfifo(site / "data" / "boilerplate.yaml")
+        else:
+            (site / "data" / "boilerplate.yaml").write_bytes(rules)
+        assert run_import(str(site / "a.txt"), "--publication", "Wire") == 1
+        out, err = capsys.readouterr()
+        assert f"failed: {site / 'a.txt'}: " in err and "data/boilerplate.yaml" in err, err
+        assert "Traceback" not in out + err
+
+
 BAD_MANIFESTS = {
     "not a list": ({"text": "a.txt"}, "a manifest is a JSON list of objects with a 'text' key"),
     "entry not an object": (["a.txt"], "entry 1: must be an object with a 'text' key"),
