@@ -326,13 +326,21 @@ def _xml_safe(value: Any) -> Any:
 def read_article(
     path: Path, source: str, strict: bool = False
 ) -> tuple[Article | None, list[Problem]]:
-    """Read one file from disk, turning unreadable bytes into a problem rather than a traceback."""
-    text, problems = read_text_file(path, source)
-    if text is None:
-        return None, problems
-    if not text.strip():
-        return None, [Problem(source, None, "empty file")]
-    return parse_article(text, source, strict)
+    """Read one file from disk, turning unreadable bytes into a problem rather than a traceback.
+
+    Whatever else reading or validating one file raises (a bug that input triggers) is that
+    file's problem too: the other files are still read, and every problem is reported at once.
+    """
+    try:
+        text, problems = read_text_file(path, source)
+        if text is None:
+            return None, problems
+        if not text.strip():
+            return None, [Problem(source, None, "empty file")]
+        return parse_article(text, source, strict)
+    except Exception as error:
+        detail = f"{type(error).__name__}: {error}"[:300]
+        return None, [Problem(source, None, f"cannot be loaded ({detail}); please report this")]
 
 
 def content_files(content_dir: Path, site_root: Path) -> tuple[list[Path], list[Problem]]:

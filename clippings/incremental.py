@@ -91,7 +91,7 @@ class LiveRenderer(Renderer):
     def body_html(self, article: Article) -> Markup:
         cached = self._live_bodies.get(article.source)
         if cached is None or cached[0] is not article:
-            cached = (article, self.markdown.convert(article.body))
+            cached = (article, self.markdown.article_html(article))
             self._live_bodies[article.source] = cached
         return Markup(cached[1])
 
@@ -505,6 +505,8 @@ class Rebuilder:
         """Rebuild after `changed` files (absolute paths; None = look at everything).
 
         Raises BuildError listing every problem; the site folder then keeps the last good build.
+        The caller holds `build_lock()` (serve does), so a CLI build of the same project waits
+        for a rebuild to end, and a rebuild for a CLI build.
         """
         started = time.perf_counter()
         changed = None if changed is None else {Path(p) for p in changed}

@@ -110,6 +110,17 @@ class MarkdownConverter:
         html = self._md.reset().convert(text)
         return html
 
+    def article_html(self, article: Article) -> str:
+        """An article's body as HTML; anything Python-Markdown raises becomes that file's
+        problem (a template error naming the page's template would point at the wrong file)."""
+        try:
+            return self.convert(article.body)
+        except RecursionError:  # Python-Markdown recurses once per level of nesting
+            message = "Markdown is nested too deeply (lists or quotes) to convert"
+        except Exception as error:
+            message = f"Markdown could not be converted ({type(error).__name__}: {error})"
+        raise BuildError([Problem(article.source, article.body_line, message[:300])])
+
 
 def paginate(items: list[Any], per_page: int, base: str) -> list[Pager]:
     """Split items into pages: `base` for the first, `base + "page/N/"` for the rest."""
@@ -385,11 +396,7 @@ class Renderer:
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
         html = self.bodies.get(article.path)
         if html is None:
-            try:
-                html = self.bodies[article.path] = self.markdown.convert(article.body)
-            except RecursionError:  # Python-Markdown recurses once per level of nesting
-                message = "Markdown is nested too deeply (lists or quotes) to convert"
-                raise BuildError([Problem(article.source, article.body_line, message)]) from None
+            html = self.bodies[article.path] = self.markdown.article_html(article)
         return jinja2.utils.markupsafe.Markup(html)
 
     def absolute(self, path: str) -> str:

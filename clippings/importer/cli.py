@@ -11,7 +11,9 @@ import argparse
 import datetime as dt
 import filecmp
 import json
+import os
 import re
+import stat
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +39,20 @@ from clippings.importer.writer import (
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 MANIFEST = "manifest.json"
+# Bounds on one input, so a run's time and memory stay bounded (see docs/importer.md): a saved
+# page is rarely over 5 MB, an article rarely over 100,000 characters or 500 paragraphs, and
+# the importer takes about a millisecond per line.
+MAX_FILE_BYTES = 20_000_000
+MAX_TEXT_CHARS = 1_000_000
+MAX_TEXT_LINES = 10_000
+MANIFEST_FIELDS = ("text", "url", "publication", "date")
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
 
 
 class InputError(Exception):
@@ -44,32 +60,103 @@ class InputError(Exception):
 
 
 def collect_inputs(sources: list[Path]) -> list[Path]:
-    """Files as given, and the text and HTML files inside folders, in name order."""
+    """Files as given, and the text and HTML files inside folders, in name order.
+
+    Inside folders, hidden names (editor lock files) are left out; anything else with a text or
+    HTML suffix that is no folder is listed, so a FIFO or a dangling link is reported, not skipped.
+    """
     found: list[Path] = []
     for source in sources:
         if source.is_dir():
             found += sorted(
                 p
                 for p in source.rglob("*")
-                if p.is_file()
-                and (p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES) or is_web_archive(p))
+                if (p.suffix.lower() in (*TEXT_SUFFIXES, *HTML_SUFFIXES) or is_web_archive(p))
+                and not p.name.startswith(".")
+                and not p.is_dir()
             )
         else:
             found.append(source)
     return list(dict.fromkeys(found))
 
 
-def load_manifest(path: Path) -> dict[Path, dict]:
-    """Manifest entries by the resolved path of their text."""
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, else InputError.
+
+    FIFOs, sockets and devices are refused before they are opened (reading a FIFO waits for a
+    writer for ever); the check is repeated on the opened file, which is opened non-blocking so
+    that a file swapped for a FIFO in between cannot make the run wait either.
+    """
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read manifest: {error}") from error
-    if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and "text" in e for e in entries
-    ):
+        refuse_special_file(path)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(descriptor)
+            kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode))
+            if kind:
+                raise InputError(f"{kind}, not a regular file; only files are imported")
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputError(f"cannot read file: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise InputError(f"larger than {limit:,} bytes; the importer takes no bigger files")
+    return data
+
+
+def refuse_special_file(path: Path) -> None:
+    """InputError for a FIFO, socket or device, which must never be opened (see above)."""
+    kind = _FILE_KINDS.get(stat.S_IFMT(os.stat(path).st_mode))
+    if kind:
+        raise InputError(f"{kind}, not a regular file; only files are imported")
+
+
+def read_existing(path: Path) -> str:
+    """A content file already in place, which the import may replace."""
+    try:
+        return read_regular_file(path).decode("utf-8")
+    except InputError as error:
+        raise InputError(f"{path}: {error}; left alone") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8, so not written by the importer; left alone") from None
+
+
+def load_manifest(path: Path) -> dict[Path, dict]:
+    """Manifest entries by the resolved path of their text; every field is checked for type."""
+    try:
+        entries = json.loads(read_regular_file(path).decode("utf-8"))
+    except (InputError, ValueError) as error:
+        raise InputError(f"{path}: cannot read manifest: {error}") from None
+    except RecursionError:
+        raise InputError(f"{path}: cannot read manifest: nested too deeply") from None
+    if not isinstance(entries, list):
         raise InputError(f"{path}: a manifest is a JSON list of objects with a 'text' key")
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise InputError(f"{path}: entry {number}: must be an object with a 'text' key")
+        if entry.get("text") is None:
+            raise InputError(f"{path}: entry {number}: missing 'text' (the file it describes)")
+        for key in MANIFEST_FIELDS:
+            value = entry.get(key)  # null is as good as no value, but for 'text'
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"{path}: entry {number}: '{key}' must be a string")
+            if value is not None and ("\0" in value or not value.strip()):
+                raise InputError(f"{path}: entry {number}: '{key}' must be non-empty text")
     return {(path.parent / e["text"]).resolve(): e for e in entries}
+
+
+def check_size(text: str) -> None:
+    """Refuse an article text over the limits (a book, a log file), with the reason."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(
+            f"article text of {len(text):,} characters; the importer takes at most "
+            f"{MAX_TEXT_CHARS:,} (split it into several files)"
+        )
+    lines = text.count("\n") + 1
+    if lines > MAX_TEXT_LINES:
+        raise InputError(
+            f"article text of {lines:,} lines; the importer takes at most {MAX_TEXT_LINES:,} "
+            "(split it into several files)"
+        )
 
 
 def decode(path: Path, data: bytes) -> str:
@@ -145,15 +232,19 @@ class Run:
             path = self.args.content / year / (f"{slug}.md" if n == 1 else f"{slug}-{n}.md")
             if not path.exists():
                 return path
-            if existing_source_sha(path.read_text(encoding="utf-8")) in (source_sha, None):
+            if existing_source_sha(read_existing(path)) in (source_sha, None):
                 return path
         raise InputError(f"too many articles named {slug}")
 
     def import_file(self, path: Path) -> tuple[str, str]:
         """Import one file; returns (outcome, message)."""
         if is_web_archive(path):
+            try:
+                refuse_special_file(path)
+            except OSError as error:
+                raise InputError(f"cannot read file: {error.strerror or error}") from None
             return self.import_archive(path)
-        data = path.read_bytes()
+        data = read_regular_file(path)
         text = decode(path, data)
         meta = self.meta_for(path)
         if path.suffix.lower() in HTML_SUFFIXES:
@@ -182,6 +273,8 @@ class Run:
                 except InputError:
                     skipped += 1
                     continue
+                except Exception as error:  # one bad record never stops the archive's others
+                    outcome, message = "failed", failure(name, error)
                 self.counts[outcome] += 1
                 print(f"{outcome}: {message}")
         except ArchiveError as error:
@@ -195,6 +288,7 @@ class Run:
     ) -> tuple[str, str]:
         """Import one article from its text. `source_name` is the raw file's name, or
         `<archive>#<record id>` for a page of a web archive (`path`, kept whole in raw/)."""
+        check_size(text)
         whole_file = source_name == path.name
         extracted = self.extractor.extract(text, meta)
         if not extracted.body and not extracted.title:
@@ -213,7 +307,7 @@ class Run:
         shown = self._shown(target)
         imported = self.today
         if target.exists():
-            current = target.read_text(encoding="utf-8")
+            current = read_existing(target)
             recorded = self.record.written_by_importer(shown, current)
             new = render(
                 extracted,
@@ -287,23 +381,19 @@ def run(args: argparse.Namespace) -> int:
         )
         for path in manifests:
             manifest.update(load_manifest(path))
+        record = Record(args.raw)
     except (BuildError, InputError) as error:
         print(f"import: {error}", file=sys.stderr)
         return 2
     state = Run(
         args,
         Extractor(authority, site / "data" / "boilerplate.yaml"),
-        Record(args.raw),
+        record,
         site,
         manifest,
     )
     for path in inputs:
-        try:
-            outcome, message = state.import_file(path)
-        except InputError as error:
-            outcome, message = "failed", f"{path}: {error}"
-        except (OSError, BuildError) as error:
-            outcome, message = "failed", f"{path}: {error}".replace("\n", "; ")
+        outcome, message = import_isolated(state, path)
         state.counts[outcome] += 1
         print(f"{outcome}: {message}", file=sys.stderr if outcome == "failed" else sys.stdout)
     counts = state.counts
@@ -355,6 +445,30 @@ def _around(line: str, name: str, width: int = 100) -> str:
     start = max(line.index(name) - (width - len(name)) // 2, 0)
     part = line[start : start + width]
     return ("…" if start else "") + part + ("…" if start + width < len(line) else "")
+
+
+def import_isolated(state: Run, path: Path) -> tuple[str, str]:
+    """`state.import_file(path)`, with whatever it raises turned into that file's one-line
+    failure: one bad input (or a bug it triggers) never stops the others or the summary."""
+    try:
+        return state.import_file(path)
+    except Exception as error:
+        return "failed", failure(str(path), error)
+
+
+def failure(label: str, error: Exception) -> str:
+    """The one-line failure of the input named `label`, whatever it raised."""
+    if isinstance(error, InputError):
+        return f"{label}: {error}"
+    if isinstance(error, OSError | BuildError):
+        return f"{label}: {error}".replace("\n", "; ")
+    if isinstance(error, RecursionError):
+        return f"{label}: nested too deeply to import (please report this file)"
+    if isinstance(error, MemoryError):
+        return f"{label}: too large to import in the memory available"
+    # a bug: reported for this input, the run goes on
+    detail = f"{type(error).__name__}: {error}".replace("\n", "; ")[:300]
+    return f"{label}: internal error ({detail}); please report this file"
 
 
 def _print_suggestions(

@@ -51,15 +51,30 @@ _TEXT_DATES = [
     ),
 ]
 # What may surround the date on a date-stamp line: times, weekdays, "Updated", "a year ago"...
-_STAMP_FILLER = re.compile(
-    r"[\s/|,·•.:()—–@-]*(?:(?:t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?|[+-]\d{2}:?\d{2}|(?<=gmt|utc)[+-]\d{1,2}|\d+[hmdw]?|am|pm|a\.m\.|p\.m\.|a|an|ago|years?|months?"
+# Written so that no line can be read two ways: separators are taken whole (possessive; "(" is
+# one only when no place in brackets follows), each token is atomic and a word must end where
+# its letters end. The first version backtracked exponentially: "March 26, 2018" followed by
+# ten "10:00" and "Read more" took minutes ("10:00" is one time, or two numbers and a colon).
+_STAMP_SEPARATORS = r"(?:[\s/|,·•.:)—–@-]|\((?![a-z][a-z .-]{1,20}\)))*+"
+_STAMP_DOMAINS = r"com|net|org|co|ph|my|pk|id|th|tw|ie|by|ir"
+# Tokens that may touch what follows: "10:41am", "5h", "p.m.EDT".
+_STAMP_GLUED = (
+    r"t?\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?z?(?![hmdw](?![a-z]))|[+-]\d{2}:?\d{2}"
+    r"|(?<=gmt|utc)[+-]\d{1,2}(?![hmdw](?![a-z]))|\d+(?:[hmdw](?![a-z]))?|a\.m\.|p\.m\."
+)
+_STAMP_WORDS = (
+    r"am|pm|a|an|ago|years?|months?"
     r"|weeks?|days?|hours?|mins?|minutes?|updated?|published|posted|filed|issued|modified|edited|write|written|date|dated|time|uhr"
     r"|last|first|on|at|by|gmt|utc|uk|[ecmp][sd]?t|bst|cet|cest|kst|jst|hkt|msk|ist|sgt|aest|aedt|awst|acst|nzst|nzdt|gst|ast|eet|eest|wet|west|cat|eat|sast|pkt|pht|ict|wib|wita|wit|myt|irst|trt|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|mon|tue|wed|thu|fri|sat|sun"
-    # A print page and its menu ("- Page 1 News List Print"), the site's domain ("INQUIRER.net /").
-    r"|page\s\d{1,3}|news\slist|print|[a-z][\w-]*\.(?:com|net|org|co|ph|my|pk|id|th|tw|ie|by|ir)"
-    # The place whose clock is given: "at 10:41 am (Paris)".
-    r"|\([a-z][a-z .-]{1,20}\))[\s/|,·•.:()—–@-]*)*",
+    # A print page's menu ("- Page 1 News List Print").
+    r"|page(?=\s\d)|news\slist|print"
+)
+_STAMP_FILLER = re.compile(
+    rf"{_STAMP_SEPARATORS}(?:(?>{_STAMP_GLUED}"
+    rf"|(?:{_STAMP_WORDS})(?![a-z]|\.(?:{_STAMP_DOMAINS}))"
+    # The site's domain ("INQUIRER.net /"); the place whose clock is given ("at 10:41 am (Paris)").
+    rf"|[a-z][\w-]*\.(?:{_STAMP_DOMAINS})|\([a-z][a-z .-]{{1,20}}\)){_STAMP_SEPARATORS})*+",
     re.IGNORECASE,
 )
 _SECTION_LABEL = re.compile(r"[A-Z][\w&]*(?:,? [A-Z&][\w&]*){0,3}")

@@ -38,7 +38,7 @@ _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _BIO_MARKER = re.compile(r"about the (writer|author)s?", re.IGNORECASE)
 # "Reporting by A and B", "By Reuters", "This story originally appeared on Reuters", "— AFP".
 _CREDIT = re.compile(
-    r"(?:(?P<role>[\w ]+?)\s+(?:by|from)|By:?|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-]"
+    r"(?:(?P<role>[\w ]*?\w)\s+(?:by|from)|By:?|Authors?:?|this (?:story|article) .*?(?:on|in|by)|[—–-]"
     r"|(?:reporters?|correspondents?|contributing|contributors?|writers?)\s*:)"
     r"\s+(?P<names>.+)",
     re.IGNORECASE,
@@ -49,7 +49,11 @@ _CONTRIBUTOR = re.compile(
     rf"(?:writers?|correspondents?|reporters?)\s+(?P<names>{_NAME}(?:(?:,| and) {_NAME})*)"
 )
 # Bare bylines: "Chad O'Carroll and Jeongmin Kim", "Justin McCurry, Reuters".
-_BARE_NAMES = re.compile(rf"(?P<names>{_NAME}(?:(?:,| and| &| \|) [A-Z][\w'’. -]+)*)")
+# Each further part ends only before ",", " &", " |" (or the end), so a line reads one way: the
+# first version, whose parts could also hold " and", backtracked exponentially.
+_BARE_NAMES = re.compile(
+    rf"(?P<names>{_NAME}(?:(?:,| and| &| \|) [A-Z](?:[\w'’.-]| (?![&|]))++)*+)"
+)
 # "Anton Troianovski reported from Moscow."
 _REPORTED_FROM = re.compile(
     rf"(?P<names>{_NAME}(?: and {_NAME})*) (?:reported|contributed reporting) from .*"
@@ -73,7 +77,7 @@ _JOB_TITLE = re.compile(
 _TIME_LABEL = re.compile(
     r"^(?:(?:last\s+)?(?:updated|posted|published|modified)\b.*|.*\bago)$", re.IGNORECASE
 )
-_STAFF = re.compile(r"(?P<names>.+?)\s+staff", re.IGNORECASE)
+_STAFF = re.compile(r"(?P<names>.*?\S)\s+staff", re.IGNORECASE)
 # The Guardian's "Justin McCurry in Tokyo".
 _DATELINED_BYLINE = re.compile(rf"(?P<names>{_NAME}(?: and {_NAME})?) in [A-Z][\w .'’-]+")
 _MISLABELLED = frozenset({"ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
@@ -826,9 +830,10 @@ def _person_name(name: str) -> str:
 
 def _without_dates_and_mail(clause: str) -> str:
     """ "A |29.09.2021 - Update : 29.09.2021" → "A"; "A, B [b@paper.kr]" → "A, B"."""
-    clause = re.sub(r"\[[^\]]*@[^\]]*\]|\S+@\S+", "", clause)
+    # Each match starts at a word's start (else a long word is scanned from every character).
+    clause = re.sub(r"\[[^\]\[]*@[^\]\[]*\]|(?<!\S)\S+@\S+", "", clause)
     # Social handles: "Dave Lawler @DaveLawler", "A (@a_writer)", "A, Twitter: @a".
-    clause = re.sub(r"\s*(?:\(\s*)?(?:(?i:twitter|x):\s*)?@\w+\)?", "", clause).strip(" ,")
+    clause = re.sub(r"(?<!\s)\s*(?:\(\s*)?(?:(?i:twitter|x):\s*)?@\w+\)?", "", clause).strip(" ,")
     parts = [
         p
         for p in re.split(r"\||·|•|\s/\s|\s[-–—]\s", clause)
@@ -841,10 +846,10 @@ def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
     """ "HYUNG-JIN KIM Associated Press" → ("HYUNG-JIN KIM", "Associated Press");
     "Fox News' Greg Palkot", "Associated Press writer Greg Palkot" → ("Greg Palkot", ...);
     "Kim Tong-hyung in Seoul." → ("Kim Tong-hyung", None)."""
-    name = re.sub(r"\s+(?:in|from)\s+[A-Z][\w .'’-]*$", "", name.strip(" .")).strip()
+    name = re.sub(r"(?<!\s)\s+(?:in|from)\s+[A-Z][\w .'’-]{0,200}$", "", name.strip(" .")).strip()
     # "Taejun Kang for RFA": the writer, and the outlet written for when it is one.
     written_for = re.fullmatch(
-        r"(?P<name>.+?)\s+for\s+(?:the\s+)?(?P<outlet>[A-Z][\w .'’/-]*)", name
+        r"(?P<name>.{0,200}?\S)\s+for\s+(?:the\s+)?(?P<outlet>[A-Z][\w .'’/-]*+)", name
     )
     if written_for:
         outlet = written_for["outlet"]
@@ -886,7 +891,7 @@ def credit_names(
                 cited.append(sources.canonical(clause))
                 continue
             # "— Reuters/Bernama": agencies joined by a slash credit the story.
-            agencies = re.split(r"\s*/\s*", clause)
+            agencies = re.split(r"(?<!\s)\s*/\s*", clause)
             if len(agencies) > 1 and all(sources.is_source(a) for a in agencies):
                 cited += [sources.canonical(a) for a in agencies]
                 continue

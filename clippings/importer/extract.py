@@ -20,6 +20,8 @@ _CREDIT_ONLY = re.compile(
 )
 _SUMMARY_CHARS = 300
 _TITLE_WORDS = 10
+# The longest piece of text given to spaCy at once (its own limit, max_length, is 1,000,000).
+NLP_PIECE_CHARS = 100_000
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=[.!?][\"”’'])\s+(?=[A-Z\"“])")
 
 
@@ -93,6 +95,20 @@ def summary_of(body: list[str]) -> str | None:
     return summary
 
 
+def line_pieces(text: str, limit: int) -> list[str]:
+    """The lines of `text`, those longer than `limit` characters cut into pieces at a space
+    (or, in a run of `limit` characters without one, anywhere)."""
+    pieces: list[str] = []
+    for line in text.splitlines():
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit + 1)
+            cut = cut if cut > 0 else limit
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        pieces.append(line)
+    return pieces
+
+
 class Extractor:
     """Everything that is loaded once per run: rules, matchers and the spaCy model."""
 
@@ -111,8 +127,11 @@ class Extractor:
 
     def extract(self, text: str, meta: Meta) -> Extracted:
         rules = self.rules(meta.publication)
-        seg = segment(text, rules, meta.url)
         nlp = entities.load_nlp()
+        # The recogniser sees one paragraph (line) at a time, refuses a text over its
+        # max_length and needs memory in proportion: longer lines are cut into pieces first.
+        text = "\n".join(line_pieces(text, min(nlp.max_length - 100, NLP_PIECE_CHARS)))
+        seg = segment(text, rules, meta.url)
         title = seg.title or meta.title or derived_title(meta.url, seg.body)
         captions = [c for c in (caption_text(c, rules) for c in seg.captions) if c]
         parts = [p for p in [seg.dek, *seg.body, *captions] if p]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clippings.errors import BuildError, Problem
-from clippings.yamlfile import load_mapping
+from clippings.yamlfile import load_mapping, read_text_file
 
 DEFAULTS = Path(__file__).with_name("boilerplate.yaml")
 RULE_KEYS = ("lines", "footer_start", "status_prefixes", "credits", "captions", "caption_credits")
@@ -50,7 +50,10 @@ class Rules:
 
 
 def _raw_rules(path: Path, display: str) -> dict:
-    mapping, problems = load_mapping(path.read_text(encoding="utf-8"), display)
+    if not path.is_file():  # a FIFO would be waited on for ever
+        raise BuildError([Problem(display, None, "not a regular file; rules are not read")])
+    text, problems = read_text_file(path, display)
+    mapping, problems = load_mapping(text, display) if text is not None else (None, problems)
     if mapping is None:
         raise BuildError(problems)
     return mapping.data
@@ -105,6 +108,14 @@ def load_rules(site_file: Path | None = None, publication: str | None = None) ->
             # "Updated | ", "Breaking: " and Yonhap's "(LEAD) ", "[UPDATE] ".
             return tuple(
                 re.compile(rf"(?:(?:{p})\s*[|:]|[(\[](?:{p})[)\]])\s*", flags)
+                for p in collected[key]
+            )
+        if key == "caption_credits":
+            # Deleted wherever they match, so searched for from every character: one that opens
+            # with any amount of white space (\s* or \s+) starts only where white space starts:
+            # the same leftmost matches, where from every space of a long run it was quadratic.
+            return tuple(
+                re.compile(rf"(?<!\s){p}" if p.startswith((r"\s*", r"\s+")) else p, flags)
                 for p in collected[key]
             )
         return tuple(re.compile(p, flags) for p in collected[key])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from clippings.importer.dates import stamp_date
@@ -67,6 +68,10 @@ _SLASHED_CREDIT = re.compile(r"(?:[—–-]\s*)?[A-Z][\w&.-]*(?:\s?/\s?[A-Z][\w&
 _LONG_PARAGRAPH_WORDS = 25
 # A headline is at most this long; a longer first line is the article's first paragraph.
 _MAX_TITLE_WORDS = 25
+# A headline fused with its dek is at most this long (the split tries every word: quadratic).
+_MAX_FUSED_WORDS = 120
+# Header lines compared pairwise for a headline repeated with the site's name.
+_MAX_HEADER_PAIRS = 200
 # Boxes of chrome around a few article-like lines: a summary ("Key Points" and its bullets,
 # closed by a caption or chrome) and a newsletter form ("Sign up for the newsletter ...", its
 # pitch, then "Email (required)" or "Sign Up").
@@ -118,33 +123,33 @@ def _ends_body(line: str) -> bool:
     return is_prose(line) and (bool(_SENTENCE_END.search(line)) or len(_words(line)) >= 15)
 
 
-def _is_trailer(lines: list[str], kinds: list[str], i: int, bylines: str) -> bool:
-    """A writer bio or a reader appeal after the article, which is chrome.
+def _trailers(lines: list[str], kinds: list[str], bylines: str) -> list[bool]:
+    """Which lines are a writer bio or a reader appeal after the article, which is chrome.
 
     A bio opens with a name from a byline ("Ankit Panda is Senior Editor at The Diplomat."); an
-    appeal addresses the reader ("Dear readers! Thank you for being with us!") after chrome.
+    appeal addresses the reader ("Dear readers! Thank you for being with us!") after chrome or
+    after another trailer line. One pass, front to back (a recursion over the lines ran out of
+    stack on an article of 1,100 paragraphs).
     """
-    if kinds[i] != "text":
-        return False
-    bio = _BIO.match(lines[i])
-    if bio and bio["name"] in bylines:
-        return True
-    addresses_reader = bool(_READER_ADDRESS.search(_QUOTED.sub("", lines[i])))
-    after_chrome = i > 0 and (
-        kinds[i - 1] == "boilerplate" or _is_trailer(lines, kinds, i - 1, bylines)
-    )
-    return addresses_reader and after_chrome
+    trailer = [False] * len(lines)
+    for i, line in enumerate(lines):
+        if kinds[i] != "text":
+            continue
+        bio = _BIO.match(line)
+        if bio and bio["name"] in bylines:
+            trailer[i] = True
+            continue
+        after_chrome = i > 0 and (kinds[i - 1] == "boilerplate" or trailer[i - 1])
+        trailer[i] = after_chrome and bool(_READER_ADDRESS.search(_QUOTED.sub("", line)))
+    return trailer
 
 
 def _body_end(lines: list[str], kinds: list[str], body_start: int) -> int | None:
     """The last finished sentence of the article, trailing bios and appeals left out."""
     bylines = " ".join(line for line, kind in zip(lines, kinds, strict=True) if kind == "credit")
+    trailer = _trailers(lines, kinds, bylines)
     for i in range(len(lines) - 1, body_start - 1, -1):
-        if (
-            kinds[i] == "text"
-            and _ends_body(lines[i])
-            and not _is_trailer(lines, kinds, i, bylines)
-        ):
+        if kinds[i] == "text" and _ends_body(lines[i]) and not trailer[i]:
             return i
     return None
 
@@ -168,7 +173,7 @@ def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
     several split points are possible, the one whose dek is repeated in the body wins.
     """
     tokens = line.split()
-    if len(tokens) < 8 or not line.endswith("."):
+    if not 8 <= len(tokens) <= _MAX_FUSED_WORDS or not line.endswith("."):
         return line, None
     candidates = []
     for i in range(3, len(tokens) - 3):
@@ -184,9 +189,10 @@ def split_fused_title(line: str, later: str) -> tuple[str, str | None]:
 
 # A tabloid kicker in capitals before the headline: "POISONED PUTIN CRITIC Alexei Navalny was
 # poisoned ...". Two or more capitalised words, one of five letters or more (so "NATO", "US",
-# "UN" and other short acronyms stay), then a capitalised word and four more words.
+# "UN" and other short acronyms stay), then a capitalised word and four more words. A match
+# starts only where a run of capitals starts, and looks no further than its own six words.
 _KICKER = re.compile(
-    r"(?=(?:[A-Z'’-]+ )*[A-Z'’-]{5,} )(?:[A-Z][A-Z'’-]+ ){1,5}[A-Z][A-Z'’-]+\s+(?=[A-Z][a-z]\S*(?:\s+\S+){4,}$)"
+    r"(?<![A-Z'’-])(?=(?:[A-Z'’-]+ ){0,5}[A-Z'’-]{5,} )(?:[A-Z][A-Z'’-]+ ){1,5}[A-Z][A-Z'’-]+\s+(?=[A-Z][a-z]\S*(?:\s+\S+){4,}$)"
 )
 
 
@@ -204,7 +210,8 @@ def _url_words(url: str | None) -> set[str]:
 
 # What separates the parts of a byline line: "A · CBC News · Posted: ...", "A / SITE / date",
 # "BY A - 07/16/18 05:22 PM EDT".
-BYLINE_SEPARATOR = re.compile(r"\s*(?:\||·|•|\s/\s|\s[-–—]\s)\s*")
+# A match starts where white space starts (not at each of its characters: quadratic).
+BYLINE_SEPARATOR = re.compile(r"(?<!\s)\s*(?:\||·|•|\s/\s|\s[-–—]\s)\s*")
 
 
 def dated_byline(line: str) -> dt.date | None:
@@ -252,18 +259,27 @@ def _mark_footer(lines: list[str], kinds: list[str], rules: Rules) -> None:
     where no long paragraph follows: a "Related" box inside the article is chrome together with
     its teaser headlines, and the article goes on after it.
     """
+    # The first long text paragraph after each line, found in one pass from the end (lines
+    # marked below are never long paragraphs, so marking does not change it).
+    next_long: list[int | None] = [None] * len(lines)
+    following: int | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        next_long[i] = following
+        if kinds[i] == "text" and _is_long_paragraph(lines[i]):
+            following = i
     begun = False
+    marked = 0  # lines before this were already looked at as teasers
     for i, line in enumerate(lines):
         if begun and rules.matches("footer_start", line):
-            later = [j for j in range(i + 1, len(lines)) if kinds[j] == "text"]
-            resumes = next((j for j in later if _is_long_paragraph(lines[j])), None)
+            resumes = next_long[i]
             if resumes is None:
                 kinds[i:] = ["boilerplate"] * (len(lines) - i)
                 return
             # Teaser headlines in the box do not end like a sentence, however long they are.
-            for j in range(i + 1, resumes):
+            for j in range(max(i + 1, marked), resumes):
                 if kinds[j] == "text" and not _FINISHED.search(lines[j]):
                     kinds[j] = "boilerplate"
+            marked = max(marked, resumes)
             kinds[i] = "boilerplate"
         begun = begun or (kinds[i] == "text" and is_paragraph(line))
 
@@ -317,7 +333,8 @@ def _pick_title(lines: list[str], header: list[int], url_words: set[str]) -> int
     best = max(headline_sized, key=shared, default=None)
     if best is not None and shared(best) >= 3:
         return best
-    repeated = [i for i in fits if lines.count(lines[i]) > 1]
+    counts = Counter(lines)
+    repeated = [i for i in fits if counts[lines[i]] > 1]
     # Headlines do not end with a full stop; a line that does is already the article.
     long_enough = [i for i in fits if len(_words(lines[i])) >= 4 and not lines[i].endswith(".")]
     return (repeated or long_enough or fits)[0]
@@ -334,7 +351,7 @@ def _dateline_sentence(line: str) -> bool:
 
 def _site_affixed(line: str, headline: str) -> bool:
     """ "Headline - BelTA" or "Tehran Times | Headline": `headline` with a site name added."""
-    if len(_words(headline)) < 4 or not (line.startswith(headline) or line.endswith(headline)):
+    if not (line.startswith(headline) or line.endswith(headline)) or len(_words(headline)) < 4:
         return False
     affix = line.removeprefix(headline) if line.startswith(headline) else line[: -len(headline)]
     return bool(
@@ -360,11 +377,14 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     first_paragraph = next((i for i in texts if is_paragraph(lines[i])), len(lines))
     header = [i for i in texts if i <= first_paragraph]
     # The headline repeated with the site's name ("Headline - BelTA", "Tehran Times - Headline",
-    # a browser or share title) is chrome; the bare headline stays.
-    for i in list(header):
-        if any(_site_affixed(lines[i], lines[j]) for j in header if j != i):
+    # a browser or share title) is chrome; the bare headline stays. Pairs are compared only
+    # among the first header lines, where headlines are: a page of 100,000 labels stays fast.
+    top = header[:_MAX_HEADER_PAIRS]
+    for i in list(top):
+        if any(_site_affixed(lines[i], lines[j]) for j in top if j != i):
             kinds[i] = "boilerplate"
-            header.remove(i)
+            top.remove(i)
+    header = top + header[_MAX_HEADER_PAIRS:]
     start = 0
     chosen = _pick_title(lines, header, _url_words(url))
     if chosen is not None and _dateline_sentence(lines[chosen]):
@@ -423,11 +443,14 @@ def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -
     with a dateline ("MOSCOW, March 20. /TASS/."). Short labels before the body are chrome.
     """
     first_text = _next_text(kinds, start)
+    # The next line closing a header after each line, found in one pass from the end.
+    closer: list[int | None] = [None] * len(lines)
+    for i in range(len(lines) - 2, start - 1, -1):
+        closer[i] = i + 1 if kinds[i + 1] in _HEADER_CLOSERS else closer[i + 1]
     for i in range(start, len(lines)):
         if kinds[i] != "text":
             continue
-        ahead = [j for j in range(i + 1, len(lines)) if kinds[j] in _HEADER_CLOSERS]
-        following = ahead[0] if ahead else None
+        following = closer[i]
         # A lead photo after the standfirst also closes the header, if the article follows.
         closes_header = following is not None and (
             kinds[following] in ("credit", "duplicate", "stamp")

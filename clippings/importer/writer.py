@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
+from clippings.errors import BuildError, Problem
 from clippings.importer.extract import Extracted
 from clippings.text import slugify
 
@@ -114,19 +117,50 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive `flock` on a folder, dropped by the kernel if its holder dies."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 class Record:
-    """`raw/imports.json`: the SHA-256 of every content file as the importer wrote it."""
+    """`raw/imports.json`: the SHA-256 of every content file as the importer wrote it.
+
+    Several imports may run at once into one site: each `save` reads the file afresh and
+    replaces it under an exclusive lock on the raw folder, so no run drops another's entries.
+    """
 
     def __init__(self, raw_dir: Path) -> None:
         self.path = raw_dir / RECORD
-        self.entries: dict[str, str] = {}
-        if self.path.exists():
-            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+        self.entries: dict[str, str] = self._read()
+
+    def _read(self) -> dict[str, str]:
+        if self.path.exists() and not self.path.is_file():  # a FIFO would be waited on
+            raise BuildError([Problem(str(self.path), None, "not a regular file")])
+        try:
+            entries = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            raise BuildError([Problem(str(self.path), None, f"cannot read: {error}")]) from None
+        if not isinstance(entries, dict) or not all(
+            isinstance(value, str) for value in entries.values()
+        ):
+            message = "expected an object of content files and their SHA-256"
+            raise BuildError([Problem(str(self.path), None, message)])
+        return entries
 
     def written_by_importer(self, key: str, text: str) -> bool:
         return self.entries.get(key) == sha256(text)
 
     def save(self, key: str, text: str) -> None:
-        self.entries[key] = sha256(text)
-        data = json.dumps(self.entries, indent=2, sort_keys=True) + "\n"
-        atomic_write(self.path, data.encode("utf-8"))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path.parent):
+            self.entries = {**self._read(), key: sha256(text)}
+            data = json.dumps(self.entries, indent=2, sort_keys=True) + "\n"
+            atomic_write(self.path, data.encode("utf-8"))

@@ -24,6 +24,7 @@ class Figures:
     serve: dict[str, str] = field(default_factory=dict)  # check -> what held
     sinks: dict[str, str] = field(default_factory=dict)  # escaping check -> what held
     types: dict[str, str] = field(default_factory=dict)  # validation check -> what held
+    bounds: dict[str, str] = field(default_factory=dict)  # check -> what held (issue 13)
     concurrent_builds: int = 0  # builds of one site started at once, all successful
     failed_builds: list[str] = field(default_factory=list)  # failures that left the site intact
     expected: dict[str, int] = field(default_factory=dict)  # section -> tests it should record
@@ -43,6 +44,7 @@ class Figures:
             "serve": len(self.serve),
             "sinks": len(self.sinks),
             "types": len(self.types),
+            "bounds": len(self.bounds),
         }
 
 
@@ -100,6 +102,18 @@ FINDINGS = (
     "page context was dropped without a warning (cache.py, body_edits.py)",
     "check: slug `story.html` (a folder named like a page), links `//[` and `%00` gave a "
     "traceback; a FIFO named `*.html` in the site hung it (check.py)",
+    "importer, exponential backtracking: a date-stamp line with ten times '10:00' (minutes), "
+    "bylines of names joined by 'and', a boilerplate line of '|'-separated labels; quadratic: "
+    "credit lines of spaces, the kicker, the byline separator, mail and handle removal, "
+    "'X for Outlet', outlet names inside long words, six caption and caption-credit rules",
+    "importer, unbounded: a recursion per line (RecursionError at about 1,000 paragraphs) and "
+    "loops over lines that looked to the end of the page from every line (footers, header "
+    "pairs, the dek); any exception other than a few kinds ended the whole run with a "
+    "traceback and no summary; a FIFO given to import waited for ever; a manifest's 'date: "
+    "5' crashed; two imports at once dropped each other's records in raw/imports.json",
+    "build: an exception in one article's Markdown was blamed on the template; one raised "
+    "while loading a file stopped the build with a traceback; a dev server's rebuild did not "
+    "take the build lock, so it could write into a site a CLI build was swapping out",
 )
 
 
@@ -181,6 +195,7 @@ def render() -> str:
         "",
         *sinks_and_types(),
         *_trust_sections(),
+        *bounds_section(),
     ]
     return "\n".join(lines)
 
@@ -204,6 +219,20 @@ def sinks_and_types() -> list[str]:
         "the wrong order:",
         "",
         *(f"- {FIGURES.types[key]}" for key in sorted(FIGURES.types)),
+        "",
+    ]
+
+
+def bounds_section() -> list[str]:
+    """Issue 13, classes 2, 3 (import sources) and 7: bounded input, isolation, concurrency."""
+    return [
+        "## Bounded input, isolation and concurrent runs",
+        "",
+        "Threat: one hostile or unlucky input (a crafted date line, a 100,000-paragraph page, a",
+        "FIFO, a manifest of the wrong types, a bug it triggers) hangs a run or ends it without a",
+        "summary; two runs at once lose each other's records. What held:",
+        "",
+        *(f"- {FIGURES.bounds[key]}" for key in sorted(FIGURES.bounds)),
         "",
     ]
 

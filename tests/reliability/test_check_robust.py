@@ -43,7 +43,7 @@ def test_check_passes_a_site_with_odd_slugs(
 ) -> None:
     """The issue's example: slug `story.html` made a folder named like a page, and check read it."""
     letter = fixture_site / LETTER
-    letter.write_text(letter.read_text().replace("title:", f"slug: {slug}\ntitle:", 1))
+    letter.write_text(letter.read_text().replace("title:", f"slug: '{slug}'\ntitle:", 1))
     build_site(load_config(fixture_site / "config.yaml"), fixture_site / "_site")
     code, out = _check(fixture_site / "_site", capsys)
     assert code == 0, out
