@@ -28,7 +28,9 @@ from clippings.text import slugify
 from clippings.yamlfile import load_mapping, read_text_file
 
 KINDS: tuple[str, ...] = ("people", "countries", "sources")
-ENTITY_KEYS = frozenset({"aliases", "description", "wikidata"})
+ENTITY_KEYS = frozenset(
+    {"aliases", "description", "wikidata", "iso", "sort_name", "family_name_first"}
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class Entity:
     aliases: tuple[str, ...] = ()
     description: str | None = None
     wikidata: str | None = None
+    iso: str | None = None  # countries: ISO 3166-1 alpha-2 code, for the map
+    sort_name: str | None = None  # people: how the name sorts ("Xi Jinping" -> "Xi Jinping")
+    family_name_first: bool = False  # people: the family name is the first word (Kim Jong Un)
 
     @property
     def slug(self) -> str:
@@ -75,9 +80,11 @@ def _entity_problems(kind: str, name: str, spec: dict) -> list[str]:
     problems = [f"unknown key '{key}'" for key in sorted(set(spec) - ENTITY_KEYS)]
     if "aliases" in spec and _string_list(spec["aliases"]) is None:
         problems.append("'aliases' must be a list of names")
-    for key in ("description", "wikidata"):
+    for key in ("description", "wikidata", "iso", "sort_name"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
             problems.append(f"'{key}' must be text")
+    if not isinstance(spec.get("family_name_first", False), bool):
+        problems.append("'family_name_first' must be true or false")
     return [f"{kind}: {name}: {problem}" for problem in problems]
 
 
@@ -116,6 +123,9 @@ def parse_authority(text: str, path: str) -> Authority:
                 aliases=tuple(spec.get("aliases") or ()),
                 description=spec.get("description"),
                 wikidata=spec.get("wikidata"),
+                iso=spec.get("iso"),
+                sort_name=spec.get("sort_name"),
+                family_name_first=spec.get("family_name_first", False),
             )
             for spelling in (entity.name, *entity.aliases):
                 key = slugify(spelling)

@@ -41,7 +41,9 @@ from clippings.render import THEME_DIR, Page, Pager
 CACHE_DIR = ".clippings-cache"
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
-SCHEMA = 3  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table
+SCHEMA = (
+    4  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: caption places
+)
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (

@@ -57,6 +57,8 @@ class Article:
     summary: str | None = None
     dek: str | None = None
     captions: tuple[str, ...] = ()
+    # Body paragraphs before each caption (None: shown after the body), from `after:`.
+    caption_places: tuple[int | None, ...] = ()
     language: str | None = None
     retrieved: str | None = None
     imported: str | None = None
@@ -153,6 +155,31 @@ def _check_slug(slug: str) -> str | None:
     return None
 
 
+def _captions(value: object) -> tuple[list[tuple[str, int | None]], str | None]:
+    """Captions: each a text line, or `{text: ..., after: N}` placing it after N paragraphs."""
+    message = "'captions' must be a list of text lines or of {text, after} entries"
+    if not value:
+        return [], None
+    if not isinstance(value, list):
+        return [], message
+    captions: list[tuple[str, int | None]] = []
+    for item in value:
+        if isinstance(item, str):
+            captions.append((item, None))
+            continue
+        after = item.get("after") if isinstance(item, dict) else None
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"text", "after"}
+            or not isinstance(item.get("text"), str)
+            or (after is not None and (isinstance(after, bool) or not isinstance(after, int)))
+            or (isinstance(after, int) and after < 0)
+        ):
+            return [], message
+        captions.append((item["text"], after))
+    return captions, None
+
+
 def _check_alias(alias: str) -> str | None:
     parts = alias.strip("/").split("/")
     if (
@@ -209,12 +236,16 @@ def parse_article(
         if message:
             report(key, message)
         values[key] = value
-    for key in ("captions", "aliases"):
-        items = data.get(key) or []
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            report(key, f"'{key}' must be a list of text lines")
-            items = []
-        values[key] = tuple(items)
+    items = data.get("aliases") or []
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        report("aliases", "'aliases' must be a list of text lines")
+        items = []
+    values["aliases"] = tuple(items)
+    captions, message = _captions(data.get("captions"))
+    if message:
+        report("captions", message)
+    values["captions"] = tuple(text for text, _ in captions)
+    values["caption_places"] = tuple(place for _, place in captions)
     for alias in values["aliases"]:
         message = _check_alias(alias)
         if message:

@@ -59,7 +59,7 @@ class Record:
     """
 
     url: str
-    text: tuple[str, ...]  # title, dek, Markdown body, captions
+    text: tuple[str, ...]  # dek, Markdown body, captions, title
     meta: dict[str, str]
     filters: dict[str, list[str]]
 
@@ -156,7 +156,9 @@ def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | 
         meta["date"] = article.iso_date[:10]
     return Record(
         url="/" + article.path,
-        text=(article.title, article.dek or "", article.body, *article.captions),
+        # The title goes last: it is searched, but a result's excerpt starts at the text (the
+        # result shows the title already).
+        text=(article.dek or "", article.body, *article.captions, article.title),
         meta=meta,
         filters={name: values for name, values in filters.items() if values},
     )

@@ -29,11 +29,11 @@ def test_click_through_home_article_person_article_country(page: Page, site_url:
     page.goto(site_url)
     page.locator(".article-list a").first.click()
     first_title = page.locator("h1").inner_text()
-    page.locator(".terms a", has_text="Vladimir Putin").click()
+    page.locator(".article-meta .tags a", has_text="Vladimir Putin").click()
     expect(page.locator("h1")).to_have_text("Vladimir Putin")
     page.locator(".article-list a").filter(has_not_text=first_title).first.click()
     expect(page.locator("h1")).not_to_have_text(first_title)
-    page.locator(".terms a", has_text="Russia").click()
+    page.locator(".article-meta .tags a", has_text="Russia").click()
     expect(page.locator("h1")).to_have_text("Russia")
     assert page.url == site_url + "countries/russia/"
 

@@ -31,6 +31,10 @@
     resetStyles: false,
     autofocus: true,
     debounceTimeoutMs: 100, // Pagefind's default 300 ms alone would be the whole latency budget
+    translations: {
+      zero_results: "Nothing matches [SEARCH_TERM]. Try fewer or other words, another spelling of " +
+        "a name, or remove a filter.",
+    },
   });
   status.hidden = true;
   var query = new URLSearchParams(location.search).get("q");
