@@ -295,11 +295,12 @@ def _human_date(day: str, locale: babel.Locale) -> str:
 
 
 @functools.cache
-def _period_name(label: str, locale: babel.Locale) -> str:
+def _period_name(label: str, locale: babel.Locale, short: bool) -> str:
     if "-" not in label:
         return label
     year, month = label.split("-")
-    return babel.dates.format_date(dt.date(int(year), int(month), 1), "LLLL y", locale=locale)
+    pattern = "LLL y" if short else "LLLL y"
+    return babel.dates.format_date(dt.date(int(year), int(month), 1), pattern, locale=locale)
 
 
 def template_problem(error: Exception, fallback: str) -> Problem:
@@ -409,9 +410,10 @@ class Renderer:
         """ "3 March 2018" in the site's language (the ISO date goes in <time datetime>)."""
         return _human_date(iso[:10], self.locale)
 
-    def period_name(self, label: str) -> str:
-        """A timeline period: "2018" stays, "2018-03" becomes "March 2018" in the site's language."""
-        return _period_name(label, self.locale)
+    def period_name(self, label: str, short: bool = False) -> str:
+        """A timeline period: "2018" stays, "2018-03" becomes "March 2018" ("Mar 2018" when
+        short, for axis labels) in the site's language."""
+        return _period_name(label, self.locale, short)
 
     def absolute(self, path: str) -> str:
         """Full URL for feeds and sitemaps (base_url + path); relative when no base_url is set."""

@@ -77,7 +77,7 @@ def test_timelines_have_bars_with_counts_ticks_and_a_text_summary(page: Page, si
     page.goto(site_url + "2018/")
     expect(page.locator("figure.timeline rect")).to_have_count(12)
     expect(page.locator("figure.timeline .timeline-axis li")).to_have_text(
-        ["January 2018", "April 2018", "July 2018", "October 2018"]
+        ["Jan 2018", "Apr 2018", "Jul 2018", "Oct 2018"]
     )
     page.goto(site_url + "people/alexei-navalny/")
     expect(page.locator("figure.timeline")).to_have_count(0)
