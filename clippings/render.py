@@ -7,7 +7,6 @@ template, context) before anything is rendered, and rendering a page is a pure f
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -270,6 +269,14 @@ class Site:
         return f'{{"articles": {articles}, "title": {title}}}\n'
 
 
+def by_kind(ranked: list[tuple[Term, int]]) -> list[tuple[str, list[tuple[Term, int]]]]:
+    """A term's co-occurring terms grouped by kind (in KINDS order), each kept in rank order."""
+    groups: dict[str, list[tuple[Term, int]]] = {kind: [] for kind in KINDS}
+    for other, count in ranked:
+        groups[other.kind].append((other, count))
+    return [(kind, items) for kind, items in groups.items() if items]
+
+
 def sort_key(term: Term) -> str:
     """How a person sorts by surname: the authority's `sort_name`, the name itself when the
     authority says the family name comes first (Kim Jong Un), else the last word first."""
@@ -287,20 +294,6 @@ def _locale(language: str) -> babel.Locale:
         return babel.Locale.parse(language.replace("-", "_"))
     except (ValueError, babel.UnknownLocaleError):
         return babel.Locale.parse("en")
-
-
-@functools.cache
-def _human_date(day: str, locale: babel.Locale) -> str:
-    return babel.dates.format_date(dt.date.fromisoformat(day), "long", locale=locale)
-
-
-@functools.cache
-def _period_name(label: str, locale: babel.Locale, short: bool) -> str:
-    if "-" not in label:
-        return label
-    year, month = label.split("-")
-    pattern = "LLL y" if short else "LLLL y"
-    return babel.dates.format_date(dt.date(int(year), int(month), 1), pattern, locale=locale)
 
 
 def template_problem(error: Exception, fallback: str) -> Problem:
@@ -361,6 +354,7 @@ class Renderer:
             coverage_map=coverage_map,
             neighbourhood_map=neighbourhood_map,
             sort_key=sort_key,
+            by_kind=by_kind,
             period_name=self.period_name,
             news_article=news_article,
             body_html=self.body_html,
@@ -370,6 +364,7 @@ class Renderer:
         self.env.filters["atom_date"] = atom_date
         self.env.filters["human_date"] = self.human_date
         self.locale = _locale(config.language)
+        self._names: dict[str, str] = {}  # dates and periods in the site's language
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
         html = self.bodies.get(article.path)
@@ -407,13 +402,28 @@ class Renderer:
         return sections
 
     def human_date(self, iso: str) -> str:
-        """ "3 March 2018" in the site's language (the ISO date goes in <time datetime>)."""
-        return _human_date(iso[:10], self.locale)
+        """The date of an ISO date or datetime in the site's language ("March 3, 2018" in
+        English); the ISO value goes in <time datetime>."""
+        day = iso[:10]
+        name = self._names.get(day)
+        if name is None:  # memoised here: hashing a babel Locale for a shared cache costs more
+            date = dt.date.fromisoformat(day)
+            name = self._names[day] = babel.dates.format_date(date, "long", locale=self.locale)
+        return name
 
     def period_name(self, label: str, short: bool = False) -> str:
         """A timeline period: "2018" stays, "2018-03" becomes "March 2018" ("Mar 2018" when
         short, for axis labels) in the site's language."""
-        return _period_name(label, self.locale, short)
+        if "-" not in label:
+            return label
+        key = f"{label}/{short}"
+        name = self._names.get(key)
+        if name is None:
+            year, month = label.split("-")
+            first = dt.date(int(year), int(month), 1)
+            pattern = "LLL y" if short else "LLLL y"
+            name = self._names[key] = babel.dates.format_date(first, pattern, locale=self.locale)
+        return name
 
     def absolute(self, path: str) -> str:
         """Full URL for feeds and sitemaps (base_url + path); relative when no base_url is set."""

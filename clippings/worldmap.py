@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ElementTree
@@ -45,13 +46,13 @@ class Shapes:
 
 @dataclass(frozen=True)
 class Country:
-    """One country on the map: its shape, its term (None when no article names it), its shade."""
+    """A named country on the map: its shape, its term, its shade."""
 
     code: str
     path: str
-    term: Term | None
+    term: Term
     count: int
-    level: int  # 0 = not named; 1..LEVELS by article count; LEVELS + 1 = the highlighted one
+    level: int  # 1..LEVELS by article count; LEVELS + 1 = the highlighted one
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class LegendStep:
 class WorldMap:
     width: int
     height: int
-    countries: list[Country]  # drawn in code order; named ones carry a link
+    land: str  # path data of every country no article names, drawn as one shape
+    countries: list[Country]  # the named ones, in code order: each drawn with a link
     unmapped: list[tuple[Term, int]]  # named countries without a shape: listed beside the map
     legend: list[LegendStep]
     highlight: Term | None
@@ -149,10 +151,12 @@ def _extent(points: list[tuple[float, float]]) -> float:
 
 
 def _path_data(rings: list[list[tuple[float, float]]]) -> str:
+    """Whole map units, each point relative to the one before (a third shorter than absolute)."""
     parts = []
     for ring in rings:
-        coords = " ".join(f"{x:.0f} {y:.0f}" for x, y in ring)
-        parts.append(f"M{coords}Z")
+        points = [(round(x), round(y)) for x, y in ring]
+        steps = [f"{x - px} {y - py}" for (px, py), (x, y) in itertools.pairwise(points)]
+        parts.append(f"M{points[0][0]} {points[0][1]}l{' '.join(steps)}z")
     return "".join(parts)
 
 
@@ -285,15 +289,20 @@ def world_map(counts: list[tuple[Term, int]], highlight: Term | None = None) -> 
             by_code[code] = (term, count)
         elif code not in shapes.paths:
             unmapped.append((term, count))
-    countries = []
+    countries, land = [], []
     for code, path in shapes.paths.items():
-        term, count = by_code.get(code, (None, 0))
-        if term is not None and term is highlight:
+        if code not in by_code:
+            land.append(path)
+            continue
+        term, count = by_code[code]
+        if term is highlight:
             level = LEVELS + 1
         else:
-            level = next((s.level for s in legend if s.low <= count <= s.high), 0)
+            level = next((s.level for s in legend if s.low <= count <= s.high), 1)
         countries.append(Country(code, path, term, count, level))
-    return WorldMap(shapes.width, shapes.height, countries, unmapped, legend, highlight)
+    return WorldMap(
+        shapes.width, shapes.height, "".join(land), countries, unmapped, legend, highlight
+    )
 
 
 def coverage_map(terms: list[Term]) -> WorldMap:

@@ -125,3 +125,40 @@ def test_markdown_body_rendered(fixture_config: Config):
     assert str(renderer.body_html(summit)).startswith(
         "<p>The leaders met for <strong>two hours</strong>"
     )
+
+
+def test_captions_placed_among_paragraphs_and_dates_in_the_sites_language(
+    fixture_config: Config,
+):
+    import dataclasses
+    import datetime as dt
+
+    from clippings.content import Article
+
+    body = "One.\n\nTwo <b>&amp;</b>.\n\n  \nThree.\n"
+    article = Article("x.md", "T", dt.date(2018, 3, 3), "P", "t", body, 1)
+    article = dataclasses.replace(
+        article, captions=("Late", "Early", "Far"), caption_places=(None, 1, 9)
+    )
+    renderer = Renderer(fixture_config, load_archive(fixture_config))
+    sections = renderer.body_sections(article)
+    assert [captions for _, captions in sections] == [["Early"], ["Late", "Far"]]
+    assert str(sections[0][0]) == "<p>One.</p>" and "<p>Three.</p>" in str(sections[1][0])
+    assert renderer.human_date("2018-03-03T10:00:00Z") == "March 3, 2018"
+    french = Renderer(dataclasses.replace(fixture_config, language="fr"), renderer.archive)
+    assert french.human_date("2018-03-03") == "3 mars 2018"
+    assert french.period_name("2018-03") == "mars 2018"
+
+
+def test_people_sort_by_surname_unless_the_authority_says_otherwise():
+    from clippings.archive import Term
+    from clippings.authority import Entity
+    from clippings.render import sort_key
+
+    def person(name: str, **entity) -> Term:
+        return Term("people", name, name, Entity("people", name, **entity) if entity else None)
+
+    assert sort_key(person("Vladimir Putin")) == "putin-vladimir"
+    assert sort_key(person("Kim Jong Un", family_name_first=True)) == "kim-jong-un"
+    assert sort_key(person("Recep Tayyip Erdoğan", sort_name="Erdoğan, Recep")) == "erdogan-recep"
+    assert sort_key(person("Madonna")) == "madonna"
