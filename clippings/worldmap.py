@@ -109,7 +109,7 @@ def _rings(d: str) -> list[list[tuple[float, float]]]:
     x = y = 0.0
     command = ""
     index = 0
-    arity = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "z": 0}
+    arity = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 7, "z": 0}
     while index < len(tokens):
         if tokens[index].isalpha():
             command = tokens[index]
@@ -117,6 +117,8 @@ def _rings(d: str) -> list[list[tuple[float, float]]]:
             if command in "zZ":
                 continue
         lower = command.lower()
+        if lower not in arity or lower == "z":  # not path data we can read: keep what we have
+            break
         args = [float(t) for t in tokens[index : index + arity[lower]]]
         index += arity[lower]
         relative = command.islower()
@@ -156,7 +158,11 @@ def _path_data(rings: list[list[tuple[float, float]]]) -> str:
     for ring in rings:
         points = [(round(x), round(y)) for x, y in ring]
         steps = [f"{x - px} {y - py}" for (px, py), (x, y) in itertools.pairwise(points)]
-        parts.append(f"M{points[0][0]} {points[0][1]}l{' '.join(steps)}z")
+        steps = [step for step in steps if step != "0 0"]
+        # A speck that rounds to one point is drawn as a one-unit square: an empty "l" would
+        # be an error that stops the browser drawing the rest of the path (all of the land).
+        outline = " ".join(steps) if len(steps) > 1 else "1 0 0 1 -1 0"
+        parts.append(f"M{points[0][0]} {points[0][1]}l{outline}z")
     return "".join(parts)
 
 

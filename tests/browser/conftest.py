@@ -16,6 +16,21 @@ from tests.conftest import REPO
 from tests.pages_server import pages_server
 
 ARTIFACTS = REPO / "test-artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on the page as it is (load it once per page)."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+    )
+    return [
+        f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
+        for v in result["violations"]
+    ]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
