@@ -49,7 +49,10 @@ def test_the_coverage_map_links_each_named_country_with_its_name_and_count(
     links = page.locator("svg.world-map a")
     expect(links).to_have_count(11)  # 13 countries, 2 without a shape
     # The countries no article names are one shape; a path error would stop it drawing early.
-    land = page.evaluate("document.querySelector('svg.world-map > path').getBBox()")
+    land = page.evaluate(
+        "(b => ({width: b.width, height: b.height}))("
+        "document.querySelector('svg.world-map > path').getBBox())"
+    )
     assert land["width"] > 900 and land["height"] > 350
     russia = page.locator('svg.world-map a[href$="countries/russia/"]')
     expect(russia.locator("title")).to_have_text("Russia: 11 articles")
