@@ -29,7 +29,9 @@ from clippings.text import XML_FORBIDDEN_DROPPED, slugify, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
 
 KINDS: tuple[str, ...] = ("people", "countries", "sources")
-ENTITY_KEYS = frozenset({"aliases", "description", "wikidata"})
+ENTITY_KEYS = frozenset(
+    {"aliases", "description", "wikidata", "iso", "sort_name", "family_name_first"}
+)
 _WIKIDATA_ID = re.compile(r"Q[1-9][0-9]*")  # it becomes part of a link to wikidata.org
 
 
@@ -42,6 +44,9 @@ class Entity:
     aliases: tuple[str, ...] = ()
     description: str | None = None
     wikidata: str | None = None
+    iso: str | None = None  # countries: ISO 3166-1 alpha-2 code, for the map
+    sort_name: str | None = None  # people: how the name sorts ("Xi Jinping" -> "Xi Jinping")
+    family_name_first: bool = False  # people: the family name is the first word (Kim Jong Un)
 
     @property
     def slug(self) -> str:
@@ -85,12 +90,14 @@ def _entity_problems(kind: str, name: object, spec: dict) -> list[str]:
         problems.append("the name must not be empty")
     if "aliases" in spec and _string_list(spec["aliases"]) is None:
         problems.append("'aliases' must be a list of names")
-    for key in ("description", "wikidata"):
+    for key in ("description", "wikidata", "iso", "sort_name"):
         if spec.get(key) is not None and not isinstance(spec[key], str):
             problems.append(f"'{key}' must be text, not {shown(spec[key])}")
     wikidata = spec.get("wikidata")
     if isinstance(wikidata, str) and not _WIKIDATA_ID.fullmatch(wikidata):
         problems.append(f"'wikidata' must be an item id such as Q56226, not {shown(wikidata)}")
+    if not isinstance(spec.get("family_name_first", False), bool):
+        problems.append("'family_name_first' must be true or false")
     return [f"{kind}: {_label(name)}: {problem}" for problem in problems]
 
 
@@ -111,12 +118,16 @@ def _entity(kind: str, name: str, spec: dict, dropped: list[str]) -> Entity:
 
     aliases = (clean(alias, "aliases: ") for alias in spec.get("aliases") or ())
     description = spec.get("description")
+    sort_name = spec.get("sort_name")
     return Entity(
         kind=kind,
         name=" ".join(clean(name, "").split()),
         aliases=tuple(alias for alias in aliases if alias.strip()),
         description=None if description is None else clean(description, "description: "),
         wikidata=spec.get("wikidata"),
+        iso=spec.get("iso"),
+        sort_name=None if sort_name is None else clean(sort_name, "sort_name: "),
+        family_name_first=spec.get("family_name_first", False),
     )
 
 

@@ -1,7 +1,9 @@
-"""Charts drawn at build time: the data of a term's timeline, laid out for an inline SVG.
+"""Charts drawn at build time: timelines of articles per month or year, laid out for inline SVG.
 
-The template draws the bars (so a theme can restyle or replace them); this module only counts
-articles per month (per year for spans over three years) and computes each bar's geometry.
+`activity` counts articles per period (per month up to three years, per year beyond); pages
+carry those counts in their context, so a page's fingerprint covers what its chart shows.
+`timeline` lays the counts out: bar geometry, axis ticks at round periods, the peak. The
+template draws them (a theme can restyle or replace the chart).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from clippings.content import Article
 CHART_WIDTH = 600
 CHART_HEIGHT = 80
 _MONTHLY_UP_TO = 36  # months; longer spans are drawn per year
+_MAX_TICKS = 8
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,20 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Tick:
+    label: str  # "2018-03" or "2018": the period the tick marks the start of
+    x: float  # in chart units
+    percent: float  # the same, as a share of the width (for labels set in HTML)
+
+
+@dataclass(frozen=True)
 class Timeline:
     unit: str  # "month" or "year"
     bars: list[Bar]
+    ticks: list[Tick]
     peak: int
+    total: int
+    busiest: Bar  # the first period with the peak count
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT
 
@@ -50,27 +63,44 @@ def _months(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, in
     return months
 
 
-def timeline(articles: list[Article]) -> Timeline | None:
-    """Articles per month or year, empty periods included; None when no article is dated."""
+def activity(
+    articles: list[Article], span: tuple[tuple[int, int], tuple[int, int]] | None = None
+) -> list[tuple[str, int]]:
+    """Articles per month or year, empty periods included (from `span`'s first to last month
+    when given, as for a year page); [] when no article is dated."""
     dates = [(a.date.year, a.date.month) for a in articles if a.date]
     if not dates:
-        return None
-    months = _months(min(dates), max(dates))
+        return []
+    first, last = span or (min(dates), max(dates))
+    months = _months(first, last)
     if len(months) <= _MONTHLY_UP_TO:
-        unit, periods = "month", [f"{y}-{m:02d}" for y, m in months]
+        periods = [f"{y}-{m:02d}" for y, m in months]
         keys = [f"{y}-{m:02d}" for y, m in dates]
     else:
-        unit = "year"
-        periods = [str(y) for y in range(min(dates)[0], max(dates)[0] + 1)]
+        periods = [str(y) for y in range(first[0], last[0] + 1)]
         keys = [str(y) for y, _ in dates]
     counts = dict.fromkeys(periods, 0)
     for key in keys:
         counts[key] += 1
-    peak = max(counts.values())
-    slot = CHART_WIDTH / len(periods)
+    return list(counts.items())
+
+
+def _tick_step(periods: int, unit: str) -> int:
+    """Ticks every 1, 2, 3, 5, 10... periods (whole years for months), at most _MAX_TICKS."""
+    steps = (1, 3, 6, 12, 24, 36, 60) if unit == "month" else (1, 2, 5, 10, 20, 25, 50, 100)
+    return next((s for s in steps if periods / s <= _MAX_TICKS), steps[-1])
+
+
+def timeline(counts: list[tuple[str, int]]) -> Timeline | None:
+    """Bars, ticks and peak of `activity` counts; None when there is nothing to draw."""
+    if not counts:
+        return None
+    unit = "month" if "-" in counts[0][0] else "year"
+    peak = max(count for _, count in counts)
+    slot = CHART_WIDTH / len(counts)
     bars = []
-    for index, (label, count) in enumerate(counts.items()):
-        height = round(CHART_HEIGHT * count / peak, 1)
+    for index, (label, count) in enumerate(counts):
+        height = round(CHART_HEIGHT * count / peak, 1) if peak else 0
         bars.append(
             Bar(
                 label,
@@ -81,4 +111,19 @@ def timeline(articles: list[Article]) -> Timeline | None:
                 height,
             )
         )
-    return Timeline(unit, bars, peak)
+    step = _tick_step(len(counts), unit)
+    ticks = [
+        Tick(label, round(index * slot, 1), round(100 * index / len(counts), 2))
+        for index, (label, _) in enumerate(counts)
+        if _on_step(label, unit, step)
+    ]
+    busiest = next(bar for bar in bars if bar.count == peak)
+    return Timeline(unit, bars, ticks, peak, sum(c for _, c in counts), busiest)
+
+
+def _on_step(label: str, unit: str, step: int) -> bool:
+    """Ticks fall on round periods: January, April... for months; years divisible by step."""
+    if unit == "year":
+        return int(label) % step == 0
+    year, month = (int(part) for part in label.split("-"))
+    return ((year * 12 + month - 1) % step) == 0

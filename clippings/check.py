@@ -35,6 +35,8 @@ class _LinkCollector(HTMLParser):
         self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base":  # 404.html's <base> names the site's root path (served at any depth)
+            return
         for name, value in attrs:
             if name in _LINK_ATTRIBUTES and value:
                 if name == "srcset":

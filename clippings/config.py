@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import safe_url
@@ -51,6 +52,11 @@ class Config:
     def site_url(self) -> str:
         """The base URL with exactly one trailing slash, or "" when none is set."""
         return self.base_url.rstrip("/") + "/" if self.base_url else ""
+
+    @property
+    def site_path(self) -> str:
+        """The path of the base URL ("/repo/"), or "" when none is set: the 404 page's <base>."""
+        return urlsplit(self.site_url).path or "/" if self.site_url else ""
 
     def path(self, name: str) -> Path:
         return self.root / getattr(self, name)

@@ -68,6 +68,8 @@ class Article:
     summary: str | None = None
     dek: str | None = None
     captions: tuple[str, ...] = ()
+    # Body paragraphs before each caption (None: shown after the body), from `after:`.
+    caption_places: tuple[int | None, ...] = ()
     language: str | None = None
     retrieved: str | None = None
     imported: str | None = None
@@ -199,6 +201,31 @@ def _check_slug(slug: str) -> str | None:
     return None
 
 
+def _captions(value: object) -> tuple[list[tuple[str, int | None]], str | None]:
+    """Captions: each a text line, or `{text: ..., after: N}` placing it after N paragraphs."""
+    message = "'captions' must be a list of text lines or of {text, after} entries"
+    if not value:
+        return [], None
+    if not isinstance(value, list):
+        return [], message
+    captions: list[tuple[str, int | None]] = []
+    for item in value:
+        if isinstance(item, str):
+            captions.append((item, None))
+            continue
+        after = item.get("after") if isinstance(item, dict) else None
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"text", "after"}
+            or not isinstance(item.get("text"), str)
+            or (after is not None and (isinstance(after, bool) or not isinstance(after, int)))
+            or (isinstance(after, int) and after < 0)
+        ):
+            return [], message
+        captions.append((item["text"], after))
+    return captions, None
+
+
 def _check_alias(alias: str) -> str | None:
     parts = alias.strip("/").split("/")
     if alias.startswith("/") or any(
@@ -261,7 +288,7 @@ def parse_article(
         if message:
             report(key, message)
         values[key] = value
-    for key in ("captions", "aliases"):
+    for key in ("aliases",):
         items = data.get(key)
         items = [] if items is None else items
         if not isinstance(items, list):
@@ -271,6 +298,11 @@ def parse_article(
             report(key, _bad_item(key, wrong[0], "text line"))
             items = []
         values[key] = tuple(items)
+    captions, message = _captions(data.get("captions"))
+    if message:
+        report("captions", message)
+    values["captions"] = tuple(text for text, _ in captions)
+    values["caption_places"] = tuple(place for _, place in captions)
     if values.get("url") and safe_url(values["url"]) is None:
         message = "'url' is not an http(s) or mailto address: it is shown as text, not a link"
         report("url", message, warning=True)
@@ -319,7 +351,9 @@ def _xml_safe(value: Any) -> Any:
     if isinstance(value, str):
         return without_xml_forbidden(value)
     if isinstance(value, list):
-        return [without_xml_forbidden(item) if isinstance(item, str) else item for item in value]
+        return [_xml_safe(item) for item in value]
+    if isinstance(value, dict):  # a caption placed among the paragraphs: {text, after}
+        return {key: _xml_safe(item) for key, item in value.items()}
     return value
 
 

@@ -400,7 +400,9 @@ class Rebuilder:
 
     def _archive_reads(self, page: Page, archive: Archive) -> tuple:
         """What the theme's templates read beyond the page context (from the `archive` global
-        and from the subject term); kept next to them in mind: theme templates only."""
+        and from the subject term); kept next to them in mind: theme templates only. Timelines
+        (home, year and term pages) read their counts from the context (`activity`), the maps
+        from the overview's terms and the term's co-occurrence, both covered here."""
         reads: list[Any] = []
         context = page.context
         term = context.get("term")
@@ -410,8 +412,6 @@ class Rebuilder:
             reads.append(self._term_detail(term))
         if page.template == "terms.html":
             reads.append(tuple(t.count for t in context["terms"]))
-        if page.template == "year.html":
-            reads.append(len(archive.years[context["year"]]))
         if page.template == "index.html" and context["pager"].number == 1:
             reads.append(
                 (

@@ -6,6 +6,7 @@ template, context) before anything is rendered, and rendering a page is a pure f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -14,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import babel
+import babel.dates
 import jinja2
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
-from clippings.charts import timeline
+from clippings.charts import activity, timeline
 from clippings.config import Config
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
@@ -28,11 +31,15 @@ from clippings.escape import safe_url
 from clippings.files import read_regular, reason
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
+from clippings.text import slugify
+from clippings.worldmap import coverage_map, neighbourhood_map
 
 THEME_DIR = Path(__file__).parent / "theme"
 KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources"}
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
+_MARKDOWN_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,8 @@ def excerpt(article: Article) -> str:
     text = article.summary or article.dek
     if not text:
         paragraphs = [p.strip() for p in article.body.split("\n\n") if p.strip()]
-        text = _MARKDOWN_ESCAPE.sub(r"\1", paragraphs[0]) if paragraphs else ""
+        first = _MARKDOWN_LINK.sub(r"\1", paragraphs[0]) if paragraphs else ""
+        text = _MARKDOWN_ESCAPE.sub(r"\1", first)
     text = " ".join(text.split())
     if len(text) <= _EXCERPT_LENGTH:
         return text
@@ -110,11 +118,12 @@ class MarkdownConverter:
         html = self._md.reset().convert(text)
         return html
 
-    def article_html(self, article: Article) -> str:
-        """An article's body as HTML; anything Python-Markdown raises becomes that file's
-        problem (a template error naming the page's template would point at the wrong file)."""
+    def article_html(self, article: Article, text: str | None = None) -> str:
+        """An article's body (or `text`, a piece of it) as HTML; anything Python-Markdown raises
+        becomes that file's problem (a template error naming the page's template would point at
+        the wrong file)."""
         try:
-            return self.convert(article.body)
+            return self.convert(article.body if text is None else text)
         except RecursionError:  # Python-Markdown recurses once per level of nesting
             message = "Markdown is nested too deeply (lists or quotes) to convert"
         except Exception as error:
@@ -167,15 +176,21 @@ class Site:
         yield from self.site_files()
 
     def home_pages(self) -> Iterator[Page]:
+        # The first page's timeline counts travel in its context, so its fingerprint covers them.
         for pager in paginate(self.archive.articles, self.config.per_page, ""):
-            yield Page(_paged_path("", pager), "index.html", {"pager": pager})
+            context: dict[str, Any] = {"pager": pager}
+            if pager.number == 1:
+                context["activity"] = activity(self.archive.articles)
+            yield Page(_paged_path("", pager), "index.html", context)
 
     def year_pages(self) -> Iterator[Page]:
         for year, articles in self.archive.years.items():
+            span = ((int(year), 1), (int(year), 12)) if year.isdigit() else None
             for pager in paginate(articles, self.config.term_per_page, f"{year}/"):
-                yield Page(
-                    _paged_path(f"{year}/", pager), "year.html", {"year": year, "pager": pager}
-                )
+                context = {"year": year, "pager": pager, "total": len(articles)}
+                if pager.number == 1:
+                    context["activity"] = activity(articles, span)
+                yield Page(_paged_path(f"{year}/", pager), "year.html", context)
 
     def article_pages(self) -> Iterator[Page]:
         archive = self.archive
@@ -215,6 +230,8 @@ class Site:
                 "published": [a for a in pager.items if a.path in published],
                 "cited": [a for a in pager.items if a.path not in published],
             }
+            if pager.number == 1:
+                context["activity"] = activity(term.articles)
             yield Page(_paged_path(term.path, pager), "term.html", context)
         if self.config.feeds:
             yield Page(
@@ -329,6 +346,33 @@ class SiteTemplateLoader(jinja2.BaseLoader):
         return source, os.path.normpath(path), uptodate
 
 
+def by_kind(ranked: list[tuple[Term, int]]) -> list[tuple[str, list[tuple[Term, int]]]]:
+    """A term's co-occurring terms grouped by kind (in KINDS order), each kept in rank order."""
+    groups: dict[str, list[tuple[Term, int]]] = {kind: [] for kind in KINDS}
+    for other, count in ranked:
+        groups[other.kind].append((other, count))
+    return [(kind, items) for kind, items in groups.items() if items]
+
+
+def sort_key(term: Term) -> str:
+    """How a person sorts by surname: the authority's `sort_name`, the name itself when the
+    authority says the family name comes first (Kim Jong Un), else the last word first."""
+    entity = term.entity
+    if entity is not None and entity.sort_name:
+        return slugify(entity.sort_name)
+    words = term.name.split()
+    if (entity is not None and entity.family_name_first) or len(words) < 2:
+        return slugify(term.name)
+    return slugify(" ".join([words[-1], *words[:-1]]))
+
+
+def _locale(language: str) -> babel.Locale:
+    try:
+        return babel.Locale.parse(language.replace("-", "_"))
+    except (ValueError, babel.UnknownLocaleError):
+        return babel.Locale.parse("en")
+
+
 def template_problem(error: Exception, fallback: str) -> Problem:
     """Name the template file and line of a Jinja error, not a Python traceback."""
     if isinstance(error, TemplateFileError):
@@ -386,18 +430,85 @@ class Renderer:
             kind_singular=KIND_SINGULAR,
             excerpt=excerpt,
             timeline=timeline,
+            coverage_map=coverage_map,
+            neighbourhood_map=neighbourhood_map,
+            sort_key=sort_key,
+            by_kind=by_kind,
+            period_name=self.period_name,
+            date_tag=self.date_tag,
             news_article=news_article,
             body_html=self.body_html,
+            body_sections=self.body_sections,
             absolute=self.absolute,
         )
         self.env.filters["atom_date"] = atom_date
         self.env.filters["safe_url"] = safe_url  # see escape.py and docs/templates.md
+        self.env.filters["human_date"] = self.human_date
+        self.locale = _locale(config.language)
+        self._names: dict[str, str] = {}  # dates and periods in the site's language
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
         html = self.bodies.get(article.path)
         if html is None:
             html = self.bodies[article.path] = self.markdown.article_html(article)
         return jinja2.utils.markupsafe.Markup(html)
+
+    def body_sections(
+        self, article: Article
+    ) -> list[tuple[jinja2.utils.markupsafe.Markup, list[str]]]:
+        """The body as (HTML, captions shown after it) runs: a caption placed `after: N` comes
+        after the Nth paragraph (blank-line separated block), unplaced ones after the body.
+        Only bodies with placed captions are converted in pieces (and not cached)."""
+        if all(place is None for place in article.caption_places):
+            return [(self.body_html(article), list(article.captions))]
+        blocks = _BLOCK_BREAK.split(article.body.strip())
+        at: dict[int, list[str]] = {len(blocks): []}
+        for text, place in zip(article.captions, article.caption_places, strict=True):
+            at.setdefault(len(blocks) if place is None else min(place, len(blocks)), []).append(
+                text
+            )
+        sections, start = [], 0
+        for cut in sorted(at):
+            text = "\n\n".join(blocks[start:cut])
+            html = self.markdown.article_html(article, text) if text else ""
+            sections.append((jinja2.utils.markupsafe.Markup(html), at[cut]))
+            start = cut
+        return sections
+
+    def human_date(self, iso: str) -> str:
+        """The date of an ISO date or datetime in the site's language ("March 3, 2018" in
+        English); the ISO value goes in <time datetime>."""
+        day = iso[:10]
+        name = self._names.get(day)
+        if name is None:  # memoised here: hashing a babel Locale for a shared cache costs more
+            date = dt.date.fromisoformat(day)
+            name = self._names[day] = babel.dates.format_date(date, "long", locale=self.locale)
+        return name
+
+    def date_tag(self, article: Article) -> jinja2.utils.markupsafe.Markup:
+        """`<time datetime="ISO">March 3, 2018</time>`, or "Undated" (both values escaped);
+        a function rather than a macro, since every list and article page shows several."""
+        if not article.date:
+            return jinja2.utils.markupsafe.Markup("Undated")
+        iso = article.iso_date
+        escape = jinja2.utils.markupsafe.escape
+        return jinja2.utils.markupsafe.Markup(
+            f'<time datetime="{escape(iso)}">{escape(self.human_date(iso))}</time>'
+        )
+
+    def period_name(self, label: str, short: bool = False) -> str:
+        """A timeline period: "2018" stays, "2018-03" becomes "March 2018" ("Mar 2018" when
+        short, for axis labels) in the site's language."""
+        if "-" not in label:
+            return label
+        key = f"{label}/{short}"
+        name = self._names.get(key)
+        if name is None:
+            year, month = label.split("-")
+            first = dt.date(int(year), int(month), 1)
+            pattern = "LLL y" if short else "LLLL y"
+            name = self._names[key] = babel.dates.format_date(first, pattern, locale=self.locale)
+        return name
 
     def absolute(self, path: str) -> str:
         """Full URL for feeds and sitemaps (base_url + path); relative when no base_url is set."""

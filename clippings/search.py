@@ -60,7 +60,7 @@ class Record:
     """
 
     url: str
-    text: tuple[str, ...]  # title, dek, Markdown body, captions
+    text: tuple[str, ...]  # dek, Markdown body, captions, title
     meta: dict[str, str]
     filters: dict[str, list[str]]
 
@@ -162,7 +162,9 @@ def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | 
         meta["date"] = article.iso_date[:10]
     return Record(
         url="/" + article.path,
-        text=(article.title, article.dek or "", article.body, *article.captions),
+        # The title goes last: it is searched, but a result's excerpt starts at the text (the
+        # result shows the title already).
+        text=(article.dek or "", article.body, *article.captions, article.title),
         meta=meta,
         # Pagefind's default UI renders filter values as HTML (a label's innerHTML), and the
         # checkbox sends the value back as stored, so they are stored escaped.

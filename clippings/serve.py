@@ -13,10 +13,12 @@ import collections
 import contextlib
 import errno
 import gc
+import html
 import http.server
 import json
 import mimetypes
 import queue
+import re
 import signal
 import socket
 import sys
@@ -57,7 +59,7 @@ _CLIENT = """<script>/* clippings serve: live reload (not part of the built site
       box.id = "clippings-overlay";
       box.setAttribute("role", "alert");
       box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;" +
-        "padding:2em;background:rgba(20,20,20,.94);color:#fdd;font:14px/1.5 monospace;white-space:pre-wrap";
+        "padding:2em;background:#141414;color:#fdd;font:14px/1.5 monospace;white-space:pre-wrap";
       document.body.appendChild(box);
     }
     box.textContent = "Build failed; showing the last good build.\\n\\n" + problems.join("\\n");
@@ -78,6 +80,17 @@ _CLIENT = """<script>/* clippings serve: live reload (not part of the built site
 })();
 </script>
 """
+
+
+_BASE_TAG = re.compile(rb"<base\s[^>]*>", re.IGNORECASE)
+
+
+def with_base(page: bytes, base_path: str) -> bytes:
+    """The 404 page is served at any depth: a <base> at the served root makes its relative
+    links and stylesheet resolve (replacing the one the build made from base_url, if any)."""
+    tag = f'<base href="{html.escape(base_path)}">'.encode()
+    page = _BASE_TAG.sub(b"", page)
+    return page.replace(b"<head>", b"<head>\n" + tag, 1)
 
 
 def normalize_base_path(base_path: str) -> str:
@@ -329,7 +342,7 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
         with self.live.lock:
             body = page.read_bytes() if page.is_file() else b"<h1>Not found</h1></body>"
             events_url = self.live.events_url()
-        body = inject_client(body, events_url)
+        body = inject_client(with_base(body, self.live.base_path), events_url)
         self._send(404, body, "text/html; charset=utf-8", with_body)
 
     def _stream_events(self, since: int | None) -> None:

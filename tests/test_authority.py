@@ -56,6 +56,23 @@ def test_invalid_authority_reports_all():
     ]
 
 
+def test_browsing_keys_are_read_and_checked():
+    text = (
+        "people:\n  Kim Jong Un:\n    family_name_first: true\n"
+        "  A B:\n    sort_name: B, A\n    family_name_first: maybe\n"
+        "countries:\n  Burma:\n    iso: MM\n"
+    )
+    with pytest.raises(BuildError) as error:
+        parse_authority(text, "e.yaml")
+    assert [str(p) for p in error.value.problems] == [
+        "e.yaml:4: people: A B: 'family_name_first' must be true or false"
+    ]
+    authority = parse_authority(text.replace("maybe", "false"), "e.yaml")
+    assert authority.lookup("people", "Kim Jong Un").family_name_first
+    assert authority.lookup("people", "A B").sort_name == "B, A"
+    assert authority.lookup("countries", "Burma").iso == "MM"
+
+
 def test_alias_claimed_twice():
     text = "people:\n  A B:\n    aliases: [X]\n  C D:\n    aliases: [x]\n"
     with pytest.raises(BuildError, match="people: 'x' names both 'A B' and 'C D'"):

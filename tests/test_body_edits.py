@@ -79,6 +79,16 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     assert _build(config, site, full_builds) == (2, False)
     assert _site_bytes(site) == _clean(config, tmp_path / "clean2")
 
+    # Captions placed among the paragraphs: a body edit keeps them where they were put.
+    letter.write_text(
+        letter.read_text().replace("---\n", "---\ncaptions:\n  - text: A photo\n    after: 1\n", 1)
+    )
+    assert _build(config, site, full_builds)[1]  # a caption is front matter: a full build
+    _append(letter, "\nA third addition, below the photo.\n")
+    assert _build(config, site, full_builds) == (1, False)
+    assert '<figure class="caption">' in (page.read_text())
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean2b")
+
     # A tag edit is a full build, and it re-renders the pages the quick rebuilds wrote.
     letter.write_text(letter.read_text().replace("people: [", "people: [Body Edit Person, ", 1))
     assert _build(config, site, full_builds)[1]
@@ -168,7 +178,7 @@ def test_the_theme_article_template_does_not_read_the_archive_global() -> None:
     name and link); the byte-for-byte tests above prove the output, this names the rule."""
     env = jinja2.Environment()
     theme = body_edits.THEME_DIR / "templates"
-    for name in ("article.html", "base.html", "_macros.html"):
+    for name in ("article.html", "base.html", "_macros.html", "_cite.html"):
         used = jinja2.meta.find_undeclared_variables(env.parse((theme / name).read_text()))
         assert "archive" not in used, name
-        assert "body_html" in used or name != "article.html"
+        assert "body_sections" in used or name != "article.html"

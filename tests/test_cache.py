@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from clippings.build import build_site
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
 from tests.conftest import write_article
+from tests.test_incremental import _random_edit
 from tests.test_parallel import _site_bytes
 
 
@@ -165,3 +167,19 @@ def test_redating_the_oldest_article_within_its_year_updates_the_home_page(
     build_site(fixture_config, site)
     assert "2019-01-01" in (site / "index.html").read_text()
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_cached_builds_match_uncached_builds_through_random_edits(
+    fixture_config: Config, tmp_path: Path, seed: int
+) -> None:
+    """The edits of the live rebuilder's random sequences (timelines, maps, captions, language
+    included) through cached CLI builds."""
+    rng = random.Random(seed)
+    site = tmp_path / "out"
+    content = fixture_config.path("content_dir")
+    build_site(fixture_config, site)
+    for step in range(8):
+        _random_edit(rng, content, step)
+        build_site(fixture_config, site)
+        assert _site_bytes(site) == _uncached(fixture_config, tmp_path / f"plain{step}")

@@ -83,6 +83,10 @@ def test_valid_article_fields():
             "content/2018/x.md:2: front matter: the title gives an empty slug; set 'slug' to letters, digits and hyphens",
         ),
         ("- a list\n", "content/2018/x.md:2: expected a mapping of keys to values"),
+        (
+            VALID + "captions: [{text: A photo, after: -1}]\n",
+            "content/2018/x.md:5: front matter: 'captions' must be a list of text lines or of {text, after} entries",
+        ),
     ],
 )
 def test_problems_point_at_the_line(front: str, expected: str):
@@ -179,3 +183,9 @@ def test_content_sources_name_every_content_file_as_messages_do(
     assert [display_path(p, tmp_path) for p in files] == list(sources)
     assert [str(p) for p in files] == list(sources.values())
     assert {p.name for p in files} == {"a.md", "b.md", "c.md", "d.md", "link.md"}
+
+
+def test_captions_are_lines_or_placed_after_a_paragraph():
+    article, problems = parse(VALID + "captions:\n  - A line\n  - text: A photo\n    after: 2\n")
+    assert problems == [] and article is not None
+    assert (article.captions, article.caption_places) == (("A line", "A photo"), (None, 2))

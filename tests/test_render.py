@@ -46,6 +46,9 @@ def test_every_url_in_html_is_relative(fixture_config: Config, tmp_path: Path):
     build_site(fixture_config, site)
     for page in site.rglob("*.html"):
         html = re.sub(r'<link rel="canonical"[^>]*>', "", page.read_text())
+        if page.name == "404.html":  # served at any depth: its <base> is the site's root path
+            assert '<base href="/fixture/">' in html
+            html = html.replace('<base href="/fixture/">', "")
         for url in re.findall(r'(?:href|src)="([^"]*)"', html):
             assert not url.startswith("/"), f"{page}: {url}"
             assert not url.startswith("https://example.org"), f"{page}: {url}"
@@ -139,3 +142,40 @@ def test_capture_without_article_text_says_so(fixture_config: Config, tmp_path: 
     assert '<p class="no-text">No article text in the capture.</p>' in html
     other = (site / "2020/leaders-meet-at-the-summit/index.html").read_text()
     assert "No article text" not in other
+
+
+def test_captions_placed_among_paragraphs_and_dates_in_the_sites_language(
+    fixture_config: Config,
+):
+    import dataclasses
+    import datetime as dt
+
+    from clippings.content import Article
+
+    body = "One.\n\nTwo <b>&amp;</b>.\n\n  \nThree.\n"
+    article = Article("x.md", "T", dt.date(2018, 3, 3), "P", "t", body, 1)
+    article = dataclasses.replace(
+        article, captions=("Late", "Early", "Far"), caption_places=(None, 1, 9)
+    )
+    renderer = Renderer(fixture_config, load_archive(fixture_config))
+    sections = renderer.body_sections(article)
+    assert [captions for _, captions in sections] == [["Early"], ["Late", "Far"]]
+    assert str(sections[0][0]) == "<p>One.</p>" and "<p>Three.</p>" in str(sections[1][0])
+    assert renderer.human_date("2018-03-03T10:00:00Z") == "March 3, 2018"
+    french = Renderer(dataclasses.replace(fixture_config, language="fr"), renderer.archive)
+    assert french.human_date("2018-03-03") == "3 mars 2018"
+    assert french.period_name("2018-03") == "mars 2018"
+
+
+def test_people_sort_by_surname_unless_the_authority_says_otherwise():
+    from clippings.archive import Term
+    from clippings.authority import Entity
+    from clippings.render import sort_key
+
+    def person(name: str, **entity) -> Term:
+        return Term("people", name, name, Entity("people", name, **entity) if entity else None)
+
+    assert sort_key(person("Vladimir Putin")) == "putin-vladimir"
+    assert sort_key(person("Kim Jong Un", family_name_first=True)) == "kim-jong-un"
+    assert sort_key(person("Recep Tayyip Erdoğan", sort_name="Erdoğan, Recep")) == "erdogan-recep"
+    assert sort_key(person("Madonna")) == "madonna"

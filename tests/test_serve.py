@@ -83,6 +83,9 @@ def test_pretty_urls(served: tuple[LiveSite, int]) -> None:
     assert status == 200 and b"<h1>Articles from 2019</h1>" in body
     status, _, missing = _get(port, "/repo/no-such-page/")
     assert status == 404 and b"Page not found" in missing
+    # At any depth, its links resolve against serve's base path (not the fixture's base_url).
+    status, _, deep = _get(port, "/repo/a/b/c/")
+    assert status == 404 and deep.count(b"<base ") == 1 and b'<base href="/repo/">' in deep
 
 
 def test_script_is_injected_only_in_served_html(served: tuple[LiveSite, int]) -> None:

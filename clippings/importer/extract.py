@@ -49,6 +49,7 @@ class Extracted:
     sources: list[str]
     dek: str | None
     captions: list[str]
+    caption_places: list[int]  # body paragraphs before each caption
     body: list[str]
     summary: str | None
     boilerplate: list[str]
@@ -175,6 +176,7 @@ class Extractor:
             sources=sources.names,
             dek=seg.dek,
             captions=seg.captions,
+            caption_places=seg.caption_places,
             body=seg.body,
             summary=summary_of(seg.body),
             boilerplate=seg.boilerplate,

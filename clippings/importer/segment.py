@@ -98,6 +98,7 @@ class Segments:
     dek: str | None = None
     credits: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
+    caption_places: list[int] = field(default_factory=list)  # body paragraphs before each caption
     body: list[str] = field(default_factory=list)
     boilerplate: list[str] = field(default_factory=list)
     stamp_dates: list[dt.date] = field(default_factory=list)
@@ -423,6 +424,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
             seg.boilerplate.append(line)
         elif kind == "caption":
             seg.captions.append(line)
+            seg.caption_places.append(len(seg.body))
         elif kind == "credit":
             seg.credits.append(line)
             seg.stamp_dates += [d for d in [dated_byline(line)] if d is not None]

@@ -77,7 +77,10 @@ def render(
         "countries": extracted.countries,
         "sources": extracted.sources,
         "dek": extracted.dek,
-        "captions": extracted.captions,
+        "captions": [
+            {"text": text, "after": place}
+            for text, place in zip(extracted.captions, extracted.caption_places, strict=True)
+        ],
         "summary": extracted.summary,
         "source_file": source_file,
         "source_sha256": source_sha,

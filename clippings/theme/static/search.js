@@ -31,9 +31,22 @@
     resetStyles: false,
     autofocus: true,
     debounceTimeoutMs: 100, // Pagefind's default 300 ms alone would be the whole latency budget
+    translations: {
+      zero_results: "Nothing matches [SEARCH_TERM]. Try fewer or other words, another spelling of " +
+        "a name, or remove a filter.",
+    },
   });
   status.hidden = true;
+  // The help says what to try; once a search runs, the results (or Pagefind's "nothing
+  // matches", which says what to try next) take its place.
+  var help = document.getElementById("search-help");
+  document.getElementById("search-ui").addEventListener("input", function (event) {
+    if (help && event.target.matches("input[type=text], input[type=search]")) {
+      help.hidden = event.target.value.trim() !== "";
+    }
+  });
   var query = new URLSearchParams(location.search).get("q");
+  if (query && help) help.hidden = true;
   if (query) {
     ui.triggerSearch(query);
   } else {

@@ -14,20 +14,27 @@
       }
     });
   }
-  // Sortable overview tables: by name or by article count.
+  // Sortable overview tables: by name, by surname (people) or by article count; a second
+  // click on the same button reverses the order. Counts sort most first, names A to Z.
   document.querySelectorAll("table[data-sortable]").forEach(function (table) {
     var body = table.tBodies[0];
+    var current = "name", ascending = true;
     table.querySelectorAll("button[data-sort]").forEach(function (button) {
       button.addEventListener("click", function () {
         var key = button.dataset.sort;
+        ascending = key === current ? !ascending : key !== "count";
+        current = key;
         var header = button.closest("th");
-        var ascending = header.getAttribute("aria-sort") !== "ascending";
         table.querySelectorAll("th").forEach(function (th) { th.removeAttribute("aria-sort"); });
         header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        table.querySelectorAll("button[data-sort]").forEach(function (other) {
+          other.setAttribute("aria-pressed", String(other === button));
+        });
         var rows = Array.from(body.rows);
         rows.sort(function (a, b) {
           var x = a.dataset[key], y = b.dataset[key];
           var order = key === "count" ? Number(x) - Number(y) : x.localeCompare(y);
+          order = order || a.dataset.name.localeCompare(b.dataset.name);
           return ascending ? order : -order;
         });
         rows.forEach(function (row) { body.appendChild(row); });
