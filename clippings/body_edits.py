@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from clippings.authority import KINDS, Authority
 from clippings.cache import CACHE_DIR, BuildCache, ContentFiles, digest
 from clippings.config import Config
 from clippings.content import Article
+from clippings.exports import archive_json_text, word_count
 from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
 from clippings.search import INDEX_DIR, Record, record_of, reindex_shards, swap_shards
@@ -160,6 +162,8 @@ def rebuild(
     layout = cache.search_shards() if config.search else {}
     if layout is None or _overrides_theme(config) or settings != cache.last_settings():
         return None
+    if config.downloads:  # the archive-wide downloads hold every body (archive.sqlite)
+        return None
     if not cache.pages_in_place(site_dir):
         return None
     built = cache.built()
@@ -201,6 +205,10 @@ def rebuild(
     compiled.mkdir(exist_ok=True)
     renderer = Renderer(config, empty, compiled)
     rendered = dict(render_all(list(pages.values()), renderer))
+    archive_json = _archive_json(site_dir, changed, config.title)
+    if archive_json is None:
+        return None
+    rendered["archive.json"] = archive_json
     # Before the first file is replaced: if the build dies now, the next one is a full build
     # that renders these pages again.
     old_index = [p for shard in records for p in cache.recorded_pages(f"{INDEX_DIR}/{shard}/")]
@@ -229,6 +237,19 @@ def rebuild(
         rows.append((source, shas[source], shape if context or not page else None, path, context))
     cache.store_built(rows)
     return quick
+
+
+def _archive_json(site_dir: Path, changed: dict[str, Article], title: str) -> bytes | None:
+    """archive.json with the edited articles' word counts (the one field a body changes)."""
+    try:
+        records = json.loads((site_dir / "archive.json").read_bytes())["articles"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    counts = {a.path: word_count(a) for a in changed.values() if not a.draft}
+    for record in records:
+        if record.get("url") in counts:
+            record["word_count"] = counts[record["url"]]
+    return archive_json_text(records, title).encode()
 
 
 def _search_records(

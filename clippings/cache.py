@@ -36,12 +36,14 @@ from clippings.authority import KINDS
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.errors import Problem
+from clippings.exports import Download, is_export
+from clippings.originals import Original
 from clippings.render import THEME_DIR, Page, Pager
 
 CACHE_DIR = ".clippings-cache"
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
-SCHEMA = 3  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table
+SCHEMA = 4  # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: archived_url
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (
@@ -345,10 +347,16 @@ class BuildCache:
 
     def settings_digest(self, config: Config, site_dir: Path, strict: bool) -> str:
         """One hash of every input but the content: version, settings, output folder, templates,
-        static files and the authority file."""
+        static files, captured originals (published, and checked for fixity) and the authority
+        file."""
         parts = [VERSION, _settings(config), str(site_dir.resolve())]
         parts.append(str(strict))
-        folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
+        folders = (
+            config.path("templates_dir"),
+            config.path("static_dir"),
+            THEME_DIR,
+            config.path("raw_dir"),
+        )
         for folder in folders:
             for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
                 stat = path.stat()
@@ -503,6 +511,8 @@ class Fingerprints:
 
     def _template(self, name: str) -> str:
         """Hash of the template's own source and of everything it pulls in."""
+        if name not in self._templates and is_export(name):
+            self._templates[name] = digest(name)  # made by code: the cache VERSION covers it
         if name not in self._templates:
             sources: dict[str, str] = {}
             parts: set[str] = set()
@@ -575,6 +585,8 @@ class Fingerprints:
             text = repr(
                 (value.number, value.count, value.first_index, value.previous, value.next)
             ) + self._value(value.items)
+        elif isinstance(value, Original | Download):
+            text = repr(value)
         elif isinstance(value, list | tuple):
             text = "[" + ",".join(self._value(item) for item in value) + "]"
         elif isinstance(value, dict):

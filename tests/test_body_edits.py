@@ -20,7 +20,9 @@ from tests.test_parallel import _site_bytes
 
 @pytest.fixture
 def config(fixture_config: Config) -> Config:
-    return dataclasses.replace(fixture_config, search=False)
+    """Without the downloads: archive.sqlite holds every body, so with them on a body edit is
+    a full build (`test_with_downloads_on_a_body_edit_is_a_full_build`)."""
+    return dataclasses.replace(fixture_config, search=False, downloads=False)
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     letter = content / "2019" / "letter.md"
     _append(letter, "\nA closing paragraph with *emphasis* and [a link](https://example.org/).\n")
 
-    assert _build(config, site, full_builds) == (1, False)
+    assert _build(config, site, full_builds) == (2, False)  # the page and archive.json
     page = site / "2019" / "a-letter-from-pyongyang" / "index.html"
     assert "closing paragraph" in page.read_text()
     assert _site_bytes(site) == _clean(config, tmp_path / "clean1")
@@ -75,7 +77,7 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     _append(letter, "\nA second addition.\n")
     _append(content / "2020" / "summit.md", "\nMore about the summit.\n")
     _append(content / "2019" / "draft.md", "\nA draft keeps growing.\n")
-    assert _build(config, site, full_builds) == (2, False)
+    assert _build(config, site, full_builds) == (3, False)
     assert _site_bytes(site) == _clean(config, tmp_path / "clean2")
 
     # A tag edit is a full build, and it re-renders the pages the quick rebuilds wrote.
@@ -115,10 +117,24 @@ def test_anything_beyond_a_body_edit_is_a_full_build(
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
+def test_with_downloads_on_a_body_edit_is_a_full_build(
+    fixture_config: Config, tmp_path: Path, full_builds: list[int]
+) -> None:
+    config = dataclasses.replace(fixture_config, search=False)
+    site = tmp_path / "out"
+    build_site(config, site)
+    _append(
+        config.path("content_dir") / "2019" / "letter.md", "\nSeven more words for the count.\n"
+    )
+    assert _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
+    assert _build(config, site, full_builds) == (0, False)
+
+
 def test_with_search_on_the_edited_articles_shard_is_indexed_again(
     fixture_config: Config, tmp_path: Path, full_builds: list[int]
 ) -> None:
-    config = dataclasses.replace(fixture_config, search=True)
+    config = dataclasses.replace(fixture_config, search=True, downloads=False)
     site = tmp_path / "out"
     build_site(config, site)
     letter = config.path("content_dir") / "2019" / "letter.md"
