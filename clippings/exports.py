@@ -167,7 +167,8 @@ _LATEX = UnicodeToLatexEncoder(
         UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): '{"}'}),
         "defaults",
     ],
-    unknown_char_policy="keep",
+    unknown_char_policy="keep",  # CJK and the like stay UTF-8, which biber reads
+    unknown_char_warning=False,
     replacement_latex_protection="braces-all",
 )
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
