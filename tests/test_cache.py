@@ -165,3 +165,47 @@ def test_redating_the_oldest_article_within_its_year_updates_the_home_page(
     build_site(fixture_config, site)
     assert "2019-01-01" in (site / "index.html").read_text()
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_each_download_is_made_only_when_its_inputs_changed(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A title edit remakes that article's cite files and the archive-wide downloads, not the
+    other articles' cite files; a template or raw-file change remakes no download; every
+    build equals an uncached one."""
+    import clippings.render as render_module
+
+    config = dataclasses.replace(fixture_config, search=False)
+    made: list[str] = []
+    original_make = render_module.make
+
+    def counting(template: str, context: dict, citing: object) -> bytes:
+        made.append(template.removeprefix("export:"))
+        return original_make(template, context, citing)
+
+    monkeypatch.setattr(render_module, "make", counting)
+    site = tmp_path / "out"
+    build_site(config, site)
+    assert made.count("cite.ris") == 4 and "archive.sqlite" in made
+    made.clear()
+
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(config, site)
+    assert sorted(m for m in made if m.startswith("cite.")) == ["cite.bib", "cite.json", "cite.ris"]
+    assert {"archive.csv", "archive.sqlite", "archive.json", "archive.bib"} <= set(made)
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain1")
+    made.clear()
+
+    config.path("templates_dir").mkdir(exist_ok=True)
+    (config.path("templates_dir") / "year.html").write_text("{{ year }}\n")
+    build_site(config, site)
+    assert made == []
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain2")
+    made.clear()
+
+    raw = config.path("raw_dir") / "summit.txt"
+    raw.write_bytes(raw.read_bytes() + b"edited\n")
+    build_site(config, site)
+    assert made == ["original"]  # the published copy, nothing else
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain3")
