@@ -53,6 +53,10 @@ def collect_inputs(sources: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _text_or_none(value: object) -> str | None:
+    return str(value).strip() or None if isinstance(value, str | int | float) else None
+
+
 def load_manifest(path: Path) -> dict[Path, dict]:
     """Manifest entries by the resolved path of their text."""
     try:
@@ -98,6 +102,7 @@ class Run:
             url=self.args.url or entry.get("url"),
             publication=self.args.publication or entry.get("publication"),
             date=entry.get("date"),
+            retrieved=_text_or_none(entry.get("retrieved")),
         )
 
     def target(self, year: str, slug: str, source_sha: str) -> Path:
@@ -126,6 +131,7 @@ class Run:
                 date=page.date or meta.date,
                 title=page.title,
                 authors=page.authors,
+                retrieved=meta.retrieved or page.retrieved,
             )
         extracted = self.extractor.extract(text, meta)
         if not extracted.body:

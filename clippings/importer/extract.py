@@ -31,6 +31,7 @@ class Meta:
     date: str | None = None
     title: str | None = None
     authors: list[str] = field(default_factory=list)
+    retrieved: str | None = None  # when the page was captured (an ISO timestamp)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Extracted:
     summary: str | None
     boilerplate: list[str]
     unknown: dict[str, Counter[str]]
+    retrieved: str | None = None
 
 
 def _key(name: str) -> str:
@@ -143,4 +145,5 @@ class Extractor:
             summary=summary_of(seg.body),
             boilerplate=seg.boilerplate,
             unknown={"people": people.unknown, "sources": sources.unknown},
+            retrieved=meta.retrieved,
         )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
+
+# The capture note SingleFile writes at the top of a saved page:
+#   <!-- Page saved with SingleFile  url: https://…  saved date: Tue Mar 20 2018 10:15:00 GMT+0000 (…) -->
+_SAVED_DATE = re.compile(
+    r"saved date:\s*\w{3} (\w{3} \d{1,2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+-]\d{4})"
+)
 
 
 @dataclass
@@ -13,6 +21,19 @@ class Page:
     url: str | None = None
     publication: str | None = None
     authors: list[str] = field(default_factory=list)
+    retrieved: str | None = None
+
+
+def saved_date(html: str) -> str | None:
+    """When a saved page was captured, from its saver's note (SingleFile), as ISO 8601."""
+    match = _SAVED_DATE.search(html[:4000])
+    if not match:
+        return None
+    try:
+        moment = dt.datetime.strptime(" ".join(match.groups()), "%b %d %Y %H:%M:%S %z")
+    except ValueError:
+        return None
+    return moment.isoformat()
 
 
 def extract_page(html: str) -> Page | None:
@@ -36,4 +57,5 @@ def extract_page(html: str) -> Page | None:
         url=document.url,
         publication=(document.sitename or "").strip() or None,  # og:site_name and the like
         authors=authors,
+        retrieved=saved_date(html),
     )

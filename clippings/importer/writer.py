@@ -77,6 +77,7 @@ def render(
         "summary": extracted.summary,
         "source_file": source_file,
         "source_sha256": source_sha,
+        **({"retrieved": extracted.retrieved} if extracted.retrieved else {}),
         "imported": imported,
     }
     header = yaml.dump(
