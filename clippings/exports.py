@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import re
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -279,14 +280,51 @@ def archive_json_text(records: list[dict[str, Any]], title: str) -> str:
     return f'{{"articles": {articles}, "title": {json.dumps(title, ensure_ascii=False)}}}\n'
 
 
-def sqlite_bytes(
+Rows = dict[str, list[dict[str, Any]]]  # table -> rows, in insertion order
+
+
+def sqlite_rows(
     articles: list[Article], terms: list[dict[str, list[Term]]], all_terms: list[Term]
-) -> bytes:
-    """archive.sqlite, built with sqlite-utils in a scratch file; the same content gives the
-    same bytes (fixed row order, no timestamps, written out fresh with VACUUM INTO)."""
+) -> Rows:
+    """The database's rows: every term, every article (with body and plain text), the links."""
+    rows: Rows = {"terms": [], "articles": [], "article_terms": []}
+    for term in all_terms:
+        rows["terms"].append(
+            {
+                "id": term.path.rstrip("/"),
+                "kind": term.kind,
+                "slug": term.slug,
+                "name": term.name,
+                "description": term.entity.description if term.entity else None,
+                "wikidata": term.entity.wikidata if term.entity else None,
+                "articles": term.count,
+            }
+        )
+    for article, own in zip(articles, terms, strict=True):
+        row = article_row(article, own)
+        rows["articles"].append(
+            {
+                **{key: row[key] for key in ("path", "title", "date", "publication", "url")},
+                "authors": LIST_SEPARATOR.join(row["authors"]),
+                "word_count": row["word_count"],
+                "source_sha256": row["source_sha256"],
+                "body": article.body,
+                "text": plain_text(article.body),
+            }
+        )
+        rows["article_terms"] += [
+            {"article": article.path, "term": term.path.rstrip("/"), "kind": kind}
+            for kind in KINDS
+            for term in own[kind]
+        ]
+    return rows
+
+
+def sqlite_bytes(rows: Rows) -> bytes:
+    """archive.sqlite, built with sqlite-utils in a scratch file; the same rows give the same
+    bytes (fixed row order, no timestamps, written out fresh with VACUUM INTO)."""
     with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch) / "work.sqlite"
-        db = sqlite_utils.Database(work)
+        db = sqlite_utils.Database(Path(scratch) / "work.sqlite")
         db["terms"].create(
             {
                 "id": str,
@@ -319,39 +357,8 @@ def sqlite_bytes(
             pk=("article", "term"),
             foreign_keys=[("article", "articles", "path"), ("term", "terms", "id")],
         )
-        db["terms"].insert_all(
-            {
-                "id": term.path.rstrip("/"),
-                "kind": term.kind,
-                "slug": term.slug,
-                "name": term.name,
-                "description": term.entity.description if term.entity else None,
-                "wikidata": term.entity.wikidata if term.entity else None,
-                "articles": term.count,
-            }
-            for term in all_terms
-        )
-        links = []
-        rows = []
-        for article, own in zip(articles, terms, strict=True):
-            row = article_row(article, own)
-            rows.append(
-                {
-                    **{key: row[key] for key in ("path", "title", "date", "publication", "url")},
-                    "authors": LIST_SEPARATOR.join(row["authors"]),
-                    "word_count": row["word_count"],
-                    "source_sha256": row["source_sha256"],
-                    "body": article.body,
-                    "text": plain_text(article.body),
-                }
-            )
-            links += [
-                {"article": article.path, "term": term.path.rstrip("/"), "kind": kind}
-                for kind in KINDS
-                for term in own[kind]
-            ]
-        db["articles"].insert_all(rows)
-        db["article_terms"].insert_all(links)
+        for table in ("terms", "articles", "article_terms"):
+            db[table].insert_all(rows[table])
         db["articles"].create_index(["date"])
         db["articles"].create_index(["publication"])
         db["terms"].create_index(["kind", "slug"], unique=True)
@@ -361,6 +368,42 @@ def sqlite_bytes(
         db.execute("VACUUM INTO ?", [str(out)])
         db.close()
         return out.read_bytes()
+
+
+def sqlite_with_bodies(data: bytes, edited: list[Article]) -> bytes:
+    """A built archive.sqlite with new bodies for some articles (their text and word count
+    follow), made again from its own rows: equal to a full build's (tests/test_body_edits.py)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "old.sqlite"
+        path.write_bytes(data)
+        db = sqlite3.connect(path)
+        db.row_factory = sqlite3.Row
+        try:
+            rows: Rows = {
+                table: [dict(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+                for table in ("terms", "articles", "article_terms")
+            }
+        finally:
+            db.close()
+    by_path = {article.path: article for article in edited}
+    for row in rows["articles"]:
+        article = by_path.get(row["path"])
+        if article is not None:
+            row.update(body=article.body, text=plain_text(article.body))
+            row["word_count"] = word_count(article)
+    return sqlite_bytes(rows)
+
+
+def csv_with_word_counts(text: str, counts: dict[str, int]) -> str:
+    """A built archive.csv with new word counts for some articles (by path)."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    index = rows[0].index("word_count")
+    for row in rows[1:]:
+        if row[0] in counts:
+            row[index] = str(counts[row[0]])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
 
 
 # -- makers: page context -> bytes -----------------------------------------------------------
@@ -392,7 +435,9 @@ MAKERS: dict[str, Maker] = {
     "archive.json": lambda c, s: archive_json_text(
         archive_json_records(_rows(c)), s.title
     ).encode(),
-    "archive.sqlite": lambda c, s: sqlite_bytes(c["articles"], c["terms"], c["all_terms"]),
+    "archive.sqlite": lambda c, s: sqlite_bytes(
+        sqlite_rows(c["articles"], c["terms"], c["all_terms"])
+    ),
     "original": lambda c, s: read_original(c["original"]),
 }
 

@@ -117,17 +117,25 @@ def test_anything_beyond_a_body_edit_is_a_full_build(
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
-def test_with_downloads_on_a_body_edit_is_a_full_build(
+def test_with_downloads_a_body_edit_updates_them_without_loading_the_archive(
     fixture_config: Config, tmp_path: Path, full_builds: list[int]
 ) -> None:
+    """The CSV's word count, the database's body, text and word count, and the data page's
+    sizes are brought up to date from the built files, byte for byte as a full build."""
     config = dataclasses.replace(fixture_config, search=False)
     site = tmp_path / "out"
+    content = config.path("content_dir")
     build_site(config, site)
-    _append(
-        config.path("content_dir") / "2019" / "letter.md", "\nSeven more words for the count.\n"
-    )
-    assert _build(config, site, full_builds)[1]
-    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
+    _append(content / "2019" / "letter.md", "\nSeven more words for the zeppelin count.\n")
+    written, full = _build(config, site, full_builds)
+    assert not full and written == 5  # page, archive.json, .csv, .sqlite, data page
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean1")
+    assert b"zeppelin" in (site / "archive.sqlite").read_bytes()
+    _append(content / "2019" / "letter.md", "\nA second addition.\n")
+    _append(content / "2020" / "summit.md", "\nAnd more.\n")
+    _append(content / "2019" / "draft.md", "\nA draft's words count nowhere.\n")
+    assert not _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean2")
     assert _build(config, site, full_builds) == (0, False)
 
 
