@@ -129,7 +129,7 @@ def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
     for path in owners:
         end = path.rfind("/")
         while end > 0:
-            folders[path[:end]] = path
+            folders.setdefault(path[:end], path)  # the first page that needs it, by plan order
             end = path.rfind("/", 0, end)
     for path, source in owners.items():
         needer = folders.get(path)

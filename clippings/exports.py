@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import bibtexparser
+import bibtexparser.middlewares
 import rispy
 import sqlite_utils
 from bibtexparser.model import Entry, Field
@@ -230,7 +231,9 @@ def bib_text(items: Iterable[dict[str, Any]]) -> str:
     library = bibtexparser.Library()
     for item in items:
         library.add(bib_entry(item))
-    return bibtexparser.write_string(library)
+    # The library is thrown away after: its blocks need not be deep-copied before writing.
+    unparse = bibtexparser.middlewares.default_unparse_stack(allow_inplace_modification=True)
+    return bibtexparser.write_string(library, unparse_stack=unparse)
 
 
 def csl_json_text(items: list[dict[str, Any]]) -> str:
