@@ -174,7 +174,7 @@ def _write_site(
                 and writer.keep(page.path)
             )
         ]
-        cache.prefill_bodies(todo, renderer.bodies)
+        cache.prefill_bodies(todo, renderer.bodies, config)
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()

@@ -33,6 +33,7 @@ from jinja2 import meta
 import clippings
 from clippings.archive import Archive, Term
 from clippings.authority import KINDS
+from clippings.citation import CITATION_KEY, citation_key, csl_item
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.errors import Problem
@@ -271,13 +272,20 @@ class BuildCache:
         self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
         self._pages.update((path, (_REWRITTEN, size)) for path, size in sizes.items())
 
-    def prefill_bodies(self, pages: list[Page], bodies: dict[str, str]) -> None:
-        """Put the cached HTML of the articles these pages show into `bodies` (path -> HTML)."""
-        wanted = {
-            page.context["article"].path: digest(page.context["article"].body)
+    def prefill_bodies(self, pages: list[Page], bodies: dict[str, str], config: Config) -> None:
+        """Put the cached HTML of the articles these pages show into `bodies` (path -> HTML),
+        and their formatted citations (`citation_key` -> HTML)."""
+        articles = [
+            page.context["article"]
             for page in pages
             if isinstance(page.context.get("article"), Article)
-        }
+        ]
+        wanted = {article.path: digest(article.body) for article in articles}
+        for article in {article.path: article for article in articles}.values():
+            item = csl_item(article, config.site_url, config.title)
+            wanted.update(
+                (key, key) for key in (citation_key(item, s) for s in config.citation_styles)
+            )
         shas = list(dict.fromkeys(wanted.values()))
         found: dict[str, str] = {}
         for start in range(0, len(shas), 500):
@@ -308,9 +316,13 @@ class BuildCache:
         self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", pages)
 
     def store_bodies(self, articles: dict[str, Article], bodies: dict[str, str]) -> None:
-        """Remember body HTML (article path -> HTML) by the hash of its Markdown; called as
-        render workers return it, so the build does not hold every article's HTML at once."""
-        fresh = {digest(articles[path].body): html for path, html in bodies.items()}
+        """Remember body HTML (article path -> HTML) by the hash of its Markdown, and formatted
+        citations by their key; called as render workers return them, so the build does not
+        hold every article's HTML at once."""
+        fresh = {
+            key if key.startswith(CITATION_KEY) else digest(articles[key].body): html
+            for key, html in bodies.items()
+        }
         rows = [(sha, html) for sha, html in fresh.items() if sha not in self._cached_bodies]
         self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
 

@@ -311,9 +311,9 @@ class Renderer:
         self.config = config
         self.archive = archive
         self.markdown = MarkdownConverter()
-        self.bodies: dict[
-            str, str
-        ] = {}  # article path -> body HTML; prefilled from the build cache
+        # HTML fragments, prefilled from the build cache: article path -> body HTML, and
+        # citation.citation_key -> a formatted citation
+        self.bodies: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
@@ -361,8 +361,9 @@ class Renderer:
 
     def citations(self, article: Article) -> list[tuple[str, jinja2.utils.markupsafe.Markup]]:
         """The cite block's entries: (style label, formatted HTML) per configured style."""
+        config = self.config
         return citations(
-            article, self.config.site_url, self.config.title, self.config.citation_styles
+            article, config.site_url, config.title, config.citation_styles, self.bodies
         )
 
     def absolute(self, path: str) -> str:

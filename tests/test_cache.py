@@ -209,3 +209,36 @@ def test_each_download_is_made_only_when_its_inputs_changed(
     build_site(config, site)
     assert made == ["original"]  # the published copy, nothing else
     assert _site_bytes(site) == _uncached(config, tmp_path / "plain3")
+
+
+def test_a_template_change_reuses_the_formatted_citations(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """citeproc-py is the costliest part of an article page: a theme edit that re-renders
+    every article takes their citations from the cache; an edited article's are new."""
+    import clippings.citation as citation_module
+    from clippings.render import THEME_DIR
+
+    config = dataclasses.replace(fixture_config, search=False)
+    formatted: list[str] = []
+    original = citation_module.format_citation
+
+    def counting(item: dict, style: str):
+        formatted.append(item["id"])
+        return original(item, style)
+
+    monkeypatch.setattr(citation_module, "format_citation", counting)
+    site = tmp_path / "out"
+    build_site(config, site)
+    assert len(formatted) == 4 * 3  # four articles, three styles
+    formatted.clear()
+
+    article_html = (THEME_DIR / "templates" / "article.html").read_text()
+    config.path("templates_dir").mkdir(exist_ok=True)
+    (config.path("templates_dir") / "article.html").write_text("<!-- site -->\n" + article_html)
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(config, site)
+    assert formatted == ["2019/the-letter-from-pyongyang"] * 3
+    formatted.clear()
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain")
