@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import pickle
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,16 @@ from clippings.authority import KINDS, Authority
 from clippings.cache import CACHE_DIR, BuildCache, CacheDamaged, ContentFiles, digest
 from clippings.config import Config
 from clippings.content import Article
+from clippings.exports import (
+    DOWNLOADS,
+    archive_json_text,
+    csv_with_word_counts,
+    sqlite_with_bodies,
+    word_count,
+)
 from clippings.files import walk_folder
 from clippings.output import write_atomically
-from clippings.render import THEME_DIR, Page, Renderer, excerpt, render_all
+from clippings.render import DATA_PAGE, THEME_DIR, Page, Renderer, excerpt, render_all, with_sizes
 from clippings.search import INDEX_DIR, Record, record_of, reindex_shards, swap_shards
 
 ARTICLE_TEMPLATE = "article.html"
@@ -207,6 +216,15 @@ def rebuild(
     compiled.mkdir(exist_ok=True)
     renderer = Renderer(config, empty, compiled)
     rendered = dict(render_all(list(pages.values()), renderer))
+    archive_json = _archive_json(site_dir, changed, config.title)
+    if archive_json is None:
+        return None
+    rendered["archive.json"] = archive_json
+    if config.downloads:
+        downloads = _downloads(site_dir, changed, renderer, rendered)
+        if downloads is None:
+            return None
+        rendered.update(downloads)
     # Before the first file is replaced: if the build dies now, the next one is a full build
     # that renders these pages again.
     old_index = [p for shard in records for p in cache.recorded_pages(f"{INDEX_DIR}/{shard}/")]
@@ -235,6 +253,47 @@ def rebuild(
         rows.append((source, shas[source], shape if context or not page else None, path, context))
     cache.store_built(rows)
     return quick
+
+
+def _archive_json(site_dir: Path, changed: dict[str, Article], title: str) -> bytes | None:
+    """archive.json with the edited articles' word counts (the one field a body changes)."""
+    try:
+        records = json.loads((site_dir / "archive.json").read_bytes())["articles"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    counts = {a.path: word_count(a) for a in changed.values() if not a.draft}
+    for record in records:
+        if record.get("url") in counts:
+            record["word_count"] = counts[record["url"]]
+    return archive_json_text(records, title).encode()
+
+
+def _downloads(
+    site_dir: Path, changed: dict[str, Article], renderer: Renderer, rendered: dict[str, bytes]
+) -> dict[str, bytes] | None:
+    """The downloads a body shows in (the CSV's word count, the database's body, text and word
+    count) and the data page with their sizes; None when a built one cannot be read."""
+    edited = [article for article in changed.values() if not article.draft]
+    if not edited:
+        return {}
+    counts = {article.path: word_count(article) for article in edited}
+    try:
+        table = (site_dir / "archive.csv").read_bytes().decode("utf-8")
+        files = {
+            "archive.csv": csv_with_word_counts(table, counts).encode("utf-8"),
+            "archive.sqlite": sqlite_with_bodies(
+                (site_dir / "archive.sqlite").read_bytes(), edited
+            ),
+        }
+        made = rendered | files
+        page = with_sizes(
+            Page(DATA_PAGE, "data.html", {"downloads": list(DOWNLOADS), "sizes": None}),
+            lambda path: len(made[path]) if path in made else (site_dir / path).stat().st_size,
+        )
+    except (OSError, UnicodeError, ValueError, IndexError, sqlite3.Error):
+        return None
+    files[DATA_PAGE] = renderer.render(page)
+    return files
 
 
 def _search_records(

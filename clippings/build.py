@@ -32,9 +32,10 @@ from clippings.config import Config
 from clippings.content import display_path, load_articles, read_article
 from clippings.errors import BuildError, Problem
 from clippings.files import os_problem, walk_folder
+from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock
 from clippings.parallel import default_jobs, render_pages
-from clippings.render import THEME_DIR, Page, Renderer, Site
+from clippings.render import DATA_PAGE, THEME_DIR, Page, Renderer, Site, with_sizes
 from clippings.search import build_search_index, shards_of
 
 
@@ -70,6 +71,7 @@ def load_archive(config: Config, strict: bool = False, cache: BuildCache | None 
     articles, warnings = load_articles(config.path("content_dir"), config.root, strict, read)
     archive = build_archive(articles, authority, config.related_articles)
     archive.warnings[:0] = [*config.warnings, *authority.warnings, *warnings]
+    archive.warnings += check_fixity(archive.articles, config, warning=True)
     return archive
 
 
@@ -146,7 +148,7 @@ def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
     for path in owners:
         end = path.rfind("/")
         while end > 0:
-            folders[path[:end]] = path
+            folders.setdefault(path[:end], path)  # the first page that needs it, by plan order
             end = path.rfind("/", 0, end)
     for path, source in owners.items():
         needer = folders.get(path)
@@ -168,10 +170,13 @@ def _write_site(
 ) -> tuple[dict[str, str | None], dict[str, int], list[Page]]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
     over from the current site. Returns each page's fingerprint, the sizes written and the
-    pages rendered."""
+    pages rendered. The data page comes last: it shows the size of every download."""
+    last = [page for page in pages if page.path == DATA_PAGE]
+    pages = [page for page in pages if page.path != DATA_PAGE]
     todo = pages
     prints: dict[str, str | None] = {}
     store_bodies = None
+    fingerprints = None
     if cache:
         by_path = {article.path: article for article in renderer.archive.articles}
         store_bodies = partial(cache.store_bodies, by_path)
@@ -188,13 +193,27 @@ def _write_site(
                 and writer.keep(page.path)
             )
         ]
-        cache.prefill_bodies(todo, renderer.bodies)
+        cache.prefill_bodies(todo, renderer.bodies, config)
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()
     for path, data in render_pages(todo, renderer, jobs, tick, store_bodies):
         writer.write(path, data)
         sizes[path] = len(data)
+    for page in last:
+        page = with_sizes(page, lambda path: sizes.get(path) or writer.staged_size(path))
+        prints[page.path] = fingerprints.page(page) if fingerprints else None
+        fingerprint = prints[page.path]
+        if not (
+            cache
+            and fingerprint
+            and cache.page_unchanged(page.path, fingerprint, writer.site_dir)
+            and writer.keep(page.path)
+        ):
+            data = renderer.render(page)
+            writer.write(page.path, data)
+            sizes[page.path] = len(data)
+            todo.append(page)
     for path, source in assets.items():
         writer.copy(path, source)
         prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there

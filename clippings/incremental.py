@@ -38,10 +38,13 @@ from clippings.cache import CACHE_DIR, mark_site_changed
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
+from clippings.exports import Download, is_export
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import update_archive
+from clippings.originals import Original
 from clippings.output import build_lock, safe_relative, same_bytes, write_atomically
 from clippings.render import (
+    DATA_PAGE,
     THEME_DIR,
     Page,
     Pager,
@@ -50,15 +53,17 @@ from clippings.render import (
     excerpt,
     render_all,
     template_problem,
+    with_sizes,
 )
 from clippings.search import INDEX_DIR
 
 # Fields that place an article in the graph (URL, order, terms, years, related); any other edit
 # leaves the model's shape alone and is applied by swapping the Article object in place.
-_STRUCTURAL = ("slug", "date", "draft", "people", "countries", "sources", "publication", "aliases")
-# Fields that `archive.json` records besides structural ones.
-_JSON_FIELDS = ("title", "url", "authors", "source_file", "source_sha256")
-_ARCHIVE_JSON = "archive.json"
+# What places an article in the graph, and what its published original is planned from.
+_STRUCTURAL = (
+    *("slug", "date", "draft", "people", "countries", "sources", "publication", "aliases"),
+    *("source_file", "source_sha256"),
+)
 
 
 @dataclass
@@ -207,14 +212,16 @@ class Rebuilder:
         """Folders and files whose changes matter (absolute); valid after the first build."""
         config = self.config or load_config(self.config_path, self.overrides)
         paths = [self.config_path, config.path("authority")]
-        paths += [config.path(name) for name in ("content_dir", "templates_dir", "static_dir")]
+        folders = ("content_dir", "templates_dir", "static_dir", "raw_dir")
+        paths += [config.path(name) for name in folders]
         return [path.resolve() for path in paths]
 
     def _needs_reset(self, changed: Collection[Path] | None) -> bool:
         if self.config is None or changed is None or self._reset_failed:
             return True
         settings = {self.config_path.resolve(), self.config.path("authority").resolve()}
-        return any(path in settings for path in changed)
+        raw = self.config.path("raw_dir").resolve()  # originals are planned with their stat
+        return any(path in settings or path.is_relative_to(raw) for path in changed)
 
     def _reset(self) -> None:
         self._reset_failed = True  # until the settings load: keep retrying them
@@ -343,10 +350,6 @@ class Rebuilder:
             for path in self._refs.get(old.source, ()):
                 _replace_in_context(self._plan[path].context, old, new)
                 touched.add(path)
-        if any(getattr(old, f) != getattr(new, f) for old, new in swaps for f in _JSON_FIELDS):
-            text = Site(archive, self.config).archive_json()
-            self._plan[_ARCHIVE_JSON] = Page(_ARCHIVE_JSON, "", {"text": text})
-            touched.add(_ARCHIVE_JSON)
         return touched
 
     # -- fingerprints ------------------------------------------------------------------------
@@ -361,6 +364,9 @@ class Rebuilder:
         while queue:
             current = queue.pop()
             if current in seen:
+                continue
+            if is_export(current):  # made by code (exports.py), not a template
+                seen[current] = "export"
                 continue
             try:
                 source, filename, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
@@ -387,7 +393,7 @@ class Rebuilder:
             return ("article", self._listing(value))
         if isinstance(value, Term):
             return ("term", value.kind, value.slug, value.name)
-        if isinstance(value, str | int | float | bool) or value is None:
+        if isinstance(value, str | int | float | bool | Original | Download) or value is None:
             return value
         if isinstance(value, Pager):
             fields = (value.number, value.count, value.first_index, value.previous, value.next)
@@ -406,8 +412,10 @@ class Rebuilder:
         reads: list[Any] = []
         context = page.context
         term = context.get("term")
-        if page.template == "article.html":
-            reads.append(self._versions[context["article"].source])  # the page shows all of it
+        if page.template == "article.html" or is_export(page.template):
+            # the page (a cite file, a download) shows all of its articles, bodies included
+            articles = context.get("articles") or [context.get("article")]
+            reads.append(tuple(self._versions[a.source] for a in articles if a is not None))
         if page.template == "term.html" and isinstance(term, Term):
             reads.append(self._term_detail(term))
         if page.template == "terms.html":
@@ -596,6 +604,8 @@ class Rebuilder:
         everything = self._pending is None
         refs: dict[str, set[str]] = {} if everything else self._refs
         for path in candidates:
+            if path == DATA_PAGE:  # last: it shows the size of each download
+                continue
             page = self._plan[path]
             page_refs: set[str] = set()
             fingerprint = self._fingerprint(page, archive, page_refs)
@@ -605,6 +615,18 @@ class Rebuilder:
             if self._fingerprints.get(path) != fingerprint:
                 to_render.append(page)
         rendered = dict(render_all(to_render, self._renderer))
+        if DATA_PAGE in self._plan:
+            page = with_sizes(
+                self._plan[DATA_PAGE],
+                lambda path: (
+                    len(rendered[path])
+                    if path in rendered
+                    else (self.site_dir / path).stat().st_size
+                ),
+            )
+            fingerprints[DATA_PAGE] = self._fingerprint(page, archive, set())
+            if self._fingerprints.get(DATA_PAGE) != fingerprints[DATA_PAGE]:
+                rendered.update(render_all([page], self._renderer))
         outputs = rendered | {path: read_regular(source) for path, source in assets.items()}
         changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
         if changes and self.config.cache:  # before the first write: see mark_site_changed

@@ -189,6 +189,10 @@ class SiteWriter:
             shutil.rmtree(target)
         os.replace(temporary, target)
 
+    def staged_size(self, path: str) -> int:
+        """The size of a file staged (written or kept) in this build."""
+        return (self.staging / safe_relative(path)).stat().st_size
+
     def copy(self, path: str, source: Path) -> None:
         self.write(path, read_regular(source))
 

@@ -7,7 +7,6 @@ template, context) before anything is rendered, and rendering a page is a pure f
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -24,11 +23,14 @@ from markdown.treeprocessors import Treeprocessor
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
 from clippings.charts import activity, timeline
+from clippings.citation import citations, wayback_lookup, web_url
 from clippings.config import Config
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import safe_url
+from clippings.exports import ARTICLE_FILES, DOWNLOADS, EXPORT_PREFIX, Citing, is_export, make
 from clippings.files import read_regular, reason
+from clippings.originals import ORIGINALS_DIR, manifest_text, published_originals, raw_name
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
 from clippings.text import slugify
@@ -40,6 +42,7 @@ _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
 _MARKDOWN_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+DATA_PAGE = "data/index.html"  # rendered last: it shows the size of each download
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,12 @@ class Pager:
     first_index: int
     previous: str | None
     next: str | None
+
+
+def with_sizes(page: Page, size_of: Callable[[str], int]) -> Page:
+    """The data page with the size of each download, known once they are written."""
+    sizes = {download.path: size_of(download.path) for download in page.context["downloads"]}
+    return Page(page.path, page.template, {**page.context, "sizes": sizes})
 
 
 def excerpt(article: Article) -> str:
@@ -161,11 +170,16 @@ class Site:
     def __init__(self, archive: Archive, config: Config) -> None:
         self.archive = archive
         self.config = config
+        self.published = (
+            published_originals(archive.articles, config) if config.publish_originals else []
+        )
 
     def pages(self) -> Iterator[Page]:
         yield from self.home_pages()
         yield from self.year_pages()
         yield from self.article_pages()
+        if self.config.downloads:
+            yield from self.citation_files()
         yield from self.alias_pages()
         for kind in KINDS:
             yield self.overview_page(kind)
@@ -173,6 +187,8 @@ class Site:
                 yield from self.term_pages(term)
         if self.config.search:
             yield self.search_page()
+        if self.config.publish_originals:
+            yield from self.originals()
         yield from self.site_files()
 
     def home_pages(self) -> Iterator[Page]:
@@ -194,7 +210,10 @@ class Site:
 
     def article_pages(self) -> Iterator[Page]:
         archive = self.archive
+        originals = {original.path: original for original in self.published}
         for article in archive.articles:
+            name = raw_name(article)
+            original = originals.get(f"{ORIGINALS_DIR}/{name}") if name else None
             yield Page(
                 f"{article.path}index.html",
                 "article.html",
@@ -205,8 +224,42 @@ class Site:
                     "previous": archive.previous[article.path],
                     "next": archive.following[article.path],
                     "related": archive.related[article.path],
+                    "original": original,
                 },
             )
+
+    def citation_files(self) -> Iterator[Page]:
+        """cite.ris, cite.bib and cite.json next to each article's page (see exports.py)."""
+        for article in self.archive.articles:
+            for name in ARTICLE_FILES:
+                yield Page(f"{article.path}{name}", EXPORT_PREFIX + name, {"article": article})
+
+    def originals(self) -> Iterator[Page]:
+        """Each article's captured original under originals/, and their SHA-256 manifest."""
+        for original in self.published:
+            yield Page(original.path, EXPORT_PREFIX + "original", {"original": original})
+        if self.published:
+            yield Page("manifest-sha256.txt", "", {"text": manifest_text(self.published)})
+
+    def downloads(self) -> Iterator[Page]:
+        """The archive as data and the page describing it (archive.json: see site_files)."""
+        context = self.archive_context()
+        for download in DOWNLOADS:
+            if download.path == "archive.json":
+                continue
+            extra = {"all_terms": self.all_terms()} if download.path == "archive.sqlite" else {}
+            yield Page(download.path, EXPORT_PREFIX + download.path, {**context, **extra})
+        yield Page(DATA_PAGE, "data.html", {"downloads": list(DOWNLOADS), "sizes": None})
+
+    def archive_context(self) -> dict[str, Any]:
+        articles = self.archive.articles
+        return {
+            "articles": articles,
+            "terms": [self.archive.article_terms[a.path] for a in articles],
+        }
+
+    def all_terms(self) -> list[Term]:
+        return [term for kind in KINDS for term in self.archive.sorted_terms(kind)]
 
     def alias_pages(self) -> Iterator[Page]:
         for article in self.archive.articles:
@@ -262,7 +315,9 @@ class Site:
         yield Page(".nojekyll", "", {"text": ""})
         if self.config.cname:
             yield Page("CNAME", "", {"text": self.config.cname.strip() + "\n"})
-        yield Page("archive.json", "", {"text": self.archive_json()})
+        yield Page("archive.json", EXPORT_PREFIX + "archive.json", self.archive_context())
+        if self.config.downloads:
+            yield from self.downloads()
 
     def sitemap_entries(self) -> list[tuple[str, str | None]]:
         entries: list[tuple[str, str | None]] = [("", None)]
@@ -277,31 +332,6 @@ class Site:
                 for t in self.archive.sorted_terms(kind)
             ]
         return entries
-
-    def archive_json(self) -> str:
-        """Every article's metadata and URL, for reuse in other tools."""
-        records = []
-        for article in self.archive.articles:
-            own = self.archive.article_terms[article.path]
-            records.append(
-                {
-                    "url": article.path,
-                    "title": article.title,
-                    "date": article.iso_date,
-                    "publication": article.publication,
-                    "original_url": article.url,
-                    "authors": list(article.authors),
-                    **{kind: [t.name for t in own[kind]] for kind in KINDS},
-                    "source_file": article.source_file,
-                    "source_sha256": article.source_sha256,
-                }
-            )
-        # One article per line, each through json's C encoder: indenting the whole document
-        # runs the pure-Python encoder (0.5 s at 10,000 articles, on every build).
-        lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records)
-        title = json.dumps(self.config.title, ensure_ascii=False)
-        articles = f"[\n{lines}\n]" if records else "[]"
-        return f'{{"articles": {articles}, "title": {title}}}\n'
 
 
 class TemplateFileError(jinja2.TemplateError):
@@ -403,9 +433,9 @@ class Renderer:
         self.config = config
         self.archive = archive
         self.markdown = MarkdownConverter()
-        self.bodies: dict[
-            str, str
-        ] = {}  # article path -> body HTML; prefilled from the build cache
+        # HTML fragments, prefilled from the build cache: article path -> body HTML, and
+        # citation.citation_key -> a formatted citation
+        self.bodies: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
@@ -440,7 +470,12 @@ class Renderer:
             body_html=self.body_html,
             body_sections=self.body_sections,
             absolute=self.absolute,
+            citations=self.citations,
+            web_url=web_url,
+            wayback_lookup=wayback_lookup,
+            originals_dir=ORIGINALS_DIR,
         )
+        self.citing = Citing(config.site_url, config.title)
         self.env.filters["atom_date"] = atom_date
         self.env.filters["safe_url"] = safe_url  # see escape.py and docs/templates.md
         self.env.filters["human_date"] = self.human_date
@@ -510,6 +545,13 @@ class Renderer:
             name = self._names[key] = babel.dates.format_date(first, pattern, locale=self.locale)
         return name
 
+    def citations(self, article: Article) -> list[tuple[str, jinja2.utils.markupsafe.Markup]]:
+        """The cite block's entries: (style label, formatted HTML) per configured style."""
+        config = self.config
+        return citations(
+            article, config.site_url, config.title, config.citation_styles, self.bodies
+        )
+
     def absolute(self, path: str) -> str:
         """Full URL for feeds and sitemaps (base_url + path); relative when no base_url is set."""
         return self.config.site_url + path
@@ -517,6 +559,8 @@ class Renderer:
     def render(self, page: Page) -> bytes:
         if not page.template:
             return page.context["text"].encode("utf-8")
+        if is_export(page.template):
+            return make(page.template, page.context, self.citing)
         root = page.root
 
         def rel(target: str) -> str:

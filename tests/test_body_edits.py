@@ -21,7 +21,9 @@ from tests.test_parallel import _site_bytes
 
 @pytest.fixture
 def config(fixture_config: Config) -> Config:
-    return dataclasses.replace(fixture_config, search=False)
+    """Without the downloads: archive.sqlite holds every body, so with them on a body edit is
+    a full build (`test_with_downloads_on_a_body_edit_is_a_full_build`)."""
+    return dataclasses.replace(fixture_config, search=False, downloads=False)
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     letter = content / "2019" / "letter.md"
     _append(letter, "\nA closing paragraph with *emphasis* and [a link](https://example.org/).\n")
 
-    assert _build(config, site, full_builds) == (1, False)
+    assert _build(config, site, full_builds) == (2, False)  # the page and archive.json
     page = site / "2019" / "a-letter-from-pyongyang" / "index.html"
     assert "closing paragraph" in page.read_text()
     assert _site_bytes(site) == _clean(config, tmp_path / "clean1")
@@ -76,7 +78,7 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     _append(letter, "\nA second addition.\n")
     _append(content / "2020" / "summit.md", "\nMore about the summit.\n")
     _append(content / "2019" / "draft.md", "\nA draft keeps growing.\n")
-    assert _build(config, site, full_builds) == (2, False)
+    assert _build(config, site, full_builds) == (3, False)
     assert _site_bytes(site) == _clean(config, tmp_path / "clean2")
 
     # Captions placed among the paragraphs: a body edit keeps them where they were put.
@@ -85,7 +87,7 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     )
     assert _build(config, site, full_builds)[1]  # a caption is front matter: a full build
     _append(letter, "\nA third addition, below the photo.\n")
-    assert _build(config, site, full_builds) == (1, False)
+    assert _build(config, site, full_builds) == (2, False)  # the page and archive.json
     assert '<figure class="caption">' in (page.read_text())
     assert _site_bytes(site) == _clean(config, tmp_path / "clean2b")
 
@@ -126,10 +128,32 @@ def test_anything_beyond_a_body_edit_is_a_full_build(
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
+def test_with_downloads_a_body_edit_updates_them_without_loading_the_archive(
+    fixture_config: Config, tmp_path: Path, full_builds: list[int]
+) -> None:
+    """The CSV's word count, the database's body, text and word count, and the data page's
+    sizes are brought up to date from the built files, byte for byte as a full build."""
+    config = dataclasses.replace(fixture_config, search=False)
+    site = tmp_path / "out"
+    content = config.path("content_dir")
+    build_site(config, site)
+    _append(content / "2019" / "letter.md", "\nSeven more words for the zeppelin count.\n")
+    written, full = _build(config, site, full_builds)
+    assert not full and written == 5  # page, archive.json, .csv, .sqlite, data page
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean1")
+    assert b"zeppelin" in (site / "archive.sqlite").read_bytes()
+    _append(content / "2019" / "letter.md", "\nA second addition.\n")
+    _append(content / "2020" / "summit.md", "\nAnd more.\n")
+    _append(content / "2019" / "draft.md", "\nA draft's words count nowhere.\n")
+    assert not _build(config, site, full_builds)[1]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean2")
+    assert _build(config, site, full_builds) == (0, False)
+
+
 def test_with_search_on_the_edited_articles_shard_is_indexed_again(
     fixture_config: Config, tmp_path: Path, full_builds: list[int]
 ) -> None:
-    config = dataclasses.replace(fixture_config, search=True)
+    config = dataclasses.replace(fixture_config, search=True, downloads=False)
     site = tmp_path / "out"
     build_site(config, site)
     letter = config.path("content_dir") / "2019" / "letter.md"

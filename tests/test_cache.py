@@ -183,3 +183,80 @@ def test_cached_builds_match_uncached_builds_through_random_edits(
         _random_edit(rng, content, step)
         build_site(fixture_config, site)
         assert _site_bytes(site) == _uncached(fixture_config, tmp_path / f"plain{step}")
+
+
+def test_each_download_is_made_only_when_its_inputs_changed(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A title edit remakes that article's cite files and the archive-wide downloads, not the
+    other articles' cite files; a template or raw-file change remakes no download; every
+    build equals an uncached one."""
+    import clippings.render as render_module
+
+    config = dataclasses.replace(fixture_config, search=False)
+    made: list[str] = []
+    original_make = render_module.make
+
+    def counting(template: str, context: dict, citing: object) -> bytes:
+        made.append(template.removeprefix("export:"))
+        return original_make(template, context, citing)
+
+    monkeypatch.setattr(render_module, "make", counting)
+    site = tmp_path / "out"
+    build_site(config, site)
+    assert made.count("cite.ris") == 4 and "archive.sqlite" in made
+    made.clear()
+
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(config, site)
+    assert sorted(m for m in made if m.startswith("cite.")) == ["cite.bib", "cite.json", "cite.ris"]
+    assert {"archive.csv", "archive.sqlite", "archive.json", "archive.bib"} <= set(made)
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain1")
+    made.clear()
+
+    config.path("templates_dir").mkdir(exist_ok=True)
+    (config.path("templates_dir") / "year.html").write_text("{{ year }}\n")
+    build_site(config, site)
+    assert made == []
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain2")
+    made.clear()
+
+    raw = config.path("raw_dir") / "summit.txt"
+    raw.write_bytes(raw.read_bytes() + b"edited\n")
+    build_site(config, site)
+    assert made == ["original"]  # the published copy, nothing else
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain3")
+
+
+def test_a_template_change_reuses_the_formatted_citations(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """citeproc-py is the costliest part of an article page: a theme edit that re-renders
+    every article takes their citations from the cache; an edited article's are new."""
+    import clippings.citation as citation_module
+    from clippings.render import THEME_DIR
+
+    config = dataclasses.replace(fixture_config, search=False)
+    formatted: list[str] = []
+    original = citation_module.format_citation
+
+    def counting(item: dict, style: str):
+        formatted.append(item["id"])
+        return original(item, style)
+
+    monkeypatch.setattr(citation_module, "format_citation", counting)
+    site = tmp_path / "out"
+    build_site(config, site)
+    assert len(formatted) == 4 * 3  # four articles, three styles
+    formatted.clear()
+
+    article_html = (THEME_DIR / "templates" / "article.html").read_text()
+    config.path("templates_dir").mkdir(exist_ok=True)
+    (config.path("templates_dir") / "article.html").write_text("<!-- site -->\n" + article_html)
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(config, site)
+    assert formatted == ["2019/the-letter-from-pyongyang"] * 3
+    formatted.clear()
+    assert _site_bytes(site) == _uncached(config, tmp_path / "plain")

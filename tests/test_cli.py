@@ -28,7 +28,7 @@ def test_build_then_check(fixture_site: Path):
     assert f"Site: {fixture_site / '_site'}/" in result.stdout
     checked = run("check", cwd=fixture_site)
     assert checked.returncode == 0
-    assert checked.stdout.endswith(": 0 broken links\n")
+    assert checked.stdout.endswith(": 0 broken links\nChecked 1 originals: 0 problems\n")
 
 
 def test_explicit_options(fixture_site: Path, tmp_path: Path):

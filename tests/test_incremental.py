@@ -44,6 +44,13 @@ def _front(rng: random.Random, title: str, year: int) -> str:
     )
 
 
+def _without(text: str, *keys: str) -> str:
+    """The file without the front matter lines of these keys (so they can be set anew)."""
+    return "".join(
+        line for line in text.splitlines(keepends=True) if line.split(":")[0] not in keys
+    )
+
+
 def _random_edit(rng: random.Random, content: Path, step: int) -> set[Path]:
     """Apply one random change; returns the paths a watcher would report."""
     files = sorted(content.rglob("*.md"))
@@ -52,8 +59,10 @@ def _random_edit(rng: random.Random, content: Path, step: int) -> set[Path]:
     actions = [
         *("body", "lead", "title", "tags", "add", "delete", "rename", "date"),
         *("country", "month", "caption", "language"),  # maps, timelines, figures, <html lang>
+        *("authors", "links", "original", "source"),  # what citations and originals show
     ]
     action = rng.choice(actions)
+    raw = content.parent / "raw"
     if action == "body":
         target.write_text(text + f"\nAn added paragraph {step}.\n", encoding="utf-8")
     elif action == "lead":  # the first paragraph is the excerpt shown in lists and feeds
@@ -101,6 +110,23 @@ def _random_edit(rng: random.Random, content: Path, step: int) -> set[Path]:
         target.write_text(
             text.replace("---\n", f"---\nlanguage: {language}\n", 1), encoding="utf-8"
         )
+    elif action == "authors":
+        front = _without(text, "authors")
+        target.write_text(front.replace("---\n", f"---\nauthors: [Writer {step}, Agency]\n", 1))
+    elif action == "links":  # url, archived URL and capture date: cite files and provenance
+        links = f"url: https://example.com/{step}\narchived_url: https://web.archive.org/{step}\n"
+        links += f"retrieved: 2021-01-0{step % 9 + 1}\n"
+        front = _without(text, "url", "archived_url", "retrieved")
+        target.write_text(front.replace("---\n", f"---\n{links}", 1))
+    elif action == "original":  # the captured original changes: published copy, fixity warning
+        target = raw / "summit.txt"
+        target.write_bytes(target.read_bytes() + f"edit {step}\n".encode())
+    elif action == "source":  # another article names a captured original
+        name = f"capture-{step}.txt"
+        (raw / name).write_text(f"captured {step}\n", encoding="utf-8")
+        front = _without(text, "source_file", "source_sha256")
+        target.write_text(front.replace("---\n", f"---\nsource_file: {name}\n", 1))
+        return {target.resolve(), (raw / name).resolve()}
     return {target.resolve()}
 
 

@@ -79,5 +79,7 @@ def test_body_html_rendered_by_workers_reaches_the_build_cache(
     result = build_site(dataclasses.replace(fixture_config, jobs=2), tmp_path / "out")
     database = fixture_config.root / CACHE_DIR / "cache.sqlite"
     with sqlite3.connect(database) as db:
-        stored = db.execute("SELECT COUNT(*) FROM bodies").fetchone()[0]
-    assert stored == result.articles  # each fixture article has a body of its own
+        stored = db.execute("SELECT COUNT(*) FROM bodies WHERE sha NOT LIKE 'cite:%'").fetchone()
+        citations = db.execute("SELECT COUNT(*) FROM bodies WHERE sha LIKE 'cite:%'").fetchone()
+    assert stored[0] == result.articles  # each fixture article has a body of its own
+    assert citations[0] == result.articles * 3  # and a citation per style

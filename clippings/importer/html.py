@@ -7,7 +7,11 @@ import re
 from dataclasses import dataclass, field
 
 # SingleFile's note at the top of a saved page: "saved date: Mon Dec 06 2021 10:21:03 GMT+0100".
-_SAVED_DATE = re.compile(r"<!--.{0,500}?saved date: \w{3} (\w{3} \d{2} \d{4})", re.DOTALL)
+# The capture note SingleFile writes at the top of a saved page:
+#   <!-- Page saved with SingleFile  url: https://…  saved date: Tue Mar 20 2018 10:15:00 GMT+0000 (…) -->
+_SAVED_DATE = re.compile(
+    r"saved date:\s*\w{3} (\w{3} \d{1,2} \d{4} \d{2}:\d{2}:\d{2}) GMT([+-]\d{4})"
+)
 
 
 @dataclass
@@ -51,11 +55,12 @@ def extract_page(html: str) -> Page | None:
 
 
 def saved_date(html: str) -> str | None:
-    """The date the page was saved, when the saving tool wrote it into the page (SingleFile)."""
+    """When a saved page was captured, from its saver's note (SingleFile), as ISO 8601."""
     match = _SAVED_DATE.search(html[:5000])
     if match is None:
         return None
     try:
-        return dt.datetime.strptime(match[1], "%b %d %Y").date().isoformat()
+        moment = dt.datetime.strptime(" ".join(match.groups()), "%b %d %Y %H:%M:%S %z")
     except ValueError:
         return None
+    return moment.isoformat()

@@ -13,7 +13,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "src", nargs="+", type=Path, metavar="SRC", help="text/HTML files or folders"
     )
-    parser.add_argument("--manifest", type=Path, help="JSON list of {text, url, publication, date}")
+    parser.add_argument(
+        "--manifest", type=Path, help="JSON list of {text, url, publication, date, retrieved}"
+    )
     parser.add_argument("--url", help="the URL of the one SRC file")
     parser.add_argument("--publication", help="the publication of the one SRC file")
     parser.add_argument(

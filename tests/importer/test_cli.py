@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 from pathlib import Path
@@ -182,3 +183,27 @@ def test_html_page_without_a_given_publication_takes_the_site_name(site):
     assert run(str(page)) == 0
     text = (site / "content" / "2019" / "kim-meets-officials.md").read_text()
     assert "publication: Example News\n" in text
+
+
+def test_the_capture_time_is_recorded_as_retrieved(site):
+    """From a page saver's note (SingleFile) and, ahead of it, from the manifest."""
+    pytest.importorskip("lxml_html_clean")
+    paragraphs = "".join(f"<p>Paragraph {n}: Kim Jong Un met officials.</p>" for n in range(5))
+    page = site / "saved.html"
+    page.write_text(
+        "<!DOCTYPE html> <html><!--\n Page saved with SingleFile \n url: https://example.com/k \n"
+        " saved date: Tue Mar 20 2018 10:15:00 GMT+0100 (Central European Standard Time)\n-->"
+        '<head><title>Kim Meets Officials</title><meta property="article:published_time" '
+        f'content="2018-03-19"></head><body><article><h1>Kim Meets Officials</h1>{paragraphs}'
+        "</article></body></html>"
+    )
+    assert run(str(page), "--publication", "Example") == 0
+    text = (site / "content" / "2018" / "kim-meets-officials.md").read_text()
+    assert "retrieved: '2018-03-20T10:15:00+01:00'\n" in text
+
+    manifest = site / "manifest.json"
+    entry = {"text": "saved.html", "retrieved": "2018-03-21T08:00:00Z", "publication": "Example"}
+    manifest.write_text(json.dumps([entry]))
+    assert run(str(page), "--manifest", str(manifest), "--force") == 0
+    text = (site / "content" / "2018" / "kim-meets-officials.md").read_text()
+    assert "retrieved: '2018-03-21T08:00:00Z'\n" in text

@@ -125,4 +125,4 @@ def test_saved_html_gives_its_capture_date(site):  # noqa: F811
     page.write_text(note + ARTICLE)
     assert run(str(page), "--publication", "Example Wire") == 0
     [article] = list((site / "content").rglob("*.md"))
-    assert "retrieved: '2021-12-06'" in article.read_text()
+    assert "retrieved: '2021-12-06T10:21:03+01:00'" in article.read_text()

@@ -452,9 +452,9 @@ CASES = [
         {"config.yaml": "title: T\ncolour: red\n"},
         (
             "config.yaml:2: unknown setting 'colour' (known settings: authority, base_url, cache, "
-            "cname, content_dir, description, feed_items, feeds, jobs, language, output_dir, "
-            "per_page, related_articles, search, sitemap, static_dir, templates_dir, "
-            "term_per_page, title)",
+            "citation_styles, cname, content_dir, description, downloads, feed_items, feeds, "
+            "jobs, language, output_dir, per_page, publish_originals, raw_dir, "
+            "related_articles, search, sitemap, static_dir, templates_dir, term_per_page, title)",
         ),
         cli=True,
     ),

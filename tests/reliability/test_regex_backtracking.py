@@ -56,15 +56,18 @@ def alarm(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def run(pattern: re.Pattern[str], method: str, line: str) -> None:
+def run(pattern: re.Pattern[str] | re.Pattern[bytes], method: str, line: str) -> None:
+    subject: str | bytes = line
+    if isinstance(pattern.pattern, bytes):  # a pattern over served bytes (serve.py)
+        subject = line.encode("utf-8", "surrogatepass")
     if method == "search":
-        for _ in pattern.finditer(line):  # every match, as finditer, sub and split go on
+        for _ in pattern.finditer(subject):  # every match, as finditer, sub and split go on
             pass
     else:
-        getattr(pattern, method)(line)
+        getattr(pattern, method)(subject)
 
 
-def best_time(pattern: re.Pattern[str], method: str, line: str, repeats: int = 3) -> float:
+def best_time(pattern: re.Pattern[str] | re.Pattern[bytes], method: str, line: str, repeats: int = 3) -> float:
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()

