@@ -67,7 +67,9 @@ def run(pattern: re.Pattern[str] | re.Pattern[bytes], method: str, line: str) ->
         getattr(pattern, method)(subject)
 
 
-def best_time(pattern: re.Pattern[str] | re.Pattern[bytes], method: str, line: str, repeats: int = 3) -> float:
+def best_time(
+    pattern: re.Pattern[str] | re.Pattern[bytes], method: str, line: str, repeats: int = 3
+) -> float:
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
