@@ -32,11 +32,12 @@ from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import pagefind_html
 from clippings.indexer import IndexerError, PagefindIndexer
+from clippings.pagefind_bundle import BundleError, make_deterministic
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
 T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
-_FORMAT = 3  # bump when records change shape, so every cached shard is rebuilt
+_FORMAT = 4  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
 # to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
@@ -282,7 +283,8 @@ def _index_shard(shard: str, records: list[Record], language: str, output: Path)
     try:
         with PagefindIndexer() as indexer:
             indexer.build([record.fields() for record in records], language, output)
-    except IndexerError as error:
+        make_deterministic(output)
+    except (IndexerError, BundleError) as error:
         problem = Problem("search", None, f"search index for {shard} could not be built: {error}")
         raise BuildError([problem]) from None
 
