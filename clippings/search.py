@@ -1,10 +1,12 @@
 """Search index: one Pagefind index per shard of articles (a run of years), merged in the browser.
 
 Pagefind holds a whole index in memory and has no incremental mode, so one index over a growing
-archive would be the part of the build that stops scaling. Instead each run of consecutive years
-(up to `SHARD_TARGET` articles) is its own index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
-hash of its inputs: a build re-indexes only the shards whose articles changed, and the search page
-merges every shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
+archive would be the part of the build that stops scaling. Instead each run of consecutive years is
+its own index (a shard): small ones for the newest years, which change, and large settled ones for
+older years, so a query (one index chunk per shard per word) stays light (`shards_by_date`). Shards
+are built from custom records (no HTML parsing) and kept in the build cache with the hash of their
+inputs: a build re-indexes only the shards whose articles changed, and the search page merges every
+shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
 
 Shard bundles are built into the cache, then copied into the site through the `SiteWriter`, so the
 site swap stays atomic. The first shard's bundle also carries Pagefind's scripts, styles and WASM
