@@ -28,6 +28,24 @@ class BundleError(Exception):
     """The bundle is not laid out as this Pagefind version writes it."""
 
 
+def is_complete(bundle: Path) -> bool:
+    """Whether every file of a freshly written bundle is whole: none empty, every compressed one
+    decompresses, and the entry file parses. Pagefind's service answers `WriteFiles` before its
+    last writes have reached the disk and, told to stop, exits without waiting for them: about one
+    fresh index in thirty had an empty file (`pagefind.js`, `pagefind-entry.json`). A script cut
+    short (seen once, in a file the site does not use) would still pass."""
+    try:
+        json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
+        for path in bundle.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                if not data or (data[:2] == b"\x1f\x8b" and not gzip.decompress(data)):
+                    return False
+    except (OSError, ValueError, EOFError):  # gzip.BadGzipFile is an OSError
+        return False
+    return True
+
+
 def make_deterministic(bundle: Path) -> None:
     """Sort the filter values and the metadata's filter list of the bundle in `bundle`, renaming
     the filter and metadata files by their new content and updating `pagefind-entry.json`."""

@@ -34,13 +34,14 @@ from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import pagefind_html
 from clippings.indexer import IndexerError, PagefindIndexer
-from clippings.pagefind_bundle import BundleError, make_deterministic
+from clippings.pagefind_bundle import BundleError, is_complete, make_deterministic
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
 T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
 _FORMAT = 4  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
+_ATTEMPTS = 3  # Pagefind sometimes leaves a file unwritten: see pagefind_bundle.is_complete
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
 # to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
 # while the browser fetches one index chunk (~25 KiB) per shard per word: see docs/performance.md.
@@ -283,8 +284,14 @@ def _pagefind_version() -> str:
 
 def _index_shard(shard: str, records: list[Record], language: str, output: Path) -> None:
     try:
-        with PagefindIndexer() as indexer:
-            indexer.build([record.fields() for record in records], language, output)
+        for _ in range(_ATTEMPTS):
+            shutil.rmtree(output, ignore_errors=True)
+            with PagefindIndexer() as indexer:
+                indexer.build([record.fields() for record in records], language, output)
+            if is_complete(output):
+                break
+        else:
+            raise IndexerError(f"Pagefind wrote incomplete files {_ATTEMPTS} times")
         make_deterministic(output)
     except (IndexerError, BundleError) as error:
         problem = Problem("search", None, f"search index for {shard} could not be built: {error}")

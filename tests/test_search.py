@@ -177,3 +177,18 @@ def test_two_clean_builds_give_identical_search_bundles(fixture_config: Config, 
         trees.append(site_tree(tmp_path / str(attempt) / "pagefind"))
     assert any(name.startswith("undated/filter/") for name in trees[0])
     assert trees[0] == trees[1] == trees[2]
+
+
+def test_a_bundle_with_an_unwritten_file_is_incomplete(fixture_config: Config, tmp_path: Path):
+    from clippings.pagefind_bundle import is_complete
+    from clippings.search import _index_shard
+
+    records = [r for rs in shard_records(load_archive(fixture_config)).values() for r in rs]
+    _index_shard("all", records, "en", tmp_path / "bundle")
+    assert is_complete(tmp_path / "bundle")
+    (tmp_path / "bundle" / "pagefind.js").write_bytes(b"")  # what Pagefind left once in thirty
+    assert not is_complete(tmp_path / "bundle")
+    _index_shard("all", records, "en", tmp_path / "bundle")
+    meta = next((tmp_path / "bundle").glob("*.pf_meta"))
+    meta.write_bytes(meta.read_bytes()[:-9])  # cut short: no gzip trailer
+    assert not is_complete(tmp_path / "bundle")
