@@ -1,10 +1,12 @@
 """Search index: one Pagefind index per shard of articles (a run of years), merged in the browser.
 
 Pagefind holds a whole index in memory and has no incremental mode, so one index over a growing
-archive would be the part of the build that stops scaling. Instead each run of consecutive years
-(up to `SHARD_TARGET` articles) is its own index (a shard), built from custom records (no HTML parsing) and kept in the build cache with the
-hash of its inputs: a build re-indexes only the shards whose articles changed, and the search page
-merges every shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
+archive would be the part of the build that stops scaling. Instead each run of consecutive years is
+its own index (a shard): small ones for the newest years, which change, and large settled ones for
+older years, so a query (one index chunk per shard per word) stays light (`shards_by_date`). Shards
+are built from custom records (no HTML parsing) and kept in the build cache with the hash of their
+inputs: a build re-indexes only the shards whose articles changed, and the search page merges every
+shard with Pagefind's `mergeIndex`, so one query searches the whole archive.
 
 Shard bundles are built into the cache, then copied into the site through the `SiteWriter`, so the
 site swap stays atomic. The first shard's bundle also carries Pagefind's scripts, styles and WASM
@@ -32,16 +34,21 @@ from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import pagefind_html
 from clippings.indexer import IndexerError, PagefindIndexer
+from clippings.pagefind_bundle import BundleError, is_complete, make_deterministic
 
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
 T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
-_FORMAT = 3  # bump when records change shape, so every cached shard is rebuilt
+_FORMAT = 4  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
+_ATTEMPTS = 3  # Pagefind sometimes leaves a file unwritten: see pagefind_bundle.is_complete
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
 # to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
-# while the browser fetches one index chunk per shard per word: see docs/performance.md.
+# while the browser fetches one index chunk (~25 KiB) per shard per word: see docs/performance.md.
+# Recent years, which change, get small shards; older years large settled ones (a query's cost).
 SHARD_TARGET = 600
+SETTLED_TARGET = 2400
+RECENT_YEARS = 2
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
 _ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
@@ -78,28 +85,37 @@ class Record:
 def shards_by_date(items: list[T], iso_date: Callable[[T], str | None]) -> dict[str, list[T]]:
     """Group `items` (newest first, as the archive orders articles) into shards, newest first.
 
-    A shard is a run of consecutive years packed up to `SHARD_TARGET` articles, named by its
-    oldest and newest year (`2003-2004`, or `2005` alone); a year over the target is split into
-    its quarters (`2019-q3`), packed the same way. Runs are packed from the oldest year, so new
-    articles only change the newest shard and an edit changes one shard. Undated articles are a
-    shard of their own (`undated`).
+    Two tiers, like the levels of a log-structured merge, decided by the content alone (the same
+    articles always give the same shards, whatever the edit history): the `RECENT_YEARS` newest
+    years (counted from the newest article's year) are packed into small shards of up to
+    `SHARD_TARGET` articles, cheap to re-index as they change; older years, which rarely change,
+    into settled shards of up to `SETTLED_TARGET`, so a query loads few shards. A shard is a run of
+    consecutive years of one tier, named by its oldest and newest year (`2003-2004`, or `2005`
+    alone); a year over its tier's target is split into its quarters (`2019-q3`), packed the same
+    way. Runs are packed from the oldest year, so new articles only change the newest shard of a
+    tier and an edit changes one shard; when a new year begins, the year leaving the recent tier
+    joins the newest settled shard. Undated articles are a shard of their own (`undated`).
     """
-    units: dict[str, list[T]] = {}
+    years: dict[str, list[T]] = {}
     undated: list[T] = []
     for item in reversed(items):  # oldest first
         date = iso_date(item)
         if date is None:
             undated.append(item)
         else:
-            units.setdefault(date[:4], []).append(item)
+            years.setdefault(date[:4], []).append(item)
+    newest_year = max((int(year) for year in years), default=0)
     runs: list[tuple[list[str], list[T]]] = []
-    for year, members in units.items():
-        for unit, unit_items in _quarters(year, members, iso_date):
-            if runs and len(runs[-1][1]) + len(unit_items) <= SHARD_TARGET:
+    run_target = 0
+    for year, members in sorted(years.items()):
+        target = SHARD_TARGET if int(year) > newest_year - RECENT_YEARS else SETTLED_TARGET
+        for unit, unit_items in _quarters(year, members, iso_date, target):
+            if runs and target == run_target and len(runs[-1][1]) + len(unit_items) <= target:
                 runs[-1][0].append(unit)
                 runs[-1][1].extend(unit_items)
             else:
                 runs.append(([unit], list(unit_items)))
+                run_target = target
     shards = {
         f"{names[0]}-{names[-1]}" if len(names) > 1 else names[0]: members[::-1]
         for names, members in reversed(runs)
@@ -110,10 +126,10 @@ def shards_by_date(items: list[T], iso_date: Callable[[T], str | None]) -> dict[
 
 
 def _quarters(
-    year: str, items: list[T], iso_date: Callable[[T], str | None]
+    year: str, items: list[T], iso_date: Callable[[T], str | None], target: int
 ) -> list[tuple[str, list[T]]]:
     """A year as one unit, or as its quarters (oldest first) when it is over the shard target."""
-    if len(items) <= SHARD_TARGET:
+    if len(items) <= target:
         return [(year, items)]
     quarters: dict[str, list[T]] = {}
     for item in items:
@@ -268,9 +284,16 @@ def _pagefind_version() -> str:
 
 def _index_shard(shard: str, records: list[Record], language: str, output: Path) -> None:
     try:
-        with PagefindIndexer() as indexer:
-            indexer.build([record.fields() for record in records], language, output)
-    except IndexerError as error:
+        for _ in range(_ATTEMPTS):
+            shutil.rmtree(output, ignore_errors=True)
+            with PagefindIndexer() as indexer:
+                indexer.build([record.fields() for record in records], language, output)
+            if is_complete(output):
+                break
+        else:
+            raise IndexerError(f"Pagefind wrote incomplete files {_ATTEMPTS} times")
+        make_deterministic(output)
+    except (IndexerError, BundleError) as error:
         problem = Problem("search", None, f"search index for {shard} could not be built: {error}")
         raise BuildError([problem]) from None
 
@@ -321,13 +344,15 @@ def _index_changed(shards: dict[str, list[Record]], language: str, cache: ShardC
         if cache.hash_of(shard) != hashes[shard]
     ]
     # Each shard is a Pagefind process of its own: two at a time use both cores while bounding
-    # memory to two shards; a failed shard fails the build (never a silently partial index).
+    # memory to two small shards, or one settled shard (~500 MiB) beside a small one: the settled
+    # shards are indexed one after another as one task, submitted first. A failed shard fails the
+    # build (never a silently partial index), after the others were tried.
+    settled = [job for job in jobs if len(job[1]) > SHARD_TARGET]
+    batches = [settled] if settled else []
+    batches += [[job] for job in jobs if len(job[1]) <= SHARD_TARGET]
     with ThreadPoolExecutor(max_workers=_CONCURRENT_SHARDS) as pool:
-        futures = [
-            pool.submit(_index_shard, shard, records, language, built)
-            for shard, records, built in jobs
-        ]
-    problems = [problem for future in futures for problem in _problems(future.exception())]
+        futures = [pool.submit(_index_batch, batch, language) for batch in batches]
+    problems = [problem for future in futures for problem in future.result()]
     if problems:
         raise BuildError(problems)
     for shard, _, built in jobs:
@@ -336,10 +361,15 @@ def _index_changed(shards: dict[str, list[Record]], language: str, cache: ShardC
     return [shard for shard, _, _ in jobs]
 
 
-def _problems(error: BaseException | None) -> list[Problem]:
-    if error is None or isinstance(error, BuildError):
-        return error.problems if error else []
-    raise error  # not a Pagefind failure: a bug, let it surface
+def _index_batch(jobs: list[tuple[str, list[Record], Path]], language: str) -> list[Problem]:
+    """Index shards one after another; returns the problems of those that failed."""
+    problems = []
+    for shard, records, built in jobs:
+        try:
+            _index_shard(shard, records, language, built)
+        except BuildError as error:
+            problems.extend(error.problems)
+    return problems
 
 
 def _site_files(cache: ShardCache, shards: list[str]) -> dict[str, Path]:

@@ -33,7 +33,7 @@ def fixture_config(fixture_site: Path) -> Config:
 
 def site_tree(folder: Path, search: bool = True) -> dict[str, bytes]:
     """Every file of a built site by relative path; without `search`, not the search index
-    (Pagefind's file names vary between fresh indexes, and `serve` indexes apart)."""
+    (binary, tested by searching; `serve` indexes it apart)."""
     return {
         path.relative_to(folder).as_posix(): path.read_bytes()
         for path in sorted(folder.rglob("*"))

@@ -112,14 +112,16 @@ def test_a_year_over_the_limit_is_split_into_quarters(
     assert shard_names(archive) == ["2020-q2", "2020-q1", "2019", "undated"]
 
 
+def shards(dates: list[str | None]) -> dict[str, list[str | None]]:
+    newest_first = sorted(dates, key=lambda d: d or "", reverse=True)
+    return shards_by_date(newest_first, lambda date: date)
+
+
 def test_years_are_packed_oldest_first_so_new_articles_change_only_the_newest_shard(
     monkeypatch: pytest.MonkeyPatch,
 ):
     monkeypatch.setattr("clippings.search.SHARD_TARGET", 3)
-
-    def shards(dates: list[str | None]) -> dict[str, list[str | None]]:
-        newest_first = sorted(dates, key=lambda d: d or "", reverse=True)
-        return shards_by_date(newest_first, lambda date: date)
+    monkeypatch.setattr("clippings.search.RECENT_YEARS", 10)  # one tier
 
     archive = ["2001-05-01", "2001-06-01", "2002-01-01", "2003-02-01", "2003-03-01", None]
     before = shards(archive)
@@ -128,3 +130,65 @@ def test_years_are_packed_oldest_first_so_new_articles_change_only_the_newest_sh
     after = shards([*archive, "2003-04-01", "2004-01-01"])
     assert list(after) == ["2004", "2003", "2001-2002", "undated"]
     assert after["2001-2002"] == before["2001-2002"]
+
+
+def test_recent_years_get_small_shards_and_older_years_settled_ones(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)
+    monkeypatch.setattr("clippings.search.SETTLED_TARGET", 4)
+    monkeypatch.setattr("clippings.search.RECENT_YEARS", 2)
+    archive = [f"{year}-0{month}-01" for year in range(2001, 2007) for month in (1, 2)]
+    before = shards(archive)
+    assert {name: len(members) for name, members in before.items()} == {
+        "2006": 2,
+        "2005": 2,  # the two newest years: small shards, whatever their size
+        "2003-2004": 4,
+        "2001-2002": 4,  # older years: settled shards, packed from the oldest
+    }
+    # A new year moves 2005 out of the recent tier into a settled shard of its own (2003-2004 is
+    # full); the oldest settled shard, and the layout of any archive with this content, stay.
+    after = shards([*archive, "2007-01-01"])
+    assert list(after) == ["2007", "2006", "2005", "2003-2004", "2001-2002"]
+    assert after["2001-2002"] == before["2001-2002"]
+    # A settled year over the settled target is split into quarters, packed the same way.
+    big_year = [f"2001-{month:02}-01" for month in range(1, 13)]
+    assert list(shards([*big_year, "2006-01-01"])) == [
+        "2006",
+        "2001-q4",
+        "2001-q3",
+        "2001-q2",
+        "2001-q1",
+    ]
+
+
+def test_two_clean_builds_give_identical_search_bundles(fixture_config: Config, tmp_path: Path):
+    """Pagefind writes filter values in a random (hash-map) order; `make_deterministic` sorts
+    them, so a fresh index has the same bytes and file names every time."""
+    import shutil
+
+    from tests.conftest import site_tree
+
+    cache = fixture_config.root / ".clippings-cache"
+    trees = []
+    for attempt in range(3):  # the order is random: once might agree by chance
+        shutil.rmtree(cache, ignore_errors=True)
+        build_site(fixture_config, tmp_path / str(attempt))
+        trees.append(site_tree(tmp_path / str(attempt) / "pagefind"))
+    assert any(name.startswith("undated/filter/") for name in trees[0])
+    assert trees[0] == trees[1] == trees[2]
+
+
+def test_a_bundle_with_an_unwritten_file_is_incomplete(fixture_config: Config, tmp_path: Path):
+    from clippings.pagefind_bundle import is_complete
+    from clippings.search import _index_shard
+
+    records = [r for rs in shard_records(load_archive(fixture_config)).values() for r in rs]
+    _index_shard("all", records, "en", tmp_path / "bundle")
+    assert is_complete(tmp_path / "bundle")
+    (tmp_path / "bundle" / "pagefind.js").write_bytes(b"")  # what Pagefind left once in thirty
+    assert not is_complete(tmp_path / "bundle")
+    _index_shard("all", records, "en", tmp_path / "bundle")
+    meta = next((tmp_path / "bundle").glob("*.pf_meta"))
+    meta.write_bytes(meta.read_bytes()[:-9])  # cut short: no gzip trailer
+    assert not is_complete(tmp_path / "bundle")

@@ -87,7 +87,10 @@ def _search(
 def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
     page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)  # a shard per year of the fixture
+    # A shard per year of the fixture, of both tiers: 2020 recent, 2019 settled.
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)
+    monkeypatch.setattr("clippings.search.SETTLED_TARGET", 2)
+    monkeypatch.setattr("clippings.search.RECENT_YEARS", 1)
     site = tmp_path / "site"
     shutil.copytree(FIXTURE_SITE, site)
     config = load_config(site / "config.yaml")
