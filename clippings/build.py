@@ -230,15 +230,14 @@ def _write_site(
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()
-    writing = 0.0
-    started = time.perf_counter()
-    for path, data in render_pages(todo, renderer, jobs, tick, store_bodies):
-        begun = time.perf_counter()
-        writer.write(path, data)
-        sizes[path] = len(data)
-        writing += time.perf_counter() - begun
-    times.add("render", time.perf_counter() - started - writing)
-    times.add("write", writing)
+    with times.stage("write"):  # the folders, all at once, before the workers fork
+        writer.prepare([page.path for page in todo])
+    with times.stage("render+write"):  # pages are staged by the process that renders them
+        for path, size, written in render_pages(
+            todo, renderer, writer.put, jobs, tick, store_bodies
+        ):
+            writer.count(written)
+            sizes[path] = size
     with times.stage("write"):
         for path, source in assets.items():
             writer.copy(path, source)
