@@ -7,6 +7,7 @@ been planned, and the site is swapped in only when every page rendered.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sqlite3
 import tempfile
 import time
@@ -345,7 +346,14 @@ def _build(
                 cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
                 result.seconds = time.perf_counter() - started
                 return result
-        archive = load_archive(config, strict, cache, times)
+        # Paused while the archive is made: the collector would walk every article and term
+        # again and again (they live to the end of the build); it resumes with whatever cycles
+        # the load left. Peak memory at 10,000 articles is unchanged (248 MiB).
+        gc.disable()
+        try:
+            archive = load_archive(config, strict, cache, times)
+        finally:
+            gc.enable()
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())
             assets, asset_warnings = static_files(config)
