@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-search", action="store_true", help="skip the search index and the search page"
     )
+    build.add_argument(
+        "--profile", action="store_true", help="print the wall time of each stage to stderr"
+    )
     build.set_defaults(run=run_build)
 
     check = commands.add_parser(
@@ -129,6 +132,8 @@ def run_build(args: argparse.Namespace) -> int:
     )
     for warning in result.warnings:
         print(warning, file=sys.stderr)
+    if args.profile:
+        print(result.stages.report(result.seconds), file=sys.stderr)
     if not args.quiet:
         print(result.summary())
         print(f"Site: {site_dir.resolve()}/")

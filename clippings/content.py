@@ -431,11 +431,24 @@ def load_articles(
 ) -> tuple[list[Article], list[Problem]]:
     """Load every article; returns articles and warnings, raising BuildError on any error.
     `read` reads one file (the build cache passes its own, which skips unchanged files)."""
+    paths, problems = content_files(content_dir, site_root)
+    return read_articles(content_dir, site_root, paths, problems, strict, read)
+
+
+def read_articles(
+    content_dir: Path,
+    site_root: Path,
+    paths: list[Path],
+    problems: list[Problem],
+    strict: bool = False,
+    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
+) -> tuple[list[Article], list[Problem]]:
+    """`load_articles` for the files `content_files` listed (with the problems of its walk)."""
     if not content_dir.is_dir():
         raise BuildError([Problem(str(content_dir), None, "content folder not found")])
     articles: list[Article] = []
     real_root = content_dir.resolve()
-    paths, problems = content_files(content_dir, site_root)
+    problems = list(problems)
     for path in paths:
         article, found = load_article_file(path, real_root, site_root, strict, read)
         problems.extend(found)

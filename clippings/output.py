@@ -13,6 +13,7 @@ import ctypes.util
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -83,6 +84,10 @@ class SiteWriter:
     creating and deleting thousands of page folders costs far more than the pages themselves.
     Staged files are only ever replaced by rename, never written through, because the spare
     shares hard-linked files with the live site.
+
+    Many pages at once: `prepare` checks their paths and creates every folder they need in one
+    pass; `put` then stages each page's bytes and may run in forked render workers, since it
+    touches no bookkeeping of the writer (the caller counts what it returns with `count`).
     """
 
     def __init__(self, site_dir: Path, spare: Path | None = None) -> None:
@@ -93,7 +98,9 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self._paths: set[str] = set()
-        self._folders: set[Path] = set()  # staging folders already created
+        self._folders: set[str] = {""}  # staging folders already created, relative to it
+        self._site = str(site_dir)  # strings, not Paths, for the per-page path joins
+        self._stage = str(self.staging)
         self._recover()
         if self.staging.exists():
             shutil.rmtree(self.staging)
@@ -119,52 +126,76 @@ class SiteWriter:
             shutil.rmtree(self.previous)
 
     def write(self, path: str, data: bytes) -> None:
-        relative = safe_relative(path)
-        if path in self._paths:
-            raise BuildError([Problem(path, None, "two pages would be written to this path")])
-        self._paths.add(path)
-        target = self._staged(relative)
-        current = self.site_dir / relative
+        self.prepare([path])
+        self.count(self.put(path, data))
+
+    def prepare(self, paths: list[str]) -> None:
+        """Claim these output paths (refusing unsafe and repeated ones) and create every staging
+        folder they need, each once, parents first."""
+        for path in paths:
+            safe_relative(path)
+            if path in self._paths:
+                raise BuildError([Problem(path, None, "two pages would be written to this path")])
+            self._paths.add(path)
+        needed: set[str] = set()
+        for path in paths:
+            end = path.rfind("/")
+            while end > 0 and path[:end] not in self._folders and path[:end] not in needed:
+                needed.add(path[:end])
+                end = path.rfind("/", 0, end)
+        for folder in sorted(needed):  # a parent sorts before its children
+            self._make_folder(f"{self._stage}/{folder}")
+            self._folders.add(folder)
+
+    def _make_folder(self, folder: str) -> None:
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            if os.path.isdir(folder):
+                return
+            if not self._reused:
+                raise
+            os.unlink(folder)  # the spare holds an old file where a folder goes now
+            os.mkdir(folder)
+
+    def put(self, path: str, data: bytes) -> bool:
+        """Stage the bytes of a `prepare`d path: a hard link to the current site's file when it
+        holds these bytes, else a new file. True when written, False when linked."""
+        target = f"{self._stage}/{path}"
+        current = f"{self._site}/{path}"
         if same_bytes(current, data):
             self._link(current, target)
-            self.unchanged += 1
-            return
+            return False
         if self._reused:
             temporary = self._temporary(target)
-            temporary.write_bytes(data)
+            with open(temporary, "wb") as file:
+                file.write(data)
             self._replace(temporary, target)
         else:
-            target.write_bytes(data)
-        self.written += 1
+            with open(target, "wb") as file:
+                file.write(data)
+        return True
+
+    def count(self, written: bool) -> None:
+        """Count a page `put` staged (written, or linked unchanged)."""
+        if written:
+            self.written += 1
+        else:
+            self.unchanged += 1
 
     def keep(self, path: str) -> bool:
         """Carry the current site's file over without reading it (the caller knows its inputs
         are unchanged); False when there is no such regular file, so it must be written."""
-        relative = safe_relative(path)
-        current = self.site_dir / relative
-        if path in self._paths or current.is_symlink() or not current.is_file():
+        safe_relative(path)
+        current = f"{self._site}/{path}"
+        if path in self._paths or os.path.islink(current) or not os.path.isfile(current):
             return False
-        self._paths.add(path)
-        self._link(current, self._staged(relative))
+        self.prepare([path])
+        self._link(current, f"{self._stage}/{path}")
         self.unchanged += 1
         return True
 
-    def _staged(self, relative: PurePosixPath) -> Path:
-        target = self.staging / relative
-        if target.parent not in self._folders:
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                if not self._reused:
-                    raise
-                for parent in reversed(target.parents):  # an old file stands where a folder goes
-                    if parent.is_relative_to(self.staging) and not parent.is_dir():
-                        parent.unlink(missing_ok=True)
-                target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        return target
-
-    def _link(self, current: Path, target: Path) -> None:
+    def _link(self, current: str, target: str) -> None:
         if not self._reused:
             os.link(current, target)
             return
@@ -178,14 +209,16 @@ class SiteWriter:
         self._replace(temporary, target)
 
     @staticmethod
-    def _temporary(target: Path) -> Path:
-        temporary = target.with_name(f".{target.name}.clippings-new")
-        temporary.unlink(missing_ok=True)
+    def _temporary(target: str) -> str:
+        folder, name = target.rsplit("/", 1)
+        temporary = f"{folder}/.{name}.clippings-new"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         return temporary
 
     @staticmethod
-    def _replace(temporary: Path, target: Path) -> None:
-        if target.is_dir() and not target.is_symlink():  # an old folder where a page now goes
+    def _replace(temporary: str, target: str) -> None:
+        if os.path.isdir(target) and not os.path.islink(target):  # an old folder, a page now
             shutil.rmtree(target)
         os.replace(temporary, target)
 
@@ -281,11 +314,13 @@ def write_atomically(target: Path, data: bytes) -> bool:
     return True
 
 
-def same_bytes(path: Path, data: bytes) -> bool:
+def same_bytes(path: Path | str, data: bytes) -> bool:
     """True when `path` is a regular file holding exactly `data`."""
     try:
-        if path.is_symlink() or path.stat().st_size != len(data):
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as file:
+            return file.read() == data
     except OSError:
         return False

@@ -2,8 +2,10 @@
 
 Rendering is a pure function of a page, so pages are split into contiguous chunks that forked
 workers render (they inherit the archive and the Jinja environment; nothing is pickled on the
-way in). Results come back with `imap` in chunk order, so the output and the order of reported
-problems do not depend on the number of workers.
+way in) and stage themselves with the `put` they are given (the site writer's, whose folders
+exist before the fork), so a page's bytes never travel between processes. What each page
+became (path, size, written) comes back with `imap` in chunk order, so the results and the
+order of reported problems do not depend on the number of workers.
 """
 
 from __future__ import annotations
@@ -24,20 +26,29 @@ _MIN_PARALLEL_PAGES = 200
 _CHUNKS_PER_JOB = 8
 _MAX_CHUNK_PAGES = 500
 
-_work: tuple[list[Page], Renderer] | None = None  # set in the parent just before forking
+# Stages one page's bytes (SiteWriter.put); True when written, False when linked unchanged.
+Put = Callable[[str, bytes], bool]
+Staged = tuple[str, int, bool]  # path, size, written
+
+_work: tuple[list[Page], Renderer, Put] | None = None  # set in the parent just before forking
 
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[str, bytes]], list[Problem], Any]:
+def _render_and_put(pages: list[Page], renderer: Renderer, put: Put) -> Iterator[Staged]:
+    for path, data in render_all(pages, renderer):
+        yield path, len(data), put(path, data)
+
+
+def _render_chunk(bounds: tuple[int, int]) -> tuple[list[Staged], list[Problem], Any]:
     assert _work is not None
-    pages, renderer = _work
+    pages, renderer, put = _work
     known = set(renderer.bodies)
-    rendered: list[tuple[str, bytes]] = []
+    rendered: list[Staged] = []
     try:
-        rendered.extend(render_all(pages[bounds[0] : bounds[1]], renderer))
+        rendered.extend(_render_and_put(pages[bounds[0] : bounds[1]], renderer, put))
         problems: list[Problem] = []
     except BuildError as error:
         problems = error.problems
@@ -50,21 +61,26 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[tuple[str, bytes]], lis
 def render_pages(
     pages: list[Page],
     renderer: Renderer,
+    put: Put,
     jobs: int,
     on_page: Callable[[], None] | None = None,
     on_bodies: Callable[[dict[str, str]], None] | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    """Yield (path, bytes) for every page in order. Body HTML that workers converted goes to
-    `on_bodies` (article path -> HTML) as it arrives, or else into `renderer.bodies`, so the build
-    cache can keep it. Raises BuildError with every problem."""
+) -> Iterator[Staged]:
+    """Render every page and stage its bytes with `put` in the process that rendered it; yield
+    (path, size, written) in page order. Body HTML that workers converted goes to `on_bodies`
+    (article path -> HTML) as it arrives, or else into `renderer.bodies`, so the build cache can
+    keep it. Raises BuildError with every problem."""
     if jobs <= 1 or len(pages) < _MIN_PARALLEL_PAGES or "fork" not in _start_methods():
-        yield from render_all(pages, renderer, on_page)
+        for item in _render_and_put(pages, renderer, put):
+            yield item
+            if on_page:
+                on_page()
         return
     global _work
     size = min(_MAX_CHUNK_PAGES, max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB))))
     chunks = [(start, min(start + size, len(pages))) for start in range(0, len(pages), size)]
     problems: dict[tuple, Problem] = {}
-    _work = (pages, renderer)
+    _work = (pages, renderer, put)
     # Frozen objects are left out of garbage collection, so the workers' collector does not
     # write to (and so copy) every page of the archive they inherit.
     gc.freeze()

@@ -91,3 +91,12 @@ def test_check_without_site(tmp_path: Path):
     result = run("check", "--output", str(tmp_path / "none"), cwd=tmp_path)
     assert result.returncode == 1
     assert "no built site here" in result.stderr
+
+
+def test_profile_prints_the_time_of_each_stage(fixture_site: Path):
+    result = run("build", "--quiet", "--profile", "--no-cache", cwd=fixture_site)
+    assert result.returncode == 0, result.stderr
+    stages = [line.split()[0] for line in result.stderr.splitlines()]
+    for stage in ("scan", "load/parse", "model", "plan", "render+write", "write", "total"):
+        assert stage in stages, result.stderr
+    assert result.stdout == ""
