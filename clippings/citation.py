@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import importlib.metadata
 import json
 import re
 from functools import cache
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import citeproc.model
+import citeproc.source
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
 from citeproc.source import VariableError
 from citeproc.source.json import CiteProcJSON
@@ -202,26 +204,38 @@ def citations(
     return entries
 
 
-# Repairs to citeproc-py 0.11, applied on import:
-# - Speed: it looked macros and locale terms up by XPath, and walked a group's subtree to know
-#   whether it calls a variable, on every use (most of the formatting time: 50 ms of CPU per
-#   article for three styles before, 15 ms after). All three depend on the style alone, so
-#   each answer is kept per style element.
+# Repairs to citeproc-py, applied on import and written against the one version pinned in
+# constraints.txt (they replace its internals, so another version must be checked first):
+# - Speed: it ran XPath queries (macros, locale terms, the enclosing layout), found each
+#   element's root, and walked a group's subtree to know whether it calls a variable, on every
+#   use; all depend on the style alone, so each answer is kept per style element. And every
+#   variable test fetched the item's reference through the bibliography's source; it is kept
+#   on the item. (50 ms of CPU per article for three styles at first; ~2.5 ms per style now.)
 # - `cs:label` printed its term even when its variable was empty (Chicago gave "Edition."
 #   for every newspaper article); the CSL specification renders a label only beside a value.
 # - `initialize="false"` on cs:name (CSL 1.0.1: write given names in full) was ignored, so
 #   Chicago and MLA gave "Reporter, J." for Jane Reporter.
+CITEPROC_VERSION = "0.11.1"
+if importlib.metadata.version("citeproc-py") != CITEPROC_VERSION:
+    raise ImportError(
+        f"clippings.citation patches citeproc-py {CITEPROC_VERSION}, found "
+        f"{importlib.metadata.version('citeproc-py')}: check the repairs below, then the pin"
+    )
+
+
 def _per_element(method: Any) -> Any:
     answers: dict[tuple, Any] = {}  # keeps the elements alive, so their proxies stay the same
 
     def remembered(self: Any, *args: Any, **kwargs: Any) -> Any:
-        key = (self, args, tuple(sorted(kwargs.items())))
-        if key not in answers:
+        key = (self, args, tuple(kwargs.items())) if kwargs else (self, args)
+        try:
+            answer = answers[key]
+        except KeyError:
             try:
-                answers[key] = method(self, *args, **kwargs)
+                answer = method(self, *args, **kwargs)
             except IndexError as missing:  # get_term's "no such term", which callers expect
-                answers[key] = missing
-        answer = answers[key]
+                answer = missing
+            answers[key] = answer
         if isinstance(answer, IndexError):
             raise IndexError(*answer.args)
         return answer
@@ -251,12 +265,24 @@ def _name_option_initialize(self: Any, name: str, *args: Any, **kwargs: Any) -> 
     return _name_option(self, name, *args, **kwargs)
 
 
+def _item_reference(self: Any) -> Any:
+    # An item's reference never changes once registered; the library fetched it through the
+    # bibliography and its source on every one of the ~300 variable tests of a citation.
+    cached = self.__dict__.get("_reference")
+    if cached is None:
+        cached = self.__dict__["_reference"] = self.bibliography.source[self.key]
+    return cached
+
+
 for _owner, _name in (
+    (citeproc.model.CitationStylesElement, "xpath_search"),
+    (citeproc.model.CitationStylesElement, "get_root"),
     (citeproc.model.CitationStylesElement, "get_macro"),
     (citeproc.model.Locale, "get_term"),
     (citeproc.model.Parent, "calls_variable"),
     (citeproc.model.Text, "calls_variable"),
 ):
     setattr(_owner, _name, _per_element(getattr(_owner, _name)))
+citeproc.source.CitationItem.reference = property(_item_reference)
 citeproc.model.Label.process = _label_process_with_value
 citeproc.model.Name.get_option = _name_option_initialize

@@ -279,3 +279,19 @@ def test_check_recomputes_every_originals_hash(
     (fixture_config.path("raw_dir") / "summit.txt").unlink()
     assert main(["check", "--output", str(out), "--config", config_file]) == 1
     assert "content/2020/summit.md: original raw/summit.txt: missing" in capsys.readouterr().out
+
+
+def test_citeproc_is_the_version_citation_patches() -> None:
+    """clippings.citation replaces citeproc-py internals: a new version must be checked by hand
+    (and the constant moved) before it is used."""
+    import importlib.metadata
+
+    from clippings import citation
+
+    pinned = [
+        line.split("==")[1].strip()
+        for line in (Path(__file__).parent.parent / "constraints.txt").read_text().splitlines()
+        if line.startswith("citeproc-py==")
+    ]
+    assert pinned == [citation.CITEPROC_VERSION]
+    assert importlib.metadata.version("citeproc-py") == citation.CITEPROC_VERSION
