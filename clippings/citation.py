@@ -36,7 +36,9 @@ STYLES = {
     "apa": "APA",
     "modern-language-association": "MLA",
 }
-DEFAULT_STYLES = tuple(STYLES)
+# One style by default: citeproc-py costs a few ms of CPU per citation per style, and a cold
+# build of a large archive should not pay for three (docs/performance.md).
+DEFAULT_STYLES = ("chicago-author-date",)
 WAYBACK = "https://web.archive.org/web/*/"
 
 # Private-use characters stand for the formatter's tags until the text around them is escaped.
@@ -174,12 +176,16 @@ def format_citation(item: dict[str, Any], style: str) -> Markup:
     return _to_html(str(bibliography.bibliography()[0]))
 
 
+CITEPROC_VERSION = "0.11.1"  # the version the repairs at the end of this module are written for
+REPAIRS = 2  # bump when a repair changes what is formatted, so cached citations are redone
+
 CITATION_KEY = "cite:"  # prefix of a formatted citation's key among cached HTML fragments
 
 
 def citation_key(item: dict[str, Any], style: str) -> str:
-    """What a formatted citation is cached by: the style and every value of the item."""
-    text = json.dumps([style, item], ensure_ascii=False, sort_keys=True)
+    """What a formatted citation is cached by: the formatter, the style and every value of the
+    item."""
+    text = json.dumps([CITEPROC_VERSION, REPAIRS, style, item], ensure_ascii=False, sort_keys=True)
     return CITATION_KEY + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -213,9 +219,10 @@ def citations(
 #   on the item. (50 ms of CPU per article for three styles at first; ~2.5 ms per style now.)
 # - `cs:label` printed its term even when its variable was empty (Chicago gave "Edition."
 #   for every newspaper article); the CSL specification renders a label only beside a value.
+# - Chicago capitalises `archive_location` (meant for "box 3"), and the archive's permalink is
+#   a URL: "Https://…". A case change is not applied to a variable whose value is a URL.
 # - `initialize="false"` on cs:name (CSL 1.0.1: write given names in full) was ignored, so
 #   Chicago and MLA gave "Reporter, J." for Jane Reporter.
-CITEPROC_VERSION = "0.11.1"
 if importlib.metadata.version("citeproc-py") != CITEPROC_VERSION:
     raise ImportError(
         f"clippings.citation patches citeproc-py {CITEPROC_VERSION}, found "
@@ -256,6 +263,16 @@ def _label_process_with_value(self: Any, item: Any, *args: Any, **kwargs: Any) -
     return _label_process(self, item, *args, **kwargs)
 
 
+_text_case = citeproc.model.Text.case
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _text_case_not_urls(self: Any, text: Any, *args: Any, **kwargs: Any) -> Any:
+    if self.get("variable") and _URL.match(str(text)):
+        return text
+    return _text_case(self, text, *args, **kwargs)
+
+
 _name_option = citeproc.model.Name.get_option
 
 
@@ -285,4 +302,5 @@ for _owner, _name in (
     setattr(_owner, _name, _per_element(getattr(_owner, _name)))
 citeproc.source.CitationItem.reference = property(_item_reference)
 citeproc.model.Label.process = _label_process_with_value
+citeproc.model.Text.case = _text_case_not_urls
 citeproc.model.Name.get_option = _name_option_initialize

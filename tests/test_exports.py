@@ -200,6 +200,40 @@ def test_citation_styles_come_from_config(hostile_config: Config, tmp_path: Path
     assert "Reporter, J. (2020, June 12)." in page
 
 
+def test_one_citation_style_by_default_and_none_when_empty(
+    hostile_config: Config, tmp_path: Path
+) -> None:
+    from clippings.config import parse_config
+
+    assert Config().citation_styles == ("chicago-author-date",)
+    assert parse_config("citation_styles: []\n", "config.yaml", tmp_path).citation_styles == ()
+    out = tmp_path / "none"
+    build_site(dataclasses.replace(hostile_config, citation_styles=()), out)
+    page = (out / "2020" / "leaders-meet-at-the-summit" / "index.html").read_text()
+    cite = page[page.index('<section class="cite"') :]
+    cite = cite[: cite.index("</section>")]
+    assert '<dd class="citation">' not in cite and "<dl>" not in cite
+    assert 'href="cite.ris"' in cite  # the citation files are still offered
+
+
+def test_chicago_keeps_the_permalink_as_written() -> None:
+    """Chicago capitalises archive_location (a shelf mark, "box 3"); ours is a URL."""
+    from clippings.citation import format_citation
+
+    item = {
+        "id": "2020/x",
+        "type": "article-newspaper",
+        "title": "X",
+        "container-title": "Y",
+        "archive": "Z",
+        "archive_location": "https://example.org/2020/x/",
+    }
+    entry = format_citation(item, "chicago-author-date")
+    assert " https://example.org/2020/x/." in entry and "Https" not in entry
+    item["archive_location"] = "box 3"
+    assert "Box 3" in format_citation(item, "chicago-author-date")
+
+
 def test_unknown_citation_style_is_a_config_problem(tmp_path: Path) -> None:
     from clippings.config import parse_config
 
