@@ -213,7 +213,7 @@ def citations(
 # Repairs to citeproc-py, applied on import and written against the one version pinned in
 # constraints.txt (they replace its internals, so another version must be checked first):
 # - Speed: it ran XPath queries (macros, locale terms, the enclosing layout), found each
-#   element's root, and walked a group's subtree to know whether it calls a variable, on every
+#   element's root and formatter, read locale options, and walked a group's subtree to know whether it calls a variable, on every
 #   use; all depend on the style alone, so each answer is kept per style element. And every
 #   variable test fetched the item's reference through the bibliography's source; it is kept
 #   on the item. (50 ms of CPU per article for three styles at first; ~2.5 ms per style now.)
@@ -294,6 +294,8 @@ def _item_reference(self: Any) -> Any:
 for _owner, _name in (
     (citeproc.model.CitationStylesElement, "xpath_search"),
     (citeproc.model.CitationStylesElement, "get_root"),
+    (citeproc.model.CitationStylesElement, "get_formatter"),  # always _FORMATTER here
+    (citeproc.model.Locale, "get_option"),
     (citeproc.model.CitationStylesElement, "get_macro"),
     (citeproc.model.Locale, "get_term"),
     (citeproc.model.Parent, "calls_variable"),
