@@ -36,9 +36,10 @@ STYLES = {
     "apa": "APA",
     "modern-language-association": "MLA",
 }
-# One style by default: citeproc-py costs a few ms of CPU per citation per style, and a cold
-# build of a large archive should not pay for three (docs/performance.md).
-DEFAULT_STYLES = ("chicago-author-date",)
+# None by default: citeproc-py costs ~3 ms of CPU per citation per style, and even one style
+# adds far more than 10 % to a cold build of a large archive (docs/performance.md). A site
+# opts in with `citation_styles`; the cite block always offers the citation files.
+DEFAULT_STYLES: tuple[str, ...] = ()
 WAYBACK = "https://web.archive.org/web/*/"
 
 # Private-use characters stand for the formatter's tags until the text around them is escaped.
