@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import importlib.metadata
 import json
 import re
 from functools import cache
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import citeproc.model
+import citeproc.source
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
 from citeproc.source import VariableError
 from citeproc.source.json import CiteProcJSON
@@ -34,7 +36,10 @@ STYLES = {
     "apa": "APA",
     "modern-language-association": "MLA",
 }
-DEFAULT_STYLES = tuple(STYLES)
+# None by default: citeproc-py costs ~3 ms of CPU per citation per style, and even one style
+# adds far more than 10 % to a cold build of a large archive (docs/performance.md). A site
+# opts in with `citation_styles`; the cite block always offers the citation files.
+DEFAULT_STYLES: tuple[str, ...] = ()
 WAYBACK = "https://web.archive.org/web/*/"
 
 # Private-use characters stand for the formatter's tags until the text around them is escaped.
@@ -172,12 +177,16 @@ def format_citation(item: dict[str, Any], style: str) -> Markup:
     return _to_html(str(bibliography.bibliography()[0]))
 
 
+CITEPROC_VERSION = "0.11.1"  # the version the repairs at the end of this module are written for
+REPAIRS = 2  # bump when a repair changes what is formatted, so cached citations are redone
+
 CITATION_KEY = "cite:"  # prefix of a formatted citation's key among cached HTML fragments
 
 
 def citation_key(item: dict[str, Any], style: str) -> str:
-    """What a formatted citation is cached by: the style and every value of the item."""
-    text = json.dumps([style, item], ensure_ascii=False, sort_keys=True)
+    """What a formatted citation is cached by: the formatter, the style and every value of the
+    item."""
+    text = json.dumps([CITEPROC_VERSION, REPAIRS, style, item], ensure_ascii=False, sort_keys=True)
     return CITATION_KEY + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -202,26 +211,39 @@ def citations(
     return entries
 
 
-# Repairs to citeproc-py 0.11, applied on import:
-# - Speed: it looked macros and locale terms up by XPath, and walked a group's subtree to know
-#   whether it calls a variable, on every use (most of the formatting time: 50 ms of CPU per
-#   article for three styles before, 15 ms after). All three depend on the style alone, so
-#   each answer is kept per style element.
+# Repairs to citeproc-py, applied on import and written against the one version pinned in
+# constraints.txt (they replace its internals, so another version must be checked first):
+# - Speed: it ran XPath queries (macros, locale terms, the enclosing layout), found each
+#   element's root and formatter, read locale options, and walked a group's subtree to know whether it calls a variable, on every
+#   use; all depend on the style alone, so each answer is kept per style element. And every
+#   variable test fetched the item's reference through the bibliography's source; it is kept
+#   on the item. (50 ms of CPU per article for three styles at first; ~2.5 ms per style now.)
 # - `cs:label` printed its term even when its variable was empty (Chicago gave "Edition."
 #   for every newspaper article); the CSL specification renders a label only beside a value.
+# - Chicago capitalises `archive_location` (meant for "box 3"), and the archive's permalink is
+#   a URL: "Https://…". A case change is not applied to a variable whose value is a URL.
 # - `initialize="false"` on cs:name (CSL 1.0.1: write given names in full) was ignored, so
 #   Chicago and MLA gave "Reporter, J." for Jane Reporter.
+if importlib.metadata.version("citeproc-py") != CITEPROC_VERSION:
+    raise ImportError(
+        f"clippings.citation patches citeproc-py {CITEPROC_VERSION}, found "
+        f"{importlib.metadata.version('citeproc-py')}: check the repairs below, then the pin"
+    )
+
+
 def _per_element(method: Any) -> Any:
     answers: dict[tuple, Any] = {}  # keeps the elements alive, so their proxies stay the same
 
     def remembered(self: Any, *args: Any, **kwargs: Any) -> Any:
-        key = (self, args, tuple(sorted(kwargs.items())))
-        if key not in answers:
+        key = (self, args, tuple(kwargs.items())) if kwargs else (self, args)
+        try:
+            answer = answers[key]
+        except KeyError:
             try:
-                answers[key] = method(self, *args, **kwargs)
+                answer = method(self, *args, **kwargs)
             except IndexError as missing:  # get_term's "no such term", which callers expect
-                answers[key] = missing
-        answer = answers[key]
+                answer = missing
+            answers[key] = answer
         if isinstance(answer, IndexError):
             raise IndexError(*answer.args)
         return answer
@@ -242,6 +264,16 @@ def _label_process_with_value(self: Any, item: Any, *args: Any, **kwargs: Any) -
     return _label_process(self, item, *args, **kwargs)
 
 
+_text_case = citeproc.model.Text.case
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def _text_case_not_urls(self: Any, text: Any, *args: Any, **kwargs: Any) -> Any:
+    if self.get("variable") and _URL.match(str(text)):
+        return text
+    return _text_case(self, text, *args, **kwargs)
+
+
 _name_option = citeproc.model.Name.get_option
 
 
@@ -251,12 +283,27 @@ def _name_option_initialize(self: Any, name: str, *args: Any, **kwargs: Any) -> 
     return _name_option(self, name, *args, **kwargs)
 
 
+def _item_reference(self: Any) -> Any:
+    # An item's reference never changes once registered; the library fetched it through the
+    # bibliography and its source on every one of the ~300 variable tests of a citation.
+    cached = self.__dict__.get("_reference")
+    if cached is None:
+        cached = self.__dict__["_reference"] = self.bibliography.source[self.key]
+    return cached
+
+
 for _owner, _name in (
+    (citeproc.model.CitationStylesElement, "xpath_search"),
+    (citeproc.model.CitationStylesElement, "get_root"),
+    (citeproc.model.CitationStylesElement, "get_formatter"),  # always _FORMATTER here
+    (citeproc.model.Locale, "get_option"),
     (citeproc.model.CitationStylesElement, "get_macro"),
     (citeproc.model.Locale, "get_term"),
     (citeproc.model.Parent, "calls_variable"),
     (citeproc.model.Text, "calls_variable"),
 ):
     setattr(_owner, _name, _per_element(getattr(_owner, _name)))
+citeproc.source.CitationItem.reference = property(_item_reference)
 citeproc.model.Label.process = _label_process_with_value
+citeproc.model.Text.case = _text_case_not_urls
 citeproc.model.Name.get_option = _name_option_initialize

@@ -76,7 +76,7 @@ def _type_problem(key: str, value: Any, expected: str) -> str | None:
     if value is None and "None" in expected:
         return None
     if expected.startswith("tuple"):  # citation_styles, the one list setting
-        if not isinstance(value, list) or not value:
+        if not isinstance(value, list):  # [] turns the formatted citations off
             return f"'{key}' must be a list of style names, not {shown(value)}"
         unknown = [s for s in value if not isinstance(s, str) or s not in STYLES]
         if unknown:
