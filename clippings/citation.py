@@ -36,10 +36,11 @@ STYLES = {
     "apa": "APA",
     "modern-language-association": "MLA",
 }
-# None by default: citeproc-py costs ~3 ms of CPU per citation per style, and even one style
-# adds far more than 10 % to a cold build of a large archive (docs/performance.md). A site
-# opts in with `citation_styles`; the cite block always offers the citation files.
-DEFAULT_STYLES: tuple[str, ...] = ()
+# One style by default, so the default site cites as the issue asks: citeproc-py costs ~3-8 ms
+# of CPU per citation per style, so each style adds ~40-60 % to a cold build of a large archive
+# (docs/performance.md; cached after it). `citation_styles: []` formats none; the cite block
+# always offers the citation files.
+DEFAULT_STYLES: tuple[str, ...] = ("chicago-author-date",)
 WAYBACK = "https://web.archive.org/web/*/"
 
 # Private-use characters stand for the formatter's tags until the text around them is escaped.

@@ -200,10 +200,10 @@ def test_citation_styles_come_from_config(hostile_config: Config, tmp_path: Path
     assert "Reporter, J. (2020, June 12)." in page
 
 
-def test_no_citation_style_by_default_or_when_empty(hostile_config: Config, tmp_path: Path) -> None:
+def test_chicago_by_default_and_no_style_when_empty(hostile_config: Config, tmp_path: Path) -> None:
     from clippings.config import parse_config
 
-    assert Config().citation_styles == ()
+    assert Config().citation_styles == ("chicago-author-date",)
     assert parse_config("citation_styles: []\n", "config.yaml", tmp_path).citation_styles == ()
     out = tmp_path / "none"
     build_site(dataclasses.replace(hostile_config, citation_styles=()), out)
