@@ -249,7 +249,8 @@ class Site:
                 continue
             extra = {"all_terms": self.all_terms()} if download.path == "archive.sqlite" else {}
             yield Page(download.path, EXPORT_PREFIX + download.path, {**context, **extra})
-        yield Page(DATA_PAGE, "data.html", {"downloads": list(DOWNLOADS), "sizes": None})
+        context = {"downloads": list(DOWNLOADS), "sizes": None, "originals": bool(self.published)}
+        yield Page(DATA_PAGE, "data.html", context)
 
     def archive_context(self) -> dict[str, Any]:
         articles = self.archive.articles

@@ -21,7 +21,7 @@ from clippings.config import Config
 from clippings.content import KNOWN, NAME_LISTS, TEXT_FIELDS, Article, parse_article
 from clippings.errors import BuildError
 from clippings.output import SiteWriter, safe_relative
-from clippings.render import Renderer, Site, render_all
+from clippings.render import DATA_PAGE, Renderer, Site, render_all, with_sizes
 from tests.reliability.report import FIGURES
 
 PROPERTIES = ("random_front_matter", "random_yaml_text", "random_markdown", "written_site")
@@ -85,7 +85,12 @@ def render_pages(articles: list[Article], root: Path) -> list[tuple[str, bytes]]
     archive = build_archive(articles, Authority({kind: {} for kind in KINDS}))
     pages = list(Site(archive, config).pages())
     check_page_paths(pages, {})  # as build_site does before writing
-    rendered = list(render_all(pages, Renderer(config, archive)))
+    renderer = Renderer(config, archive)
+    # as build_site does: the data page last, with the sizes of the downloads
+    rendered = list(render_all([page for page in pages if page.path != DATA_PAGE], renderer))
+    sizes = {path: len(data) for path, data in rendered}
+    last = [with_sizes(page, sizes.__getitem__) for page in pages if page.path == DATA_PAGE]
+    rendered += render_all(last, renderer)
     site = (root / "_site").resolve()
     for path, _ in rendered:
         safe_relative(path)
