@@ -35,7 +35,6 @@ from clippings.cache import CACHE_DIR, BuildCache, CacheDamaged, ContentFiles, d
 from clippings.config import Config
 from clippings.content import Article
 from clippings.exports import (
-    DOWNLOADS,
     archive_json_text,
     csv_with_word_counts,
     sqlite_with_bodies,
@@ -43,7 +42,16 @@ from clippings.exports import (
 )
 from clippings.files import walk_folder
 from clippings.output import write_atomically
-from clippings.render import DATA_PAGE, THEME_DIR, Page, Renderer, excerpt, render_all, with_sizes
+from clippings.render import (
+    DATA_PAGE,
+    THEME_DIR,
+    Page,
+    Renderer,
+    data_page,
+    excerpt,
+    render_all,
+    with_sizes,
+)
 from clippings.search import INDEX_DIR, Record, record_of, reindex_shards, swap_shards
 
 ARTICLE_TEMPLATE = "article.html"
@@ -287,7 +295,8 @@ def _downloads(
         }
         made = rendered | files
         page = with_sizes(
-            Page(DATA_PAGE, "data.html", {"downloads": list(DOWNLOADS), "sizes": None}),
+            # only bodies changed, so the originals published are the site's as it stands
+            data_page(originals=(site_dir / "manifest-sha256.txt").is_file()),
             lambda path: len(made[path]) if path in made else (site_dir / path).stat().st_size,
         )
     except (OSError, UnicodeError, ValueError, IndexError, sqlite3.Error):

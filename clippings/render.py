@@ -71,6 +71,13 @@ class Pager:
     next: str | None
 
 
+def data_page(originals: bool) -> Page:
+    """The page describing the downloads; `originals` when captured originals are published
+    (with manifest-sha256.txt). Its sizes are filled in by `with_sizes`, once they are known."""
+    context = {"downloads": list(DOWNLOADS), "sizes": None, "originals": originals}
+    return Page(DATA_PAGE, "data.html", context)
+
+
 def with_sizes(page: Page, size_of: Callable[[str], int]) -> Page:
     """The data page with the size of each download, known once they are written."""
     sizes = {download.path: size_of(download.path) for download in page.context["downloads"]}
@@ -249,8 +256,7 @@ class Site:
                 continue
             extra = {"all_terms": self.all_terms()} if download.path == "archive.sqlite" else {}
             yield Page(download.path, EXPORT_PREFIX + download.path, {**context, **extra})
-        context = {"downloads": list(DOWNLOADS), "sizes": None, "originals": bool(self.published)}
-        yield Page(DATA_PAGE, "data.html", context)
+        yield data_page(originals=bool(self.published))
 
     def archive_context(self) -> dict[str, Any]:
         articles = self.archive.articles
