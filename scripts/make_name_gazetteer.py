@@ -2,8 +2,9 @@
 
 `python scripts/make_name_gazetteer.py` (needs the `names-data` extra). names-dataset (MIT) counts
 the first and last names of 533M social-network profiles in 105 countries; loading it takes 30 s
-and 2 GB, so the importer reads this extract instead: one line per name word, its kind (`given`
-or `surname`) and its best rank in any country, for the words ranked within the cuts below.
+and 2 GB, so the importer reads this extract instead: the words ranked within the cuts below by
+their kind (`given` or `surname`) and best rank in any country, one line per kind and rank
+(`given<TAB>715<TAB>Word Word …`), which loads several times faster than a line per word.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ def ranked_words(pickle_name: str, cut: int) -> dict[str, int]:
 def main() -> None:
     lines = []
     for kind, (pickle_name, cut) in CUTS.items():
-        ranked = ranked_words(pickle_name, cut)
-        lines += [f"{kind}\t{name}\t{rank}" for name, rank in sorted(ranked.items())]
+        by_rank: dict[int, list[str]] = {}
+        for name, rank in sorted(ranked_words(pickle_name, cut).items()):
+            by_rank.setdefault(rank, []).append(name)
+        lines += [f"{kind}\t{rank}\t{' '.join(names)}" for rank, names in sorted(by_rank.items())]
     # mtime=0: the same data gives the same bytes.
     with gzip.GzipFile(OUTPUT, "wb", mtime=0) as handle:
         handle.write(("\n".join(lines) + "\n").encode("utf-8"))
-    print(f"{OUTPUT}: {len(lines)} names")
+    print(f"{OUTPUT}: {len(lines)} ranks")
 
 
 if __name__ == "__main__":

@@ -234,6 +234,14 @@ class Sources:
         # Credit lines may shout ("KYODO"): look those up by slug.
         self.by_slug = {slugify(name): canonical for name, canonical in self.known.items()}
         self.pattern = _alternation(self.known)
+        # "Fox News' Greg Palkot", "Associated Press writer Greg Palkot": longest outlet first.
+        self.owner_patterns = [
+            (
+                known,
+                re.compile(rf"{re.escape(known)}(?:(?:'s|’s|'|’)\s+(?:{_ROLE}\s+)?|\s+{_ROLE}\s+)"),
+            )
+            for known in sorted(self.known, key=len, reverse=True)
+        ]
         self.outlet_patterns = [re.compile(p) for p in data["outlet_patterns"]]
         self.not_outlets = _alternation(data["not_outlets"])
 
@@ -854,12 +862,10 @@ def _person_part(name: str, sources: Sources) -> tuple[str, str | None]:
     if written_for:
         outlet = written_for["outlet"]
         return written_for["name"], outlet if sources.is_source(outlet) else None
-    for known in sorted(sources.known, key=len, reverse=True):
+    for known, owner_pattern in sources.owner_patterns:
         if name.endswith(" " + known) and len(name) > len(known) + 3:
             return name[: -len(known)].strip(" ,|"), known
-        owner = re.match(
-            rf"{re.escape(known)}(?:(?:'s|’s|'|’)\s+(?:{_ROLE}\s+)?|\s+{_ROLE}\s+)", name
-        )
+        owner = owner_pattern.match(name)
         if owner:
             return name[owner.end() :], known
     return name, None

