@@ -16,16 +16,20 @@ import re
 import stat
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clippings.authority import load_authority
 from clippings.config import load_config
 from clippings.errors import BuildError
+from clippings.importer.entities import load_nlp
 from clippings.importer.extract import Extracted, Extractor, Meta
 from clippings.importer.html import extract_page
+from clippings.importer.names import load_gazetteer
 from clippings.importer.provenance import read_told, write_told
 from clippings.importer.warc import ArchiveError, html_records, is_web_archive
+from clippings.importer.workers import WorkerDied, available_cores, ordered_map
 from clippings.importer.writer import (
     Record,
     atomic_write,
@@ -173,6 +177,43 @@ def decode(path: Path, data: bytes) -> str:
 
 
 @dataclass
+class Job:
+    """One article to read and extract: a file, or a page of a web archive (`payload`)."""
+
+    path: Path
+    source_name: str  # the raw file's name, or `<archive>#<record id>`
+    told: Meta  # what the run is told about it, before what the page itself says
+    payload: bytes | None = None
+    html: str | None = None
+
+
+@dataclass
+class Article:
+    """A job's article, extracted and ready to be written."""
+
+    job: Job
+    data: bytes  # the bytes its source_sha256 is taken of
+    extracted: Extracted
+
+
+@dataclass
+class Done:
+    """An input's or a job's outcome line, when it gives no article to write."""
+
+    outcome: str
+    message: str
+
+
+@dataclass
+class ArchiveEnd:
+    """Every page of a web archive has been handed out."""
+
+    path: Path
+    pages: int
+    copy: bool  # the archive is not in the raw folder yet
+
+
+@dataclass
 class Run:
     """One import run: shared state, per-file outcomes and the names for `--suggest`."""
 
@@ -236,63 +277,79 @@ class Run:
                 return path
         raise InputError(f"too many articles named {slug}")
 
-    def import_file(self, path: Path) -> tuple[str, str]:
-        """Import one file; returns (outcome, message)."""
-        if is_web_archive(path):
-            try:
-                refuse_special_file(path)
-            except OSError as error:
-                raise InputError(f"cannot read file: {error.strerror or error}") from None
-            return self.import_archive(path)
-        data = read_regular_file(path)
-        text = decode(path, data)
-        meta = self.meta_for(path)
-        if path.suffix.lower() in HTML_SUFFIXES:
-            text, meta = _from_html(text, meta)
-        return self.import_text(path, path.name, data, text, meta)
-
-    def import_archive(self, path: Path) -> tuple[str, str]:
-        """Every HTML page of a web archive (WARC or WACZ) as an article; non-article pages
-        (no title and no text) are counted, not failed one by one. The archive itself is kept in
-        the raw folder; each article's `source_file` names it and the record."""
-        raw_copy = self.args.raw / path.name
-        same = raw_copy.exists() and raw_copy.resolve() == path.resolve()
-        other = raw_copy.exists() and not same and not filecmp.cmp(raw_copy, path, shallow=False)
-        if other and not self.args.force:
-            return "skipped", f"{raw_copy}: another file of that name is in the raw folder"
-        pages = skipped = 0
+    def jobs(self, path: Path) -> Iterator[Job | Done]:
+        """The articles of one input to extract: the file itself, or every HTML page of a web
+        archive followed by the archive's own line; whatever stops the input is its `Done`."""
         try:
+            if not is_web_archive(path):
+                yield Job(path, path.name, self.meta_for(path))
+                return
+            refuse_special_file(path)
+            raw_copy = self.args.raw / path.name
+            same = raw_copy.exists() and raw_copy.resolve() == path.resolve()
+            other = raw_copy.exists() and not same and not filecmp.cmp(raw_copy, path, False)
+            if other and not self.args.force:
+                message = f"{raw_copy}: another file of that name is in the raw folder"
+                yield Done("skipped", message)
+                return
+            told = self.meta_for(path)
+            pages = 0
             for record in html_records(path):
                 pages += 1
-                meta = self.meta_for(path)
-                meta = Meta(**{**vars(meta), "url": record.url, "retrieved": record.retrieved})
-                name = f"{path.name}#{record.record_id}"
-                try:
-                    text, meta = _from_html(record.html, meta)
-                    outcome, message = self.import_text(path, name, record.payload, text, meta)
-                except InputError:
-                    skipped += 1
-                    continue
-                except Exception as error:  # one bad record never stops the archive's others
-                    outcome, message = "failed", failure(name, error)
-                self.counts[outcome] += 1
-                print(f"{outcome}: {message}")
+                meta = Meta(**{**vars(told), "url": record.url, "retrieved": record.retrieved})
+                yield Job(
+                    path, f"{path.name}#{record.record_id}", meta, record.payload, record.html
+                )
+            yield ArchiveEnd(path, pages, copy=not same)
         except ArchiveError as error:
-            raise InputError(str(error)) from None
-        if not self.args.dry_run and not same:
-            atomic_write(raw_copy, path.read_bytes())
-        return "archive", f"{path}: {pages} HTML pages, {skipped} skipped as no article"
+            yield Done("failed", f"{path}: {error}")
+        except Exception as error:  # one bad input never stops the others
+            if isinstance(error, OSError) and not isinstance(error, InputError):
+                error = InputError(f"cannot read file: {error.strerror or error}")
+            yield Done("failed", failure(str(path), error))
 
-    def import_text(
-        self, path: Path, source_name: str, data: bytes, text: str, meta: Meta
-    ) -> tuple[str, str]:
-        """Import one article from its text. `source_name` is the raw file's name, or
-        `<archive>#<record id>` for a page of a web archive (`path`, kept whole in raw/)."""
+    def prepare(self, job: Job) -> Article:
+        """Read and extract one article (the costly half, run in worker processes)."""
+        if job.payload is None:
+            data = read_regular_file(job.path)
+            text = decode(job.path, data)
+            is_html = job.path.suffix.lower() in HTML_SUFFIXES
+        else:
+            data, text, is_html = job.payload, job.html or "", True
+        meta = job.told
+        if is_html:
+            text, meta = _from_html(text, meta)
         check_size(text)
-        whole_file = source_name == path.name
         extracted = self.extractor.extract(text, meta)
         if not extracted.body and not extracted.title:
             raise InputError("no recognisable body")
+        return Article(job, data, extracted)
+
+    def prepared(self, job: Job) -> Article | Done:
+        """`prepare(job)`, or the job's one-line outcome when it cannot be imported: a page of
+        an archive that is no article is skipped and counted, anything else fails that input."""
+        try:
+            return self.prepare(job)
+        except InputError as error:
+            if job.payload is not None:
+                return Done("skipped", str(error))
+            return Done("failed", failure(str(job.path), error))
+        except Exception as error:
+            return Done("failed", failure(job.source_name if job.payload else str(job.path), error))
+
+    def write(self, article: Article) -> tuple[str, str]:
+        """Write one extracted article (the cheap half, in input order in the main process).
+        `source_name` is the raw file's name, or `<archive>#<record id>` for a page of a web
+        archive (`path`, kept whole in raw/)."""
+        job, data, extracted = article.job, article.data, article.extracted
+        path, source_name = job.path, job.source_name
+        whole_file = source_name == path.name
+        if whole_file and self.meta_for(path) != job.told:
+            # An earlier input of this run, of the same name, recorded what it was told after
+            # this one was extracted: extract again, as a run of one process would have.
+            job = Job(path, source_name, self.meta_for(path))
+            article = self.prepare(job)
+            data, extracted = article.data, article.extracted
         for kind, names in extracted.unknown.items():
             self.unknown.setdefault(kind, Counter()).update(names)
         if self.args.suggest:
@@ -336,7 +393,6 @@ class Run:
         if (
             not same_file
             and raw_copy.exists()
-            and not same_file
             and raw_copy.read_bytes() != data
             and not self.args.force
         ):
@@ -351,6 +407,12 @@ class Run:
             write_told(self.args.raw, path.name, self.told(path), shown)
         notes = _warnings(extracted)
         return "imported", f"{shown} ({'; '.join(notes)})" if notes else shown
+
+    def finish_archive(self, end: ArchiveEnd, skipped: int) -> tuple[str, str]:
+        """The archive's own line, once its pages are written; the archive is kept in raw/."""
+        if end.copy and not self.args.dry_run:
+            atomic_write(self.args.raw / end.path.name, end.path.read_bytes())
+        return "archive", f"{end.path}: {end.pages} HTML pages, {skipped} skipped as no article"
 
     def _shown(self, target: Path) -> str:
         try:
@@ -392,8 +454,7 @@ def run(args: argparse.Namespace) -> int:
         site,
         manifest,
     )
-    for path in inputs:
-        outcome, message = import_isolated(state, path)
+    for outcome, message in import_all(state, inputs, args.jobs or available_cores()):
         state.counts[outcome] += 1
         print(f"{outcome}: {message}", file=sys.stderr if outcome == "failed" else sys.stdout)
     counts = state.counts
@@ -447,13 +508,45 @@ def _around(line: str, name: str, width: int = 100) -> str:
     return ("…" if start else "") + part + ("…" if start + width < len(line) else "")
 
 
-def import_isolated(state: Run, path: Path) -> tuple[str, str]:
-    """`state.import_file(path)`, with whatever it raises turned into that file's one-line
-    failure: one bad input (or a bug it triggers) never stops the others or the summary."""
-    try:
-        return state.import_file(path)
-    except Exception as error:
-        return "failed", failure(str(path), error)
+def import_all(state: Run, inputs: list[Path], workers: int) -> Iterator[tuple[str, str]]:
+    """(outcome, message) of every input, and of every page of a web archive, in input order.
+    Extraction runs in `workers` processes (see `workers.py`), writing here in input order;
+    whatever one input raises becomes that input's failure line: one bad input (or a bug it
+    triggers) never stops the others or the summary."""
+    if len(inputs) < 2 and not any(map(is_web_archive, inputs)):
+        workers = 1  # one article: not worth a process
+    if workers > 1:  # loaded before the workers fork, so they share it
+        load_nlp()
+        load_gazetteer()
+    jobs = (item for path in inputs for item in state.jobs(path))
+    skipped: Counter[Path] = Counter()  # pages of each archive that are no article
+    for item, result in ordered_map(state.prepared, jobs, _is_job, workers):
+        if isinstance(item, Done):
+            yield item.outcome, item.message
+            continue
+        page = isinstance(item, Job) and item.payload is not None
+        label = item.source_name if page else str(item.path)
+        try:
+            if isinstance(item, ArchiveEnd):
+                yield state.finish_archive(item, skipped.pop(item.path, 0))
+            elif isinstance(result, WorkerDied):
+                died = "the process importing it died (out of memory?); please report this file"
+                yield "failed", f"{label}: {died}"
+            elif isinstance(result, BaseException):
+                yield "failed", failure(label, result)
+            elif isinstance(result, Done):
+                if result.outcome == "skipped" and page:
+                    skipped[item.path] += 1
+                else:
+                    yield result.outcome, result.message
+            else:
+                yield state.write(result)
+        except Exception as error:
+            yield "failed", failure(label, error)
+
+
+def _is_job(item: object) -> bool:
+    return isinstance(item, Job)
 
 
 def failure(label: str, error: Exception) -> str:

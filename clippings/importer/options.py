@@ -28,5 +28,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite hand-edited files")
     parser.add_argument("--dry-run", action="store_true", help="report without writing")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes extracting articles (default: one per CPU core)",
+    )
+    parser.add_argument(
         "--suggest", action="store_true", help="list names the authority lacks; writes nothing"
     )
