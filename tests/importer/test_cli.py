@@ -171,6 +171,23 @@ def test_html_page_uses_trafilatura_metadata(site):
     assert "people:\n- Vladimir Putin\n" in text
 
 
+def test_a_date_in_the_text_of_an_html_page_is_not_its_date(site):
+    """Only the page's date markup dates it: the photo's date in a sentence, which htmldate's
+    extensive search would take, is not the article's."""
+    pytest.importorskip("lxml_html_clean")
+    page = site / "page.html"
+    paragraphs = "".join(
+        f"<p>Paragraph {n}: the photo was taken on January 1, 2020, officials said.</p>"
+        for n in range(5)
+    )
+    page.write_text(
+        "<html><head><title>Kim Meets Officials</title></head><body><article>"
+        f"<h1>Kim Meets Officials</h1>{paragraphs}</article></body></html>"
+    )
+    assert run(str(page), "--publication", "Example") == 0
+    assert (site / "content" / "undated" / "kim-meets-officials.md").is_file()
+
+
 def test_html_page_without_a_given_publication_takes_the_site_name(site):
     pytest.importorskip("lxml_html_clean")
     page = site / "page.html"
