@@ -5,9 +5,10 @@
 
 The texts are the shared devset's and the holdout's, repeated with a copy number appended to
 each one's first line (the title), so every copy is a new article with its own slug. Prints the
-wall time, articles per second, the peak RSS of the import process and the importer's own
-summary line. With `--warc`, the copies are saved as HTML pages in one gzipped WARC file
-(written with warcio) and that file is imported.
+wall time, articles per second, the CPU time of the import and its worker processes (which
+depends less than the wall time on other jobs sharing the machine), the peak RSS of its largest
+process, the load average and the importer's own summary line. With `--warc`, the copies are
+saved as HTML pages in one gzipped WARC file (written with warcio) and that file is imported.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def main() -> None:
         write_warc(texts, source)
     command = [sys.executable, "build.py", "import", str(source)]
     command += ["--content", str(args.out / "content"), "--raw", str(args.out / "raw")]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = process.stdout.read().decode()
@@ -83,8 +85,13 @@ def main() -> None:
     lines = output.strip().splitlines()
     summary = lines[-1] if lines else "(no output)"
     print(f"{args.count} texts: {seconds:.1f} s ({args.count / seconds:.0f} articles/s)")
+    # CPU time counts the import's worker processes too, and depends less on other jobs on the
+    # machine than the wall time does.
+    cpu = usage.ru_utime + usage.ru_stime
     print(
-        f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB; exit code {os.waitstatus_to_exitcode(status)}"
+        f"CPU {cpu:.1f} s; peak RSS {usage.ru_maxrss / 1024:.0f} MiB (largest process); "
+        f"exit code {os.waitstatus_to_exitcode(status)}; load average before "
+        f"{load_before:.1f}, after {os.getloadavg()[0]:.1f}"
     )
     print(f"importer: {summary}")
 

@@ -952,6 +952,7 @@ def byline_person(nlp: Any, countries: Countries) -> Callable[[str, bool], bool]
     """Whether an unlabelled byline name is a person: the recogniser, given the context a byline
     would have, tags no part of it as anything else, and it names no country."""
 
+    @cache  # a writer's byline recurs in article after article
     def check(name: str, strict: bool) -> bool:
         # The small model misses many Korean names ("Ha Yoon Ah"): for a name alone on its
         # line, what it does not call something else counts; "A in B" must be a person.

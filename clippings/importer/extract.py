@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,7 @@ class Extractor:
         self.sources = entities.Sources(authority)
         self.people = entities.People(authority)
         self._rules: dict[str | None, Rules] = {}
+        self._byline_person: Callable[[str, bool], bool] | None = None
 
     def rules(self, publication: str | None) -> Rules:
         if publication not in self._rules:
@@ -136,12 +138,12 @@ class Extractor:
         title = seg.title or meta.title or derived_title(meta.url, seg.body)
         captions = [c for c in (caption_text(c, rules) for c in seg.captions) if c]
         parts = [p for p in [seg.dek, *seg.body, *captions] if p]
-        docs = list(nlp.pipe(parts))
-        title_doc = nlp(title) if title else None
-
-        authors, credited = entities.credit_names(
-            seg.credits, self.sources, entities.byline_person(nlp, self.countries)
-        )
+        # One batch for the title too: a call of its own cost more than the title's words.
+        *docs, title_doc = nlp.pipe([*parts, title or ""])
+        title_doc = title_doc if title else None
+        if self._byline_person is None:
+            self._byline_person = entities.byline_person(nlp, self.countries)
+        authors, credited = entities.credit_names(seg.credits, self.sources, self._byline_person)
         bio = entities.bio_author(seg.boilerplate, nlp)
         authors = list(dict.fromkeys([*meta.authors, *authors, *([bio] if bio else [])]))
         # The publication's own name under a byline ("USA TODAY") is no writer.
