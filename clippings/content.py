@@ -27,7 +27,16 @@ from clippings.yamlfile import load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
 NAME_LISTS = ("authors", "people", "countries", "sources")
-TEXT_FIELDS = ("url", "archived_url", "summary", "dek", "language", "source_file", "source_sha256")
+TEXT_FIELDS = (
+    "url",
+    "archived_url",
+    "summary",
+    "dek",
+    "language",
+    "source_file",
+    "source_sha256",
+    *("warc_file", "warc_record_id", "warc_digest"),  # a page imported from a web archive
+)
 KNOWN = frozenset(
     (
         *REQUIRED,
@@ -75,6 +84,9 @@ class Article:
     imported: str | None = None
     source_file: str | None = None
     source_sha256: str | None = None
+    warc_file: str | None = None  # a web archive's page: the WARC file, record and its digest
+    warc_record_id: str | None = None
+    warc_digest: str | None = None
     archived_url: str | None = None  # a web archive's copy of `url` (the Wayback Machine's...)
     draft: bool = False
     aliases: tuple[str, ...] = ()

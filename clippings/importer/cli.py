@@ -28,7 +28,7 @@ from clippings.importer.extract import Extracted, Extractor, Meta
 from clippings.importer.html import extract_page
 from clippings.importer.names import load_gazetteer
 from clippings.importer.provenance import read_told, write_told
-from clippings.importer.warc import ArchiveError, html_records, is_web_archive
+from clippings.importer.warc import ArchivedPage, ArchiveError, html_records, is_web_archive
 from clippings.importer.workers import WorkerDied, available_cores, ordered_map
 from clippings.importer.writer import (
     Record,
@@ -178,13 +178,12 @@ def decode(path: Path, data: bytes) -> str:
 
 @dataclass
 class Job:
-    """One article to read and extract: a file, or a page of a web archive (`payload`)."""
+    """One article to read and extract: a file, or a page of a web archive."""
 
     path: Path
     source_name: str  # the raw file's name, or `<archive>#<record id>`
     told: Meta  # what the run is told about it, before what the page itself says
-    payload: bytes | None = None
-    html: str | None = None
+    page: ArchivedPage | None = None
 
 
 @dataclass
@@ -226,6 +225,8 @@ class Run:
     counts: Counter[str] = field(default_factory=Counter)
     unknown: dict[str, Counter[str]] = field(default_factory=dict)
     contexts: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Per web archive: record id → its content file, WARC file, record id and digest.
+    archive_records: dict[Path, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def told(self, path: Path) -> dict[str, str | None]:
         """What the command line or the manifest says about this file, nothing inferred."""
@@ -297,9 +298,7 @@ class Run:
             for record in html_records(path):
                 pages += 1
                 meta = Meta(**{**vars(told), "url": record.url, "retrieved": record.retrieved})
-                yield Job(
-                    path, f"{path.name}#{record.record_id}", meta, record.payload, record.html
-                )
+                yield Job(path, f"{path.name}#{record.record_id}", meta, record)
             yield ArchiveEnd(path, pages, copy=not same)
         except ArchiveError as error:
             yield Done("failed", f"{path}: {error}")
@@ -310,12 +309,12 @@ class Run:
 
     def prepare(self, job: Job) -> Article:
         """Read and extract one article (the costly half, run in worker processes)."""
-        if job.payload is None:
+        if job.page is None:
             data = read_regular_file(job.path)
             text = decode(job.path, data)
             is_html = job.path.suffix.lower() in HTML_SUFFIXES
         else:
-            data, text, is_html = job.payload, job.html or "", True
+            data, text, is_html = job.page.payload, job.page.html, True
         meta = job.told
         if is_html:
             text, meta = _from_html(text, meta)
@@ -331,11 +330,11 @@ class Run:
         try:
             return self.prepare(job)
         except InputError as error:
-            if job.payload is not None:
+            if job.page is not None:
                 return Done("skipped", str(error))
             return Done("failed", failure(str(job.path), error))
         except Exception as error:
-            return Done("failed", failure(job.source_name if job.payload else str(job.path), error))
+            return Done("failed", failure(job.source_name if job.page else str(job.path), error))
 
     def write(self, article: Article) -> tuple[str, str]:
         """Write one extracted article (the cheap half, in input order in the main process).
@@ -363,6 +362,7 @@ class Run:
         url_slug = target.stem if target.stem != slug else None
         shown = self._shown(target)
         imported = self.today
+        provenance = job.page.provenance() if job.page else {}
         if target.exists():
             current = read_existing(target)
             recorded = self.record.written_by_importer(shown, current)
@@ -372,12 +372,14 @@ class Run:
                 source_sha,
                 existing_imported_date(current) or imported,
                 url_slug,
+                provenance,
             )
             if new == current:
                 # Exactly what this run writes: ours even when unrecorded (a run killed
                 # between writing the file and recording it).
                 if not recorded and not self.args.dry_run:
                     self.record.save(shown, current)
+                self._note_page(job, shown)
                 return "unchanged", shown
             if not recorded and not self.args.force:
                 reason = (
@@ -387,7 +389,7 @@ class Run:
                 )
                 return "skipped", f"{shown}: {reason}; use --force to overwrite"
             imported = existing_imported_date(current) or imported
-        new = render(extracted, source_name, source_sha, imported, url_slug)
+        new = render(extracted, source_name, source_sha, imported, url_slug, provenance)
         raw_copy = self.args.raw / path.name
         same_file = not whole_file or (raw_copy.exists() and raw_copy.resolve() == path.resolve())
         if (
@@ -405,13 +407,25 @@ class Run:
         self.record.save(shown, new)
         if whole_file:
             write_told(self.args.raw, path.name, self.told(path), shown)
+        self._note_page(job, shown)
         notes = _warnings(extracted)
         return "imported", f"{shown} ({'; '.join(notes)})" if notes else shown
 
+    def _note_page(self, job: Job, content_file: str) -> None:
+        """Remember an archived page's record and its content file for the archive's
+        provenance, written when the archive is done."""
+        if job.page is not None:
+            records = self.archive_records.setdefault(job.path, {})
+            records[job.page.record_id] = {"content_file": content_file, **job.page.provenance()}
+
     def finish_archive(self, end: ArchiveEnd, skipped: int) -> tuple[str, str]:
-        """The archive's own line, once its pages are written; the archive is kept in raw/."""
-        if end.copy and not self.args.dry_run:
-            atomic_write(self.args.raw / end.path.name, end.path.read_bytes())
+        """The archive's own line, once its pages are written; the archive is kept in raw/,
+        with what the run was told and each page's record and content file beside it."""
+        records = self.archive_records.pop(end.path, {})
+        if not self.args.dry_run:
+            if end.copy:
+                atomic_write(self.args.raw / end.path.name, end.path.read_bytes())
+            write_told(self.args.raw, end.path.name, self.told(end.path), records=records)
         return "archive", f"{end.path}: {end.pages} HTML pages, {skipped} skipped as no article"
 
     def _shown(self, target: Path) -> str:
@@ -524,7 +538,7 @@ def import_all(state: Run, inputs: list[Path], workers: int) -> Iterator[tuple[s
         if isinstance(item, Done):
             yield item.outcome, item.message
             continue
-        page = isinstance(item, Job) and item.payload is not None
+        page = isinstance(item, Job) and item.page is not None
         label = item.source_name if page else str(item.path)
         try:
             if isinstance(item, ArchiveEnd):

@@ -23,6 +23,14 @@ class ArchivedPage:
     record_id: str  # the WARC-Record-ID without its <urn:uuid:…> wrapping
     payload: bytes
     html: str
+    warc_file: str  # the WARC file's name (inside a WACZ package: its path there)
+    warc_record_id: str  # the WARC-Record-ID as the archive writes it, without <>
+    digest: str | None  # the record's own WARC-Payload-Digest, else its WARC-Block-Digest
+
+    def provenance(self) -> dict[str, str]:
+        """What the article's front matter and the archive's provenance say of the record."""
+        found = {"warc_file": self.warc_file, "warc_record_id": self.warc_record_id}
+        return found | ({"warc_digest": self.digest} if self.digest else {})
 
 
 def is_web_archive(path: Path) -> bool:
@@ -40,15 +48,15 @@ def html_records(path: Path) -> Iterator[ArchivedPage]:
                 for member in sorted(package.namelist()):
                     if member.startswith("archive/") and is_web_archive(Path(member)):
                         with package.open(member) as stream:
-                            yield from _pages(stream)
+                            yield from _pages(stream, member)
         else:
             with path.open("rb") as stream:
-                yield from _pages(stream)
+                yield from _pages(stream, path.name)
     except (ArchiveLoadFailed, zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         raise ArchiveError(f"not a readable web archive: {error}") from None
 
 
-def _pages(stream: IO[bytes]) -> Iterator[ArchivedPage]:
+def _pages(stream: IO[bytes], warc_file: str) -> Iterator[ArchivedPage]:
     from warcio.archiveiterator import ArchiveIterator
 
     for record in ArchiveIterator(stream):
@@ -60,14 +68,17 @@ def _pages(stream: IO[bytes]) -> Iterator[ArchivedPage]:
             continue
         payload = record.content_stream().read()
         headers = record.rec_headers
+        record_id = (headers.get_header("WARC-Record-ID") or "").strip("<>")
         yield ArchivedPage(
             url=headers.get_header("WARC-Target-URI") or "",
             retrieved=(headers.get_header("WARC-Date") or "")[:10] or None,
-            record_id=(headers.get_header("WARC-Record-ID") or "")
-            .strip("<>")
-            .removeprefix("urn:uuid:"),
+            record_id=record_id.removeprefix("urn:uuid:"),
             payload=payload,
             html=payload.decode(_charset(content_type), errors="replace"),
+            warc_file=warc_file,
+            warc_record_id=record_id,
+            digest=headers.get_header("WARC-Payload-Digest")
+            or headers.get_header("WARC-Block-Digest"),
         )
 
 

@@ -60,10 +60,12 @@ def render(
     source_sha: str,
     imported: dt.date,
     slug: str | None = None,
+    provenance: dict[str, str] | None = None,
 ) -> str:
     """The content file: YAML front matter, then one escaped paragraph per body line.
 
-    `slug` is written only when it differs from the title's, e.g. for a second "Print options".
+    `slug` is written only when it differs from the title's, e.g. for a second "Print options";
+    `provenance` names a web archive's record (`warc_file`, `warc_record_id`, `warc_digest`).
     """
     front = {
         "title": extracted.title or Path(source_file).stem,
@@ -84,6 +86,7 @@ def render(
         "summary": extracted.summary,
         "source_file": source_file,
         "source_sha256": source_sha,
+        **(provenance or {}),
         **({"retrieved": extracted.retrieved} if extracted.retrieved else {}),
         "imported": imported,
     }

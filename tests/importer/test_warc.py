@@ -4,13 +4,17 @@ records that are not article pages mixed in."""
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from clippings.content import parse_article
 from clippings.importer.warc import ArchiveError, html_records
 from tests.importer.test_cli import run, site  # noqa: F401 (the site fixture)
 
@@ -106,6 +110,49 @@ def test_import_of_a_warc(site, capsys):  # noqa: F811
     # Once more: the same articles, unchanged.
     assert run(str(path)) == 0
     assert "0 imported, 1 unchanged" in capsys.readouterr().out
+
+
+def test_each_page_names_its_warc_record_and_digest(site, capsys):  # noqa: F811
+    """The record's own digest (WARC-Payload-Digest, else WARC-Block-Digest), the WARC file and
+    the WARC-Record-ID, in the article's front matter and in the archive's provenance."""
+    path = site / "crawl.warc"
+    write_warc(path, gzip=False)
+    first = next(r for r in ArchiveIterator(path.open("rb")) if r.rec_type == "response")
+    headers = first.rec_headers
+    record_id = headers.get_header("WARC-Record-ID").strip("<>")
+    digest = headers.get_header("WARC-Payload-Digest")
+    assert digest and record_id.startswith("urn:uuid:")
+    assert run(str(path)) == 0
+    [article] = list((site / "content").rglob("*.md"))
+    text = article.read_text()
+    assert f"source_file: crawl.warc#{record_id.removeprefix('urn:uuid:')}\n" in text
+    assert f"warc_file: crawl.warc\nwarc_record_id: {record_id}\nwarc_digest: {digest}\n" in text
+    # The build reads them (no unknown keys) and shows them with the article's provenance.
+    parsed, problems = parse_article(text, "a.md", strict=True)
+    assert not problems and (parsed.warc_record_id, parsed.warc_digest) == (record_id, digest)
+    told = json.loads((site / "raw" / "crawl.warc.import.json").read_text())
+    assert told["records"] == {
+        record_id.removeprefix("urn:uuid:"): {
+            "content_file": article.relative_to(site).as_posix(),
+            "warc_file": "crawl.warc",
+            "warc_record_id": record_id,
+            "warc_digest": digest,
+        }
+    }
+
+
+def test_a_record_without_a_payload_digest_gives_its_block_digest(tmp_path: Path):
+    path = tmp_path / "crawl.warc"
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=False)
+        writer.write_record(_record(writer, "https://example.com/a", ARTICLE.encode(), "text/html"))
+    # warcio always writes both digests; a crawler may write only the block's.
+    path.write_bytes(re.sub(rb"WARC-Payload-Digest: [^\r]*\r\n", b"", path.read_bytes()))
+    headers = next(ArchiveIterator(path.open("rb"))).rec_headers
+    block = headers.get_header("WARC-Block-Digest")
+    assert headers.get_header("WARC-Payload-Digest") is None and block.startswith("sha1:")
+    [page] = html_records(path)
+    assert page.digest == block and page.provenance()["warc_digest"] == block
 
 
 def test_wacz_package(tmp_path: Path):
