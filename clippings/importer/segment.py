@@ -155,6 +155,50 @@ def _body_end(lines: list[str], kinds: list[str], body_start: int) -> int | None
     return None
 
 
+# A figure in a results table: a score, time, place, count or sum ("2-0", "3:31.526", "(31st)",
+# "15,150", "$233,600").
+_FIGURE = re.compile(r"(?<![\w])\$?\d+(?:[-:.,/]\d+)*(?:st|nd|rd|th|s)?(?![\w])")
+_SIGN_OFF = re.compile(r"[-—–]")  # "-- Dublin Newsroom +353 1 676 9779", "— Reuters"
+# Prose words a results line may hold ("Marion Clignet (France) 3:31.674", "2 seconds behind",
+# "Attendance: 15,150"); a teaser headline with a number ("5 things to know about …") has more.
+_MAX_RESULT_WORDS = 3
+_MONTH = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_LABELLED_FIGURE = re.compile(r"[A-Z][\w' ]{0,40}?(?::| -) ?\$?\d[\d,.]*\.?")
+_MAX_HEADING_WORDS = 10
+
+
+def _is_result_line(line: str) -> bool:
+    """A row of a results table or list: figures among names, hardly any prose, and no date
+    ("Published in Dawn, September 24th, 2016" is a stamp)."""
+    prose = [w for w in _words(line) if w.islower() and w not in _SMALL_WORDS]
+    dated = _MONTH.search(line) and _YEAR.search(line)
+    return bool(_FIGURE.search(line)) and len(prose) <= _MAX_RESULT_WORDS and not dated
+
+
+def _results_end(lines: list[str], kinds: list[str], body_end: int) -> int:
+    """The last line of the results that follow the article's last sentence, or `body_end`
+    when none do. Results are article text, not chrome: a run of text lines that are results
+    rows ("Romania - Cosmin Contra (31st)", "3. Lucy Tyler-Sharman (Australia) 3:31.830") or
+    short headings over them ("Scorers:"), stopped by chrome, a credit or a sign-off ("--
+    London Newsroom +44 171 542 8062"). One row alone counts only under a heading or as a
+    labelled figure ("Attendance: 200"); "Comments (41) Closed" is chrome."""
+    end, rows, headed = body_end, 0, False
+    for i in range(body_end + 1, len(lines)):
+        line = lines[i]
+        if kinds[i] != "text" or _SIGN_OFF.match(line) or "@" in line:
+            break
+        if _is_result_line(line):
+            rows += 1
+            if rows > 1 or headed or _LABELLED_FIGURE.fullmatch(line):
+                end = i
+        elif len(_words(line)) > _MAX_HEADING_WORDS or _FINISHED.search(line.rstrip(":")):
+            break
+        else:
+            headed = headed or line.endswith(":")
+    return end
+
+
 def _is_chrome(line: str, rules: Rules) -> bool:
     if rules.matches("lines", line) or not re.search(r"[A-Za-z]", line):
         return True
@@ -414,6 +458,8 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
             kinds[i] = "credit"
     body_start = _body_start(lines, kinds, start, seg)
     body_end = _body_end(lines, kinds, body_start)
+    if body_end is not None:
+        body_end = _results_end(lines, kinds, body_end)
     # "ABC/Reuters" after the article credits the story; above its end, an image.
     for i in range(len(lines) if body_end is None else body_end + 1, len(lines)):
         if kinds[i] == "caption" and _SLASHED_CREDIT.fullmatch(lines[i]):

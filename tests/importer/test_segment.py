@@ -183,3 +183,43 @@ def test_derived_title_from_the_url_or_the_first_words(extractor):
     assert found.body[0].startswith("MOSCOW: Russian Foreign Minister")
     headlined = extractor.extract("A Headline About Talks\n\n" + text, Meta())
     assert headlined.title_source is None
+
+
+RESULTS_STORY = (
+    "Romania Beat Lithuania In Under-21 Match\n\n"
+    "Romania beat Lithuania 2-1 (halftime 1-1) in their European under-21 soccer match on "
+    "Friday, a win that keeps them top of their qualifying group.\n\n"
+    "The visitors took the lead early but could not hold on after the break.\n\n"
+)
+
+
+def test_results_after_the_last_sentence_stay_in_the_body():
+    """Nothing lost: a results table or list after the article's last sentence is article text,
+    whatever the outlet; a sign-off after it is not."""
+    results = [
+        "Scorers:",
+        "Romania - Cosmin Contra (31st), Mihai Tararache (75th)",
+        "Lithuania - Danius Gleveckas (13th)",
+        "Attendance: 200",
+    ]
+    text = RESULTS_STORY + "\n\n".join(results) + "\n\n-- Bucharest Newsroom 40-1 3120264\n"
+    seg = segment(text, RULES)
+    assert seg.body[-4:] == results
+    assert "-- Bucharest Newsroom 40-1 3120264" not in seg.body
+
+
+def test_a_table_of_times_after_the_article_is_body():
+    rows = [
+        "1. Antonella Bellutti (Italy) 3:31.526 (world record)",
+        "2. Marion Clignet (France) 3:31.674",
+        "3. Lucy Tyler-Sharman (Australia) 3:31.830",
+    ]
+    seg = segment(RESULTS_STORY + "\n".join(rows) + "\nAdvertisement\n", RULES)
+    assert seg.body[-3:] == rows and "Advertisement" in seg.boilerplate
+
+
+def test_a_counter_or_a_stamp_after_the_article_is_not_a_result():
+    text = RESULTS_STORY + "Published in Dawn, September 24th, 2016\n\nComments (41) Closed\n"
+    seg = segment(text, RULES)
+    assert seg.body[-1] == "The visitors took the lead early but could not hold on after the break."
+    assert "Comments (41) Closed" in seg.boilerplate
