@@ -456,7 +456,7 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     for i in after_title:
         if i <= byline_zone and kinds[i] == "text" and _BARE_BYLINE.fullmatch(lines[i]):
             kinds[i] = "credit"
-    body_start = _body_start(lines, kinds, start, seg)
+    body_start = _body_start(lines, kinds, start, _header_from(lines, kinds, start), seg)
     body_end = _body_end(lines, kinds, body_start)
     if body_end is not None:
         body_end = _results_end(lines, kinds, body_end)
@@ -483,14 +483,31 @@ def segment(text: str, rules: Rules, url: str | None = None) -> Segments:
     return seg
 
 
-def _body_start(lines: list[str], kinds: list[str], start: int, seg: Segments) -> int:
+def _header_from(lines: list[str], kinds: list[str], start: int) -> int:
+    """Where the article's own header begins: after the copy of the headline nearest the
+    article, when only labels stand between the headline and that copy. A headline that also
+    appears in the navigation (a menu, a list of teasers) is picked at its first copy, and the
+    standfirst follows the last one."""
+    header_from = start
+    for i in range(start, len(lines)):
+        if kinds[i] == "text" and is_prose(lines[i]):
+            break
+        if kinds[i] == "duplicate":
+            header_from = i + 1
+    return header_from
+
+
+def _body_start(
+    lines: list[str], kinds: list[str], start: int, header_from: int, seg: Segments
+) -> int:
     """Index of the first body line: the first sentence-like line after the headline and dek.
 
-    The line right after the headline is the dek when a byline, date stamp or repeated headline
-    follows it, when it is an unfinished sentence (a standfirst), or when the next line opens
-    with a dateline ("MOSCOW, March 20. /TASS/."). Short labels before the body are chrome.
+    The first text line of the header (from `header_from`) is the dek when a byline, date stamp
+    or repeated headline follows it, when it is an unfinished sentence (a standfirst), or when
+    the next line opens with a dateline ("MOSCOW, March 20. /TASS/."). Short labels before the
+    body are chrome.
     """
-    first_text = _next_text(kinds, start)
+    first_text = _next_text(kinds, header_from)
     # The next line closing a header after each line, found in one pass from the end.
     closer: list[int | None] = [None] * len(lines)
     for i in range(len(lines) - 2, start - 1, -1):

@@ -223,3 +223,33 @@ def test_a_counter_or_a_stamp_after_the_article_is_not_a_result():
     seg = segment(text, RULES)
     assert seg.body[-1] == "The visitors took the lead early but could not hold on after the break."
     assert "Comments (41) Closed" in seg.boilerplate
+
+
+HEADLINE = "Kim Meets Putin In Vladivostok"
+STANDFIRST = (
+    "North Korea's leader travelled by armoured train to his first summit with the Russian "
+    "president"
+)
+ARTICLE = [
+    "North Korean leader Kim Jong Un met Russian President Vladimir Putin on Thursday for their "
+    "first summit in the Pacific port city, the Kremlin said.",
+    "The two leaders discussed the nuclear standoff with the United States and economic ties.",
+]
+
+
+def test_a_standfirst_after_a_headline_also_in_the_navigation_is_the_dek():
+    """The headline is first met in a menu or a list of teasers; the standfirst follows its
+    last copy, the one above the article."""
+    pages = [
+        ["Most Read", HEADLINE, "Trump Lands In Hanoi For Summit", "Moon Urges Talks With Seoul"],
+        ["World", "Asia", HEADLINE, "Europe"],
+    ]
+    for navigation in pages:
+        seg = segment("\n".join([*navigation, HEADLINE, STANDFIRST, *ARTICLE]) + "\n", RULES)
+        assert (seg.title, seg.dek, seg.body) == (HEADLINE, STANDFIRST, ARTICLE)
+        assert set(navigation) - {HEADLINE} <= set(seg.boilerplate + seg.credits)
+
+
+def test_a_dek_between_two_copies_of_the_headline_stays_the_dek():
+    seg = segment("\n".join([HEADLINE, STANDFIRST, HEADLINE, *ARTICLE]) + "\n", RULES)
+    assert (seg.title, seg.dek, seg.body) == (HEADLINE, STANDFIRST, ARTICLE)
