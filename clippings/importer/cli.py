@@ -8,6 +8,7 @@ failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import filecmp
 import json
@@ -378,7 +379,7 @@ class Run:
                 # Exactly what this run writes: ours even when unrecorded (a run killed
                 # between writing the file and recording it).
                 if not recorded and not self.args.dry_run:
-                    self.record.save(shown, current)
+                    self.record.note(shown, current)
                 self._note_page(job, shown)
                 return "unchanged", shown
             if not recorded and not self.args.force:
@@ -404,7 +405,7 @@ class Run:
         if not same_file:
             atomic_write(raw_copy, data)
         atomic_write(target, new.encode("utf-8"))
-        self.record.save(shown, new)
+        self.record.note(shown, new)
         if whole_file:
             write_told(self.args.raw, path.name, self.told(path), shown)
         self._note_page(job, shown)
@@ -468,9 +469,17 @@ def run(args: argparse.Namespace) -> int:
         site,
         manifest,
     )
-    for outcome, message in import_all(state, inputs, args.jobs or available_cores()):
-        state.counts[outcome] += 1
-        print(f"{outcome}: {message}", file=sys.stderr if outcome == "failed" else sys.stdout)
+    try:
+        for outcome, message in import_all(state, inputs, args.jobs or available_cores()):
+            state.counts[outcome] += 1
+            print(f"{outcome}: {message}", file=sys.stderr if outcome == "failed" else sys.stdout)
+        record.flush()
+    except OSError as error:  # the record of what was written cannot be saved
+        state.counts["failed"] += 1
+        print(f"failed: {record.path}: {error}".replace("\n", "; "), file=sys.stderr)
+    finally:  # interrupted: what was written is recorded still, as far as it can be
+        with contextlib.suppress(OSError):
+            record.flush()
     counts = state.counts
     print(
         f"{counts['imported']} imported, {counts['unchanged']} unchanged, "
