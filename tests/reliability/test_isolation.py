@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
@@ -94,6 +95,61 @@ def test_an_exception_in_one_file_fails_that_file_only(site, capsys, monkeypatch
         "while importing one of three files: that file's one `failed: path: message` line, the "
         "others imported, the summary counted it, no traceback"
     )
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_process_that_dies_fails_its_file_only(site, capsys, monkeypatch, extractor):
+    """Killed for memory or crashed in native code: the file it was extracting fails, every
+    other file (those other workers held too) is imported, in order."""
+    extract = Extractor.extract
+
+    def crashing(self, text, meta):
+        if text.startswith("Crash"):
+            os._exit(9)  # as a worker killed by the kernel would go
+        return extract(self, text, meta)
+
+    monkeypatch.setattr(Extractor, "extract", crashing)
+    monkeypatch.setattr(cli, "Extractor", lambda *args: extractor)
+    names = ["alpha", "beta", "crash", "delta", "epsilon", "zeta"]
+    files = inputs(site / "in", names)
+    manifest = str(write_manifest(site / "in"))
+    assert run_import(str(site / "in"), "--manifest", manifest, "--jobs", "2") == 1
+    out, err = capsys.readouterr()
+    assert err.strip() == (
+        f"failed: {site / 'in' / 'crash.txt'}: the process importing it died (out of memory?); "
+        "please report this file"
+    )
+    assert "5 imported, 0 unchanged, 0 skipped, 1 failed" in out
+    imported = [
+        line.split("/")[-1].split("-")[0] for line in out.splitlines() if "imported:" in line
+    ]
+    assert imported == ["alpha", "beta", "delta", "epsilon", "zeta"], out
+    assert len(files) == 6 and len(list((site / "content").rglob("*.md"))) == 5
+
+
+@pytest.mark.timeout(180)
+def test_worker_processes_write_what_one_process_writes(tmp_path, monkeypatch, capsys):
+    """The same files, bytes, record and messages in the same order, with one process or two
+    (articles of the same title are numbered in input order)."""
+    names = ["alpha", "beta", "gamma", "delta"]
+    outputs = []
+    for jobs in ("1", "2"):
+        site = import_site(tmp_path / jobs, monkeypatch)
+        folder = site / "in"
+        inputs(folder, names)
+        again = f"Alpha {BODY}\nThe talks resume next week, officials said on Friday."
+        (folder / "zeta.txt").write_text(again, encoding="utf-8")  # alpha's title
+        assert (
+            run_import(str(folder), "--manifest", str(write_manifest(folder)), "--jobs", jobs) == 0
+        )
+        files = {
+            path.relative_to(site).as_posix(): path.read_bytes()
+            for path in sorted(site.rglob("*"))
+            if path.is_file() and "in" not in path.relative_to(site).parts[:1]
+        }
+        outputs.append((files, capsys.readouterr().out))
+    assert outputs[0] == outputs[1]
+    assert "content/undated/alpha-talks-end-without-a-deal-after-long-night-2.md" in outputs[0][1]
 
 
 @pytest.mark.timeout(60)
