@@ -402,12 +402,16 @@ class Run:
             return "skipped", f"{raw_copy}: another file of that name is already in the raw folder"
         if self.args.dry_run:
             return "imported", f"{shown} (dry run, nothing written)"
+        # Made durable together before they are recorded (see `Record.note`).
+        written = [target]
         if not same_file:
-            atomic_write(raw_copy, data)
-        atomic_write(target, new.encode("utf-8"))
-        self.record.note(shown, new)
+            atomic_write(raw_copy, data, durable=False)
+            written.append(raw_copy)
+        atomic_write(target, new.encode("utf-8"), durable=False)
         if whole_file:
-            write_told(self.args.raw, path.name, self.told(path), shown)
+            told = self.told(path)
+            written.append(write_told(self.args.raw, path.name, told, shown, durable=False))
+        self.record.note(shown, new, written)
         self._note_page(job, shown)
         notes = _warnings(extracted)
         return "imported", f"{shown} ({'; '.join(notes)})" if notes else shown

@@ -43,10 +43,11 @@ def write_told(
     told: dict[str, str | None],
     content_file: str | None = None,
     records: dict[str, dict[str, str]] | None = None,
-) -> None:
+    durable: bool = True,
+) -> Path:
     """Record what this import was told (merged over the last record) and the file it wrote, or
     for a web archive the record of each page imported (id → content file, WARC file, record id
-    and digest)."""
+    and digest). Returns the record's path (see `atomic_write` for `durable`)."""
     record = read_told(raw, source_name)
     record.update({k: v for k, v in told.items() if k in TOLD and v})
     if content_file is not None:
@@ -55,4 +56,6 @@ def write_told(
         earlier = _read(raw, source_name).get("records")
         record["records"] = {**(earlier if isinstance(earlier, dict) else {}), **records}
     text = json.dumps(dict(sorted(record.items())), ensure_ascii=False, indent=1) + "\n"
-    atomic_write(told_path(raw, source_name), text.encode("utf-8"))
+    path = told_path(raw, source_name)
+    atomic_write(path, text.encode("utf-8"), durable)
+    return path

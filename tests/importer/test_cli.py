@@ -224,3 +224,21 @@ def test_the_capture_time_is_recorded_as_retrieved(site):
     assert run(str(page), "--manifest", str(manifest), "--force") == 0
     text = (site / "content" / "2018" / "kim-meets-officials.md").read_text()
     assert "retrieved: '2018-03-21T08:00:00Z'\n" in text
+
+
+def test_files_are_on_disk_before_the_record_names_them(tmp_path, monkeypatch):
+    """Written without an fsync each, the files of the entries noted are fsynced together
+    before the record is written (every `FLUSH_EVERY` entries and at the end of a run)."""
+    synced: list[Path] = []
+    monkeypatch.setattr(writer, "_sync", synced.append)
+    record = writer.Record(tmp_path / "raw")
+    files = [tmp_path / f"{name}.md" for name in "ab"]
+    for path in files:
+        writer.atomic_write(path, b"text", durable=False)
+        record.note(path.name, "text", [path])
+    assert synced == [] and not record.path.exists()
+    record.flush()
+    assert synced == files
+    assert json.loads(record.path.read_text()) == {"a.md": writer.sha256("text")} | {
+        "b.md": writer.sha256("text")
+    }
