@@ -33,7 +33,10 @@ class WorkerDied(Exception):
 
 
 def available_cores() -> int:
-    return len(os.sched_getaffinity(0))
+    """The cores this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def ordered_map(
