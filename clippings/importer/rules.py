@@ -18,6 +18,10 @@ DEFAULTS = Path(__file__).with_name("boilerplate.yaml")
 RULE_KEYS = ("lines", "footer_start", "status_prefixes", "credits", "captions", "caption_credits")
 # Credits and captions rely on capitals (a name vs a sentence), the rest ignore case.
 _CASE_SENSITIVE = frozenset({"credits", "captions", "caption_credits"})
+_WHOLE_LINE = ("lines", "footer_start", "credits", "captions")  # the kinds that match whole lines
+# A back-reference or a conditional on a group (`\1`, `(?P=name)`, `(?(1)…)`), or what looks
+# like one (an escaped backslash before a digit): such rules are tried one by one.
+_REFERS_BACK = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,14 @@ class Rules:
     captions: tuple[re.Pattern[str], ...]
     caption_credits: tuple[re.Pattern[str], ...]  # deleted from a caption's text, in order
 
+    def __post_init__(self) -> None:
+        whole_line = {kind: _one_of(getattr(self, kind)) for kind in _WHOLE_LINE}
+        object.__setattr__(self, "_whole_line", whole_line)
+
     def matches(self, kind: str, line: str) -> bool:
+        one_of = self._whole_line.get(kind)  # type: ignore[attr-defined]
+        if one_of is not None:
+            return one_of.fullmatch(line) is not None
         return any(pattern.fullmatch(line) for pattern in getattr(self, kind))
 
     def strip_caption_credits(self, caption: str) -> str:
@@ -47,6 +58,20 @@ class Rules:
             if match:
                 return line[match.end() :]
         return line
+
+
+def _one_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One pattern that fully matches a line when any of `patterns` does: one call per line
+    instead of one per rule (300 rules, a sixth of the segmenter's time). None where the
+    alternation could mean something else: a back-reference would count groups anew, and a
+    global flag may not stand inside it."""
+    texts = [pattern.pattern for pattern in patterns]
+    if not texts or any(_REFERS_BACK.search(text) for text in texts):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{text})" for text in texts), patterns[0].flags)
+    except re.error:
+        return None
 
 
 def _raw_rules(path: Path, display: str) -> dict:

@@ -1,6 +1,7 @@
 from clippings.importer.extract import Meta
 from clippings.importer.rules import load_rules
 from clippings.importer.segment import segment, split_fused_title
+from tests.importer.conftest import REPO
 
 RULES = load_rules()
 
@@ -253,3 +254,23 @@ def test_a_standfirst_after_a_headline_also_in_the_navigation_is_the_dek():
 def test_a_dek_between_two_copies_of_the_headline_stays_the_dek():
     seg = segment("\n".join([HEADLINE, STANDFIRST, HEADLINE, *ARTICLE]) + "\n", RULES)
     assert (seg.title, seg.dek, seg.body) == (HEADLINE, STANDFIRST, ARTICLE)
+
+
+def test_the_rules_match_a_line_as_any_one_of_them_does(tmp_path):
+    """Each kind's whole-line rules are tried as one alternation, which must match where any
+    rule does; rules whose meaning an alternation would change are tried one by one."""
+    lines = {
+        line.strip()
+        for path in sorted((REPO / "tests" / "importer" / "holdout").glob("*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+    for kind in ("lines", "footer_start", "credits", "captions"):
+        assert RULES._whole_line[kind] is not None
+        for line in lines:
+            expected = any(pattern.fullmatch(line) for pattern in getattr(RULES, kind))
+            assert RULES.matches(kind, line) == expected, (kind, line)
+    site = tmp_path / "boilerplate.yaml"
+    site.write_text("lines:\n  - '(\\w+)-\\1'\n", encoding="utf-8")  # "ab-ab", not "ab-cd"
+    rules = load_rules(site)
+    assert rules._whole_line["lines"] is None
+    assert rules.matches("lines", "ab-ab") and not rules.matches("lines", "ab-cd")
