@@ -58,6 +58,13 @@ class Term:
         return next((a.iso_date for a in self.articles if a.date), None)
 
 
+# Every field a template may read of a term (see pageinputs.py).
+TERM_FIELDS = frozenset(
+    [name for name in Term.__dataclass_fields__]
+    + [name for name, value in vars(Term).items() if isinstance(value, property)]
+)
+
+
 @dataclass
 class Archive:
     """Articles newest first, terms per kind, and the links between them."""

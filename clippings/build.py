@@ -24,9 +24,9 @@ from clippings.body_edits import record as record_published
 from clippings.cache import (
     CACHE_DIR,
     BuildCache,
-    Fingerprints,
     content_stats,
     discard_cache,
+    fingerprint_base,
     is_damage,
 )
 from clippings.config import Config
@@ -35,6 +35,7 @@ from clippings.errors import BuildError, Problem
 from clippings.files import os_problem, walk_folder
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock
+from clippings.pageinputs import PageInputs
 from clippings.parallel import default_jobs, render_pages
 from clippings.render import DATA_PAGE, THEME_DIR, Page, Renderer, Site, with_sizes
 from clippings.search import build_search_index, shards_of
@@ -219,10 +220,10 @@ def _write_site(
         with times.stage("plan"):  # fingerprints: which pages are unchanged
             by_path = {article.path: article for article in renderer.archive.articles}
             store_bodies = partial(cache.store_bodies, by_path)
-            fingerprints = Fingerprints(
-                renderer.archive, config, renderer.env, cache.article_sha, writer.site_dir
+            fingerprints = PageInputs(
+                renderer.archive, renderer.env, fingerprint_base(config, writer.site_dir)
             )
-            prints = {page.path: fingerprints.page(page) for page in pages}
+            prints = {page.path: fingerprints.fingerprint(page) for page in pages}
             todo = [
                 page
                 for page in pages
@@ -247,7 +248,7 @@ def _write_site(
     with times.stage("render+write"):  # the data page last: it shows the downloads' sizes
         for page in last:
             page = with_sizes(page, lambda path: sizes.get(path) or writer.staged_size(path))
-            prints[page.path] = fingerprints.page(page) if fingerprints else None
+            prints[page.path] = fingerprints.fingerprint(page) if fingerprints else None
             fingerprint = prints[page.path]
             if not (
                 cache

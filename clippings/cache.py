@@ -27,20 +27,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from jinja2 import meta
-
 import clippings
-from clippings.archive import Archive, Term
-from clippings.authority import KINDS
 from clippings.citation import CITATION_KEY, citation_key, csl_item
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.errors import Problem, shown
-from clippings.exports import Download, is_export
 from clippings.files import StatKey, folder_stats, read_regular, stat_key
-from clippings.originals import Original
-from clippings.render import THEME_DIR, Page, Pager
+from clippings.render import THEME_DIR, Page
 
 CACHE_DIR = ".clippings-cache"
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
@@ -119,6 +112,12 @@ def _settings(config: Config) -> str:
     """The settings that shape the output: not `jobs`, and the root however it was named (a
     relative `config.yaml` from the CLI and an absolute path are the same site)."""
     return repr(dataclasses.replace(config, jobs=None, root=config.root.resolve()))
+
+
+def fingerprint_base(config: Config, site_dir: Path) -> str:
+    """What every page's fingerprint shares (`pageinputs.PageInputs`): the cache version, the
+    settings and the output folder (records describe the folder last built)."""
+    return f"{VERSION}|{_settings(config)}|{site_dir.resolve()}"
 
 
 def mark_site_changed(folder: Path) -> None:
@@ -564,165 +563,3 @@ def _unpickle_parsed(data: bytes) -> Parsed:
     if article is None:
         return None, problems
     return dataclasses.replace(article, body=body.decode("utf-8")), problems
-
-
-class _Uncacheable(Exception):
-    """A page context holds a value the fingerprint cannot describe: always render that page."""
-
-
-# What a template may read of the `archive` global, by attribute, and which part of the archive
-# each shows; a page whose templates use it any other way is rendered every time.
-_ARCHIVE_PARTS = {
-    "years": "years",
-    "terms": "terms",
-    "top_terms": "terms",
-    "sorted_terms": "terms",
-    "articles": "articles",
-}
-
-
-def archive_reads(template: jinja2.nodes.Template) -> set[str] | None:
-    """The attributes of the `archive` global a parsed template reads (`archive.years`...);
-    None when it uses `archive` otherwise (passes it on, iterates it), which cannot be traced.
-    From the syntax tree: a text search also matched `archive.json` in the theme's footer, and
-    made every page depend on every term count."""
-    names = [node for node in template.find_all(jinja2.nodes.Name) if node.name == "archive"]
-    if any(node.ctx != "load" for node in names):  # a template's own `archive` variable
-        return None
-    reads = [
-        node.attr
-        for node in template.find_all(jinja2.nodes.Getattr)
-        if isinstance(node.node, jinja2.nodes.Name) and node.node.name == "archive"
-    ]
-    return set(reads) if len(reads) == len(names) else None
-
-
-class Fingerprints:
-    """The fingerprint of a page: a hash of everything its output is made from.
-
-    That is the build version and configuration, the sources of its template and every template
-    it includes or extends, and its context, where an article stands for the hash of its file
-    and a term for what pages show of it (name, count, dates, authority entry). A term's own
-    pages also cover its co-occurring terms; pages whose templates read the `archive` global
-    also cover the parts they read (`archive_reads`): year counts, every term, every article.
-    """
-
-    def __init__(
-        self,
-        archive: Archive,
-        config: Config,
-        env: jinja2.Environment,
-        article_sha: dict[str, str],
-        site_dir: Path,
-    ) -> None:
-        self.archive = archive
-        self.env = env
-        self.article_sha = article_sha
-        settings = _settings(config)
-        # The output folder is part of it: records describe the folder last built.
-        self._base = f"{VERSION}|{settings}|{site_dir.resolve()}|{len(archive.articles)}"
-        self._memo: dict[int, str] = {}
-        self._neighbourhoods: dict[int, str] = {}  # id(term) -> digest; terms outlive this
-        self._templates: dict[str, str] = {}
-        self._summaries: dict[frozenset[str], str] = {}
-
-    def page(self, page: Page) -> str | None:
-        """The page's fingerprint, or None when it cannot be computed (render it every time)."""
-        try:
-            template = self._template(page.template) if page.template else ""
-            parts = [self._base, page.path, template]
-            for key, value in page.context.items():
-                parts.append(f"{key}={self._value(value)}")
-                if key == "term" and isinstance(value, Term):
-                    parts.append(self._term_neighbourhood(value))
-        except (_Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
-            return None  # e.g. a template that is not UTF-8: rendering reports it
-        return digest("\n".join(parts))
-
-    def _template(self, name: str) -> str:
-        """Hash of the template's own source and of everything it pulls in."""
-        if name not in self._templates and is_export(name):
-            self._templates[name] = digest(name)  # made by code: the cache VERSION covers it
-        if name not in self._templates:
-            sources: dict[str, str] = {}
-            parts: set[str] = set()
-            pending = [name]
-            while pending:
-                current = pending.pop()
-                if current in sources:
-                    continue
-                source = self.env.loader.get_source(self.env, current)[0]
-                sources[current] = source
-                parsed = self.env.parse(source)
-                reads = archive_reads(parsed)
-                if reads is None or not reads <= _ARCHIVE_PARTS.keys():
-                    raise _Uncacheable(current)
-                parts.update(_ARCHIVE_PARTS[read] for read in reads)
-                for found in meta.find_referenced_templates(parsed):
-                    if found is None:  # a computed template name: anything may be used
-                        raise _Uncacheable(current)
-                    pending.append(found)
-            text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
-            self._templates[name] = digest(text + self._archive_summary(frozenset(parts)))
-        return self._templates[name]
-
-    def _archive_summary(self, parts: frozenset[str]) -> str:
-        """What the templates show of the archive as a whole: year counts, every term as lists
-        show it, every article (the theme's home page shows the count and the dated range)."""
-        if parts not in self._summaries:
-            text = ""
-            if "years" in parts:
-                text += repr([(year, len(items)) for year, items in self.archive.years.items()])
-            if "terms" in parts:
-                text += "".join(self._value(self.archive.sorted_terms(kind)) for kind in KINDS)
-            if "articles" in parts:
-                text += self._value(self.archive.articles)
-            self._summaries[parts] = digest(text) if text else ""
-        return self._summaries[parts]
-
-    def _term_neighbourhood(self, term: Term) -> str:
-        """Memoised per term: every page of a big term's pagination needs it (at 100,000
-        articles, recomputing it per page was over half of the fingerprinting)."""
-        known = self._neighbourhoods.get(id(term))
-        if known is None:
-            others = [(other.kind, other.slug, other.name, n) for other, n in term.cooccurring]
-            known = digest(repr((others, len(term.published), len(term.cited))))
-            self._neighbourhoods[id(term)] = known
-        return known
-
-    def _value(self, value: Any) -> str:
-        if value is None or isinstance(value, str | int | float | bool):
-            return repr(value)
-        known = self._memo.get(id(value))
-        if known is not None:
-            return known
-        if isinstance(value, Article):
-            text = f"A{self.article_sha.get(value.source) or digest(repr(value))}{value.path}"
-        elif isinstance(value, Term):
-            entity = value.entity
-            text = repr(
-                (
-                    value.kind,
-                    value.slug,
-                    value.name,
-                    value.count,
-                    value.first_date,
-                    value.last_date,
-                    entity,
-                )
-            )
-        elif isinstance(value, Pager):
-            text = repr(
-                (value.number, value.count, value.first_index, value.previous, value.next)
-            ) + self._value(value.items)
-        elif isinstance(value, Original | Download):
-            text = repr(value)
-        elif isinstance(value, list | tuple):
-            text = "[" + ",".join(self._value(item) for item in value) + "]"
-        elif isinstance(value, dict):
-            text = "{" + ",".join(f"{k!r}:{self._value(v)}" for k, v in value.items()) + "}"
-        else:
-            raise _Uncacheable(type(value).__name__)
-        if isinstance(value, Article | Term | Pager):  # long-lived objects: safe to key by id
-            self._memo[id(value)] = text
-        return text

@@ -120,22 +120,6 @@ def test_a_cache_damaged_inside_is_discarded_and_the_build_done_again(
     assert not any("build cache" in w.message for w in build_site(fixture_config, site).warnings)
 
 
-def test_archive_reads_come_from_the_syntax_tree() -> None:
-    env = jinja2.Environment()
-    theme = Path(cache_module.THEME_DIR) / "templates"
-    assert cache_module.archive_reads(env.parse((theme / "index.html").read_text())) == {
-        "articles",
-        "terms",
-        "top_terms",
-        "years",
-    }
-    # The footer's link to archive.json and a comment naming the archive are no reads.
-    assert cache_module.archive_reads(env.parse((theme / "base.html").read_text())) == set()
-    assert cache_module.archive_reads(env.parse("{{ archive.years | length }}")) == {"years"}
-    assert cache_module.archive_reads(env.parse("{{ shown(archive) }}")) is None
-    assert cache_module.archive_reads(env.parse("{% set archive = 1 %}{{ archive }}")) is None
-
-
 def test_a_tag_edit_renders_only_the_pages_that_show_it(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
