@@ -7,7 +7,6 @@ import random
 import sqlite3
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from clippings import build as build_module

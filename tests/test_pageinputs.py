@@ -13,7 +13,7 @@ from clippings.archive import build_archive
 from clippings.authority import Authority
 from clippings.content import Article
 from clippings.pageinputs import PageInputs, Uncacheable, _archive_reads, template_reads
-from clippings.render import THEME_DIR, TEMPLATE_READS, Page
+from clippings.render import TEMPLATE_READS, THEME_DIR, Page
 
 THEME = THEME_DIR / "templates"
 
