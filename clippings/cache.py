@@ -33,9 +33,11 @@ from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.errors import Problem, shown
 from clippings.files import StatKey, folder_stats, read_regular, stat_key
+from clippings.output import write_atomically
 from clippings.render import THEME_DIR, Page
 
 CACHE_DIR = ".clippings-cache"
+ENGINE_FILE = "engine.pickle"  # the incremental engine's state (`save_engine`)
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
@@ -132,9 +134,11 @@ def mark_site_changed(folder: Path) -> None:
 
 
 def discard_cache(folder: Path) -> None:
-    """Delete the cache database (the next `BuildCache` starts a new one)."""
+    """Delete the cache database and the engine saved beside it (the next `BuildCache` starts
+    a new one)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{folder / 'cache.sqlite'}{suffix}").unlink(missing_ok=True)
+    (folder / ENGINE_FILE).unlink(missing_ok=True)
 
 
 def digest(data: bytes | str) -> str:
@@ -421,6 +425,7 @@ class BuildCache:
     def forget_pages(self) -> None:
         """Called just before the new site is swapped in: if the build dies between the swap and
         `store_rendered`, no page record describes a site that is no longer there."""
+        self.forget_engine()
         self._db.execute("DELETE FROM pages")
         self.forget_build()
         self.commit()
@@ -504,6 +509,40 @@ class BuildCache:
         if settings is not None:
             rows.append(("last_settings", settings))
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
+
+    def record_pages(self, prints: dict[str, str | None], sizes: dict[str, int]) -> None:
+        """Record pages the engine rendered in place (their fingerprint and size), as a full
+        build would have."""
+        rows = [(path, prints[path], size) for path, size in sizes.items() if prints.get(path)]
+        self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
+        self._pages.update((path, (fingerprint, size)) for path, fingerprint, size in rows)
+
+    def save_engine(self, settings: str, engine: object) -> None:
+        """Keep the incremental engine (`incremental.Rebuilder`, with the model and page plan)
+        for the next build with these settings; written whole or not at all."""
+        data = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
+        header = settings.encode("ascii") + b"\n"
+        write_atomically(self.path.parent / ENGINE_FILE, header + _seal(data, "engine", settings))
+
+    def load_engine(self, settings: str) -> Any | None:
+        """The engine the last build saved with these settings, or None (none saved, other
+        settings, or not a whole file: the caller builds in full)."""
+        try:
+            blob = read_regular(self.path.parent / ENGINE_FILE)
+        except OSError:
+            return None
+        header, _, sealed = blob.partition(b"\n")
+        if header != settings.encode("ascii"):
+            return None
+        try:
+            return pickle.loads(_unseal(sealed, "engine", "engine", settings))
+        except Exception:  # damaged, or from code that changed under the same version
+            self.forget_engine()
+            return None
+
+    def forget_engine(self) -> None:
+        """Before the site changes outside the engine's knowledge (or the engine writes)."""
+        (self.path.parent / ENGINE_FILE).unlink(missing_ok=True)
 
     def forget_build(self) -> None:
         self._db.execute(f"DELETE FROM meta WHERE key IN {_BUILD_KEYS}")

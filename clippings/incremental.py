@@ -19,7 +19,7 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +29,7 @@ from markupsafe import Markup
 
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.build import check_output_dir, check_page_paths, static_files
-from clippings.cache import CACHE_DIR, mark_site_changed
+from clippings.cache import CACHE_DIR, fingerprint_base, mark_site_changed
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
@@ -38,6 +37,7 @@ from clippings.files import StatKey, folder_stats, named_file, read_regular, sta
 from clippings.model_update import update_archive
 from clippings.output import build_lock, safe_relative, same_bytes, write_atomically
 from clippings.pageinputs import PageInputs, Reads
+from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import (
     DATA_PAGE,
     THEME_DIR,
@@ -77,6 +77,7 @@ class Outcome:
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
     site_replaced: bool = False  # another build replaced the site: every open page may differ
+    sizes: dict[str, int] = field(default_factory=dict)  # of every page rendered
 
 
 class LiveRenderer(Renderer):
@@ -186,6 +187,16 @@ class Rebuilder:
     def archive(self) -> Archive | None:
         """The model of the last successful build (serve indexes it for search)."""
         return self._archive
+
+    @property
+    def fingerprints(self) -> dict[str, str | None]:
+        """Each planned page's fingerprint as last rendered or carried over."""
+        return self._fingerprints
+
+    @property
+    def outputs(self) -> int:
+        """How many files the plan and the static folders give (the search index apart)."""
+        return len(self._pages) + len(self._assets)
 
     def watched_paths(self) -> list[Path]:
         """Folders and files whose changes matter (absolute); valid after the first build."""
@@ -355,7 +366,7 @@ class Rebuilder:
     def _remove(self, keep: Iterable[str]) -> list[str]:
         """Delete files the site no longer has (and any stray file found at start-up)."""
         keep = set(keep)
-        known = set(self._digests)
+        known = set(self._digests) | set(self._fingerprints) | set(self._assets)
         if not self._fingerprints and self.site_dir.is_dir():
             known |= {
                 p.relative_to(self.site_dir).as_posix()
@@ -407,6 +418,63 @@ class Rebuilder:
                 return build_lock(self.config_path.resolve().parent)
         return build_lock(config.root, site_dir.resolve().parent)
 
+    def _mark_site_changed(self, paths: list[str]) -> None:
+        """serve's writes: the next CLI build must not trust its page records (see
+        `cache.mark_site_changed`)."""
+        assert self.config is not None
+        if self.config.cache:
+            mark_site_changed(self.config.root / CACHE_DIR)
+
+    def update(self, before_writing: Callable[[list[str]], None]) -> Outcome:
+        """A CLI build through a restored engine: look at every file, keep all else held.
+        `before_writing(paths)` runs once before the first file is replaced."""
+        return self._build(None, time.perf_counter(), before_writing)
+
+    @classmethod
+    def from_build(
+        cls,
+        config: Config,
+        site_dir: Path,
+        strict: bool,
+        sources: dict[Path, tuple[StatKey | None, Article | None, list[Problem]]],
+        archive: Archive,
+        pages: list[Page],
+        fingerprints: dict[str, str | None],
+        refs: dict[str, set[str]],
+        template_reads: dict[str, Reads | None],
+        assets: Collection[str],
+    ) -> Rebuilder:
+        """The engine as a full build leaves it, to be saved in the build cache: the next CLI
+        build restores it and redoes only what changed."""
+        engine = cls(config.root / "config.yaml", site_dir, None, strict)
+        engine.config = config
+        engine._authority = load_authority(config.path("authority"), config.authority)
+        engine._sources = {path: _SourceFile(*state) for path, state in sources.items()}
+        engine._archive = archive
+        engine._in_model = {
+            state[1].source: state[1] for state in sources.values() if state[1] is not None
+        }
+        engine._pages = pages
+        engine._plan = {}
+        for page in pages:
+            engine._plan.setdefault(page.path, page)
+        engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
+        engine._refs = refs
+        engine._template_reads = template_reads
+        engine._assets = frozenset(assets)
+        engine._templates_seen = engine._template_files()
+        engine._pending = set()
+        engine._stale_plan = False
+        env = LiveRenderer(config, archive).env
+        inputs = PageInputs(archive, env, "", template_reads)
+        engine._always = {path for path, page in engine._plan.items() if inputs.reads_archive(page)}
+        engine._site_identity = _identity(site_dir)
+        return engine
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For the build cache: the Jinja environment is made again on restore."""
+        return {**self.__dict__, "_renderer": None, "_digests": {}}
+
     def invalidate(self) -> None:
         """After a failure other than a BuildError (a full disk, a bug): trust nothing held in
         memory, so the next rebuild re-reads the settings, every file and the site itself."""
@@ -420,8 +488,14 @@ class Rebuilder:
         swapped in a new one, or it was deleted): what it knows of the files is void."""
         return self._site_identity is not None and _identity(self.site_dir) != self._site_identity
 
-    def _build(self, changed: set[Path] | None, started: float) -> Outcome:
+    def _build(
+        self,
+        changed: set[Path] | None,
+        started: float,
+        before_writing: Callable[[list[str]], None] | None = None,
+    ) -> Outcome:
         assert self.config is not None
+        before_writing = before_writing or self._mark_site_changed
         replaced = self.site_replaced()
         if replaced:  # compare every output with what is on disk now
             self._site_identity = None  # noticed once, even if this rebuild fails
@@ -445,14 +519,17 @@ class Rebuilder:
             if self._pending is not None:
                 self._pending |= touched
         template_files = self._template_files()
-        if self._renderer is None or template_files != self._templates_seen:
+        if template_files != self._templates_seen:
             # a template changed: start from fresh compiled templates and read them again
-            self._renderer = LiveRenderer(self.config, archive)
+            self._renderer = None
             self._template_reads = {}
             self._pending = None
+        if self._renderer is None:
+            self._renderer = LiveRenderer(self.config, archive)
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
-        inputs = PageInputs(archive, self._renderer.env, "", self._template_reads)
+        base = fingerprint_base(self.config, self.site_dir)
+        inputs = PageInputs(archive, self._renderer.env, base, self._template_reads)
         everything = self._pending is None
         candidates: Iterable[str] = self._plan
         if everything:
@@ -488,13 +565,13 @@ class Rebuilder:
                 rendered.update(render_all([page], self._renderer))
         outputs = rendered | {path: read_regular(source) for path, source in assets.items()}
         changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
-        if changes and self.config.cache:  # before the first write: see mark_site_changed
-            mark_site_changed(self.config.root / CACHE_DIR)
+        if changes:
+            before_writing(list(changes))
         written = [path for path, data in changes.items() if self._write(path, data)]
         removed = []
         if everything or assets.keys() != self._assets:  # the plan's paths changed
             removed = self._remove(itertools.chain(self._plan, assets))
-            self._assets = assets.keys()
+            self._assets = frozenset(assets)
         self._refs = refs
         if everything:
             self._fingerprints = fingerprints
@@ -516,6 +593,7 @@ class Rebuilder:
                 *archive.warnings,
             ],
             site_replaced=replaced,
+            sizes={path: len(data) for path, data in rendered.items()},
         )
 
 

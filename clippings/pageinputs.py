@@ -154,6 +154,11 @@ class PageInputs:
         self._memo: dict[tuple[int, tuple[str, ...]], str] = {}
         self._parts: dict[tuple[str, Reads], str] = {}
 
+    @property
+    def template_reads(self) -> dict[str, Reads | None]:
+        """What each template read so far: kept by the engine while the templates stay."""
+        return self._reads
+
     def reads(self, template: str) -> Reads | None:
         if template not in self._reads:
             try:
