@@ -68,21 +68,87 @@ class Reads:
     archive_parts: tuple[str, ...]
 
 
-def _names_read(parsed: jinja2.nodes.Template) -> set[str]:
-    """Attribute names and string constants: every field a template may read of a value."""
-    names = {node.attr for node in parsed.find_all(jinja2.nodes.Getattr)}
-    names |= {
-        node.value
-        for node in parsed.find_all(jinja2.nodes.Const)
-        if isinstance(node.value, str) and len(node.value) < 40
-    }
+# Filters and tests whose string arguments name attributes (`map(attribute='title')`).
+_ATTRIBUTE_ARGUMENTS = frozenset(
+    {"map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max", "attr"}
+)
+
+
+@dataclass
+class _Usage:
+    """What one template file reads outside its macros, and inside each macro."""
+
+    names: set[str]  # attribute names, and the functions of `TEMPLATE_READS` it uses
+    calls: set[str]  # macros it calls
+    macros: dict[str, tuple[set[str], set[str]]]  # macro -> (names, calls)
+
+
+def _walk(node: jinja2.nodes.Node, names: set[str], calls: set[str], macros: dict) -> None:
+    """Collect what `node` reads; a macro's body is collected apart, read only when called."""
+    if isinstance(node, jinja2.nodes.Macro):
+        inner_names: set[str] = set()
+        inner_calls: set[str] = set()
+        for child in node.body:
+            _walk(child, inner_names, inner_calls, macros)
+        macros[node.name] = (inner_names, inner_calls)
+        return
+    if isinstance(node, jinja2.nodes.Getattr):
+        names.add(node.attr)
+    elif isinstance(node, jinja2.nodes.Getitem) and isinstance(node.arg, jinja2.nodes.Const):
+        names.add(str(node.arg.value))
+    elif isinstance(node, jinja2.nodes.Name) and node.name in TEMPLATE_READS:
+        names.add(node.name)  # a function called: what it reads is declared with it
+    elif isinstance(node, jinja2.nodes.Filter | jinja2.nodes.Test):
+        names.add(node.name)
+        if node.name in _ATTRIBUTE_ARGUMENTS:
+            arguments = [*node.args, *(keyword.value for keyword in node.kwargs)]
+            names |= {
+                argument.value
+                for argument in arguments
+                if isinstance(argument, jinja2.nodes.Const) and isinstance(argument.value, str)
+            }
+    elif isinstance(node, jinja2.nodes.FromImport):  # a macro imported under another name
+        calls.update(item[0] for item in node.names if isinstance(item, tuple))
+    elif isinstance(node, jinja2.nodes.Call):
+        called = node.node
+        if isinstance(called, jinja2.nodes.Name):
+            calls.add(called.name)
+        elif isinstance(called, jinja2.nodes.Getattr):
+            calls.add(called.attr)
+    for child in node.iter_child_nodes():
+        _walk(child, names, calls, macros)
+
+
+def _usage(parsed: jinja2.nodes.Template) -> _Usage:
+    names: set[str] = set()
+    calls: set[str] = set()
+    macros: dict[str, tuple[set[str], set[str]]] = {}
+    _walk(parsed, names, calls, macros)
+    return _Usage(names, calls, macros)
+
+
+def _names_read(usages: list[_Usage]) -> set[str]:
+    """Every name the templates read outside macros, and inside the macros they call (by
+    name, transitively): a macro file imported everywhere adds only what is used of it."""
+    macros: dict[str, list[tuple[set[str], set[str]]]] = {}
+    for usage in usages:
+        for name, body in usage.macros.items():
+            macros.setdefault(name, []).append(body)
+    names: set[str] = set()
+    pending: list[str] = []
+    for usage in usages:
+        names |= usage.names
+        pending += usage.calls
+    called: set[str] = set()
+    while pending:
+        macro = pending.pop()
+        if macro in called:
+            continue
+        called.add(macro)
+        for body_names, body_calls in macros.get(macro, ()):
+            names |= body_names
+            pending += body_calls
     return names
-
-
-def _functions_called(parsed: jinja2.nodes.Template) -> set[str]:
-    names = {node.name for node in parsed.find_all(jinja2.nodes.Name)}
-    names |= {node.name for node in parsed.find_all(jinja2.nodes.Filter)}
-    return names & TEMPLATE_READS.keys()
 
 
 def _archive_reads(parsed: jinja2.nodes.Template) -> set[str]:
@@ -107,7 +173,7 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
         fields = ARTICLE_FIELDS | TERM_FIELDS
         return Reads(name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(fields & TERM_FIELDS)), ())
     sources: dict[str, str] = {}
-    names: set[str] = set()
+    usages: list[_Usage] = []
     parts: set[str] = set()
     pending = [name]
     while pending:
@@ -118,14 +184,15 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
         source = env.loader.get_source(env, current)[0]
         sources[current] = source
         parsed = env.parse(source)
-        names |= _names_read(parsed)
-        for function in _functions_called(parsed):
-            names |= TEMPLATE_READS[function]
+        usages.append(_usage(parsed))
         parts |= _archive_reads(parsed)
         for found in jinja2.meta.find_referenced_templates(parsed):
             if found is None:  # a computed template name: anything may be used
                 raise Uncacheable(current)
             pending.append(found)
+    names = _names_read(usages)
+    for function in names & TEMPLATE_READS.keys():
+        names |= TEMPLATE_READS[function]
     text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
     return Reads(
         digest(text),

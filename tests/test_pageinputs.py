@@ -72,6 +72,25 @@ def test_the_fields_a_template_reads_come_from_its_syntax_and_the_functions_it_c
     assert "title" not in page.article_fields
 
 
+def test_a_macro_adds_what_it_reads_only_where_it_is_called() -> None:
+    macros = (
+        "{% macro counted(t) %}{{ t.count }}{% endmacro %}"
+        "{% macro named(t) %}{{ t.name }}{{ counted(t) if false }}{% endmacro %}"
+        "{% macro unused(t) %}{{ t.cooccurring }}{% endmacro %}"
+    )
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {
+                "m.html": macros,
+                "direct.html": "{% import 'm.html' as m %}{{ m.named(term) }}",
+                "aliased.html": "{% from 'm.html' import counted as c %}{{ c(term) }}",
+            }
+        )
+    )
+    assert template_reads(env, "direct.html").term_fields == ("count", "name")  # transitively
+    assert template_reads(env, "aliased.html").term_fields == ("count",)
+
+
 def test_a_body_edit_changes_the_page_showing_the_body_and_not_a_list_showing_the_title() -> None:
     templates = {
         "list.html": "{% for a in items %}{{ a.title }}{% endfor %}",
