@@ -35,7 +35,7 @@ from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import update_archive
-from clippings.output import build_lock, safe_relative, same_bytes, write_atomically
+from clippings.output import build_lock, replace_files, safe_relative, same_bytes
 from clippings.pageinputs import PageInputs, Reads
 from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import (
@@ -357,12 +357,6 @@ class Rebuilder:
             return False
         return True
 
-    def _write(self, path: str, data: bytes) -> bool:
-        """Write one file atomically (temp file + rename); True when it was written."""
-        written = write_atomically(self.site_dir / path, data)
-        self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
-        return written
-
     def _remove(self, keep: Iterable[str]) -> list[str]:
         """Delete files the site no longer has (and any stray file found at start-up)."""
         keep = set(keep)
@@ -567,7 +561,9 @@ class Rebuilder:
         changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
         if changes:
             before_writing(list(changes))
-        written = [path for path, data in changes.items() if self._write(path, data)]
+        written = replace_files(self.site_dir, changes)
+        for path, data in changes.items():
+            self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
         removed = []
         if everything or assets.keys() != self._assets:  # the plan's paths changed
             removed = self._remove(itertools.chain(self._plan, assets))
