@@ -245,7 +245,7 @@ def _update_in_place(
 
     Before anything is replaced, the records that vouch for the site (the last build, the
     engine, the pages about to change) are dropped: a build killed midway leaves a full build
-    to the next run.
+    to the next run. A build that fails on a bad file writes nothing and keeps them.
     """
     with times.stage("load engine"):
         engine = cache.load_engine(settings)
@@ -253,11 +253,10 @@ def _update_in_place(
         return None
     if not cache.pages_in_place(site_dir):  # a page deleted or changed by hand
         return None
-    cache.forget_build()
-    cache.forget_engine()
-    cache.commit()
 
     def before_writing(paths: list[str]) -> None:
+        cache.forget_build()
+        cache.forget_engine()
         cache.forget_page_records(paths)
         cache.commit()
 
@@ -274,6 +273,7 @@ def _update_in_place(
     cache.record_pages(engine.fingerprints, outcome.sizes)
     search, search_files = "", 0
     if config.search:
+        before_writing([])
         with times.stage("search"):
             search, search_files = _update_search_index(archive, config, site_dir, cache)
     result = BuildResult(

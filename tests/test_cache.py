@@ -299,3 +299,28 @@ def test_builds_through_the_saved_engine_match_clean_builds_through_any_edits(
         assert engine.is_file()  # every build leaves one for the next
         assert _site_bytes(site) == _uncached(config, tmp_path / f"plain{step}"), step
     assert through_engine > 0
+
+
+def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clippings.errors import BuildError
+
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    before = _site_bytes(site)
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    good = letter.read_text()
+    letter.write_text(good.replace("people: [", "people: 5\nx: [", 1))
+    with pytest.raises(BuildError):
+        build_site(fixture_config, site)
+    assert _site_bytes(site) == before
+    loads: list[int] = []
+    original = build_module._load_and_model
+    monkeypatch.setattr(
+        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    letter.write_text(good.replace("title: A Letter", "title: The Letter"))
+    build_site(fixture_config, site)
+    assert loads == []  # through the engine the last good build saved
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
