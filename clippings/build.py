@@ -230,6 +230,11 @@ def _write_search_index(
     return f"{len(index.rebuilt)} of {index.shards} search shards re-indexed", len(index.files)
 
 
+# The engine renders in one process; past this many pages the full build's parallel workers
+# are faster (a template edit, a setting that shows on every page).
+ENGINE_RENDER_LIMIT = 2000
+
+
 def _update_in_place(
     config: Config,
     site_dir: Path,
@@ -262,10 +267,10 @@ def _update_in_place(
 
     try:
         with times.stage("update"):
-            outcome = engine.update(before_writing)
+            outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT)
     except BuildError:
         raise
-    except Exception:  # a state the engine cannot use: the full build puts everything right
+    except Exception:  # TooMuchWork, or a state the engine cannot use: the full build runs
         return None
     archive = engine.archive
     assert archive is not None and engine.config is not None

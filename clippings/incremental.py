@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import os
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -57,6 +58,10 @@ _STRUCTURAL = (
     *("slug", "date", "draft", "people", "countries", "sources", "publication", "aliases"),
     *("source_file", "source_sha256"),
 )
+
+
+class TooMuchWork(Exception):
+    """More pages to render than the engine does in one process (see `update`)."""
 
 
 @dataclass
@@ -419,10 +424,12 @@ class Rebuilder:
         if self.config.cache:
             mark_site_changed(self.config.root / CACHE_DIR)
 
-    def update(self, before_writing: Callable[[list[str]], None]) -> Outcome:
+    def update(self, before_writing: Callable[[list[str]], None], render_limit: int) -> Outcome:
         """A CLI build through a restored engine: look at every file, keep all else held.
-        `before_writing(paths)` runs once before the first file is replaced."""
-        return self._build(None, time.perf_counter(), before_writing)
+        `before_writing(paths)` runs once before the first file is replaced. Raises TooMuchWork,
+        before writing anything, when more than `render_limit` pages are to be rendered: the
+        full build renders them in parallel."""
+        return self._build(None, time.perf_counter(), before_writing, render_limit)
 
     @classmethod
     def from_build(
@@ -487,6 +494,7 @@ class Rebuilder:
         changed: set[Path] | None,
         started: float,
         before_writing: Callable[[list[str]], None] | None = None,
+        render_limit: float = math.inf,
     ) -> Outcome:
         assert self.config is not None
         before_writing = before_writing or self._mark_site_changed
@@ -544,6 +552,8 @@ class Rebuilder:
             fingerprints[path] = fingerprint
             if fingerprint is None or self._fingerprints.get(path) != fingerprint:
                 to_render.append(page)
+        if len(to_render) > render_limit:
+            raise TooMuchWork(len(to_render))
         rendered = dict(render_all(to_render, self._renderer))
         if DATA_PAGE in self._plan:
             page = with_sizes(

@@ -274,8 +274,17 @@ class PageInputs:
         key = (id(article), fields)
         known = self._memo.get(key)
         if known is None:
-            values = [article.source, article.path, *(getattr(article, f) for f in fields)]
+            values = [article.source, article.path]
+            for field in fields:  # the body by its digest: once per article, not per field set
+                values.append(self._body(article) if field == "body" else getattr(article, field))
             known = self._memo[key] = "A" + digest(repr(values))
+        return known
+
+    def _body(self, article: Article) -> str:
+        key = (id(article), ("body",))
+        known = self._memo.get(key)
+        if known is None:
+            known = self._memo[key] = digest(article.body)
         return known
 
     def _term(self, term: Term, reads: Reads, relations: bool = True) -> str:

@@ -324,3 +324,21 @@ def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
     build_site(fixture_config, site)
     assert loads == []  # through the engine the last good build saved
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_an_edit_with_more_pages_than_the_engine_renders_is_a_full_build(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    monkeypatch.setattr(build_module, "ENGINE_RENDER_LIMIT", 0)
+    loads: list[int] = []
+    original = build_module._load_and_model
+    monkeypatch.setattr(
+        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(fixture_config, site)
+    assert loads == [1]
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
