@@ -31,7 +31,7 @@ from clippings.cache import (
     is_damage,
 )
 from clippings.config import Config
-from clippings.content import content_files, read_article, read_articles
+from clippings.content import content_files, display_path, read_article, read_articles
 from clippings.errors import BuildError, Problem
 from clippings.files import os_problem
 from clippings.incremental import Rebuilder
@@ -276,6 +276,13 @@ def _update_in_place(
     assert archive is not None and engine.config is not None
     cache.forget_page_records(outcome.removed)
     cache.record_pages(engine.fingerprints, outcome.sizes)
+    # What the quick path for body edits checks against: the files read again, as the cache
+    # parses them, and what their pages now show.
+    for path in outcome.reread:
+        if path.is_file():
+            cache.read_article(path, display_path(path, config.root), strict)
+    drafts = [draft for draft in archive.drafts if draft.source in cache.article_sha]
+    record_published(cache, outcome.rendered_pages, drafts, complete=False)
     search, search_files = "", 0
     if config.search:
         before_writing([])
@@ -296,7 +303,8 @@ def _update_in_place(
     )
     with times.stage("save engine"):
         cache.save_engine(settings, engine)
-        cache.save_build(cache.inputs_digest(strict, settings, content_stats(config)), result)
+        inputs = cache.inputs_digest(strict, settings, content_stats(config))
+        cache.save_build(inputs, result, settings)
     return result
 
 

@@ -83,6 +83,8 @@ class Outcome:
     warnings: list[Problem] = field(default_factory=list)
     site_replaced: bool = False  # another build replaced the site: every open page may differ
     sizes: dict[str, int] = field(default_factory=dict)  # of every page rendered
+    rendered_pages: list[Page] = field(default_factory=list)
+    reread: list[Path] = field(default_factory=list)  # content files read again
 
 
 class LiveRenderer(Renderer):
@@ -174,6 +176,7 @@ class Rebuilder:
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str | None] = {}
+        self._reread: list[Path] = []  # content files read again by the current rebuild
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
         self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
         self._assets: Collection[str] = ()
@@ -250,6 +253,7 @@ class Rebuilder:
         if cached is not None and article is not None and article == cached.article:
             article = cached.article  # same content: keep the object, so nothing downstream changes
         self._sources[path] = _SourceFile(key, article, problems)
+        self._reread.append(path)
 
     def _load(self, changed: Collection[Path] | None) -> list[Problem]:
         """Bring the per-file cache up to date; returns load warnings, raises on errors."""
@@ -498,6 +502,7 @@ class Rebuilder:
     ) -> Outcome:
         assert self.config is not None
         before_writing = before_writing or self._mark_site_changed
+        self._reread = []
         replaced = self.site_replaced()
         if replaced:  # compare every output with what is on disk now
             self._site_identity = None  # noticed once, even if this rebuild fails
@@ -589,6 +594,8 @@ class Rebuilder:
             written=sorted(written),
             removed=removed,
             rendered=len(rendered),
+            rendered_pages=to_render,
+            reread=self._reread,
             model_rebuilt=model_rebuilt,
             seconds=time.perf_counter() - started,
             warnings=[

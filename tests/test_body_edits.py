@@ -209,3 +209,32 @@ def test_the_theme_article_template_does_not_read_the_archive_global() -> None:
         used = jinja2.meta.find_undeclared_variables(env.parse((theme / name).read_text()))
         assert "archive" not in used, name
         assert "body_sections" in used or name != "article.html"
+
+
+def test_a_body_edit_after_a_build_through_the_engine_is_a_quick_rebuild(
+    config: Config, tmp_path: Path, full_builds: list[int]
+) -> None:
+    """The engine records what it published, as a full build does."""
+    site = tmp_path / "out"
+    build_site(config, site)
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("people: [", "people: [Engine Person, ", 1))
+    assert _build(config, site, full_builds)[1] is False  # through the engine
+    quick: list[int] = []
+    original = body_edits.rebuild
+
+    def counting(*args, **kwargs):
+        result = original(*args, **kwargs)
+        quick.append(result is not None)
+        return result
+
+    import clippings.build as build_module_here
+
+    build_module_here.rebuild_body_edits, saved = counting, build_module_here.rebuild_body_edits
+    try:
+        _append(letter, "\nA body edit after the tag edit.\n")
+        assert _build(config, site, full_builds) == (2, False)
+    finally:
+        build_module_here.rebuild_body_edits = saved
+    assert quick == [True]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
