@@ -40,6 +40,12 @@ class Term:
     def __repr__(self) -> str:  # the default would print the whole graph, through co-occurrence
         return f"Term({self.kind!r}, {self.slug!r})"
 
+    def __getstate__(self) -> dict[str, object]:
+        """Co-occurring terms by key: pickled as objects, every term would nest the next one
+        (thousands deep). `Archive.__setstate__` puts the objects back."""
+        keys = [(other.kind, other.slug, n) for other, n in self.cooccurring]
+        return {**self.__dict__, "cooccurring": keys}
+
     @property
     def path(self) -> str:
         return f"{self.kind}/{self.slug}/"
@@ -56,6 +62,13 @@ class Term:
     @property
     def last_date(self) -> str | None:
         return next((a.iso_date for a in self.articles if a.date), None)
+
+
+# Every field a template may read of a term (see pageinputs.py).
+TERM_FIELDS = frozenset(
+    [name for name in Term.__dataclass_fields__]
+    + [name for name, value in vars(Term).items() if isinstance(value, property)]
+)
 
 
 @dataclass
@@ -75,6 +88,13 @@ class Archive:
     # (kind, slug) -> how many times each spelling names the term: kept so that the model can be
     # updated for a few changed articles (model_update.py) without reading all the others.
     spellings: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        for terms in self.terms.values():
+            for term in terms.values():
+                keys: list = term.cooccurring  # type: ignore[assignment]
+                term.cooccurring = [(self.terms[kind][slug], n) for kind, slug, n in keys]
 
     def sorted_terms(self, kind: str) -> list[Term]:
         return sorted(self.terms[kind].values(), key=lambda t: (slugify(t.name), t.slug))

@@ -139,11 +139,17 @@ def _pickle_context(context: dict[str, Any], shas: dict[str, str]) -> bytes | No
     return buffer.getvalue()
 
 
-def record(cache: BuildCache, rendered: list[Page], drafts: list[Article]) -> None:
-    """After a successful full build: record what it published of every article it rendered
-    (and of drafts, which have no page). Articles whose pages were carried over keep the record
-    from when they were rendered, which their unchanged page fingerprint proves still true."""
+def record(
+    cache: BuildCache, rendered: list[Page], drafts: list[Article], complete: bool = True
+) -> None:
+    """After a successful build: record what it published of every article it rendered (and
+    of drafts, which have no page). Articles whose pages were carried over keep the record
+    from when they were rendered, which their unchanged page fingerprint proves still true.
+    A `complete` build (a full one) read every file: records of files it did not see go; an
+    incomplete one (the engine's) knows the hashes of the others from their records."""
     shas = cache.article_sha
+    if not complete:
+        shas = {source: row[0] for source, row in cache.built().items()} | shas
     rows: list[tuple[str, str, str | None, str | None, bytes | None]] = []
     for page in rendered:
         article = page.context.get("article")
@@ -154,7 +160,7 @@ def record(cache: BuildCache, rendered: list[Page], drafts: list[Article]) -> No
     rows += [
         (a.source, shas[a.source], article_shape(a), None, None) for a in drafts if a.source in shas
     ]
-    cache.store_built(rows, present=set(shas))
+    cache.store_built(rows, present=set(shas) if complete else None)
 
 
 def _overrides_theme(config: Config) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -24,20 +25,29 @@ from clippings.body_edits import record as record_published
 from clippings.cache import (
     CACHE_DIR,
     BuildCache,
-    Fingerprints,
     content_stats,
     discard_cache,
+    fingerprint_base,
     is_damage,
 )
 from clippings.config import Config
 from clippings.content import content_files, display_path, read_article, read_articles
 from clippings.errors import BuildError, Problem
-from clippings.files import os_problem, walk_folder
+from clippings.files import os_problem
+from clippings.incremental import Rebuilder
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock
+from clippings.pageinputs import PageInputs
 from clippings.parallel import default_jobs, render_pages
-from clippings.render import DATA_PAGE, THEME_DIR, Page, Renderer, Site, with_sizes
-from clippings.search import build_search_index, shards_of
+from clippings.plan import check_output_dir, check_page_paths, static_files
+from clippings.render import DATA_PAGE, Page, Renderer, Site, with_sizes
+from clippings.search import (
+    INDEX_DIR,
+    build_search_index,
+    refresh_live_index,
+    shard_records,
+    shards_of,
+)
 
 
 class StageTimes:
@@ -95,8 +105,17 @@ def load_archive(
     cache: BuildCache | None = None,
     times: StageTimes | None = None,
 ) -> Archive:
-    """Load and model: read content and authority, then gather the whole archive."""
-    times = times or StageTimes()
+    """Load and model: read content and authority, then gather the whole archive (its
+    warnings first those of loading, then the model's)."""
+    archive, loading = _load_and_model(config, strict, cache, times or StageTimes())
+    archive.warnings[:0] = loading
+    return archive
+
+
+def _load_and_model(
+    config: Config, strict: bool, cache: BuildCache | None, times: StageTimes
+) -> tuple[Archive, list[Problem]]:
+    """The archive, with only the model's warnings, and the warnings of loading."""
     with times.stage("scan"):
         paths, problems = content_files(config.path("content_dir"), config.root)
     with times.stage("load/parse"):
@@ -107,93 +126,8 @@ def load_archive(
         )
     with times.stage("model"):
         archive = build_archive(articles, authority, config.related_articles)
-    archive.warnings[:0] = [*config.warnings, *authority.warnings, *warnings]
-    archive.warnings += check_fixity(archive.articles, config, warning=True)
-    return archive
-
-
-def static_files(config: Config) -> tuple[dict[str, Path], list[Problem]]:
-    """Theme assets overlaid by the site's own static/ folder (same name wins), and warnings.
-
-    Walked as content is (`files.walk_folder`): editors' files are skipped; a FIFO, an
-    unreadable folder or a symlink out of the project is an error, never a silent drop.
-    """
-    files: dict[str, Path] = {}
-    problems: list[Problem] = []
-
-    def display(path: str) -> str:
-        return display_path(Path(path), config.root)
-
-    for folder, inside in (
-        (THEME_DIR / "static", None),
-        (config.path("static_dir"), config.root.resolve()),
-    ):
-        walk = walk_folder(folder, display, inside=inside, hidden_folders=True)
-        problems += walk.problems
-        files.update(("static/" + "/".join(parts), Path(path)) for parts, path in walk.files)
-    errors = [problem for problem in problems if not problem.warning]
-    if errors:
-        raise BuildError(errors)
-    return files, problems
-
-
-def check_output_dir(config: Config, site_dir: Path) -> Path:
-    """Refuse an output folder whose replacement would lose anything; returns the folder to write.
-
-    The site is replaced whole, so an existing output must be a folder that is empty or holds a
-    site built before (its archive.json): `--output data` or `--output ~` must not be swapped out
-    and deleted. A symlinked output folder is rebuilt at its target, keeping the link.
-    """
-    resolved = site_dir.resolve()
-    for name in ("content_dir", "templates_dir", "static_dir"):
-        protected = config.path(name).resolve()
-        if protected == resolved or protected.is_relative_to(resolved):
-            message = f"output folder would replace the project's {getattr(config, name)}/; choose another"
-            raise BuildError([Problem(str(site_dir), None, message)])
-    message = None
-    if resolved.exists() and not resolved.is_dir():
-        message = "output is a file, not a folder; choose another output folder"
-    elif (
-        resolved.is_dir() and any(resolved.iterdir()) and not (resolved / "archive.json").is_file()
-    ):
-        message = (
-            "output folder holds files but no site built before (no archive.json); the build "
-            "replaces the whole folder, so choose another or empty it"
-        )
-    if message:
-        raise BuildError([Problem(str(site_dir), None, message)])
-    return resolved if site_dir.is_symlink() else site_dir
-
-
-def check_page_paths(pages: list[Page], assets: dict[str, Path]) -> None:
-    """Refuse two outputs on one path, or a file where another output needs a folder.
-
-    A slug or alias can land on a generated page (slug `index.html`, alias `feed.xml/`); the
-    error names the article's file, so the user knows what to change.
-    """
-    owners: dict[str, str | None] = dict.fromkeys(assets)  # path -> article source, if any
-    problems: list[Problem] = []
-    for page in pages:
-        article = page.context.get("article")
-        source = article.source if article is not None else None
-        if page.path in owners:
-            message = f"{page.path} would be written by two pages"
-            problems.append(Problem(source or owners[page.path] or page.path, None, message))
-        else:
-            owners[page.path] = source
-    folders: dict[str, str] = {}  # folder -> a path that needs it (strings: 14,000 paths)
-    for path in owners:
-        end = path.rfind("/")
-        while end > 0:
-            folders.setdefault(path[:end], path)  # the first page that needs it, by plan order
-            end = path.rfind("/", 0, end)
-    for path, source in owners.items():
-        needer = folders.get(path)
-        if needer is not None:
-            message = f"{needer} needs {path} to be a folder, but a page is written there"
-            problems.append(Problem(owners[needer] or source or path, None, message))
-    if problems:
-        raise BuildError(problems)
+    loading = [*config.warnings, *authority.warnings, *warnings]
+    return archive, loading + check_fixity(archive.articles, config, warning=True)
 
 
 def _write_site(
@@ -205,10 +139,12 @@ def _write_site(
     config: Config,
     progress: Callable[[int], Callable[[], None]] | None,
     times: StageTimes,
-) -> tuple[dict[str, str | None], dict[str, int], list[Page]]:
+    refs: dict[str, set[str]],
+) -> tuple[dict[str, str | None], dict[str, int], list[Page], PageInputs | None]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
-    over from the current site. Returns each page's fingerprint, the sizes written and the
-    pages rendered. The data page comes last: it shows the size of every download."""
+    over from the current site. Returns each page's fingerprint, the sizes written, the pages
+    rendered and the fingerprinting (`refs` gets, per article source, the pages holding it).
+    The data page comes last: it shows the size of every download."""
     last = [page for page in pages if page.path == DATA_PAGE]
     pages = [page for page in pages if page.path != DATA_PAGE]
     todo = pages
@@ -219,10 +155,14 @@ def _write_site(
         with times.stage("plan"):  # fingerprints: which pages are unchanged
             by_path = {article.path: article for article in renderer.archive.articles}
             store_bodies = partial(cache.store_bodies, by_path)
-            fingerprints = Fingerprints(
-                renderer.archive, config, renderer.env, cache.article_sha, writer.site_dir
+            fingerprints = PageInputs(
+                renderer.archive, renderer.env, fingerprint_base(config, writer.site_dir)
             )
-            prints = {page.path: fingerprints.page(page) for page in pages}
+            for page in pages:
+                held: set[str] = set()
+                prints[page.path] = fingerprints.fingerprint(page, held)
+                for source in held:
+                    refs.setdefault(source, set()).add(page.path)
             todo = [
                 page
                 for page in pages
@@ -247,7 +187,7 @@ def _write_site(
     with times.stage("render+write"):  # the data page last: it shows the downloads' sizes
         for page in last:
             page = with_sizes(page, lambda path: sizes.get(path) or writer.staged_size(path))
-            prints[page.path] = fingerprints.page(page) if fingerprints else None
+            prints[page.path] = fingerprints.fingerprint(page) if fingerprints else None
             fingerprint = prints[page.path]
             if not (
                 cache
@@ -264,7 +204,7 @@ def _write_site(
             writer.copy(path, source)
             prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there
             sizes[path] = source.stat().st_size
-    return prints, sizes, todo
+    return prints, sizes, todo, fingerprints
 
 
 def _write_search_index(
@@ -288,6 +228,100 @@ def _write_search_index(
             prints[path] = "search"  # recorded so a no-op build can check it is still there
             sizes[path] = source.stat().st_size
     return f"{len(index.rebuilt)} of {index.shards} search shards re-indexed", len(index.files)
+
+
+# The engine renders in one process; past this many pages the full build's parallel workers
+# are faster (a template edit, a setting that shows on every page).
+ENGINE_RENDER_LIMIT = 2000
+
+
+def _update_in_place(
+    config: Config,
+    site_dir: Path,
+    strict: bool,
+    cache: BuildCache,
+    settings: str,
+    times: StageTimes,
+) -> BuildResult | None:
+    """Bring the site up to date through the engine the last build saved (`incremental`, the
+    same that `serve` runs): only files whose stat changed are read, the model is updated in
+    place, and only pages whose fingerprint changed are rendered and replaced, one atomic
+    rename each. None when there is no engine for these settings (the full build runs).
+
+    Before anything is replaced, the records that vouch for the site (the last build, the
+    engine, the pages about to change) are dropped: a build killed midway leaves a full build
+    to the next run. A build that fails on a bad file writes nothing and keeps them.
+    """
+    with times.stage("load engine"):
+        engine = cache.load_engine(settings)
+    if not isinstance(engine, Rebuilder) or engine.strict != strict or engine.site_replaced():
+        return None
+    if not cache.pages_in_place(site_dir):  # a page deleted or changed by hand
+        return None
+
+    def before_writing(paths: list[str]) -> None:
+        cache.forget_build()
+        cache.forget_engine()
+        cache.forget_page_records(paths)
+        cache.commit()
+
+    try:
+        with times.stage("update"):
+            outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT)
+    except BuildError:
+        raise
+    except Exception:  # TooMuchWork, or a state the engine cannot use: the full build runs
+        return None
+    archive = engine.archive
+    assert archive is not None and engine.config is not None
+    cache.forget_page_records(outcome.removed)
+    cache.record_pages(engine.fingerprints, outcome.sizes)
+    # What the quick path for body edits checks against: the files read again, as the cache
+    # parses them, and what their pages now show.
+    for path in outcome.reread:
+        if path.is_file():
+            cache.read_article(path, display_path(path, config.root), strict)
+    drafts = [draft for draft in archive.drafts if draft.source in cache.article_sha]
+    record_published(cache, outcome.rendered_pages, drafts, complete=False)
+    search, search_files = "", 0
+    if config.search:
+        before_writing([])
+        with times.stage("search"):
+            search, search_files = _update_search_index(archive, config, site_dir, cache)
+    result = BuildResult(
+        articles=len(archive.articles),
+        terms={kind: len(archive.terms[kind]) for kind in KINDS},
+        drafts=len(archive.drafts),
+        pages=engine.outputs + search_files,
+        written=len(outcome.written),
+        removed=len(outcome.removed),
+        seconds=0.0,
+        site_dir=site_dir,
+        warnings=[*outcome.warnings, *check_fixity(archive.articles, config, warning=True)],
+        search=search,
+        stages=times,
+    )
+    with times.stage("save engine"):
+        cache.save_engine(settings, engine)
+        inputs = cache.inputs_digest(strict, settings, content_stats(config))
+        cache.save_build(inputs, result, settings)
+    return result
+
+
+def _update_search_index(
+    archive: Archive, config: Config, site_dir: Path, cache: BuildCache
+) -> tuple[str, int]:
+    """Re-index the shards whose articles changed and swap them into the site; returns the
+    summary note and the number of index files, recorded as a full build records them."""
+    folder = config.root / CACHE_DIR
+    cache.forget_page_records(cache.recorded_pages(INDEX_DIR + "/"))
+    if not archive.articles:
+        shutil.rmtree(site_dir / INDEX_DIR, ignore_errors=True)
+        return "", 0
+    index, _ = refresh_live_index(shard_records(archive), config.language, folder, site_dir)
+    sizes = {path: source.stat().st_size for path, source in index.files.items()}
+    cache.record_pages(dict.fromkeys(sizes, "search"), sizes)
+    return f"{len(index.rebuilt)} of {index.shards} search shards re-indexed", len(sizes)
 
 
 def _open_cache(config: Config) -> tuple[BuildCache | None, str | None]:
@@ -366,26 +400,31 @@ def _build(
                 cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
                 result.seconds = time.perf_counter() - started
                 return result
+            updated = _update_in_place(config, target, strict, cache, settings, times)
+            if updated:
+                updated.seconds = time.perf_counter() - started
+                return updated
         # Paused while the archive is made: the collector would walk every article and term
         # again and again (they live to the end of the build); it resumes with whatever cycles
         # the load left. Peak memory at 10,000 articles is unchanged (248 MiB).
         gc.disable()
         try:
-            archive = load_archive(config, strict, cache, times)
+            archive, loading = _load_and_model(config, strict, cache, times)
         finally:
             gc.enable()
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())
             assets, asset_warnings = static_files(config)
-            archive.warnings += asset_warnings
+            warnings = [*loading, *archive.warnings, *asset_warnings]
             check_page_paths(pages, assets)
             renderer = Renderer(config, archive)
         spare = config.root / CACHE_DIR / "spare-site" if cache else None
         with times.stage("write"):
             writer = SiteWriter(target, spare)
+        refs: dict[str, set[str]] = {}
         try:
-            prints, sizes, rendered = _write_site(
-                pages, assets, renderer, writer, cache, config, progress, times
+            prints, sizes, rendered, inputs = _write_site(
+                pages, assets, renderer, writer, cache, config, progress, times, refs
             )
             with times.stage("search"):
                 search, search_files = _write_search_index(archive, config, writer, prints, sizes)
@@ -405,11 +444,26 @@ def _build(
             removed=removed,
             seconds=0.0,
             site_dir=site_dir,
-            warnings=archive.warnings,
+            warnings=warnings,
             search=search,
             stages=times,
         )
         if cache:
+            with times.stage("save engine"):
+                sources = {
+                    Path(path): (stat, None, [w for w in loading if w.path == source])
+                    for source, (path, stat) in files.items()
+                }
+                loaded = [*archive.articles, *archive.drafts]
+                if all(article.source in files for article in loaded):  # else: read mid-build
+                    for article in loaded:
+                        path = Path(files[article.source][0])
+                        sources[path] = (sources[path][0], article, sources[path][2])
+                    reads = inputs.template_reads if inputs else {}
+                    engine = Rebuilder.from_build(
+                        config, target, strict, sources, archive, pages, prints, refs, reads, assets
+                    )
+                    cache.save_engine(settings, engine)
             with times.stage("record cache"):
                 cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
                 record_published(cache, rendered, archive.drafts)

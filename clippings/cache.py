@@ -27,22 +27,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from jinja2 import meta
-
 import clippings
-from clippings.archive import Archive, Term
-from clippings.authority import KINDS
 from clippings.citation import CITATION_KEY, citation_key, csl_item
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.errors import Problem, shown
-from clippings.exports import Download, is_export
 from clippings.files import StatKey, folder_stats, read_regular, stat_key
-from clippings.originals import Original
-from clippings.render import THEME_DIR, Page, Pager
+from clippings.output import write_atomically
+from clippings.render import THEME_DIR, Page
 
 CACHE_DIR = ".clippings-cache"
+ENGINE_FILE = "engine.pickle"  # the incremental engine's state (`save_engine`)
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
@@ -121,6 +116,12 @@ def _settings(config: Config) -> str:
     return repr(dataclasses.replace(config, jobs=None, root=config.root.resolve()))
 
 
+def fingerprint_base(config: Config, site_dir: Path) -> str:
+    """What every page's fingerprint shares (`pageinputs.PageInputs`): the cache version, the
+    settings and the output folder (records describe the folder last built)."""
+    return f"{VERSION}|{_settings(config)}|{site_dir.resolve()}"
+
+
 def mark_site_changed(folder: Path) -> None:
     """For writers other than `build_site` (the dev server), before they first change a file of
     the site: the next build then drops the cache's page records and last build
@@ -133,9 +134,11 @@ def mark_site_changed(folder: Path) -> None:
 
 
 def discard_cache(folder: Path) -> None:
-    """Delete the cache database (the next `BuildCache` starts a new one)."""
+    """Delete the cache database and the engine saved beside it (the next `BuildCache` starts
+    a new one)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{folder / 'cache.sqlite'}{suffix}").unlink(missing_ok=True)
+    (folder / ENGINE_FILE).unlink(missing_ok=True)
 
 
 def digest(data: bytes | str) -> str:
@@ -422,6 +425,7 @@ class BuildCache:
     def forget_pages(self) -> None:
         """Called just before the new site is swapped in: if the build dies between the swap and
         `store_rendered`, no page record describes a site that is no longer there."""
+        self.forget_engine()
         self._db.execute("DELETE FROM pages")
         self.forget_build()
         self.commit()
@@ -506,6 +510,40 @@ class BuildCache:
             rows.append(("last_settings", settings))
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
 
+    def record_pages(self, prints: dict[str, str | None], sizes: dict[str, int]) -> None:
+        """Record pages the engine rendered in place (their fingerprint and size), as a full
+        build would have."""
+        rows = [(path, prints[path], size) for path, size in sizes.items() if prints.get(path)]
+        self._db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", rows)
+        self._pages.update((path, (fingerprint, size)) for path, fingerprint, size in rows)
+
+    def save_engine(self, settings: str, engine: object) -> None:
+        """Keep the incremental engine (`incremental.Rebuilder`, with the model and page plan)
+        for the next build with these settings; written whole or not at all."""
+        data = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
+        header = settings.encode("ascii") + b"\n"
+        write_atomically(self.path.parent / ENGINE_FILE, header + _seal(data, "engine", settings))
+
+    def load_engine(self, settings: str) -> Any | None:
+        """The engine the last build saved with these settings, or None (none saved, other
+        settings, or not a whole file: the caller builds in full)."""
+        try:
+            blob = read_regular(self.path.parent / ENGINE_FILE)
+        except OSError:
+            return None
+        header, _, sealed = blob.partition(b"\n")
+        if header != settings.encode("ascii"):
+            return None
+        try:
+            return pickle.loads(_unseal(sealed, "engine", "engine", settings))
+        except Exception:  # damaged, or from code that changed under the same version
+            self.forget_engine()
+            return None
+
+    def forget_engine(self) -> None:
+        """Before the site changes outside the engine's knowledge (or the engine writes)."""
+        (self.path.parent / ENGINE_FILE).unlink(missing_ok=True)
+
     def forget_build(self) -> None:
         self._db.execute(f"DELETE FROM meta WHERE key IN {_BUILD_KEYS}")
 
@@ -564,165 +602,3 @@ def _unpickle_parsed(data: bytes) -> Parsed:
     if article is None:
         return None, problems
     return dataclasses.replace(article, body=body.decode("utf-8")), problems
-
-
-class _Uncacheable(Exception):
-    """A page context holds a value the fingerprint cannot describe: always render that page."""
-
-
-# What a template may read of the `archive` global, by attribute, and which part of the archive
-# each shows; a page whose templates use it any other way is rendered every time.
-_ARCHIVE_PARTS = {
-    "years": "years",
-    "terms": "terms",
-    "top_terms": "terms",
-    "sorted_terms": "terms",
-    "articles": "articles",
-}
-
-
-def archive_reads(template: jinja2.nodes.Template) -> set[str] | None:
-    """The attributes of the `archive` global a parsed template reads (`archive.years`...);
-    None when it uses `archive` otherwise (passes it on, iterates it), which cannot be traced.
-    From the syntax tree: a text search also matched `archive.json` in the theme's footer, and
-    made every page depend on every term count."""
-    names = [node for node in template.find_all(jinja2.nodes.Name) if node.name == "archive"]
-    if any(node.ctx != "load" for node in names):  # a template's own `archive` variable
-        return None
-    reads = [
-        node.attr
-        for node in template.find_all(jinja2.nodes.Getattr)
-        if isinstance(node.node, jinja2.nodes.Name) and node.node.name == "archive"
-    ]
-    return set(reads) if len(reads) == len(names) else None
-
-
-class Fingerprints:
-    """The fingerprint of a page: a hash of everything its output is made from.
-
-    That is the build version and configuration, the sources of its template and every template
-    it includes or extends, and its context, where an article stands for the hash of its file
-    and a term for what pages show of it (name, count, dates, authority entry). A term's own
-    pages also cover its co-occurring terms; pages whose templates read the `archive` global
-    also cover the parts they read (`archive_reads`): year counts, every term, every article.
-    """
-
-    def __init__(
-        self,
-        archive: Archive,
-        config: Config,
-        env: jinja2.Environment,
-        article_sha: dict[str, str],
-        site_dir: Path,
-    ) -> None:
-        self.archive = archive
-        self.env = env
-        self.article_sha = article_sha
-        settings = _settings(config)
-        # The output folder is part of it: records describe the folder last built.
-        self._base = f"{VERSION}|{settings}|{site_dir.resolve()}|{len(archive.articles)}"
-        self._memo: dict[int, str] = {}
-        self._neighbourhoods: dict[int, str] = {}  # id(term) -> digest; terms outlive this
-        self._templates: dict[str, str] = {}
-        self._summaries: dict[frozenset[str], str] = {}
-
-    def page(self, page: Page) -> str | None:
-        """The page's fingerprint, or None when it cannot be computed (render it every time)."""
-        try:
-            template = self._template(page.template) if page.template else ""
-            parts = [self._base, page.path, template]
-            for key, value in page.context.items():
-                parts.append(f"{key}={self._value(value)}")
-                if key == "term" and isinstance(value, Term):
-                    parts.append(self._term_neighbourhood(value))
-        except (_Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
-            return None  # e.g. a template that is not UTF-8: rendering reports it
-        return digest("\n".join(parts))
-
-    def _template(self, name: str) -> str:
-        """Hash of the template's own source and of everything it pulls in."""
-        if name not in self._templates and is_export(name):
-            self._templates[name] = digest(name)  # made by code: the cache VERSION covers it
-        if name not in self._templates:
-            sources: dict[str, str] = {}
-            parts: set[str] = set()
-            pending = [name]
-            while pending:
-                current = pending.pop()
-                if current in sources:
-                    continue
-                source = self.env.loader.get_source(self.env, current)[0]
-                sources[current] = source
-                parsed = self.env.parse(source)
-                reads = archive_reads(parsed)
-                if reads is None or not reads <= _ARCHIVE_PARTS.keys():
-                    raise _Uncacheable(current)
-                parts.update(_ARCHIVE_PARTS[read] for read in reads)
-                for found in meta.find_referenced_templates(parsed):
-                    if found is None:  # a computed template name: anything may be used
-                        raise _Uncacheable(current)
-                    pending.append(found)
-            text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
-            self._templates[name] = digest(text + self._archive_summary(frozenset(parts)))
-        return self._templates[name]
-
-    def _archive_summary(self, parts: frozenset[str]) -> str:
-        """What the templates show of the archive as a whole: year counts, every term as lists
-        show it, every article (the theme's home page shows the count and the dated range)."""
-        if parts not in self._summaries:
-            text = ""
-            if "years" in parts:
-                text += repr([(year, len(items)) for year, items in self.archive.years.items()])
-            if "terms" in parts:
-                text += "".join(self._value(self.archive.sorted_terms(kind)) for kind in KINDS)
-            if "articles" in parts:
-                text += self._value(self.archive.articles)
-            self._summaries[parts] = digest(text) if text else ""
-        return self._summaries[parts]
-
-    def _term_neighbourhood(self, term: Term) -> str:
-        """Memoised per term: every page of a big term's pagination needs it (at 100,000
-        articles, recomputing it per page was over half of the fingerprinting)."""
-        known = self._neighbourhoods.get(id(term))
-        if known is None:
-            others = [(other.kind, other.slug, other.name, n) for other, n in term.cooccurring]
-            known = digest(repr((others, len(term.published), len(term.cited))))
-            self._neighbourhoods[id(term)] = known
-        return known
-
-    def _value(self, value: Any) -> str:
-        if value is None or isinstance(value, str | int | float | bool):
-            return repr(value)
-        known = self._memo.get(id(value))
-        if known is not None:
-            return known
-        if isinstance(value, Article):
-            text = f"A{self.article_sha.get(value.source) or digest(repr(value))}{value.path}"
-        elif isinstance(value, Term):
-            entity = value.entity
-            text = repr(
-                (
-                    value.kind,
-                    value.slug,
-                    value.name,
-                    value.count,
-                    value.first_date,
-                    value.last_date,
-                    entity,
-                )
-            )
-        elif isinstance(value, Pager):
-            text = repr(
-                (value.number, value.count, value.first_index, value.previous, value.next)
-            ) + self._value(value.items)
-        elif isinstance(value, Original | Download):
-            text = repr(value)
-        elif isinstance(value, list | tuple):
-            text = "[" + ",".join(self._value(item) for item in value) + "]"
-        elif isinstance(value, dict):
-            text = "{" + ",".join(f"{k!r}:{self._value(v)}" for k, v in value.items()) + "}"
-        else:
-            raise _Uncacheable(type(value).__name__)
-        if isinstance(value, Article | Term | Pager):  # long-lived objects: safe to key by id
-            self._memo[id(value)] = text
-        return text

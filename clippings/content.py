@@ -117,6 +117,14 @@ class Article:
         return self.date.isoformat() if self.date else None
 
 
+# Every field a template may read of an article: front matter, body and derived values
+# (see pageinputs.py).
+ARTICLE_FIELDS = frozenset(
+    [name for name in Article.__dataclass_fields__]
+    + [name for name, value in vars(Article).items() if isinstance(value, property)]
+)
+
+
 def split_front_matter(text: str) -> tuple[str, str, int] | None:
     """Split `---` fenced front matter from the body: (yaml, body, first body line)."""
     lines = text.split("\n")

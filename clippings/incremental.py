@@ -6,43 +6,39 @@ The result always equals a clean `build_site` byte for byte; what changes is how
 - An edit that keeps an article's place in the graph (same slug, date, tags, publication, aliases,
   draft flag) swaps the new Article object into the existing Archive instead of rebuilding the model,
   whose related-articles step grows with the square of the largest term. Anything else rebuilds it.
-- Every page gets a fingerprint: its template's source closure (the templates it extends and imports,
-  found through the Jinja loader) plus its context, where an article counts by what lists show of it
-  (path, title, date, publication, authors, excerpt), and on its own page by a version number that
-  changes whenever its parsed file does. Only pages whose fingerprint changed are rendered, and only
-  files whose bytes changed are written (temp file + os.replace, one per file).
-- Pages drawn by a template the site overrides in `templates/` are always rendered (a custom template
-  may read anything from the archive), then written only if their bytes changed.
+- Every page gets the build's own fingerprint (`pageinputs.PageInputs`: its templates, and the
+  fields of the articles and terms in its context that its templates read). Only pages whose
+  fingerprint changed are rendered, and only files whose bytes changed are written (temp file +
+  os.replace, one per file). After a same-shape edit only the pages holding the edited article,
+  and those reading the `archive` global, are fingerprinted again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import os
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.meta
 from markupsafe import Markup
 
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.build import check_output_dir, check_page_paths, static_files
-from clippings.cache import CACHE_DIR, mark_site_changed
+from clippings.cache import CACHE_DIR, fingerprint_base, mark_site_changed
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
-from clippings.exports import Download, is_export
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import update_archive
-from clippings.originals import Original
-from clippings.output import build_lock, safe_relative, same_bytes, write_atomically
+from clippings.output import build_lock, replace_files, safe_relative, same_bytes
+from clippings.pageinputs import PageInputs, Reads
+from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import (
     DATA_PAGE,
     THEME_DIR,
@@ -50,9 +46,7 @@ from clippings.render import (
     Pager,
     Renderer,
     Site,
-    excerpt,
     render_all,
-    template_problem,
     with_sizes,
 )
 from clippings.search import INDEX_DIR
@@ -64,6 +58,10 @@ _STRUCTURAL = (
     *("slug", "date", "draft", "people", "countries", "sources", "publication", "aliases"),
     *("source_file", "source_sha256"),
 )
+
+
+class TooMuchWork(Exception):
+    """More pages to render than the engine does in one process (see `update`)."""
 
 
 @dataclass
@@ -84,6 +82,9 @@ class Outcome:
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
     site_replaced: bool = False  # another build replaced the site: every open page may differ
+    sizes: dict[str, int] = field(default_factory=dict)  # of every page rendered
+    rendered_pages: list[Page] = field(default_factory=list)
+    reread: list[Path] = field(default_factory=list)  # content files read again
 
 
 class LiveRenderer(Renderer):
@@ -149,15 +150,6 @@ def _replace_in_context(value: Any, old: Article, new: Article) -> Any:
     return value
 
 
-class _Unknown:
-    """Fingerprint of a value we cannot see into: never equal, so the page is always rendered."""
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    __hash__ = None  # type: ignore[assignment]
-
-
 class Rebuilder:
     """Holds the last good build in memory; `build(changed)` brings `site_dir` up to date."""
 
@@ -177,20 +169,16 @@ class Rebuilder:
         self._authority: Authority | None = None
         self._sources: dict[Path, _SourceFile] = {}
         self._walk_problems: list[Problem] = []  # of the last walk of content/
-        self._versions: dict[str, int] = {}
-        self._counter = itertools.count()
         self._archive: Archive | None = None
         self._in_model: dict[str, Article] = {}  # source -> the Article object the archive holds
         self._plan: dict[str, Page] = {}
         self._pages: list[Page] = []  # the plan as planned, two pages on one path included
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
-        self._fingerprints: dict[str, object] = {}
-        self._closures: dict[str, tuple | None] = {}
-        # article source -> (article, what lists show of it)
-        self._listings: dict[str, tuple[Article, tuple]] = {}
-        self._term_details: dict[int, tuple] = {}  # id(term) -> detail, for the current model only
-        self._plan_templates: set[str] = set()
+        self._fingerprints: dict[str, str | None] = {}
+        self._reread: list[Path] = []  # content files read again by the current rebuild
+        self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
+        self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
         self._assets: Collection[str] = ()
         self._templates_seen: tuple = ()  # (path, mtime, size) of every template file
         self._renderer: LiveRenderer | None = None
@@ -207,6 +195,16 @@ class Rebuilder:
     def archive(self) -> Archive | None:
         """The model of the last successful build (serve indexes it for search)."""
         return self._archive
+
+    @property
+    def fingerprints(self) -> dict[str, str | None]:
+        """Each planned page's fingerprint as last rendered or carried over."""
+        return self._fingerprints
+
+    @property
+    def outputs(self) -> int:
+        """How many files the plan and the static folders give (the search index apart)."""
+        return len(self._pages) + len(self._assets)
 
     def watched_paths(self) -> list[Path]:
         """Folders and files whose changes matter (absolute); valid after the first build."""
@@ -233,7 +231,7 @@ class Rebuilder:
         self._sources.clear()
         self._archive = None
         self._in_model = {}
-        self._closures = {}
+        self._template_reads = {}
         self._templates_seen = ()
         self._renderer = None
         self._pending = None
@@ -254,9 +252,8 @@ class Rebuilder:
         )
         if cached is not None and article is not None and article == cached.article:
             article = cached.article  # same content: keep the object, so nothing downstream changes
-        elif article is not None:
-            self._versions[article.source] = next(self._counter)
         self._sources[path] = _SourceFile(key, article, problems)
+        self._reread.append(path)
 
     def _load(self, changed: Collection[Path] | None) -> list[Problem]:
         """Bring the per-file cache up to date; returns load warnings, raises on errors."""
@@ -321,13 +318,11 @@ class Rebuilder:
             ]
             limit = self.config.related_articles
             update_archive(self._archive, removed, added, self._authority, limit)
-            self._term_details = {}
             swaps = []
         else:
             in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
             archive = build_archive(in_file_order, self._authority, self.config.related_articles)
             self._archive = archive
-            self._term_details = {}
             swaps = []
         self._in_model = current
         return swaps, not same_shape
@@ -340,7 +335,6 @@ class Rebuilder:
             safe_relative(page.path)
             plan.setdefault(page.path, page)  # two on one path: `check_page_paths` names them
         self._plan = plan
-        self._plan_templates = {page.template for page in plan.values() if page.template}
 
     def _patch_plan(self, archive: Archive, swaps: list[tuple[Article, Article]]) -> set[str]:
         """Apply swapped articles to the pages holding them; returns the paths to fingerprint again."""
@@ -354,121 +348,11 @@ class Rebuilder:
 
     # -- fingerprints ------------------------------------------------------------------------
 
-    def _closure(self, env: jinja2.Environment, name: str) -> tuple | None:
-        """(name, source hash) of a template and all it extends or imports; None when the site
-        overrides one of them or a name is computed at render time."""
-        assert self.config is not None
-        site_templates = self.config.path("templates_dir").resolve()
-        seen: dict[str, str] = {}
-        queue = [name]
-        while queue:
-            current = queue.pop()
-            if current in seen:
-                continue
-            if is_export(current):  # made by code (exports.py), not a template
-                seen[current] = "export"
-                continue
-            try:
-                source, filename, _ = env.loader.get_source(env, current)  # type: ignore[union-attr]
-                referenced = list(jinja2.meta.find_referenced_templates(env.parse(source)))
-            except jinja2.TemplateError as error:
-                raise BuildError([template_problem(error, current)]) from None
-            if filename and Path(filename).resolve().is_relative_to(site_templates):
-                return None
-            if None in referenced:
-                return None
-            seen[current] = hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
-            queue.extend(str(r) for r in referenced)
-        return tuple(sorted(seen.items()))
-
     def _template_files(self) -> tuple:
         """What says a template may have changed; editors' lock files are not templates."""
         assert self.config is not None
         folders = (self.config.path("templates_dir"), THEME_DIR / "templates")
         return tuple(stat for folder in folders for stat in folder_stats(folder))
-
-    def _walk(self, value: Any, refs: set[str]) -> Any:
-        if isinstance(value, Article):
-            refs.add(value.source)
-            return ("article", self._listing(value))
-        if isinstance(value, Term):
-            return ("term", value.kind, value.slug, value.name)
-        if isinstance(value, str | int | float | bool | Original | Download) or value is None:
-            return value
-        if isinstance(value, Pager):
-            fields = (value.number, value.count, value.first_index, value.previous, value.next)
-            return ("pager", fields, self._walk(value.items, refs))
-        if isinstance(value, list | tuple):
-            return tuple(self._walk(item, refs) for item in value)
-        if isinstance(value, dict):
-            return tuple((key, self._walk(item, refs)) for key, item in value.items())
-        return _Unknown()
-
-    def _archive_reads(self, page: Page, archive: Archive) -> tuple:
-        """What the theme's templates read beyond the page context (from the `archive` global
-        and from the subject term); kept next to them in mind: theme templates only. Timelines
-        (home, year and term pages) read their counts from the context (`activity`), the maps
-        from the overview's terms and the term's co-occurrence, both covered here."""
-        reads: list[Any] = []
-        context = page.context
-        term = context.get("term")
-        if page.template == "article.html" or is_export(page.template):
-            # the page (a cite file, a download) shows all of its articles, bodies included
-            articles = context.get("articles") or [context.get("article")]
-            reads.append(tuple(self._versions[a.source] for a in articles if a is not None))
-        if page.template == "term.html" and isinstance(term, Term):
-            reads.append(self._term_detail(term))
-        if page.template == "terms.html":
-            reads.append(tuple(t.count for t in context["terms"]))
-        if page.template == "index.html" and context["pager"].number == 1:
-            reads.append(
-                (
-                    tuple(len(archive.terms[kind]) for kind in KINDS),
-                    tuple(
-                        (t.slug, t.name, t.count)
-                        for kind in KINDS
-                        for t in archive.top_terms(kind, 5)
-                    ),
-                    tuple((year, len(items)) for year, items in archive.years.items()),
-                    _dated_range(archive),
-                )
-            )
-        return tuple(reads)
-
-    def _listing(self, article: Article) -> tuple:
-        """What the theme shows of an article on other pages (lists, feeds, neighbours, related):
-        a body edit that leaves this alone re-renders the article's own page only."""
-        cached = self._listings.get(article.source)
-        if cached is None or cached[0] is not article:
-            shown = (article.path, article.title, article.iso_date, article.publication)
-            cached = (article, (*shown, article.authors, excerpt(article)))
-            self._listings[article.source] = cached
-        return cached[1]
-
-    def _term_detail(self, term: Term) -> tuple:
-        """Memoized for the model's lifetime: counts, dates and co-occurrence are all structural."""
-        detail = self._term_details.get(id(term))
-        if detail is None:
-            detail = self._term_details[id(term)] = self._describe_term(term)
-        return detail
-
-    def _describe_term(self, term: Term) -> tuple:
-        return (
-            term.count,
-            term.first_date,
-            term.last_date,
-            id(term.entity),  # entities change only with the authority file, which resets all
-            tuple((o.kind, o.slug, o.name, n) for o, n in term.cooccurring),
-        )
-
-    def _fingerprint(self, page: Page, archive: Archive, refs: set[str]) -> object:
-        if not page.template:
-            return ("text", page.context["text"])
-        closure = self._closures[page.template]
-        if closure is None:
-            return _Unknown()
-        context = self._walk(page.context, refs)
-        return (closure, context, self._archive_reads(page, archive))
 
     # -- output ------------------------------------------------------------------------------
 
@@ -482,16 +366,10 @@ class Rebuilder:
             return False
         return True
 
-    def _write(self, path: str, data: bytes) -> bool:
-        """Write one file atomically (temp file + rename); True when it was written."""
-        written = write_atomically(self.site_dir / path, data)
-        self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
-        return written
-
     def _remove(self, keep: Iterable[str]) -> list[str]:
         """Delete files the site no longer has (and any stray file found at start-up)."""
         keep = set(keep)
-        known = set(self._digests)
+        known = set(self._digests) | set(self._fingerprints) | set(self._assets)
         if not self._fingerprints and self.site_dir.is_dir():
             known |= {
                 p.relative_to(self.site_dir).as_posix()
@@ -543,6 +421,65 @@ class Rebuilder:
                 return build_lock(self.config_path.resolve().parent)
         return build_lock(config.root, site_dir.resolve().parent)
 
+    def _mark_site_changed(self, paths: list[str]) -> None:
+        """serve's writes: the next CLI build must not trust its page records (see
+        `cache.mark_site_changed`)."""
+        assert self.config is not None
+        if self.config.cache:
+            mark_site_changed(self.config.root / CACHE_DIR)
+
+    def update(self, before_writing: Callable[[list[str]], None], render_limit: int) -> Outcome:
+        """A CLI build through a restored engine: look at every file, keep all else held.
+        `before_writing(paths)` runs once before the first file is replaced. Raises TooMuchWork,
+        before writing anything, when more than `render_limit` pages are to be rendered: the
+        full build renders them in parallel."""
+        return self._build(None, time.perf_counter(), before_writing, render_limit)
+
+    @classmethod
+    def from_build(
+        cls,
+        config: Config,
+        site_dir: Path,
+        strict: bool,
+        sources: dict[Path, tuple[StatKey | None, Article | None, list[Problem]]],
+        archive: Archive,
+        pages: list[Page],
+        fingerprints: dict[str, str | None],
+        refs: dict[str, set[str]],
+        template_reads: dict[str, Reads | None],
+        assets: Collection[str],
+    ) -> Rebuilder:
+        """The engine as a full build leaves it, to be saved in the build cache: the next CLI
+        build restores it and redoes only what changed."""
+        engine = cls(config.root / "config.yaml", site_dir, None, strict)
+        engine.config = config
+        engine._authority = load_authority(config.path("authority"), config.authority)
+        engine._sources = {path: _SourceFile(*state) for path, state in sources.items()}
+        engine._archive = archive
+        engine._in_model = {
+            state[1].source: state[1] for state in sources.values() if state[1] is not None
+        }
+        engine._pages = pages
+        engine._plan = {}
+        for page in pages:
+            engine._plan.setdefault(page.path, page)
+        engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
+        engine._refs = refs
+        engine._template_reads = template_reads
+        engine._assets = frozenset(assets)
+        engine._templates_seen = engine._template_files()
+        engine._pending = set()
+        engine._stale_plan = False
+        env = LiveRenderer(config, archive).env
+        inputs = PageInputs(archive, env, "", template_reads)
+        engine._always = {path for path, page in engine._plan.items() if inputs.reads_archive(page)}
+        engine._site_identity = _identity(site_dir)
+        return engine
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For the build cache: the Jinja environment is made again on restore."""
+        return {**self.__dict__, "_renderer": None, "_digests": {}}
+
     def invalidate(self) -> None:
         """After a failure other than a BuildError (a full disk, a bug): trust nothing held in
         memory, so the next rebuild re-reads the settings, every file and the site itself."""
@@ -556,8 +493,16 @@ class Rebuilder:
         swapped in a new one, or it was deleted): what it knows of the files is void."""
         return self._site_identity is not None and _identity(self.site_dir) != self._site_identity
 
-    def _build(self, changed: set[Path] | None, started: float) -> Outcome:
+    def _build(
+        self,
+        changed: set[Path] | None,
+        started: float,
+        before_writing: Callable[[list[str]], None] | None = None,
+        render_limit: float = math.inf,
+    ) -> Outcome:
         assert self.config is not None
+        before_writing = before_writing or self._mark_site_changed
+        self._reread = []
         replaced = self.site_replaced()
         if replaced:  # compare every output with what is on disk now
             self._site_identity = None  # noticed once, even if this rebuild fails
@@ -580,40 +525,40 @@ class Rebuilder:
             touched = self._patch_plan(archive, swaps)
             if self._pending is not None:
                 self._pending |= touched
+        template_files = self._template_files()
+        if template_files != self._templates_seen:
+            # a template changed: start from fresh compiled templates and read them again
+            self._renderer = None
+            self._template_reads = {}
+            self._pending = None
         if self._renderer is None:
             self._renderer = LiveRenderer(self.config, archive)
-        closures = self._closures
-        template_files = self._template_files()
-        templates = self._plan_templates
-        if template_files != self._templates_seen or not templates <= closures.keys():
-            closures = {name: self._closure(self._renderer.env, name) for name in templates}
-        if closures != self._closures:
-            if self._closures:  # a template changed: start from fresh compiled templates
-                self._renderer = LiveRenderer(self.config, archive)
-            self._closures = closures
-            self._pending = None
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
-        candidates: Iterable[str] = self._plan
-        if self._pending is not None:  # pages of site-overridden templates always render
-            custom = {name for name, closure in closures.items() if closure is None}
-            always = {path for path, page in self._plan.items() if page.template in custom}
-            candidates = self._pending | always
-        fingerprints: dict[str, object] = {}
-        to_render: list[Page] = []
+        base = fingerprint_base(self.config, self.site_dir)
+        inputs = PageInputs(archive, self._renderer.env, base, self._template_reads)
         everything = self._pending is None
+        candidates: Iterable[str] = self._plan
+        if everything:
+            self._always = {path for path, page in self._plan.items() if inputs.reads_archive(page)}
+        else:
+            candidates = self._pending | self._always
+        fingerprints: dict[str, str | None] = {}
+        to_render: list[Page] = []
         refs: dict[str, set[str]] = {} if everything else self._refs
         for path in candidates:
             if path == DATA_PAGE:  # last: it shows the size of each download
                 continue
             page = self._plan[path]
             page_refs: set[str] = set()
-            fingerprint = self._fingerprint(page, archive, page_refs)
+            fingerprint = inputs.fingerprint(page, page_refs)
             for source in page_refs:
                 refs.setdefault(source, set()).add(path)
             fingerprints[path] = fingerprint
-            if self._fingerprints.get(path) != fingerprint:
+            if fingerprint is None or self._fingerprints.get(path) != fingerprint:
                 to_render.append(page)
+        if len(to_render) > render_limit:
+            raise TooMuchWork(len(to_render))
         rendered = dict(render_all(to_render, self._renderer))
         if DATA_PAGE in self._plan:
             page = with_sizes(
@@ -624,18 +569,20 @@ class Rebuilder:
                     else (self.site_dir / path).stat().st_size
                 ),
             )
-            fingerprints[DATA_PAGE] = self._fingerprint(page, archive, set())
-            if self._fingerprints.get(DATA_PAGE) != fingerprints[DATA_PAGE]:
+            fingerprint = fingerprints[DATA_PAGE] = inputs.fingerprint(page)
+            if fingerprint is None or self._fingerprints.get(DATA_PAGE) != fingerprint:
                 rendered.update(render_all([page], self._renderer))
         outputs = rendered | {path: read_regular(source) for path, source in assets.items()}
         changes = {path: data for path, data in outputs.items() if self._differs(path, data)}
-        if changes and self.config.cache:  # before the first write: see mark_site_changed
-            mark_site_changed(self.config.root / CACHE_DIR)
-        written = [path for path, data in changes.items() if self._write(path, data)]
+        if changes:
+            before_writing(list(changes))
+        written = replace_files(self.site_dir, changes)
+        for path, data in changes.items():
+            self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
         removed = []
         if everything or assets.keys() != self._assets:  # the plan's paths changed
             removed = self._remove(itertools.chain(self._plan, assets))
-            self._assets = assets.keys()
+            self._assets = frozenset(assets)
         self._refs = refs
         if everything:
             self._fingerprints = fingerprints
@@ -647,6 +594,8 @@ class Rebuilder:
             written=sorted(written),
             removed=removed,
             rendered=len(rendered),
+            rendered_pages=to_render,
+            reread=self._reread,
             model_rebuilt=model_rebuilt,
             seconds=time.perf_counter() - started,
             warnings=[
@@ -657,14 +606,8 @@ class Rebuilder:
                 *archive.warnings,
             ],
             site_replaced=replaced,
+            sizes={path: len(data) for path, data in rendered.items()},
         )
-
-
-def _dated_range(archive: Archive) -> tuple[str | None, str | None]:
-    """The newest and the oldest date, which the home page shows (articles are newest first)."""
-    newest = next((a.iso_date for a in archive.articles if a.date), None)
-    oldest = next((a.iso_date for a in reversed(archive.articles) if a.date), None)
-    return newest, oldest
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

@@ -314,6 +314,37 @@ def write_atomically(target: Path, data: bytes) -> bool:
     return True
 
 
+def replace_files(site_dir: Path, files: dict[str, bytes]) -> list[str]:
+    """Replace many files in a live site, all or none: each is written to a temporary file
+    beside its target first, and only when every one is written are they renamed into place.
+    A failure while writing (a full disk) leaves the site as it was. Returns the paths whose
+    bytes changed."""
+    staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    try:
+        for path, data in files.items():
+            target = site_dir / path
+            if same_bytes(target, data):
+                continue
+            missing = [folder for folder in target.parents if not folder.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                created.append(folder)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            staged.append((temporary, target))
+            temporary.write_bytes(data)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
+    return [target.relative_to(site_dir).as_posix() for _, target in staged]
+
+
 def same_bytes(path: Path | str, data: bytes) -> bool:
     """True when `path` is a regular file holding exactly `data`."""
     try:

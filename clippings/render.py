@@ -25,7 +25,7 @@ from clippings.authority import KINDS
 from clippings.charts import activity, timeline
 from clippings.citation import citations, wayback_lookup, web_url
 from clippings.config import Config
-from clippings.content import Article
+from clippings.content import ARTICLE_FIELDS, Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import safe_url
 from clippings.exports import ARTICLE_FILES, DOWNLOADS, EXPORT_PREFIX, Citing, is_export, make
@@ -38,6 +38,24 @@ from clippings.worldmap import coverage_map, neighbourhood_map
 
 THEME_DIR = Path(__file__).parent / "theme"
 KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources"}
+
+# What the functions templates call read of the articles and terms given to them, beyond the
+# attributes a template names itself: page fingerprints count these fields (pageinputs.py).
+# A function added to the template globals that reads articles or terms must be listed here.
+_BODY = frozenset({"body", "body_line", "captions", "caption_places"})
+_TERM_NAME = frozenset({"kind", "slug", "name", "entity", "path"})
+TEMPLATE_READS: dict[str, frozenset[str]] = {
+    "excerpt": frozenset({"summary", "dek", "body"}),
+    "date_tag": frozenset({"date", "iso_date"}),
+    "body_html": _BODY,
+    "body_sections": _BODY,
+    "news_article": ARTICLE_FIELDS | _TERM_NAME,
+    "citations": ARTICLE_FIELDS,
+    "sort_key": _TERM_NAME,
+    "by_kind": _TERM_NAME,
+    "coverage_map": _TERM_NAME | {"count"},
+    "neighbourhood_map": _TERM_NAME | {"cooccurring"},
+}
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
 _MARKDOWN_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
@@ -199,12 +217,27 @@ class Site:
         yield from self.site_files()
 
     def home_pages(self) -> Iterator[Page]:
-        # The first page's timeline counts travel in its context, so its fingerprint covers them.
+        # What the first page shows of the whole archive travels in its context, so its
+        # fingerprint covers exactly that (and the theme's index.html reads no `archive`).
         for pager in paginate(self.archive.articles, self.config.per_page, ""):
             context: dict[str, Any] = {"pager": pager}
             if pager.number == 1:
                 context["activity"] = activity(self.archive.articles)
+                context["overview"] = self.overview()
             yield Page(_paged_path("", pager), "index.html", context)
+
+    def overview(self) -> dict[str, Any]:
+        """The home page's figures: counts, the dated range, years and the most named terms."""
+        archive = self.archive
+        dated = [article.iso_date for article in archive.articles if article.date]
+        return {
+            "articles": len(archive.articles),
+            "first": dated[-1] if dated else None,
+            "last": dated[0] if dated else None,
+            "terms": {kind: len(archive.terms[kind]) for kind in KINDS},
+            "years": [(year, len(items)) for year, items in archive.years.items()],
+            "top": {kind: archive.top_terms(kind, 5) for kind in KINDS},
+        }
 
     def year_pages(self) -> Iterator[Page]:
         for year, articles in self.archive.years.items():

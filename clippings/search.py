@@ -394,9 +394,10 @@ def refresh_live_index(
     cache_dir: Path,
     site_dir: Path,
     lock: AbstractContextManager[object] | None = None,
-) -> list[str]:
-    """For `serve`: re-index changed shards (`shard_records` of the archive: a snapshot, since the
-    live rebuilder updates the archive in place) and swap them into the served site; returns them.
+) -> tuple[IndexResult, list[str]]:
+    """For `serve` and in-place builds: re-index changed shards (`shard_records` of the archive: a snapshot, since the
+    live rebuilder updates the archive in place) and swap them into the served site; returns the
+    index and the shards swapped.
 
     Meant to run in a background thread after a page rebuild, so a reload never waits for
     indexing: only the swap of each changed shard's folder happens under `lock` (the server's
@@ -411,7 +412,7 @@ def refresh_live_index(
             with lock:
                 shutil.rmtree(stale)
             changed.append(stale.name)
-    return changed
+    return result, changed
 
 
 def swap_shards(

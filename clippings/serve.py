@@ -210,7 +210,7 @@ class LiveSite:
                             continue
                         records = shard_records(archive)
                     cache = config.root / CACHE_DIR
-                    shards = refresh_live_index(
+                    _, shards = refresh_live_index(
                         records, config.language, cache, self.site_dir, self.lock
                     )
             except Exception as error:  # a failed refresh leaves the last index; serve goes on

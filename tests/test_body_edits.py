@@ -30,13 +30,13 @@ def config(fixture_config: Config) -> Config:
 def full_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the builds that loaded the whole archive."""
     calls: list[int] = []
-    original = build_module.load_archive
+    original = build_module._load_and_model
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "load_archive", counting)
+    monkeypatch.setattr(build_module, "_load_and_model", counting)
     return calls
 
 
@@ -85,15 +85,15 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     letter.write_text(
         letter.read_text().replace("---\n", "---\ncaptions:\n  - text: A photo\n    after: 1\n", 1)
     )
-    assert _build(config, site, full_builds)[1]  # a caption is front matter: a full build
+    _build(config, site, full_builds)  # a caption is front matter: not a quick rebuild
     _append(letter, "\nA third addition, below the photo.\n")
     assert _build(config, site, full_builds) == (2, False)  # the page and archive.json
     assert '<figure class="caption">' in (page.read_text())
     assert _site_bytes(site) == _clean(config, tmp_path / "clean2b")
 
-    # A tag edit is a full build, and it re-renders the pages the quick rebuilds wrote.
+    # A tag edit goes through the engine, and re-renders the pages the quick rebuilds wrote.
     letter.write_text(letter.read_text().replace("people: [", "people: [Body Edit Person, ", 1))
-    assert _build(config, site, full_builds)[1]
+    assert _build(config, site, full_builds)[1] is False
     assert _site_bytes(site) == _clean(config, tmp_path / "clean3")
 
 
@@ -101,7 +101,7 @@ def test_a_body_edit_rewrites_one_page_without_loading_the_archive(
     "change",
     ["first paragraph", "front matter", "new file", "deleted file", "template"],
 )
-def test_anything_beyond_a_body_edit_is_a_full_build(
+def test_anything_beyond_a_body_edit_is_not_a_quick_rebuild(
     config: Config, tmp_path: Path, full_builds: list[int], change: str
 ) -> None:
     site = tmp_path / "out"
@@ -124,7 +124,9 @@ def test_anything_beyond_a_body_edit_is_a_full_build(
         )
     if change == "template":
         _append(letter, "\nOnly the body changed.\n")
-    assert _build(config, site, full_builds)[1]
+    loads_before = len(full_builds)
+    build_site(config, site)  # through the saved engine, or the full build for a template
+    assert (len(full_builds) > loads_before) == (change == "template")
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
@@ -192,8 +194,9 @@ def test_a_quick_rebuild_that_dies_is_finished_by_the_next_build(
         patch.setattr(body_edits, "write_atomically", failing)
         with pytest.raises(BuildError, match="No space left on device"):
             build_site(config, site)
-    # The cache no longer vouches for the site: the next build is a full one.
-    assert _build(config, site, full_builds)[1]
+    # The cache no longer vouches for the pages it was writing: the next build (through the
+    # engine, which sees the edited file again) renders them again.
+    build_site(config, site)
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
@@ -206,3 +209,32 @@ def test_the_theme_article_template_does_not_read_the_archive_global() -> None:
         used = jinja2.meta.find_undeclared_variables(env.parse((theme / name).read_text()))
         assert "archive" not in used, name
         assert "body_sections" in used or name != "article.html"
+
+
+def test_a_body_edit_after_a_build_through_the_engine_is_a_quick_rebuild(
+    config: Config, tmp_path: Path, full_builds: list[int]
+) -> None:
+    """The engine records what it published, as a full build does."""
+    site = tmp_path / "out"
+    build_site(config, site)
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("people: [", "people: [Engine Person, ", 1))
+    assert _build(config, site, full_builds)[1] is False  # through the engine
+    quick: list[int] = []
+    original = body_edits.rebuild
+
+    def counting(*args, **kwargs):
+        result = original(*args, **kwargs)
+        quick.append(result is not None)
+        return result
+
+    import clippings.build as build_module_here
+
+    build_module_here.rebuild_body_edits, saved = counting, build_module_here.rebuild_body_edits
+    try:
+        _append(letter, "\nA body edit after the tag edit.\n")
+        assert _build(config, site, full_builds) == (2, False)
+    finally:
+        build_module_here.rebuild_body_edits = saved
+    assert quick == [True]
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")

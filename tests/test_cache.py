@@ -7,11 +7,11 @@ import random
 import sqlite3
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from clippings import build as build_module
 from clippings import cache as cache_module
+from clippings import incremental as incremental_module
 from clippings.build import build_site
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
@@ -106,7 +106,8 @@ def test_a_cache_damaged_inside_is_discarded_and_the_build_done_again(
         data = bytearray(database.read_bytes())
         data[4096 * 2 :] = b"\xa5" * (len(data) - 4096 * 2)
         database.write_bytes(bytes(data))
-    else:
+    else:  # in the full build's path: without a saved engine
+        (fixture_config.root / CACHE_DIR / cache_module.ENGINE_FILE).unlink()
         original = cache_module.BuildCache.prefill_bodies
 
         def malformed(self, *args):
@@ -120,39 +121,28 @@ def test_a_cache_damaged_inside_is_discarded_and_the_build_done_again(
     assert not any("build cache" in w.message for w in build_site(fixture_config, site).warnings)
 
 
-def test_archive_reads_come_from_the_syntax_tree() -> None:
-    env = jinja2.Environment()
-    theme = Path(cache_module.THEME_DIR) / "templates"
-    assert cache_module.archive_reads(env.parse((theme / "index.html").read_text())) == {
-        "articles",
-        "terms",
-        "top_terms",
-        "years",
-    }
-    # The footer's link to archive.json and a comment naming the archive are no reads.
-    assert cache_module.archive_reads(env.parse((theme / "base.html").read_text())) == set()
-    assert cache_module.archive_reads(env.parse("{{ archive.years | length }}")) == {"years"}
-    assert cache_module.archive_reads(env.parse("{{ shown(archive) }}")) is None
-    assert cache_module.archive_reads(env.parse("{% set archive = 1 %}{{ archive }}")) is None
-
-
+@pytest.mark.parametrize("path", ["engine", "full build"])
 def test_a_tag_edit_renders_only_the_pages_that_show_it(
-    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
+    """Through the engine the last build saved, or the full build's fingerprints."""
     site = tmp_path / "out"
     first = build_site(fixture_config, site)
+    if path == "full build":
+        (fixture_config.root / CACHE_DIR / cache_module.ENGINE_FILE).unlink()
     rendered: list[int] = []
-    original = build_module.render_pages
+    for module, name in ((build_module, "render_pages"), (incremental_module, "render_all")):
+        original = getattr(module, name)
 
-    def counting(pages, *args, **kwargs):
-        rendered.append(len(pages))
-        return original(pages, *args, **kwargs)
+        def counting(pages, *args, original=original, **kwargs):
+            rendered.append(len(pages))
+            return original(pages, *args, **kwargs)
 
-    monkeypatch.setattr(build_module, "render_pages", counting)
+        monkeypatch.setattr(module, name, counting)
     article = fixture_config.path("content_dir") / "2020" / "ankara.md"
     article.write_text(article.read_text().replace("people: [", "people: [Tag Edit Person, ", 1))
     build_site(fixture_config, site)
-    assert 0 < rendered[0] < first.pages // 2
+    assert 0 < sum(rendered) < first.pages // 2
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
 
 
@@ -260,3 +250,95 @@ def test_a_template_change_reuses_the_formatted_citations(
     assert formatted == ["2019/the-letter-from-pyongyang"] * 3
     formatted.clear()
     assert _site_bytes(site) == _uncached(config, tmp_path / "plain")
+
+
+def _random_setting_edit(rng: random.Random, root: Path, step: int) -> None:
+    """A change to an input other than content: a site template, a static file, the
+    authority file or the settings."""
+    action = rng.choice(["template", "static", "authority", "config"])
+    if action == "template":
+        (root / "templates").mkdir(exist_ok=True)
+        (root / "templates" / "term.html").write_text(
+            "{% extends 'base.html' %}{% block main %}<h1>{{ term.name }}</h1> "
+            f"{{{{ term.count }}}} ({step}){{% endblock %}}\n"
+        )
+    elif action == "static":
+        (root / "static").mkdir(exist_ok=True)
+        (root / "static" / "extra.css").write_text(f"/* {step} */\n")
+    elif action == "authority":
+        path = root / "data" / "entities.yaml"
+        path.write_text(path.read_text() + f"\n# edit {step}\n")
+    else:
+        path = root / "config.yaml"
+        path.write_text(path.read_text().replace("per_page: 2", f"per_page: {2 + step % 2}"))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_builds_through_the_saved_engine_match_clean_builds_through_any_edits(
+    fixture_config: Config, tmp_path: Path, seed: int
+) -> None:
+    """Random sequences of content edits (most go through the saved engine) mixed with
+    template, static, authority and settings changes (full builds)."""
+    from clippings.config import load_config
+
+    rng = random.Random(seed)
+    site = tmp_path / "out"
+    root = fixture_config.root
+    build_site(fixture_config, site)
+    engine = root / CACHE_DIR / cache_module.ENGINE_FILE
+    through_engine = 0
+    for step in range(10):
+        content_edit = rng.random() < 0.75
+        if content_edit:
+            _random_edit(rng, fixture_config.path("content_dir"), step)
+        else:
+            _random_setting_edit(rng, root, step)
+        config = load_config(root / "config.yaml", {})
+        through_engine += content_edit and engine.is_file()
+        build_site(config, site)
+        assert engine.is_file()  # every build leaves one for the next
+        assert _site_bytes(site) == _uncached(config, tmp_path / f"plain{step}"), step
+    assert through_engine > 0
+
+
+def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clippings.errors import BuildError
+
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    before = _site_bytes(site)
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    good = letter.read_text()
+    letter.write_text(good.replace("people: [", "people: 5\nx: [", 1))
+    with pytest.raises(BuildError):
+        build_site(fixture_config, site)
+    assert _site_bytes(site) == before
+    loads: list[int] = []
+    original = build_module._load_and_model
+    monkeypatch.setattr(
+        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    letter.write_text(good.replace("title: A Letter", "title: The Letter"))
+    build_site(fixture_config, site)
+    assert loads == []  # through the engine the last good build saved
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_an_edit_with_more_pages_than_the_engine_renders_is_a_full_build(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    monkeypatch.setattr(build_module, "ENGINE_RENDER_LIMIT", 0)
+    loads: list[int] = []
+    original = build_module._load_and_model
+    monkeypatch.setattr(
+        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(fixture_config, site)
+    assert loads == [1]
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")

@@ -95,11 +95,13 @@ def test_live_refresh_swaps_in_only_the_changed_shard(
     build_site(fixture_config, site)
     untouched = (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino
     cache = fixture_config.root / ".clippings-cache"
-    assert refresh_live_index(shard_records(load_archive(fixture_config)), "en", cache, site) == []
+    assert (
+        refresh_live_index(shard_records(load_archive(fixture_config)), "en", cache, site)[1] == []
+    )
     letter = fixture_config.path("content_dir") / "2019" / "letter.md"
     letter.write_text(letter.read_text() + "\nServe edit.\n", encoding="utf-8")
     records = shard_records(load_archive(fixture_config))
-    assert refresh_live_index(records, "en", cache, site) == ["2019"]
+    assert refresh_live_index(records, "en", cache, site)[1] == ["2019"]
     assert (site / "pagefind" / "2020" / "pagefind-entry.json").stat().st_ino == untouched
     assert sorted(p.name for p in (site / "pagefind").iterdir()) == ["2019", "2020", "undated"]
 

@@ -450,7 +450,7 @@ def test_a_full_cache_database_is_not_a_damaged_one(
     before = site_tree(fixture_site / "_site")
     database = fixture_site / CACHE_DIR / "cache.sqlite"
     inode = database.stat().st_ino
-    letter = fixture_site / LETTER  # a full build
+    letter = fixture_site / LETTER
     letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
 
     def full(*args: object) -> None:
@@ -458,7 +458,9 @@ def test_a_full_cache_database_is_not_a_damaged_one(
         error.sqlite_errorcode = sqlite3.SQLITE_FULL
         raise error
 
-    monkeypatch.setattr(BuildCache, "forget_pages", full)  # just before the swap
+    # Before anything is replaced: just before the full build's swap, or before the saved
+    # engine's first write.
+    monkeypatch.setattr(BuildCache, "forget_build", full)
     messages = _errors(fixture_site)
     monkeypatch.undo()
     assert messages == [

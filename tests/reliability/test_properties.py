@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from clippings.archive import build_archive
 from clippings.authority import KINDS, Authority
-from clippings.build import check_page_paths
 from clippings.config import Config
 from clippings.content import KNOWN, NAME_LISTS, TEXT_FIELDS, Article, parse_article
 from clippings.errors import BuildError
 from clippings.output import SiteWriter, safe_relative
+from clippings.plan import check_page_paths
 from clippings.render import DATA_PAGE, Renderer, Site, render_all, with_sizes
 from tests.reliability.report import FIGURES
 

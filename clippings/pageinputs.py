@@ -1,0 +1,329 @@
+"""What a page is made from: the one fingerprint behind every build, cached, CLI or `serve`.
+
+A page's bytes are a function of its templates (the one named and all it extends, includes or
+imports), the site's settings and the values it reads: its context and, through the `archive`
+global, parts of the whole archive. Which fields of an article or a term a page reads is found
+where they are read, not listed by hand:
+
+- in the templates' syntax trees: every attribute read (`article.title`) and every string
+  constant (`selectattr('date')`, `map(attribute='name')`), as possible field names;
+- for the functions templates call (`excerpt(article)` reads the summary, dek and body), in
+  `render.TEMPLATE_READS`, declared next to the functions;
+- for downloads (made by code in `exports.py`), every field.
+
+An article in a context then counts by the fields its page's templates read of articles: a body
+edit changes the article's own page, which shows the body, and not the lists showing its title.
+A term counts the same way; its articles and co-occurring terms count only when read.
+
+Anything it cannot describe (a computed template name, `archive` used other than by attribute, a
+context value of an unknown type) makes the fingerprint None: that page is rendered every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import jinja2.nodes
+
+from clippings.archive import TERM_FIELDS, Archive, Term
+from clippings.content import ARTICLE_FIELDS, Article
+from clippings.exports import Download, is_export
+from clippings.originals import Original
+from clippings.render import TEMPLATE_READS, Page, Pager
+
+# What a template may read of the `archive` global, by attribute: the articles, the years (each
+# with its articles) or the terms of every kind.
+ARCHIVE_PARTS = {
+    "articles": "articles",
+    "drafts": "drafts",
+    "years": "years",
+    "terms": "terms",
+    "top_terms": "terms",
+    "sorted_terms": "terms",
+}
+_RELATIONS = frozenset({"articles", "published", "cited", "cooccurring"})  # a term's links
+
+
+class Uncacheable(Exception):
+    """A template or value the fingerprint cannot describe: the page renders every time."""
+
+
+def digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What one template, with all it pulls in, can read: its sources' digest, the fields of
+    articles and terms, and the parts of the `archive` global."""
+
+    sources: str
+    article_fields: tuple[str, ...]
+    term_fields: tuple[str, ...]
+    archive_parts: tuple[str, ...]
+
+
+# Filters and tests whose string arguments name attributes (`map(attribute='title')`).
+_ATTRIBUTE_ARGUMENTS = frozenset(
+    {"map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max", "attr"}
+)
+
+
+@dataclass
+class _Usage:
+    """What one template file reads outside its macros, and inside each macro."""
+
+    names: set[str]  # attribute names, and the functions of `TEMPLATE_READS` it uses
+    calls: set[str]  # macros it calls
+    macros: dict[str, tuple[set[str], set[str]]]  # macro -> (names, calls)
+
+
+def _walk(node: jinja2.nodes.Node, names: set[str], calls: set[str], macros: dict) -> None:
+    """Collect what `node` reads; a macro's body is collected apart, read only when called."""
+    if isinstance(node, jinja2.nodes.Macro):
+        inner_names: set[str] = set()
+        inner_calls: set[str] = set()
+        for child in node.body:
+            _walk(child, inner_names, inner_calls, macros)
+        macros[node.name] = (inner_names, inner_calls)
+        return
+    if isinstance(node, jinja2.nodes.Getattr):
+        names.add(node.attr)
+    elif isinstance(node, jinja2.nodes.Getitem) and isinstance(node.arg, jinja2.nodes.Const):
+        names.add(str(node.arg.value))
+    elif isinstance(node, jinja2.nodes.Name) and node.name in TEMPLATE_READS:
+        names.add(node.name)  # a function called: what it reads is declared with it
+    elif isinstance(node, jinja2.nodes.Filter | jinja2.nodes.Test):
+        names.add(node.name)
+        if node.name in _ATTRIBUTE_ARGUMENTS:
+            arguments = [*node.args, *(keyword.value for keyword in node.kwargs)]
+            names |= {
+                argument.value
+                for argument in arguments
+                if isinstance(argument, jinja2.nodes.Const) and isinstance(argument.value, str)
+            }
+    elif isinstance(node, jinja2.nodes.FromImport):  # a macro imported under another name
+        calls.update(item[0] for item in node.names if isinstance(item, tuple))
+    elif isinstance(node, jinja2.nodes.Call):
+        called = node.node
+        if isinstance(called, jinja2.nodes.Name):
+            calls.add(called.name)
+        elif isinstance(called, jinja2.nodes.Getattr):
+            calls.add(called.attr)
+    for child in node.iter_child_nodes():
+        _walk(child, names, calls, macros)
+
+
+def _usage(parsed: jinja2.nodes.Template) -> _Usage:
+    names: set[str] = set()
+    calls: set[str] = set()
+    macros: dict[str, tuple[set[str], set[str]]] = {}
+    _walk(parsed, names, calls, macros)
+    return _Usage(names, calls, macros)
+
+
+def _names_read(usages: list[_Usage]) -> set[str]:
+    """Every name the templates read outside macros, and inside the macros they call (by
+    name, transitively): a macro file imported everywhere adds only what is used of it."""
+    macros: dict[str, list[tuple[set[str], set[str]]]] = {}
+    for usage in usages:
+        for name, body in usage.macros.items():
+            macros.setdefault(name, []).append(body)
+    names: set[str] = set()
+    pending: list[str] = []
+    for usage in usages:
+        names |= usage.names
+        pending += usage.calls
+    called: set[str] = set()
+    while pending:
+        macro = pending.pop()
+        if macro in called:
+            continue
+        called.add(macro)
+        for body_names, body_calls in macros.get(macro, ()):
+            names |= body_names
+            pending += body_calls
+    return names
+
+
+def _archive_reads(parsed: jinja2.nodes.Template) -> set[str]:
+    """The parts of the `archive` global a template reads (`archive.years`...). From the syntax
+    tree: a text search also matched `archive.json` in the theme's footer."""
+    names = [node for node in parsed.find_all(jinja2.nodes.Name) if node.name == "archive"]
+    if any(node.ctx != "load" for node in names):  # a template's own `archive` variable
+        raise Uncacheable("archive")
+    reads = [
+        node.attr
+        for node in parsed.find_all(jinja2.nodes.Getattr)
+        if isinstance(node.node, jinja2.nodes.Name) and node.node.name == "archive"
+    ]
+    if len(reads) != len(names) or not set(reads) <= ARCHIVE_PARTS.keys():
+        raise Uncacheable("archive")  # passed on, iterated, or a part with no digest
+    return {ARCHIVE_PARTS[read] for read in reads}
+
+
+def template_reads(env: jinja2.Environment, name: str) -> Reads:
+    """What the template `name` and everything it pulls in read; raises Uncacheable."""
+    if is_export(name):  # made by code: the cache version covers the code; it reads it all
+        fields = ARTICLE_FIELDS | TERM_FIELDS
+        return Reads(name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(fields & TERM_FIELDS)), ())
+    sources: dict[str, str] = {}
+    usages: list[_Usage] = []
+    parts: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in sources:
+            continue
+        assert env.loader is not None
+        source = env.loader.get_source(env, current)[0]
+        sources[current] = source
+        parsed = env.parse(source)
+        usages.append(_usage(parsed))
+        parts |= _archive_reads(parsed)
+        for found in jinja2.meta.find_referenced_templates(parsed):
+            if found is None:  # a computed template name: anything may be used
+                raise Uncacheable(current)
+            pending.append(found)
+    names = _names_read(usages)
+    for function in names & TEMPLATE_READS.keys():
+        names |= TEMPLATE_READS[function]
+    text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
+    return Reads(
+        digest(text),
+        tuple(sorted(names & ARTICLE_FIELDS)),
+        tuple(sorted(names & TERM_FIELDS)),
+        tuple(sorted(parts)),
+    )
+
+
+class PageInputs:
+    """Fingerprints of pages against one model. Values are memoised by identity, so one
+    instance serves one state of the archive (a build, or one live rebuild)."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        env: jinja2.Environment,
+        base: str,
+        reads: dict[str, Reads | None] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.env = env
+        self.base = base  # what every page shares: version, settings, output folder
+        # per template; may outlive this instance while the templates stay the same (serve)
+        self._reads = {} if reads is None else reads
+        self._memo: dict[tuple[int, tuple[str, ...]], str] = {}
+        self._parts: dict[tuple[str, Reads], str] = {}
+
+    @property
+    def template_reads(self) -> dict[str, Reads | None]:
+        """What each template read so far: kept by the engine while the templates stay."""
+        return self._reads
+
+    def reads(self, template: str) -> Reads | None:
+        if template not in self._reads:
+            try:
+                self._reads[template] = template_reads(self.env, template)
+            except (Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
+                self._reads[template] = None  # e.g. not UTF-8: rendering reports it
+        return self._reads[template]
+
+    def fingerprint(self, page: Page, refs: set[str] | None = None) -> str | None:
+        """The page's fingerprint, or None when it cannot be described (render it every time).
+        `refs` collects the sources of the articles its context holds."""
+        if not page.template:
+            return digest(f"{self.base}\n{page.path}\ntext\n{page.context['text']}")
+        reads = self.reads(page.template)
+        if reads is None:
+            return None
+        try:
+            parts = [self.base, page.path, reads.sources]
+            parts += [self._part(part, reads) for part in reads.archive_parts]
+            for key, value in page.context.items():
+                parts.append(f"{key}={self._value(value, reads, refs)}")
+        except Uncacheable:
+            return None
+        return digest("\n".join(parts))
+
+    def reads_archive(self, page: Page) -> bool:
+        """True when the page reads the `archive` global (or cannot be described): an edit to
+        any article may change it."""
+        reads = self.reads(page.template) if page.template else None
+        return bool(page.template) and (reads is None or bool(reads.archive_parts))
+
+    def _part(self, part: str, reads: Reads) -> str:
+        key = (part, reads)
+        if key not in self._parts:
+            archive = self.archive
+            if part == "years":
+                value: Any = list(archive.years.items())
+            elif part == "terms":
+                value = [archive.sorted_terms(kind) for kind in archive.terms]
+            else:
+                value = getattr(archive, part)
+            self._parts[key] = digest(self._value(value, reads, None))
+        return self._parts[key]
+
+    def _article(self, article: Article, fields: tuple[str, ...]) -> str:
+        key = (id(article), fields)
+        known = self._memo.get(key)
+        if known is None:
+            values = [article.source, article.path]
+            for field in fields:  # the body by its digest: once per article, not per field set
+                values.append(self._body(article) if field == "body" else getattr(article, field))
+            known = self._memo[key] = "A" + digest(repr(values))
+        return known
+
+    def _body(self, article: Article) -> str:
+        key = (id(article), ("body",))
+        known = self._memo.get(key)
+        if known is None:
+            known = self._memo[key] = digest(article.body)
+        return known
+
+    def _term(self, term: Term, reads: Reads, relations: bool = True) -> str:
+        fields = (
+            reads.term_fields
+            if relations
+            else tuple(field for field in reads.term_fields if field not in _RELATIONS)
+        )
+        key = (id(term), fields + reads.article_fields)
+        known = self._memo.get(key)
+        if known is None:
+            values: list[Any] = [term.kind, term.slug]
+            for field in fields:
+                value = getattr(term, field)
+                if field == "cooccurring":
+                    value = [(self._term(other, reads, False), n) for other, n in value]
+                elif field in _RELATIONS:
+                    value = [self._article(article, reads.article_fields) for article in value]
+                values.append(value)
+            known = self._memo[key] = "T" + digest(repr(values))
+        return known
+
+    def _value(self, value: Any, reads: Reads, refs: set[str] | None) -> str:
+        if value is None or isinstance(value, str | int | float | bool):
+            return repr(value)
+        if isinstance(value, Article):
+            if refs is not None:
+                refs.add(value.source)
+            return self._article(value, reads.article_fields)
+        if isinstance(value, Term):
+            return self._term(value, reads)
+        if isinstance(value, Pager):
+            fields = (value.number, value.count, value.first_index, value.previous, value.next)
+            return repr(fields) + self._value(value.items, reads, refs)
+        if isinstance(value, Original | Download):
+            return repr(value)
+        if isinstance(value, list | tuple):
+            return "[" + ",".join(self._value(item, reads, refs) for item in value) + "]"
+        if isinstance(value, Mapping):
+            items = (f"{k!r}:{self._value(v, reads, refs)}" for k, v in value.items())
+            return "{" + ",".join(items) + "}"
+        raise Uncacheable(type(value).__name__)

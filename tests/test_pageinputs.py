@@ -1,0 +1,165 @@
+"""Page fingerprints: what a page reads is found in its templates, not listed by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from clippings import render as render_module
+from clippings.archive import build_archive
+from clippings.authority import Authority
+from clippings.content import Article
+from clippings.pageinputs import PageInputs, Uncacheable, _archive_reads, template_reads
+from clippings.render import TEMPLATE_READS, THEME_DIR, Page
+
+THEME = THEME_DIR / "templates"
+
+
+def _article(slug: str, **fields: object) -> Article:
+    values = dict(
+        source=f"content/{slug}.md",
+        title=slug.title(),
+        date=None,
+        publication="Daily",
+        slug=slug,
+        body="First paragraph.\n\nSecond.",
+        body_line=5,
+        people=("Ann Lee",),
+    )
+    return Article(**(values | fields))
+
+
+def _inputs(templates: dict[str, str], articles: list[Article]) -> PageInputs:
+    env = jinja2.Environment(loader=jinja2.DictLoader(templates))
+    archive = build_archive(articles, Authority(), 5)
+    return PageInputs(archive, env, "base")
+
+
+def test_archive_reads_come_from_the_syntax_tree() -> None:
+    env = jinja2.Environment()
+    # The theme's home page gets its figures in its context: it reads no `archive`.
+    assert _archive_reads(env.parse((THEME / "index.html").read_text())) == set()
+    custom = "{{ archive.articles | length }} {{ archive.top_terms('people', 3) }}"
+    assert _archive_reads(env.parse(custom)) == {"articles", "terms"}
+    # The footer's link to archive.json and a comment naming the archive are no reads.
+    assert _archive_reads(env.parse((THEME / "base.html").read_text())) == set()
+    assert _archive_reads(env.parse("{{ archive.years | length }}")) == {"years"}
+    for opaque in (
+        "{{ shown(archive) }}",
+        "{% set archive = 1 %}{{ archive }}",
+        "{{ archive.related }}",
+    ):
+        with pytest.raises(Uncacheable):
+            _archive_reads(env.parse(opaque))
+
+
+def test_the_fields_a_template_reads_come_from_its_syntax_and_the_functions_it_calls() -> None:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {
+                "list.html": "{% for a in items %}{{ a.title }}{{ date_tag(a) }}{% endfor %}",
+                "page.html": "{% extends 'base.html' %}{{ body_html(article) }}",
+                "base.html": "{{ items | map(attribute='publication') | join }}",
+            }
+        )
+    )
+    assert template_reads(env, "list.html").article_fields == ("date", "iso_date", "title")
+    page = template_reads(env, "page.html")
+    assert {"body", "captions", "publication"} <= set(page.article_fields)
+    assert "title" not in page.article_fields
+
+
+def test_a_macro_adds_what_it_reads_only_where_it_is_called() -> None:
+    macros = (
+        "{% macro counted(t) %}{{ t.count }}{% endmacro %}"
+        "{% macro named(t) %}{{ t.name }}{{ counted(t) if false }}{% endmacro %}"
+        "{% macro unused(t) %}{{ t.cooccurring }}{% endmacro %}"
+    )
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {
+                "m.html": macros,
+                "direct.html": "{% import 'm.html' as m %}{{ m.named(term) }}",
+                "aliased.html": "{% from 'm.html' import counted as c %}{{ c(term) }}",
+            }
+        )
+    )
+    assert template_reads(env, "direct.html").term_fields == ("count", "name")  # transitively
+    assert template_reads(env, "aliased.html").term_fields == ("count",)
+
+
+def test_a_body_edit_changes_the_page_showing_the_body_and_not_a_list_showing_the_title() -> None:
+    templates = {
+        "list.html": "{% for a in items %}{{ a.title }}{% endfor %}",
+        "article.html": "{{ article.title }}{{ body_html(article) }}",
+    }
+    first = _article("one")
+    edited = dataclasses.replace(first, body="A new first paragraph.")
+    retitled = dataclasses.replace(first, title="Another title")
+
+    def prints(article: Article) -> tuple[str | None, str | None]:
+        inputs = _inputs(templates, [article])
+        listing = Page("index.html", "list.html", {"items": [article]})
+        own = Page("one/index.html", "article.html", {"article": article})
+        return inputs.fingerprint(listing), inputs.fingerprint(own)
+
+    listing, own = prints(first)
+    assert prints(edited) == (listing, prints(edited)[1]) and prints(edited)[1] != own
+    assert prints(retitled)[0] != listing and prints(retitled)[1] != own
+
+
+def test_a_term_counts_by_what_the_template_reads_of_it() -> None:
+    names_only = {"t.html": "{% for t in terms %}{{ t.name }}{% endfor %}"}
+    counts = {"t.html": "{% for t in terms %}{{ t.name }} {{ t.count }}{% endfor %}"}
+
+    def fingerprint(templates: dict[str, str], articles: list[Article]) -> str | None:
+        inputs = _inputs(templates, articles)
+        terms = list(inputs.archive.terms["people"].values())
+        return inputs.fingerprint(Page("t/index.html", "t.html", {"terms": terms}))
+
+    one, two = [_article("one")], [_article("one"), _article("two")]
+    assert fingerprint(names_only, one) == fingerprint(names_only, two)
+    assert fingerprint(counts, one) != fingerprint(counts, two)
+
+
+def test_what_cannot_be_described_is_rendered_every_time() -> None:
+    inputs = _inputs(
+        {"computed.html": "{% include name %}", "odd.html": "{{ value }}"}, [_article("one")]
+    )
+    assert inputs.fingerprint(Page("a.html", "computed.html", {"name": "x"})) is None
+    assert inputs.fingerprint(Page("b.html", "odd.html", {"value": object()})) is None
+
+
+def test_every_template_function_that_takes_an_article_or_a_term_declares_what_it_reads(
+    tmp_path: Path,
+) -> None:
+    """A function missing from TEMPLATE_READS would read fields no fingerprint counts."""
+    takes_none = {  # strings, dates, counts, and the context's own values only
+        "period_name",
+        "absolute",
+        "timeline",
+        "web_url",
+        "wayback_lookup",
+        "atom_date",
+        "safe_url",
+        "human_date",
+        "rel",
+    }
+    (tmp_path / "config.yaml").write_text("title: T\n")
+    from clippings.config import load_config
+
+    config = load_config(tmp_path / "config.yaml", {})
+    archive = build_archive([], Authority(), 5)
+    env = render_module.Renderer(config, archive).env
+    callables = {
+        name
+        for name, value in {**env.globals, **env.filters}.items()
+        if callable(value)
+        and not isinstance(value, type)
+        and name not in jinja2.defaults.DEFAULT_FILTERS
+        and name not in {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
+    }
+    assert callables - takes_none == TEMPLATE_READS.keys()
