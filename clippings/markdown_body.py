@@ -9,10 +9,11 @@ devset, the shipped archive and the fixture site):
 - An inline pattern runs only in a document holding a character it needs: without `[` there is
   no link to find, without `*` or `_` no emphasis. One converter per set of patterns, made when
   a document first needs it (a handful in practice).
-- A paragraph of plain text, holding no character that any inline pattern reads, keeps its text
-  as written (a `markdown.util.AtomicString`) instead of being searched by every pattern. The
-  paragraph is still found by Python-Markdown's block parser: this processor runs just before
-  its paragraph processor, where every other block processor has declined the block.
+- A paragraph of plain text is made by our block processor, tried first: it takes a block
+  only when no other block processor could (every line starts with a letter, a quote or `(`,
+  so no heading, list, quote, rule, indent, definition or table; no `[`, so no reference or
+  footnote) and no inline pattern could match in it, and keeps its text as written (a
+  `markdown.util.AtomicString`) instead of having every pattern searched over it.
 """
 
 from __future__ import annotations
@@ -48,10 +49,13 @@ _INLINE_NEEDS: dict[str, tuple[str, ...]] = {
 # Python-Markdown drops STX/ETX and expands tabs and CRs before parsing, which can make a
 # needed sequence ("  \n", "*[") out of characters that are apart in the text: no shortcut then.
 _REWRITTEN_BEFORE_PARSING = ("\t", "\r", "\x02", "\x03")
-# Text that every inline pattern leaves as it is: no character any of them needs (nor brackets,
-# braces or `>`, to keep the set obviously safe), and no two spaces ending a line.
-_PLAIN_TEXT = re.compile(r"[^`\\\[\]<>&*_{}\x02\x03]*")
-_PLAIN_PRIORITY = 11  # just above Python-Markdown's paragraph processor (10)
+# A block of plain text (with no two spaces ending a line, checked apart): every line starts
+# with a letter, a quote or `(`, and holds no character any inline pattern needs (nor brackets,
+# braces, `>` or `|`, to keep the set obviously safe).
+_LINE_START = r"""(?:[^\W\d_]|["'(“‘«])"""
+_LINE_REST = r"[^`\\\[\]<>&*_{}|\n\x02\x03]*"
+_PLAIN_BLOCK = re.compile(rf"{_LINE_START}{_LINE_REST}(?:\n{_LINE_START}{_LINE_REST})*")
+_PLAIN_PRIORITY = 106  # before every other block processor (md_in_html's is 105)
 
 
 class _UnsafeLinks(Treeprocessor):
@@ -73,7 +77,7 @@ class _PlainParagraph(BlockProcessor):
     def test(self, parent: etree.Element, block: str) -> bool:
         # In a tight list the paragraph processor appends to the item's text instead.
         return (
-            _PLAIN_TEXT.fullmatch(block) is not None
+            _PLAIN_BLOCK.fullmatch(block) is not None
             and "  \n" not in block
             and not self.parser.state.isstate("list")
         )

@@ -42,6 +42,7 @@ fragments = st.lists(st.sampled_from(SYNTAX + WORDS), max_size=40).map("".join)
 
 # Paragraphs of plain text, with the word the abbreviation below defines.
 PROSE = ["HTML", "the", "said", "Kim", ",", ".", "1999", "(AP)", "-", ":", "'", '"', "?", "é"]
+PROSE += ["\n", "\nword", "\n ", "“", "«", "Ⅷ", "²", "١.", "٣"]
 plain = st.lists(st.sampled_from(PROSE), min_size=1, max_size=12).map(" ".join)
 BLOCKS = [
     "## A heading",
@@ -65,6 +66,17 @@ BLOCKS = [
     "text {: .class }",
     "***",
     "\\*escaped\\*",
+    "Title\n-----",
+    "Para\n    indented continuation",
+    "- item\nlazy plain line",
+    "- tight\n- list\nlazy",
+    "1. item\n\n    para in item\n\n    another",
+    "> quote\n> more",
+    "Term one\nTerm two\n\n: definition",
+    "    code\n\n    more code",
+    "Plain first line\n## heading inside",
+    "Plain\n> quote inside",
+    "Plain\n1. list inside",
 ]
 blocks = st.one_of(plain, st.sampled_from(BLOCKS), fragments)
 documents = st.lists(blocks, max_size=8).flatmap(
