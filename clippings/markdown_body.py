@@ -29,17 +29,19 @@ from markdown.util import AtomicString
 
 from clippings.escape import safe_url
 
-# What each inline pattern of Python-Markdown 3 (with "extra") needs in a text to match at all.
+# What each inline pattern of Python-Markdown 3 (with "extra") needs in a text (one of) to
+# change anything. A reference link whose name is not defined is left as written, and a
+# definition needs `]:` (`[name]: url`), so without one the reference patterns do nothing.
 _INLINE_NEEDS: dict[str, tuple[str, ...]] = {
     "backtick": ("`",),
     "escape": ("\\",),
-    "footnote": ("[",),
-    "reference": ("[",),
+    "footnote": ("[^",),
+    "reference": ("]:",),
     "link": ("[",),
-    "image_link": ("[",),
-    "image_reference": ("[",),
-    "short_reference": ("[",),
-    "short_image_ref": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_reference": ("]:",),
+    "short_image_ref": ("![",),
     "autolink": ("<",),
     "automail": ("<",),
     "linebreak": ("  \n",),

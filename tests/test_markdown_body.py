@@ -60,6 +60,7 @@ BLOCKS = [
     "A footnote[^n].\n\n[^n]: The note.",
     "[ref]: http://example.org 'Title'",
     "See [ref] and [the ref][ref] and ![img](a.png)",
+    "See [ref], [the ref][ref], ![an image][ref] and [undefined].\n\n[ref]: http://example.org",
     "A [link](https://example.org/a_b) and **bold** and _em_ and `code`",
     "Ends with two spaces  \nthen more",
     "<div>raw</div> &amp; <b>x</b> <http://x.org>",
