@@ -198,8 +198,12 @@ def test_captions_are_lines_or_placed_after_a_paragraph():
     assert (article.captions, article.caption_places) == (("A line", "A photo"), (None, 2))
 
 
-def _mixed_content(content: Path) -> None:
-    """Good files, warnings and errors spread over many files and folders."""
+@pytest.fixture
+def mixed_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A content folder of good files, warnings and errors spread over folders, read by
+    workers however few the files."""
+    monkeypatch.setattr(content_module, "_MIN_PARALLEL_FILES", 0)
+    content = tmp_path / "content"
     for i in range(30):
         front = f"title: Article {i}\ndate: 2018-01-{i % 28 + 1:02d}\npublication: P\n"
         if i % 7 == 3:
@@ -210,6 +214,7 @@ def _mixed_content(content: Path) -> None:
         (content / str(2000 + i % 3) / f"a{i:02d}.md").write_text(f"---\n{front}---\nBody {i}.\n")
     (content / "2001" / "empty.md").write_text("")
     (content / "2002" / "binary.md").write_bytes(b"---\n\xff\xfe\x00\n---\n")
+    return content
 
 
 def _outcome(content: Path, root: Path, jobs: int) -> tuple[list, list]:
@@ -224,11 +229,9 @@ def _outcome(content: Path, root: Path, jobs: int) -> tuple[list, list]:
 
 
 def test_workers_parse_a_cold_load_with_the_same_articles_and_problems_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mixed_content: Path, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(content_module, "_MIN_PARALLEL_FILES", 0)
-    content = tmp_path / "content"
-    _mixed_content(content)
+    content = mixed_content
     serial, forked = _outcome(content, tmp_path, 1), _outcome(content, tmp_path, 2)
     assert forked == serial
     assert len(serial[1]) == 5  # three wrong publications, the empty and the binary file
@@ -242,12 +245,8 @@ def test_workers_parse_a_cold_load_with_the_same_articles_and_problems_in_order(
     assert content_module._parsed_ahead == {}
 
 
-def test_a_file_edited_after_a_worker_parsed_it_is_read_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(content_module, "_MIN_PARALLEL_FILES", 0)
-    content = tmp_path / "content"
-    _mixed_content(content)
+def test_a_file_edited_after_a_worker_parsed_it_is_read_again(mixed_content: Path) -> None:
+    content = mixed_content
     path = content / "2000" / "a00.md"
     files = [(path, "content/2000/a00.md")]
     with content_module._parsing_ahead(files, content.resolve(), False, 2) as parsed:
