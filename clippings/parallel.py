@@ -3,9 +3,11 @@
 Rendering is a pure function of a page, so pages are split into contiguous chunks that forked
 workers render (they inherit the archive and the Jinja environment; nothing is pickled on the
 way in) and stage themselves with the `put` they are given (the site writer's, whose folders
-exist before the fork), so a page's bytes never travel between processes. What each page
-became (path, size, written) comes back with `imap` in chunk order, so the results and the
-order of reported problems do not depend on the number of workers.
+exist before the fork), so a page's bytes never travel between processes. A page made from the
+whole archive (archive.sqlite takes seconds at 10,000 articles) is a chunk of its own, handed
+out first, so it does not finish alone on one core at the end. What each page became (path,
+size, written) is put back in chunk order, so the results and the order of reported problems
+do not depend on the number of workers or on which chunk finished first.
 """
 
 from __future__ import annotations
@@ -42,8 +44,34 @@ def _render_and_put(pages: list[Page], renderer: Renderer, put: Put) -> Iterator
         yield path, len(data), put(path, data)
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[list[Staged], list[Problem], Any]:
+def _archive_wide(page: Page) -> bool:
+    """A download made from every article (`Site.archive_context`): one of the costly pages."""
+    return "articles" in page.context
+
+
+def _chunks(pages: list[Page], jobs: int) -> list[tuple[int, int]]:
+    """Contiguous (start, end) runs of pages, in page order; an archive-wide page is its own."""
+    size = min(_MAX_CHUNK_PAGES, max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB))))
+    chunks: list[tuple[int, int]] = []
+    start = 0
+    for index, page in enumerate(pages):
+        if _archive_wide(page) or index - start == size:
+            if index > start:
+                chunks.append((start, index))
+            start = index
+        if _archive_wide(page):
+            chunks.append((index, index + 1))
+            start = index + 1
+    if start < len(pages):
+        chunks.append((start, len(pages)))
+    return chunks
+
+
+def _render_chunk(
+    task: tuple[int, tuple[int, int]],
+) -> tuple[int, list[Staged], list[Problem], Any]:
     assert _work is not None
+    number, bounds = task
     pages, renderer, put = _work
     known = set(renderer.bodies)
     rendered: list[Staged] = []
@@ -55,7 +83,7 @@ def _render_chunk(bounds: tuple[int, int]) -> tuple[list[Staged], list[Problem],
     fresh = {path: html for path, html in renderer.bodies.items() if path not in known}
     for path in fresh:  # an article's body is shown on its own page only: the parent keeps it
         del renderer.bodies[path]
-    return rendered, problems, fresh
+    return number, rendered, problems, fresh
 
 
 def render_pages(
@@ -77,8 +105,9 @@ def render_pages(
                 on_page()
         return
     global _work
-    size = min(_MAX_CHUNK_PAGES, max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB))))
-    chunks = [(start, min(start + size, len(pages))) for start in range(0, len(pages), size)]
+    chunks = _chunks(pages, jobs)
+    costly_first = sorted(enumerate(chunks), key=lambda task: not _archive_wide(pages[task[1][0]]))
+    done: dict[int, tuple[list[Staged], list[Problem], Any]] = {}  # finished out of order
     problems: dict[tuple, Problem] = {}
     _work = (pages, renderer, put)
     # Frozen objects are left out of garbage collection, so the workers' collector does not
@@ -86,17 +115,22 @@ def render_pages(
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for rendered, found, fresh in pool.imap(_render_chunk, chunks):
-                if on_bodies:
-                    on_bodies(fresh)
-                else:
-                    renderer.bodies.update(fresh)
-                for problem in found:
-                    problems.setdefault((problem.path, problem.line, problem.message), problem)
-                for item in rendered:
-                    yield item
-                    if on_page:
-                        on_page()
+            next_chunk = 0
+            for number, *result in pool.imap_unordered(_render_chunk, costly_first):
+                done[number] = result
+                while next_chunk in done:
+                    rendered, found, fresh = done.pop(next_chunk)
+                    next_chunk += 1
+                    if on_bodies:
+                        on_bodies(fresh)
+                    else:
+                        renderer.bodies.update(fresh)
+                    for problem in found:
+                        problems.setdefault((problem.path, problem.line, problem.message), problem)
+                    for item in rendered:
+                        yield item
+                        if on_page:
+                            on_page()
     finally:
         gc.unfreeze()
         _work = None

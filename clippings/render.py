@@ -17,8 +17,6 @@ from typing import Any
 import babel
 import babel.dates
 import jinja2
-import markdown
-from markdown.treeprocessors import Treeprocessor
 
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
@@ -30,6 +28,7 @@ from clippings.errors import BuildError, Problem
 from clippings.escape import safe_url
 from clippings.exports import ARTICLE_FILES, DOWNLOADS, EXPORT_PREFIX, Citing, is_export, make
 from clippings.files import read_regular, reason
+from clippings.markdown_body import BodyConverter
 from clippings.originals import ORIGINALS_DIR, manifest_text, published_originals, raw_name
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
@@ -123,34 +122,15 @@ def atom_date(iso: str) -> str:
     return iso if has_zone else f"{iso}Z"
 
 
-class _UnsafeLinks(Treeprocessor):
-    """Links and images whose target `safe_url` refuses lose it (`[x](javascript:...)` shows
-    as the text x): Python-Markdown copies link targets as written."""
-
-    def run(self, root: Any) -> None:
-        for element in root.iter():
-            attribute = {"a": "href", "img": "src"}.get(element.tag)
-            target = element.get(attribute) if attribute else None
-            if target is not None and safe_url(target) is None:
-                del element.attrib[attribute]
-
-
 class MarkdownConverter:
-    """Python-Markdown with one reusable instance (reset between documents, as its docs advise).
-
-    Raw HTML in a body is shown as text, not passed through: bodies come from scraped pages,
-    and the importer writes none (it escapes what looks like markup)."""
+    """Article bodies to HTML (`markdown_body.BodyConverter`: Python-Markdown, raw HTML shown
+    as text, unsafe link targets removed), with conversion errors made the article's problem."""
 
     def __init__(self) -> None:
-        self._md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
-        self._md.preprocessors.deregister("html_block")
-        self._md.inlinePatterns.deregister("html")
-        # after "unescape" (priority 0), which puts backslash-escaped characters back into targets
-        self._md.treeprocessors.register(_UnsafeLinks(self._md), "unsafe_links", -1)
+        self._bodies = BodyConverter()
 
     def convert(self, text: str) -> str:
-        html = self._md.reset().convert(text)
-        return html
+        return self._bodies.convert(text)
 
     def article_html(self, article: Article, text: str | None = None) -> str:
         """An article's body (or `text`, a piece of it) as HTML; anything Python-Markdown raises

@@ -14,6 +14,7 @@ from clippings import parallel
 from clippings.build import build_site, load_archive
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
+from clippings.render import Page
 from clippings.search import INDEX_DIR
 from tests.conftest import write_article
 
@@ -83,3 +84,14 @@ def test_body_html_rendered_by_workers_reaches_the_build_cache(
         citations = db.execute("SELECT COUNT(*) FROM bodies WHERE sha LIKE 'cite:%'").fetchone()
     assert stored[0] == result.articles  # each fixture article has a body of its own
     assert citations[0] == result.articles * 3  # and a citation per style
+
+
+def test_archive_wide_pages_are_chunks_of_their_own_covering_every_page_in_order() -> None:
+    pages = [Page(f"p{i}/index.html", "term.html") for i in range(23)]
+    pages[5:5] = [Page("archive.json", "export:archive.json", {"articles": []})]
+    pages.append(Page("archive.sqlite", "export:archive.sqlite", {"articles": []}))
+    chunks = parallel._chunks(pages, jobs=1)
+    assert [start for start, _ in chunks] == [0, *[end for _, end in chunks[:-1]]]
+    assert chunks[-1][1] == len(pages)
+    assert (5, 6) in chunks and (24, 25) in chunks
+    assert all(end - start <= 4 for start, end in chunks)  # 25 pages in 8 chunks per job

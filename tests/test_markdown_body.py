@@ -1,0 +1,138 @@
+"""The body converter's shortcuts give exactly Python-Markdown's output (see markdown_body.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clippings.content import split_front_matter
+from clippings.importer.writer import escape_markdown
+from clippings.markdown_body import BodyConverter, reference_markdown
+
+REPO = Path(__file__).resolve().parent.parent
+DEVSET = REPO.parent / "shared" / "devset"
+
+shortcut = BodyConverter()  # reused across examples, as a render worker reuses it
+reference = reference_markdown()
+
+
+def assert_same(text: str) -> None:
+    assert shortcut.convert(text) == reference.reset().convert(text), repr(text)
+
+
+# Characters Python-Markdown reads, with spaces, tabs and line ends, and plain words.
+SYNTAX = [
+    *"`\\[]()!<>&*_{}#=-+|:~^.'\"/;0123456789 \t\n\r\x02\x03",
+    "  \n",
+    "\n\n",
+    "    ",
+    "http://x.org",
+    "&amp;",
+    "&#38;",
+    "*[",
+    "[^1]",
+    "é",
+    "日本",
+]
+WORDS = ["word", "Kim Jong Un", "said", "HTML", "U.S.", "1.", "x"]
+fragments = st.lists(st.sampled_from(SYNTAX + WORDS), max_size=40).map("".join)
+
+# Paragraphs of plain text, with the word the abbreviation below defines.
+PROSE = ["HTML", "the", "said", "Kim", ",", ".", "1999", "(AP)", "-", ":", "'", '"', "?", "é"]
+PROSE += ["\n", "\nword", "\n ", "“", "«", "Ⅷ", "²", "١.", "٣"]
+plain = st.lists(st.sampled_from(PROSE), min_size=1, max_size=12).map(" ".join)
+BLOCKS = [
+    "## A heading",
+    "Setext\n======",
+    "- one\n- two",
+    "1. one\n2. two\n\n    indented",
+    "* item\n\n    continued",
+    "> quoted\nlazy line",
+    "    code block",
+    "```\ncode\n\nfence\n```",
+    "| a | b |\n| - | - |\n| 1 | 2 |",
+    "Term\n: definition",
+    ": loose definition",
+    "*[HTML]: HyperText Markup Language",
+    "A footnote[^n].\n\n[^n]: The note.",
+    "[ref]: http://example.org 'Title'",
+    "See [ref] and [the ref][ref] and ![img](a.png)",
+    "See [ref], [the ref][ref], ![an image][ref] and [undefined].\n\n[ref]: http://example.org",
+    "A [link](https://example.org/a_b) and **bold** and _em_ and `code`",
+    "Ends with two spaces  \nthen more",
+    "<div>raw</div> &amp; <b>x</b> <http://x.org>",
+    "text {: .class }",
+    "***",
+    "\\*escaped\\*",
+    "Title\n-----",
+    "Para\n    indented continuation",
+    "- item\nlazy plain line",
+    "- tight\n- list\nlazy",
+    "1. item\n\n    para in item\n\n    another",
+    "> quote\n> more",
+    "Term one\nTerm two\n\n: definition",
+    "    code\n\n    more code",
+    "Plain first line\n## heading inside",
+    "Plain\n> quote inside",
+    "Plain\n1. list inside",
+]
+blocks = st.one_of(plain, st.sampled_from(BLOCKS), fragments)
+documents = st.lists(blocks, max_size=8).flatmap(
+    lambda parts: st.lists(
+        st.sampled_from(["\n\n", "\n", "\n\n\n", "\n  \n"]),
+        min_size=len(parts),
+        max_size=len(parts),
+    ).map(lambda seps: "".join(part + sep for part, sep in zip(parts, seps, strict=True)))
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fragments)
+def test_random_text_converts_as_python_markdown_does(text: str) -> None:
+    assert_same(text)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_random_documents_of_blocks_convert_as_python_markdown_does(text: str) -> None:
+    assert_same(text)
+
+
+def _bodies(folder: Path) -> list[str]:
+    found = []
+    for path in sorted(folder.rglob("*.md")):
+        parts = split_front_matter(path.read_text(encoding="utf-8"))
+        found.append(parts[1] if parts else path.read_text(encoding="utf-8"))
+    return found
+
+
+@pytest.mark.parametrize("folder", ["content", "tests/fixtures/site/content"])
+def test_shipped_and_fixture_articles_convert_as_python_markdown_does(folder: str) -> None:
+    bodies = _bodies(REPO / folder)
+    assert bodies
+    for body in bodies:
+        assert_same(body)
+
+
+@pytest.mark.skipif(not DEVSET.is_dir(), reason="the shared devset is not checked out here")
+def test_devset_articles_convert_as_python_markdown_does() -> None:
+    texts = sorted(DEVSET.glob("*.txt"))
+    assert texts
+    for path in texts:
+        text = path.read_text(encoding="utf-8")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        assert_same("\n\n".join(escape_markdown(line) for line in lines))  # as imported
+        assert_same(text)  # and as if written by hand
+
+
+def test_shortcuts_apply_where_the_text_allows() -> None:
+    unused, plain_paragraphs = BodyConverter._shortcuts("Plain words, and a [link](x).")
+    assert "link" not in unused and {"backtick", "em_strong", "entity"} <= unused
+    assert plain_paragraphs
+    assert BodyConverter._shortcuts("*[HTML]: defined")[1] is False
+    assert BodyConverter._shortcuts("a\tb") is None
+    html = shortcut.convert("Plain words.\n\nA [link](https://x.org) here.")
+    assert html == '<p>Plain words.</p>\n<p>A <a href="https://x.org">link</a> here.</p>'
