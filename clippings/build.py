@@ -121,11 +121,8 @@ def _load_and_model(
     with times.stage("load/parse"):
         authority = load_authority(config.path("authority"), config.authority)
         read = cache.read_article if cache else read_article
-        # Files the cache has no row for are parsed by workers first (all of them when cold).
-        known = (lambda source: cache.recorded_sha(source) is not None) if cache else None
-        jobs = config.jobs or default_jobs()
         articles, warnings = read_articles(
-            config.path("content_dir"), config.root, paths, problems, strict, read, jobs, known
+            config.path("content_dir"), config.root, paths, problems, strict, read
         )
     with times.stage("model"):
         archive = build_archive(articles, authority, config.related_articles)

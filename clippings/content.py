@@ -7,18 +7,16 @@ a whole batch of hand edits in one pass.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import safe_url
-from clippings.files import StatKey, Walk, stat_key, walk_folder
+from clippings.files import Walk, walk_folder
 from clippings.text import (
     MAX_SLUG_BYTES,
     XML_FORBIDDEN_DROPPED,
@@ -58,14 +56,6 @@ _SAFE_SLUG = re.compile(r"\w[\w.-]*")
 # One folder of an alias: a URL path segment (RFC 3986 pchar, unencoded), so no control
 # characters, spaces, quotes, '<', '?', '#' or '%'.
 _ALIAS_PART = re.compile(r"[\w.~!$&'()*+,;=:@-]+")
-# Below this many files to parse, forking workers costs more than it saves.
-_MIN_PARALLEL_FILES = 400
-
-Parsed = tuple["Article | None", list[Problem]]
-# (file path, source) -> (stat key before a worker read it, strict, what read_article returned); filled
-# by `_parsing_ahead` for the files of one load, taken by `read_article`
-_parsed_ahead: dict[tuple[str, str], tuple[StatKey, bool, Parsed]] = {}
-_ahead_work: tuple[list[tuple[Path, str]], Path, bool] | None = None  # set just before forking
 
 
 @dataclass(frozen=True)
@@ -395,16 +385,7 @@ def read_article(
 
     Whatever else reading or validating one file raises (a bug that input triggers) is that
     file's problem too: the other files are still read, and every problem is reported at once.
-    Within `read_articles`, a file that a worker already parsed (see `_parsing_ahead`) is taken
-    from it when its stat key has not changed since.
     """
-    ahead = _parsed_ahead.pop((os.fspath(path), source), None)
-    if ahead is not None and ahead[1] == strict:
-        try:
-            if stat_key(os.stat(path)) == ahead[0]:
-                return ahead[2]
-        except OSError:
-            pass  # read below, which reports it
     try:
         text, problems = read_text_file(path, source)
         if text is None:
@@ -455,16 +436,7 @@ def load_article_file(
     read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
 ) -> tuple[Article | None, list[Problem]]:
     """One content file as `load_articles` reads it (also used by the live rebuilder)."""
-    return _load_file(path, display_path(path, site_root), real_root, strict, read)
-
-
-def _load_file(
-    path: Path,
-    source: str,
-    real_root: Path,
-    strict: bool,
-    read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]],
-) -> tuple[Article | None, list[Problem]]:
+    source = display_path(path, site_root)
     # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
     if not Path(os.path.realpath(path)).is_relative_to(real_root):
         return None, [Problem(source, None, "symlink points outside the content folder; not read")]
@@ -490,94 +462,23 @@ def read_articles(
     problems: list[Problem],
     strict: bool = False,
     read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
-    jobs: int = 1,
-    known: Callable[[str], bool] | None = None,
 ) -> tuple[list[Article], list[Problem]]:
-    """`load_articles` for the files `content_files` listed (with the problems of its walk).
-
-    With `jobs` > 1, the files `known` does not name (the build cache's: files it has no row
-    for; without it, every file) are parsed first by that many forked workers, and `read` (the
-    cache's too: it reads through `read_article`, so it stores what the workers parsed) takes
-    their results in file order, so articles, problems and their order are as in one process."""
+    """`load_articles` for the files `content_files` listed (with the problems of its walk)."""
     if not content_dir.is_dir():
         raise BuildError([Problem(str(content_dir), None, "content folder not found")])
     articles: list[Article] = []
     real_root = content_dir.resolve()
     problems = list(problems)
-    files = [(path, display_path(path, site_root)) for path in paths]
-    unknown = [(path, source) for path, source in files if not (known and known(source))]
-    with _parsing_ahead(unknown, real_root, strict, jobs) as parsed:
-        for path, source in files:
-            parsed(path, source)
-            article, found = _load_file(path, source, real_root, strict, read)
-            problems.extend(found)
-            if article is not None:
-                articles.append(article)
+    for path in paths:
+        article, found = load_article_file(path, real_root, site_root, strict, read)
+        problems.extend(found)
+        if article is not None:
+            articles.append(article)
     warnings = [p for p in problems if p.warning]
     errors = [p for p in problems if not p.warning]
     if errors:
         raise BuildError(errors)
     return articles, warnings
-
-
-@contextmanager
-def _parsing_ahead(
-    files: list[tuple[Path, str]], real_root: Path, strict: bool, jobs: int
-) -> Iterator[Callable[[Path, str], None]]:
-    """Parse `files` (path, source) in `jobs` forked workers, each taking contiguous shares in
-    order, for `read_article` to take while the block runs; whatever is not taken is dropped
-    after it. Yields `wait(path, source)`, which returns once that file's share is back, so this
-    process stores what came back (the build cache) while the workers parse what follows.
-    Parsing is where a cold load spends its time (YAML, validation); the workers inherit the
-    file list and send back only what `read_article` returns. If workers cannot be had, every
-    file is simply read in this process."""
-    global _ahead_work
-    if jobs <= 1 or len(files) < _MIN_PARALLEL_FILES:
-        yield lambda path, source: None
-        return
-    size = -(-len(files) // (jobs * 8))  # several shares per worker, so both finish together
-    shares = [(start, min(start + size, len(files))) for start in range(0, len(files), size)]
-    share_of = {(os.fspath(path), source): i // size for i, (path, source) in enumerate(files)}
-    arrived = 0  # shares back so far, in order
-
-    def wait(path: Path, source: str) -> None:
-        nonlocal arrived
-        share = share_of.get((os.fspath(path), source), -1)
-        try:
-            while arrived <= share:
-                _parsed_ahead.update(next(results))
-                arrived += 1
-        except (StopIteration, OSError, ValueError):  # workers lost: read here instead
-            arrived = len(shares)
-
-    _ahead_work = (files, real_root, strict)
-    try:
-        pool = multiprocessing.get_context("fork").Pool(jobs)
-    except (OSError, ValueError):  # no fork, or no processes to be had
-        _ahead_work = None
-        yield lambda path, source: None
-        return
-    try:
-        with pool:
-            results = pool.imap(_parse_share, shares)
-            yield wait
-    finally:
-        _ahead_work = None
-        _parsed_ahead.clear()
-
-
-def _parse_share(bounds: tuple[int, int]) -> dict[tuple[str, str], tuple[StatKey, bool, Parsed]]:
-    assert _ahead_work is not None
-    files, real_root, strict = _ahead_work
-    parsed = {}
-    for path, source in files[bounds[0] : bounds[1]]:
-        try:
-            key = stat_key(os.stat(path))
-        except OSError:
-            continue  # read in the parent, which reports it
-        if Path(os.path.realpath(path)).is_relative_to(real_root):  # else never read
-            parsed[os.fspath(path), source] = (key, strict, read_article(path, source, strict))
-    return parsed
 
 
 def display_path(path: Path, site_root: Path) -> str:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from clippings import content as content_module
-from clippings.build import build_site
-from clippings.cache import CACHE_DIR
-from clippings.config import Config
 from clippings.content import (
     content_files,
     content_sources,
@@ -20,7 +14,6 @@ from clippings.content import (
     load_articles,
     parse_article,
     read_article,
-    read_articles,
 )
 from clippings.errors import BuildError
 
@@ -196,76 +189,3 @@ def test_captions_are_lines_or_placed_after_a_paragraph():
     article, problems = parse(VALID + "captions:\n  - A line\n  - text: A photo\n    after: 2\n")
     assert problems == [] and article is not None
     assert (article.captions, article.caption_places) == (("A line", "A photo"), (None, 2))
-
-
-@pytest.fixture
-def mixed_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A content folder of good files, warnings and errors spread over folders, read by
-    workers however few the files."""
-    monkeypatch.setattr(content_module, "_MIN_PARALLEL_FILES", 0)
-    content = tmp_path / "content"
-    for i in range(30):
-        front = f"title: Article {i}\ndate: 2018-01-{i % 28 + 1:02d}\npublication: P\n"
-        if i % 7 == 3:
-            front += "title_typo: x\n"  # a warning with --strict
-        if i % 11 == 5:
-            front = front.replace("publication: P\n", "publication: 5\n")  # an error
-        (content / str(2000 + i % 3)).mkdir(parents=True, exist_ok=True)
-        (content / str(2000 + i % 3) / f"a{i:02d}.md").write_text(f"---\n{front}---\nBody {i}.\n")
-    (content / "2001" / "empty.md").write_text("")
-    (content / "2002" / "binary.md").write_bytes(b"---\n\xff\xfe\x00\n---\n")
-    return content
-
-
-def _outcome(content: Path, root: Path, jobs: int) -> tuple[list, list]:
-    paths, walk_problems = content_files(content, root)
-    try:
-        articles, warnings = read_articles(
-            content, root, paths, walk_problems, strict=True, jobs=jobs
-        )
-    except BuildError as error:
-        return [], [str(problem) for problem in error.problems]
-    return articles, [str(problem) for problem in warnings]
-
-
-def test_workers_parse_a_cold_load_with_the_same_articles_and_problems_in_order(
-    mixed_content: Path, tmp_path: Path
-) -> None:
-    content = mixed_content
-    serial, forked = _outcome(content, tmp_path, 1), _outcome(content, tmp_path, 2)
-    assert forked == serial
-    assert len(serial[1]) == 5  # three wrong publications, the empty and the binary file
-    for bad in range(30):  # and without errors, the articles and their warnings, in order
-        path = content / str(2000 + bad % 3) / f"a{bad:02d}.md"
-        path.write_text(path.read_text().replace("publication: 5", "publication: P"))
-    (content / "2001" / "empty.md").unlink()
-    (content / "2002" / "binary.md").unlink()
-    serial, forked = _outcome(content, tmp_path, 1), _outcome(content, tmp_path, 2)
-    assert forked == serial and len(serial[0]) == 30 and len(serial[1]) == 4
-    assert content_module._parsed_ahead == {}
-
-
-def test_a_file_edited_after_a_worker_parsed_it_is_read_again(mixed_content: Path) -> None:
-    content = mixed_content
-    path = content / "2000" / "a00.md"
-    files = [(path, "content/2000/a00.md")]
-    with content_module._parsing_ahead(files, content.resolve(), False, 2) as parsed:
-        parsed(path, "content/2000/a00.md")
-        assert content_module._parsed_ahead  # the worker's result is waiting
-        path.write_text(path.read_text().replace("Article 0", "Edited title, longer"))
-        article, _ = read_article(path, "content/2000/a00.md")
-    assert article is not None and article.title == "Edited title, longer"
-
-
-def test_a_cold_build_with_workers_fills_the_cache(
-    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(content_module, "_MIN_PARALLEL_FILES", 0)
-    build_site(dataclasses.replace(fixture_config, jobs=2), tmp_path / "built")
-    files, _ = content_files(fixture_config.path("content_dir"), fixture_config.root)
-    database = sqlite3.connect(fixture_config.root / CACHE_DIR / "cache.sqlite")
-    try:
-        (rows,) = database.execute("SELECT count(*) FROM articles").fetchone()
-    finally:
-        database.close()
-    assert rows == len(files) > 0
