@@ -342,3 +342,28 @@ def test_an_edit_with_more_pages_than_the_engine_renders_is_a_full_build(
     build_site(fixture_config, site)
     assert loads == [1]
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_a_damaged_saved_engine_is_not_used(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    engine = fixture_config.root / CACHE_DIR / cache_module.ENGINE_FILE
+    data = bytearray(engine.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    engine.write_bytes(bytes(data))
+    loads: list[int] = []
+    original = build_module._load_and_model
+    monkeypatch.setattr(
+        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    build_site(fixture_config, site)
+    assert loads == [1]  # the full build, which saves a whole engine again
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+    loads.clear()  # the uncached build loaded too
+    letter.write_text(letter.read_text().replace("title: The Letter", "title: A Letter"))
+    build_site(fixture_config, site)
+    assert loads == []  # and the next edit goes through it

@@ -113,7 +113,7 @@ BAD_SAVES: dict[str, tuple[Callable[[Path], list[Path]], str | None]] = {
 CRASHES = {
     "bug-in-render": ("render_all", RuntimeError("a bug"), "rebuild failed (RuntimeError: a bug)"),
     "disk-full": (
-        "write_atomically",
+        "replace_files",
         OSError(errno.ENOSPC, "No space left on device", "_served/index.html"),
         "_served/index.html: file system error: No space left on device",
     ),
