@@ -301,6 +301,22 @@ def test_builds_through_the_saved_engine_match_clean_builds_through_any_edits(
     assert through_engine > 0
 
 
+def _count_full_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per build that loaded and modelled the whole archive."""
+    loads: list[int] = []
+    original = build_module._load_and_model
+    monkeypatch.setattr(
+        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    return loads
+
+
+def _retitle(config: Config, old: str, new: str) -> Path:
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    letter.write_text(letter.read_text().replace(f"title: {old}", f"title: {new}"))
+    return letter
+
+
 def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,55 +331,34 @@ def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
     with pytest.raises(BuildError):
         build_site(fixture_config, site)
     assert _site_bytes(site) == before
-    loads: list[int] = []
-    original = build_module._load_and_model
-    monkeypatch.setattr(
-        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
-    )
+    loads = _count_full_loads(monkeypatch)
     letter.write_text(good.replace("title: A Letter", "title: The Letter"))
     build_site(fixture_config, site)
     assert loads == []  # through the engine the last good build saved
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
 
 
-def test_an_edit_with_more_pages_than_the_engine_renders_is_a_full_build(
-    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = tmp_path / "out"
-    build_site(fixture_config, site)
-    monkeypatch.setattr(build_module, "ENGINE_RENDER_LIMIT", 0)
-    loads: list[int] = []
-    original = build_module._load_and_model
-    monkeypatch.setattr(
-        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
-    )
-    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
-    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
-    build_site(fixture_config, site)
-    assert loads == [1]
-    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
-
-
-def test_a_damaged_saved_engine_is_not_used(
-    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("reason", ["more pages than the engine renders", "a damaged engine"])
+def test_a_build_the_saved_engine_cannot_do_is_a_full_build(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str
 ) -> None:
     site = tmp_path / "out"
     build_site(fixture_config, site)
     engine = fixture_config.root / CACHE_DIR / cache_module.ENGINE_FILE
-    data = bytearray(engine.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    engine.write_bytes(bytes(data))
-    loads: list[int] = []
-    original = build_module._load_and_model
-    monkeypatch.setattr(
-        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
-    )
-    letter = fixture_config.path("content_dir") / "2019" / "letter.md"
-    letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
+    limit = build_module.ENGINE_RENDER_LIMIT
+    if reason == "a damaged engine":
+        data = bytearray(engine.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        engine.write_bytes(bytes(data))
+    else:
+        monkeypatch.setattr(build_module, "ENGINE_RENDER_LIMIT", 0)
+    loads = _count_full_loads(monkeypatch)
+    _retitle(fixture_config, "A Letter", "The Letter")
     build_site(fixture_config, site)
     assert loads == [1]  # the full build, which saves a whole engine again
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+    monkeypatch.setattr(build_module, "ENGINE_RENDER_LIMIT", limit)
     loads.clear()  # the uncached build loaded too
-    letter.write_text(letter.read_text().replace("title: The Letter", "title: A Letter"))
+    _retitle(fixture_config, "The Letter", "A Letter")
     build_site(fixture_config, site)
     assert loads == []  # and the next edit goes through it
