@@ -21,6 +21,7 @@ context value of an unknown type) makes the fingerprint None: that page is rende
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ ARCHIVE_PARTS = {
     "sorted_terms": "terms",
 }
 _RELATIONS = frozenset({"articles", "published", "cited", "cooccurring"})  # a term's links
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 class Uncacheable(Exception):
@@ -66,6 +68,11 @@ class Reads:
     article_fields: tuple[str, ...]
     term_fields: tuple[str, ...]
     archive_parts: tuple[str, ...]
+
+    @functools.cached_property
+    def plain_term_fields(self) -> tuple[str, ...]:
+        """What is read of a co-occurring term: its own fields, not its links."""
+        return tuple(field for field in self.term_fields if field not in _RELATIONS)
 
 
 # Filters and tests whose string arguments name attributes (`map(attribute='title')`).
@@ -218,7 +225,9 @@ class PageInputs:
         self.base = base  # what every page shares: version, settings, output folder
         # per template; may outlive this instance while the templates stay the same (serve)
         self._reads = {} if reads is None else reads
-        self._memo: dict[tuple[int, tuple[str, ...]], str] = {}
+        self._tables: dict[tuple[str, tuple[str, ...]], dict[int, str]] = {}
+        self._terms: dict[tuple[int, bool], dict[int, str]] = {}
+        self._bodies: dict[int, str] = {}
         self._parts: dict[tuple[str, Reads], str] = {}
 
     @property
@@ -270,60 +279,69 @@ class PageInputs:
             self._parts[key] = digest(self._value(value, reads, None))
         return self._parts[key]
 
-    def _article(self, article: Article, fields: tuple[str, ...]) -> str:
-        key = (id(article), fields)
-        known = self._memo.get(key)
+    def _memo_for(self, kind: str, fields: tuple[str, ...]) -> dict[int, str]:
+        """Digests by object identity, one table per kind and set of fields read."""
+        table = self._tables.get((kind, fields))
+        if table is None:
+            table = self._tables[(kind, fields)] = {}
+        return table
+
+    def _article(self, article: Article, fields: tuple[str, ...], memo: dict[int, str]) -> str:
+        known = memo.get(id(article))
         if known is None:
             values = [article.source, article.path]
             for field in fields:  # the body by its digest: once per article, not per field set
                 values.append(self._body(article) if field == "body" else getattr(article, field))
-            known = self._memo[key] = "A" + digest(repr(values))
+            known = memo[id(article)] = "A" + digest(repr(values))
         return known
 
     def _body(self, article: Article) -> str:
-        key = (id(article), ("body",))
-        known = self._memo.get(key)
+        known = self._bodies.get(id(article))
         if known is None:
-            known = self._memo[key] = digest(article.body)
+            known = self._bodies[id(article)] = digest(article.body)
         return known
 
     def _term(self, term: Term, reads: Reads, relations: bool = True) -> str:
-        fields = (
-            reads.term_fields
-            if relations
-            else tuple(field for field in reads.term_fields if field not in _RELATIONS)
-        )
-        key = (id(term), fields + reads.article_fields)
-        known = self._memo.get(key)
+        memo = self._terms.get((id(reads), relations))  # reads outlive this instance
+        if memo is None:
+            memo = self._terms[(id(reads), relations)] = {}
+        known = memo.get(id(term))
         if known is None:
+            articles = self._memo_for("A", reads.article_fields)
+            fields = reads.term_fields if relations else reads.plain_term_fields
             values: list[Any] = [term.kind, term.slug]
             for field in fields:
                 value = getattr(term, field)
                 if field == "cooccurring":
                     value = [(self._term(other, reads, False), n) for other, n in value]
                 elif field in _RELATIONS:
-                    value = [self._article(article, reads.article_fields) for article in value]
+                    value = [self._article(a, reads.article_fields, articles) for a in value]
                 values.append(value)
-            known = self._memo[key] = "T" + digest(repr(values))
+            known = memo[id(term)] = "T" + digest(repr(values))
         return known
 
     def _value(self, value: Any, reads: Reads, refs: set[str] | None) -> str:
-        if value is None or isinstance(value, str | int | float | bool):
+        kind = type(value)
+        if value is None or kind in _PLAIN:
             return repr(value)
-        if isinstance(value, Article):
+        if kind is Article:
             if refs is not None:
                 refs.add(value.source)
-            return self._article(value, reads.article_fields)
-        if isinstance(value, Term):
+            return self._article(
+                value, reads.article_fields, self._memo_for("A", reads.article_fields)
+            )
+        if kind is Term:
             return self._term(value, reads)
-        if isinstance(value, Pager):
+        if kind is Pager:
             fields = (value.number, value.count, value.first_index, value.previous, value.next)
             return repr(fields) + self._value(value.items, reads, refs)
-        if isinstance(value, Original | Download):
+        if kind is Original or kind is Download:
             return repr(value)
-        if isinstance(value, list | tuple):
-            return "[" + ",".join(self._value(item, reads, refs) for item in value) + "]"
+        if kind is list or kind is tuple:
+            if all(type(item) in _PLAIN for item in value):
+                return repr(value)
+            return "[" + ",".join([self._value(item, reads, refs) for item in value]) + "]"
         if isinstance(value, Mapping):
-            items = (f"{k!r}:{self._value(v, reads, refs)}" for k, v in value.items())
+            items = [f"{k!r}:{self._value(v, reads, refs)}" for k, v in value.items()]
             return "{" + ",".join(items) + "}"
-        raise Uncacheable(type(value).__name__)
+        raise Uncacheable(kind.__name__)

@@ -211,7 +211,7 @@ class Site:
         archive = self.archive
         dated = [article.iso_date for article in archive.articles if article.date]
         return {
-            "articles": len(archive.articles),
+            "article_count": len(archive.articles),
             "first": dated[-1] if dated else None,
             "last": dated[0] if dated else None,
             "terms": {kind: len(archive.terms[kind]) for kind in KINDS},
