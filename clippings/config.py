@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from clippings.citation import DEFAULT_STYLES, STYLES
 from clippings.errors import BuildError, Problem, shown
-from clippings.escape import safe_url
+from clippings.escape import web_url
 from clippings.text import XML_FORBIDDEN_DROPPED, without_xml_forbidden
 from clippings.yamlfile import load_mapping, read_text_file
 
@@ -97,11 +97,7 @@ def _type_problem(key: str, value: Any, expected: str) -> str | None:
 
 def _value_problem(key: str, value: Any) -> str | None:
     """Settings that reach output where text cannot go: URLs, a language tag, a host name."""
-    if (
-        key == "base_url"
-        and value
-        and (safe_url(value) is None or not re.match(r"https?://[^/?#]", value, re.IGNORECASE))
-    ):
+    if key == "base_url" and value and web_url(value) is None:
         return f"'base_url' must be an http:// or https:// address, not {shown(value)}"
     if key == "language" and not _LANGUAGE.fullmatch(value):
         return f"'language' must be a language tag such as en or en-GB, not {shown(value)}"

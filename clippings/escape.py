@@ -6,6 +6,8 @@ What each output context needs, and where it is done:
 - HTML text and attributes: Jinja's autoescape (`&`, `<`, `>`, `"`, `'`), in every template.
 - Link targets (`href`, `src`): `safe_url`, the `safe_url` template filter; only `http:`,
   `https:`, `mailto:` and relative URLs become links, anything else is shown as text.
+  `web_url` narrows it to absolute http(s) URLs with a host, for what must lead to the web
+  (an article's original and its Wayback captures, citations, `base_url`).
 - XML (feeds, sitemap): autoescape, plus loading drops what XML 1.0 forbids
   (`text.without_xml_forbidden`), with a warning naming the file and field.
 - JSON inside `<script>`: Jinja's `tojson` filter (escapes `<`, `>`, `&`, `'` and, with
@@ -17,8 +19,10 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+WEB_SCHEMES = frozenset({"http", "https"})
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 # Browsers drop tab, LF and CR anywhere in a URL, and C0 controls and spaces at its ends, before
 # they read the scheme ("java\tscript:" and " javascript:" are javascript: URLs): a URL holding
@@ -36,6 +40,21 @@ def safe_url(url: object) -> str | None:
     # Checked as written and with character references decoded: an attribute written without
     # escaping `&` (Python-Markdown's serialiser leaves "&#58;" alone) is decoded by the browser.
     return url if _safe_target(url) and _safe_target(html.unescape(url)) else None
+
+
+def web_url(url: object) -> str | None:
+    """`url` when `safe_url` keeps it and it is an absolute `http:` or `https:` URL with a host
+    (as written, not only once character references are decoded); None otherwise (`mailto:`,
+    relative URLs and everything `safe_url` refuses)."""
+    target = safe_url(url)
+    if target is None:
+        return None
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 host: "http://[x/"
+        return None
+    return target if parts.scheme.lower() in WEB_SCHEMES and host else None
 
 
 def _safe_target(url: str) -> bool:

@@ -21,11 +21,11 @@ import jinja2
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
 from clippings.charts import activity, timeline
-from clippings.citation import citations, wayback_lookup, web_url
+from clippings.citation import citations, wayback_lookup
 from clippings.config import Config
 from clippings.content import ARTICLE_FIELDS, Article
 from clippings.errors import BuildError, Problem
-from clippings.escape import safe_url
+from clippings.escape import safe_url, web_url
 from clippings.exports import ARTICLE_FILES, DOWNLOADS, EXPORT_PREFIX, Citing, is_export, make
 from clippings.files import read_regular, reason
 from clippings.markdown_body import BodyConverter

@@ -6,7 +6,7 @@ from typing import Any
 
 from clippings.archive import Term
 from clippings.content import Article
-from clippings.escape import safe_url
+from clippings.escape import web_url
 
 
 def news_article(
@@ -27,7 +27,7 @@ def news_article(
     }
     if article.date:
         data["datePublished"] = article.iso_date
-    if safe_url(article.url):  # a javascript: "original" is no source a reader could follow
+    if web_url(article.url):  # a javascript: or mailto: "original" is no source to base on
         data["isBasedOn"] = article.url
     if url:  # only with a base_url: JSON-LD wants absolute URLs
         data["url"] = data["mainEntityOfPage"] = url

@@ -232,6 +232,27 @@ def test_chicago_keeps_the_permalink_as_written() -> None:
     assert "Box 3" in format_citation(item, "chicago-author-date")
 
 
+@pytest.mark.parametrize(
+    ("url", "cited"),
+    [
+        ("https://example.com/a", True),
+        ("mailto:desk@example.com", False),
+        ("../2019/other/", False),
+        ("javascript:alert(1)", False),
+        ("http&#58;//example.com/a", False),
+    ],
+)
+def test_only_a_web_url_is_cited_or_looked_up_in_the_wayback_machine(url: str, cited: bool) -> None:
+    from clippings.citation import csl_item, wayback_lookup
+    from clippings.content import parse_article
+
+    front = f"title: X\ndate: 2020-01-02\npublication: Y\nurl: '{url}'\nretrieved: 2020-01-03\n"
+    article, _ = parse_article(f"---\n{front}---\nBody.\n", "content/2020/x.md")
+    item = csl_item(article, "", "Archive")
+    assert (item.get("URL"), "accessed" in item) == ((url, True) if cited else (None, False))
+    assert wayback_lookup(url) == ("https://web.archive.org/web/*/" + url if cited else None)
+
+
 def test_unknown_citation_style_is_a_config_problem(tmp_path: Path) -> None:
     from clippings.config import parse_config
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import queue
 import re
@@ -9,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +75,25 @@ class ServeProcess:
                 self.lines.get(timeout=quiet)
         except queue.Empty:
             pass
+
+    def wait_for_search_index(self, seconds: float = 120) -> None:
+        """Wait until every index bundle the search page names is in the site: `serve` indexes
+        in a background thread after its first build, so the page links them before they exist."""
+        site = self.site / "_site"
+        deadline = time.monotonic() + seconds
+        while True:
+            page = (site / "search" / "index.html").read_text(encoding="utf-8")
+            found = re.search(r'data-bundles="([^"]*)"', page)
+            assert found, "the search page names no index bundles"
+            bundles = json.loads(html.unescape(found.group(1)))
+            assert bundles, "the search page names no index bundles"
+            needed = [site / bundle / "pagefind-entry.json" for bundle in bundles]
+            needed += [site / bundles[0] / name for name in ("pagefind-ui.js", "pagefind-ui.css")]
+            if all(path.is_file() for path in needed):
+                return
+            assert time.monotonic() < deadline, f"no search index after {seconds} s: {needed}"
+            assert self.process.poll() is None, "serve exited"
+            time.sleep(0.2)
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -170,6 +192,7 @@ def test_a_stylesheet_change_is_swapped_in_without_a_reload(server: ServeProcess
 
 
 def test_the_served_site_passes_the_link_crawl(server: ServeProcess) -> None:
+    server.wait_for_search_index()
     seen, broken = crawl(server.url)
     assert broken == []
     built = {p for p in (server.site / "_site").rglob("index.html")}

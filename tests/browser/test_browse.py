@@ -150,6 +150,45 @@ def test_404_at_depth_three_loads_its_styles_and_links_resolve(page: Page, site_
     assert page.url == site_url + "people/"
 
 
+@pytest.fixture(scope="module")
+def rootless_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A few articles of the browsing archive built without a base_url, served under /repo/."""
+    root = tmp_path_factory.mktemp("rootless")
+    config = write_browse_site(root, articles=6)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("base_url: https://example.org/repo/\n", ""), encoding="utf-8")
+    build(root / "_site", "--config", str(config))
+    assert "<base " not in (root / "_site" / "404.html").read_text(encoding="utf-8")
+    with pages_server(root / "_site", "/repo/") as base:
+        yield base
+
+
+@pytest.mark.parametrize("missing", ["a/b/", "a/b/c/", "2018/no-such-story/x"])
+def test_404_without_a_base_url_finds_the_site_root_at_any_depth(
+    page: Page, rootless_site_url: str, missing: str
+):
+    response = page.goto(rootless_site_url + missing)
+    assert response is not None and response.status == 404
+    expect(page.locator("head > base")).to_have_attribute("href", "/repo/")
+    page.wait_for_function(  # the stylesheet, asked for again from the root
+        "getComputedStyle(document.body).backgroundColor === 'rgb(251, 250, 247)'"
+    )
+    if missing == "a/b/c/":
+        for label, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(ARTIFACTS / f"browse-not-found-rootless-{label}.png"))
+    page.locator("main a", has_text="people").click()
+    expect(page.locator("h1")).to_have_text("People")
+    assert page.url == rootless_site_url + "people/"
+    page.go_back()
+    page.locator("nav a", has_text="Search").click()
+    expect(page.locator("h1")).to_have_text("Search")
+    assert page.url == rootless_site_url + "search/"
+    page.go_back()
+    page.locator(".site-title a").click()
+    assert page.url == rootless_site_url
+
+
 def test_print_hides_navigation_and_prints_link_targets(page: Page, site_url: str):
     page.goto(site_url + "2018/report-7/")
     page.emulate_media(media="print")

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository's authority file and one extractor (spaCy loads once)."""
+"""Shared fixtures: the repository's authority file, one extractor (spaCy loads once) and a
+site to import into."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from clippings.authority import Authority, load_authority
 from clippings.importer.extract import Extractor
+from tests.importing import import_site
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared"
@@ -21,3 +23,8 @@ def authority() -> Authority:
 @pytest.fixture(scope="session")
 def extractor(authority: Authority) -> Extractor:
     return Extractor(authority)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return import_site(tmp_path, monkeypatch)

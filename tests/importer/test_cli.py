@@ -2,54 +2,39 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-from clippings.importer import cli, writer
-from clippings.importer.options import configure_parser
-from tests.importer.conftest import REPO, SHARED
+from clippings.importer import writer
+from tests.importer.conftest import SHARED
+from tests.importing import run_import
 
 SEED = SHARED / "seeds" / "000_cb113fcc93b213c7.txt"
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    configure_parser(parser)
-    return cli.run(parser.parse_args(list(argv)))
-
-
 def test_reimport_is_identical_and_hand_edits_are_kept(site, capsys):
-    assert run(str(SEED), "--publication", "Newsweek") == 0
+    assert run_import(str(SEED), "--publication", "Newsweek") == 0
     [path] = list((site / "content").rglob("*.md"))
     first = path.read_bytes()
     assert (site / "raw" / SEED.name).read_bytes() == SEED.read_bytes()
-    assert run(str(SEED), "--publication", "Newsweek") == 0
+    assert run_import(str(SEED), "--publication", "Newsweek") == 0
     assert path.read_bytes() == first
     assert "0 imported, 1 unchanged, 0 skipped, 0 failed" in capsys.readouterr().out
 
     path.write_text(first.decode() + "\nMy own note.\n")
-    assert run(str(SEED), "--publication", "Newsweek") == 0
+    assert run_import(str(SEED), "--publication", "Newsweek") == 0
     out = capsys.readouterr().out
     assert f"skipped: content/undated/{path.name}: edited by hand since import" in out
     assert path.read_text().endswith("My own note.\n")
-    assert run(str(SEED), "--publication", "Newsweek", "--force") == 0
+    assert run_import(str(SEED), "--publication", "Newsweek", "--force") == 0
     assert path.read_bytes() == first
 
 
 def test_dry_run_writes_nothing(site, capsys):
-    assert run(str(SEED), "--dry-run") == 0
+    assert run_import(str(SEED), "--dry-run") == 0
     assert not (site / "content").exists() and not (site / "raw").exists()
     assert "1 imported" in capsys.readouterr().out
 
@@ -62,7 +47,7 @@ def test_bad_inputs_fail_one_line_each_and_others_go_on(site, capsys):
     (bad / "c_latin1.txt").write_bytes("Caf\xe9 news\n\nA body line.".encode("latin-1"))
     (bad / "d_nobody.txt").write_text("Menu\n\nsubscribe\n")
     shutil.copy(SEED, bad / "e_good.txt")
-    assert run(str(bad)) == 1
+    assert run_import(str(bad)) == 1
     captured = capsys.readouterr()
     errors = captured.err.strip().splitlines()
     assert errors == [
@@ -91,7 +76,7 @@ def test_interrupted_write_leaves_no_partial_file(site, monkeypatch):
 def test_suggest_lists_names_the_authority_lacks(site, capsys):
     text = site / "story.txt"
     text.write_text("Minister Resigns\n\nJane Q. Example resigned on Monday, Fox News reported.\n")
-    assert run(str(text), "--suggest") == 0
+    assert run_import(str(text), "--suggest") == 0
     out = capsys.readouterr().out.splitlines()
     line = out.index("suggest people: Jane Q. Example (1)")
     assert out[line + 1] == "    story.txt: Jane Q. Example resigned on Monday, Fox News reported."
@@ -100,27 +85,27 @@ def test_suggest_lists_names_the_authority_lacks(site, capsys):
 
 
 def test_reimport_keeps_what_the_first_import_was_told(site, capsys):
-    assert run(str(SEED), "--publication", "Newsweek", "--url", "https://example.com/a") == 0
+    assert run_import(str(SEED), "--publication", "Newsweek", "--url", "https://example.com/a") == 0
     [path] = list((site / "content").rglob("*.md"))
     first = path.read_text()
     assert "publication: Newsweek" in first
     # A second run without the flags, forced, replaces the same file with the same metadata.
-    assert run(str(SEED), "--force") == 0
+    assert run_import(str(SEED), "--force") == 0
     assert list((site / "content").rglob("*.md")) == [path]
     assert path.read_text() == first
     # A re-import from raw/ keeps them too.
-    assert run(str(site / "raw" / SEED.name)) == 0
+    assert run_import(str(site / "raw" / SEED.name)) == 0
     assert "0 imported, 1 unchanged" in capsys.readouterr().out.splitlines()[-1]
 
 
 def test_forced_reimport_replaces_the_article_in_place(site):
-    assert run(str(SEED), "--publication", "Newsweek") == 0
+    assert run_import(str(SEED), "--publication", "Newsweek") == 0
     [path] = list((site / "content").rglob("*.md"))
     # The first import was given a date by its manifest; the second finds none and would
     # have written a second copy under content/undated/.
     manifest = site / "manifest.json"
     manifest.write_text(f'[{{"text": "{SEED}", "date": "2018-08-15"}}]')
-    assert run(str(SEED), "--manifest", str(manifest), "--force") == 0
+    assert run_import(str(SEED), "--manifest", str(manifest), "--force") == 0
     assert list((site / "content").rglob("*.md")) == [path]
     assert "date: '2018-08-15'" in path.read_text() or "date: 2018-08-15" in path.read_text()
 
@@ -131,7 +116,7 @@ def test_capture_without_article_text_is_imported_as_a_record(site, capsys):
         "Home | World | Sport\n\nIn pictures: the parade in Pyongyang\n\nBy Jane Smith\n\n"
         "Share this\n"
     )
-    assert run(str(text), "--publication", "Example Wire") == 0
+    assert run_import(str(text), "--publication", "Example Wire") == 0
     out = capsys.readouterr().out
     assert "(no article text in the capture: imported with an empty body)" in out
     [path] = list((site / "content").rglob("*.md"))
@@ -145,7 +130,7 @@ def test_import_reads_the_sites_config(site):
     (site / "names.yaml").write_text("people:\n  Jane Example:\n    aliases: [Jane Q. Example]\n")
     text = site / "story.txt"
     text.write_text("Minister Resigns\n\nJane Q. Example resigned on Monday, Fox News reported.\n")
-    assert run(str(text), "--publication", "Example Wire") == 0
+    assert run_import(str(text), "--publication", "Example Wire") == 0
     [path] = list((site / "articles").rglob("*.md"))
     assert "- Jane Example" in path.read_text()
 
@@ -164,7 +149,7 @@ def test_html_page_uses_trafilatura_metadata(site):
         '<link rel="canonical" href="https://example.com/news/putin-meets"></head>'
         f"<body><article><h1>Putin Meets Officials</h1>{paragraphs}</article></body></html>"
     )
-    assert run(str(page), "--publication", "Example") == 0
+    assert run_import(str(page), "--publication", "Example") == 0
     text = (site / "content" / "2019" / "putin-meets-officials.md").read_text()
     assert "authors:\n- Jane Writer\n" in text
     assert "url: https://example.com/news/putin-meets\n" in text
@@ -197,7 +182,7 @@ def test_html_page_without_a_given_publication_takes_the_site_name(site):
         'content="Example News"><meta property="article:published_time" content="2019-05-04">'
         f"</head><body><article><h1>Kim Meets Officials</h1>{paragraphs}</article></body></html>"
     )
-    assert run(str(page)) == 0
+    assert run_import(str(page)) == 0
     text = (site / "content" / "2019" / "kim-meets-officials.md").read_text()
     assert "publication: Example News\n" in text
 
@@ -214,14 +199,14 @@ def test_the_capture_time_is_recorded_as_retrieved(site):
         f'content="2018-03-19"></head><body><article><h1>Kim Meets Officials</h1>{paragraphs}'
         "</article></body></html>"
     )
-    assert run(str(page), "--publication", "Example") == 0
+    assert run_import(str(page), "--publication", "Example") == 0
     text = (site / "content" / "2018" / "kim-meets-officials.md").read_text()
     assert "retrieved: '2018-03-20T10:15:00+01:00'\n" in text
 
     manifest = site / "manifest.json"
     entry = {"text": "saved.html", "retrieved": "2018-03-21T08:00:00Z", "publication": "Example"}
     manifest.write_text(json.dumps([entry]))
-    assert run(str(page), "--manifest", str(manifest), "--force") == 0
+    assert run_import(str(page), "--manifest", str(manifest), "--force") == 0
     text = (site / "content" / "2018" / "kim-meets-officials.md").read_text()
     assert "retrieved: '2018-03-21T08:00:00Z'\n" in text
 

@@ -16,7 +16,7 @@ from warcio.warcwriter import WARCWriter
 
 from clippings.content import parse_article
 from clippings.importer.warc import ArchiveError, html_records
-from tests.importer.test_cli import run, site  # noqa: F401 (the site fixture)
+from tests.importing import run_import
 
 ARTICLE = """<html><head><title>Kim Meets Putin in Vladivostok</title>
 <meta property="og:site_name" content="Example Wire"></head><body><article>
@@ -95,10 +95,10 @@ def test_a_file_that_is_no_archive_is_an_error(tmp_path: Path):
         list(html_records(path))
 
 
-def test_import_of_a_warc(site, capsys):  # noqa: F811
+def test_import_of_a_warc(site, capsys):
     path = site / "crawl.warc.gz"
     write_warc(path, gzip=True)
-    assert run(str(path)) == 0
+    assert run_import(str(path)) == 0
     out = capsys.readouterr().out
     assert f"{path}: 2 HTML pages, 1 skipped as no article" in out
     [article] = list((site / "content").rglob("*.md"))
@@ -108,7 +108,7 @@ def test_import_of_a_warc(site, capsys):  # noqa: F811
     assert "- Kim Jong Un" in text
     assert (site / "raw" / "crawl.warc.gz").read_bytes() == path.read_bytes()
     # Once more: the same articles, unchanged.
-    assert run(str(path)) == 0
+    assert run_import(str(path)) == 0
     assert "0 imported, 1 unchanged" in capsys.readouterr().out
 
 
@@ -165,11 +165,11 @@ def test_wacz_package(tmp_path: Path):
     assert len(list(html_records(package))) == 2
 
 
-def test_saved_html_gives_its_capture_date(site):  # noqa: F811
+def test_saved_html_gives_its_capture_date(site):
     page = site / "page.html"
     note = "<!--\n Page saved with SingleFile \n url: https://example.com/a \n"
     note += " saved date: Mon Dec 06 2021 10:21:03 GMT+0100 (Central European Standard Time)\n-->"
     page.write_text(note + ARTICLE)
-    assert run(str(page), "--publication", "Example Wire") == 0
+    assert run_import(str(page), "--publication", "Example Wire") == 0
     [article] = list((site / "content").rglob("*.md"))
     assert "retrieved: '2021-12-06T10:21:03+01:00'" in article.read_text()

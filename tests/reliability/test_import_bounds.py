@@ -21,7 +21,7 @@ from clippings.importer import cli
 from clippings.importer.extract import Meta, line_pieces
 from clippings.importer.rules import load_rules
 from clippings.importer.segment import segment
-from tests.reliability.importing import import_site, run_import, write_manifest
+from tests.importing import import_site, run_import, write_manifest
 from tests.reliability.report import FIGURES
 
 pytestmark = pytest.mark.timeout(120)  # each test may set its own

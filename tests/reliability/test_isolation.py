@@ -32,7 +32,7 @@ from clippings.importer.writer import Record, sha256
 from clippings.incremental import Rebuilder
 from clippings.output import build_lock
 from tests.conftest import REPO, write_article
-from tests.reliability.importing import import_site, run_import, write_manifest
+from tests.importing import import_site, run_import, write_manifest
 from tests.reliability.report import FIGURES
 
 pytestmark = pytest.mark.timeout(120)  # each test may set its own

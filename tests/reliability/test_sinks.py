@@ -27,7 +27,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from clippings.content import parse_article
-from clippings.escape import pagefind_html, safe_url
+from clippings.escape import pagefind_html, safe_url, web_url
 from clippings.render import MarkdownConverter
 from clippings.search import Record, record_of
 from clippings.text import without_xml_forbidden
@@ -108,6 +108,22 @@ def test_only_text_is_a_url(value: object):
     assert safe_url(value) is None
 
 
+WEB_URLS = [url for url in SAFE_URLS if url.lower().startswith(("http:", "https:"))]
+NOT_WEB_URLS = [
+    "http://",  # no host
+    "https:///path",
+    "http:example.org",
+    "http://[::1/",  # a malformed IPv6 host is no ValueError
+    "http&#58;//example.org/",  # a web URL only once decoded: read as written, it is a path
+    "https://example.org/\tab",
+]
+
+
+@pytest.mark.parametrize("url", SAFE_URLS + UNSAFE_URLS + NOT_WEB_URLS, ids=repr)
+def test_web_urls_are_the_http_urls_with_a_host_that_safe_url_keeps(url: str):
+    assert web_url(url) == (url if url in WEB_URLS else None)
+
+
 # "javascript:" spelled every way a browser still reads it: any case, characters the URL parser
 # drops, character references for any letter.
 def _spellings(letter: str) -> st.SearchStrategy[str]:
@@ -154,6 +170,13 @@ def test_a_safe_url_is_read_by_a_browser_as_http_mailto_or_relative(url: str):
         f"{EXAMPLES} random strings (Hypothesis): every URL `safe_url` keeps is one a browser "
         "reads as http(s), mailto or relative"
     )
+
+
+@given(url=url_text | st.text(max_size=24))
+@SETTINGS
+def test_a_web_url_is_a_safe_url_a_browser_reads_as_http(url: str):
+    if web_url(url) is not None:
+        assert safe_url(url) == url and browser_scheme(url) in ("http", "https"), url
 
 
 MARKDOWN_CASES = {

@@ -1,4 +1,4 @@
-"""Helpers shared by the import reliability tests: a site to import into, the command, a manifest."""
+"""Helpers shared by the import tests (tests/importer/, tests/reliability/): a site to import into, the command, a manifest."""
 
 from __future__ import annotations
 
