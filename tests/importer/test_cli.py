@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -169,7 +170,7 @@ def test_a_date_in_the_text_of_an_html_page_is_not_its_date(site):
         "<html><head><title>Kim Meets Officials</title></head><body><article>"
         f"<h1>Kim Meets Officials</h1>{paragraphs}</article></body></html>"
     )
-    assert run(str(page), "--publication", "Example") == 0
+    assert run_import(str(page), "--publication", "Example") == 0
     assert (site / "content" / "undated" / "kim-meets-officials.md").is_file()
 
 

@@ -112,7 +112,7 @@ def test_import_of_a_warc(site, capsys):
     assert "0 imported, 1 unchanged" in capsys.readouterr().out
 
 
-def test_each_page_names_its_warc_record_and_digest(site, capsys):  # noqa: F811
+def test_each_page_names_its_warc_record_and_digest(site, capsys):
     """The record's own digest (WARC-Payload-Digest, else WARC-Block-Digest), the WARC file and
     the WARC-Record-ID, in the article's front matter and in the archive's provenance."""
     path = site / "crawl.warc"
@@ -122,7 +122,7 @@ def test_each_page_names_its_warc_record_and_digest(site, capsys):  # noqa: F811
     record_id = headers.get_header("WARC-Record-ID").strip("<>")
     digest = headers.get_header("WARC-Payload-Digest")
     assert digest and record_id.startswith("urn:uuid:")
-    assert run(str(path)) == 0
+    assert run_import(str(path)) == 0
     [article] = list((site / "content").rglob("*.md"))
     text = article.read_text()
     assert f"source_file: crawl.warc#{record_id.removeprefix('urn:uuid:')}\n" in text
