@@ -243,6 +243,7 @@ def rebuild(
     # that renders these pages again.
     old_index = [p for shard in records for p in cache.recorded_pages(f"{INDEX_DIR}/{shard}/")]
     cache.forget_build()
+    cache.forget_engine()  # it knows the pages as they were: the next full build saves a new one
     cache.forget_page_records([*rendered, *old_index])
     cache.commit()
     written = [path for path, data in rendered.items() if write_atomically(site_dir / path, data)]
