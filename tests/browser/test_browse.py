@@ -180,11 +180,13 @@ def test_404_without_a_base_url_finds_the_site_root_at_any_depth(
     page.locator("main a", has_text="people").click()
     expect(page.locator("h1")).to_have_text("People")
     assert page.url == rootless_site_url + "people/"
-    page.go_back()
+    page.go_back()  # the page runs its script again: wait for the root before clicking
+    expect(page.locator("head > base")).to_have_attribute("href", "/repo/")
     page.locator("nav a", has_text="Search").click()
     expect(page.locator("h1")).to_have_text("Search")
     assert page.url == rootless_site_url + "search/"
     page.go_back()
+    expect(page.locator("head > base")).to_have_attribute("href", "/repo/")
     page.locator(".site-title a").click()
     assert page.url == rootless_site_url
 
