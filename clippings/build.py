@@ -245,8 +245,8 @@ def _update_in_place(
 ) -> BuildResult | None:
     """Bring the site up to date through the engine the last build saved (`incremental`, the
     same that `serve` runs): only files whose stat changed are read, the model is updated in
-    place, and only pages whose fingerprint changed are rendered and replaced, one atomic
-    rename each. None when there is no engine for these settings (the full build runs).
+    place, and only pages whose fingerprint changed are rendered and replaced, all or none
+    (`output.replace_files`). None when there is no engine for these settings (the full build runs).
 
     Before anything is replaced, the records that vouch for the site (the last build, the
     engine, the pages about to change) are dropped: a build killed midway leaves a full build
@@ -450,8 +450,11 @@ def _build(
         )
         if cache:
             with times.stage("save engine"):
+                problems_of: dict[str, list[Problem]] = {}
+                for problem in loading:
+                    problems_of.setdefault(problem.path, []).append(problem)
                 sources = {
-                    Path(path): (stat, None, [w for w in loading if w.path == source])
+                    Path(path): (stat, None, problems_of.get(source, []))
                     for source, (path, stat) in files.items()
                 }
                 loaded = [*archive.articles, *archive.drafts]
@@ -459,9 +462,18 @@ def _build(
                     for article in loaded:
                         path = Path(files[article.source][0])
                         sources[path] = (sources[path][0], article, sources[path][2])
-                    reads = inputs.template_reads if inputs else {}
+                    assert inputs is not None  # fingerprinted: a cache is open
                     engine = Rebuilder.from_build(
-                        config, target, strict, sources, archive, pages, prints, refs, reads, assets
+                        config,
+                        target,
+                        strict,
+                        sources,
+                        archive,
+                        pages,
+                        prints,
+                        refs,
+                        inputs,
+                        assets,
                     )
                     cache.save_engine(settings, engine)
             with times.stage("record cache"):

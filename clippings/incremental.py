@@ -446,7 +446,7 @@ class Rebuilder:
         pages: list[Page],
         fingerprints: dict[str, str | None],
         refs: dict[str, set[str]],
-        template_reads: dict[str, Reads | None],
+        inputs: PageInputs,
         assets: Collection[str],
     ) -> Rebuilder:
         """The engine as a full build leaves it, to be saved in the build cache: the next CLI
@@ -465,13 +465,11 @@ class Rebuilder:
             engine._plan.setdefault(page.path, page)
         engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
         engine._refs = refs
-        engine._template_reads = template_reads
+        engine._template_reads = inputs.template_reads
         engine._assets = frozenset(assets)
         engine._templates_seen = engine._template_files()
         engine._pending = set()
         engine._stale_plan = False
-        env = LiveRenderer(config, archive).env
-        inputs = PageInputs(archive, env, "", template_reads)
         engine._always = {path for path, page in engine._plan.items() if inputs.reads_archive(page)}
         engine._site_identity = _identity(site_dir)
         return engine

@@ -301,17 +301,7 @@ def _remove_all_but(root: Path, keep: set[str]) -> None:
 def write_atomically(target: Path, data: bytes) -> bool:
     """Replace one file in a live site (temp file, then rename) unless it already holds these
     bytes; True when it was written. Readers see the old file or the new one, never part."""
-    if same_bytes(target, data):
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-    except BaseException:  # a full disk: no half-written temporary file left in the site
-        temporary.unlink(missing_ok=True)
-        raise
-    return True
+    return bool(replace_files(target.parent, {target.name: data}))
 
 
 def replace_files(site_dir: Path, files: dict[str, bytes]) -> list[str]:
