@@ -38,7 +38,6 @@ from clippings.exports import (
     archive_json_text,
     csv_with_word_counts,
     sqlite_with_bodies,
-    word_count,
 )
 from clippings.files import walk_folder
 from clippings.output import write_atomically
@@ -243,7 +242,7 @@ def rebuild(
     # that renders these pages again.
     old_index = [p for shard in records for p in cache.recorded_pages(f"{INDEX_DIR}/{shard}/")]
     cache.forget_build()
-    cache.forget_engine()  # it knows the pages as they were: the next full build saves a new one
+    cache.mark_engine_stale(list(rendered))  # it knows these pages as they were
     cache.forget_page_records([*rendered, *old_index])
     cache.commit()
     written = [path for path, data in rendered.items() if write_atomically(site_dir / path, data)]
@@ -276,7 +275,7 @@ def _archive_json(site_dir: Path, changed: dict[str, Article], title: str) -> by
         records = json.loads((site_dir / "archive.json").read_bytes())["articles"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    counts = {a.path: word_count(a) for a in changed.values() if not a.draft}
+    counts = {a.path: a.word_count for a in changed.values() if not a.draft}
     for record in records:
         if record.get("url") in counts:
             record["word_count"] = counts[record["url"]]
@@ -291,7 +290,7 @@ def _downloads(
     edited = [article for article in changed.values() if not article.draft]
     if not edited:
         return {}
-    counts = {article.path: word_count(article) for article in edited}
+    counts = {article.path: article.word_count for article in edited}
     try:
         table = (site_dir / "archive.csv").read_bytes().decode("utf-8")
         files = {

@@ -36,7 +36,7 @@ from clippings.errors import BuildError, Problem
 from clippings.files import os_problem
 from clippings.incremental import Rebuilder
 from clippings.originals import check_fixity
-from clippings.output import SiteWriter, build_lock
+from clippings.output import SiteWriter, build_lock, remove_leftovers
 from clippings.pageinputs import PageInputs
 from clippings.parallel import default_jobs, render_pages
 from clippings.plan import check_output_dir, check_page_paths, static_files
@@ -230,6 +230,18 @@ def _write_search_index(
     return f"{len(index.rebuilt)} of {index.shards} search shards re-indexed", len(index.files)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """While the archive is made or restored: the collector would walk every article and term
+    again and again (they live to the end of the build); it resumes with whatever cycles were
+    left. Peak memory at 10,000 articles is unchanged (248 MiB)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 # The engine renders in one process; past this many pages the full build's parallel workers
 # are faster (a template edit, a setting that shows on every page).
 ENGINE_RENDER_LIMIT = 2000
@@ -258,6 +270,9 @@ def _update_in_place(
         return None
     if not cache.pages_in_place(site_dir):  # a page deleted or changed by hand
         return None
+    rewritten = cache.engine_stale()  # pages the quick path for body edits rewrote
+    remove_leftovers(site_dir, rewritten)  # if it was killed midway
+    engine.distrust(rewritten)
 
     def before_writing(paths: list[str]) -> None:
         cache.forget_build()
@@ -277,10 +292,11 @@ def _update_in_place(
     cache.forget_page_records(outcome.removed)
     cache.record_pages(engine.fingerprints, outcome.sizes)
     # What the quick path for body edits checks against: the files read again, as the cache
-    # parses them, and what their pages now show.
+    # parses them, and what their pages now show. Named as the engine named them: a full build
+    # run with another working folder saved it with another (absolute) root.
     for path in outcome.reread:
         if path.is_file():
-            cache.read_article(path, display_path(path, config.root), strict)
+            cache.read_article(path, display_path(path, engine.config.root), strict)
     drafts = [draft for draft in archive.drafts if draft.source in cache.article_sha]
     record_published(cache, outcome.rendered_pages, drafts, complete=False)
     search, search_files = "", 0
@@ -400,18 +416,13 @@ def _build(
                 cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
                 result.seconds = time.perf_counter() - started
                 return result
-            updated = _update_in_place(config, target, strict, cache, settings, times)
+            with _collector_paused():
+                updated = _update_in_place(config, target, strict, cache, settings, times)
             if updated:
                 updated.seconds = time.perf_counter() - started
                 return updated
-        # Paused while the archive is made: the collector would walk every article and term
-        # again and again (they live to the end of the build); it resumes with whatever cycles
-        # the load left. Peak memory at 10,000 articles is unchanged (248 MiB).
-        gc.disable()
-        try:
+        with _collector_paused():
             archive, loading = _load_and_model(config, strict, cache, times)
-        finally:
-            gc.enable()
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())
             assets, asset_warnings = static_files(config)

@@ -533,6 +533,7 @@ class BuildCache:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        self._db.execute("DELETE FROM meta WHERE key = 'engine_stale'")  # it knows them now
 
     def load_engine(self, settings: str) -> Any | None:
         """The engine the last build saved with these settings, or None (none saved, other
@@ -556,6 +557,25 @@ class BuildCache:
     def forget_engine(self) -> None:
         """Before the site changes outside the engine's knowledge (or the engine writes)."""
         (self.path.parent / ENGINE_FILE).unlink(missing_ok=True)
+        self._db.execute("DELETE FROM meta WHERE key = 'engine_stale'")
+
+    def mark_engine_stale(self, paths: list[str]) -> None:
+        """Pages about to be rewritten outside the saved engine (the quick path for body
+        edits): the engine renders them again rather than trust the fingerprints it saved."""
+        stale = json.dumps(sorted(self.engine_stale() | set(paths)))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('engine_stale', ?)", (stale,))
+
+    def engine_stale(self) -> set[str]:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'engine_stale'").fetchone()
+        if row is None:
+            return set()
+        try:
+            paths = json.loads(row[0])
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise TypeError("not a list of paths")
+        except Exception as error:
+            raise CacheDamaged(f"meta: engine_stale: {error}") from None
+        return set(paths)
 
     def forget_build(self) -> None:
         self._db.execute(f"DELETE FROM meta WHERE key IN {_BUILD_KEYS}")

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from clippings.files import Walk, walk_folder
 from clippings.text import (
     MAX_SLUG_BYTES,
     XML_FORBIDDEN_DROPPED,
+    plain_text,
     slugify,
     without_xml_forbidden,
 )
@@ -116,12 +118,22 @@ class Article:
     def iso_date(self) -> str | None:
         return self.date.isoformat() if self.date else None
 
+    # Kept on the object (and in the engine a build saves): the archive-wide downloads count
+    # every article's words, and an incremental build would otherwise count them all again.
+    @cached_property
+    def word_count(self) -> int:
+        return len(plain_text(self.body).split())
+
 
 # Every field a template may read of an article: front matter, body and derived values
 # (see pageinputs.py).
 ARTICLE_FIELDS = frozenset(
     [name for name in Article.__dataclass_fields__]
-    + [name for name, value in vars(Article).items() if isinstance(value, property)]
+    + [
+        name
+        for name, value in vars(Article).items()
+        if isinstance(value, property | cached_property)
+    ]
 )
 
 

@@ -27,7 +27,6 @@ from typing import Any
 import bibtexparser
 import bibtexparser.middlewares
 import rispy
-import sqlite_utils
 from bibtexparser.model import Entry, Field
 from pylatexenc.latexencode import (
     RULE_DICT,
@@ -40,7 +39,7 @@ from clippings.authority import KINDS
 from clippings.citation import csl_item
 from clippings.content import Article
 from clippings.originals import read_original
-from clippings.search import plain_text
+from clippings.text import plain_text
 
 EXPORT_PREFIX = "export:"
 ARTICLE_FILES = ("cite.ris", "cite.bib", "cite.json")
@@ -90,10 +89,6 @@ class Citing:
     title: str
 
 
-def word_count(article: Article) -> int:
-    return len(plain_text(article.body).split())
-
-
 def article_row(article: Article, terms: dict[str, list[Term]]) -> dict[str, Any]:
     """The fields of archive.json, archive.csv and the database's articles table (lists as
     lists: each format joins them its own way)."""
@@ -105,7 +100,7 @@ def article_row(article: Article, terms: dict[str, list[Term]]) -> dict[str, Any
         "url": article.url,
         "authors": list(article.authors),
         **{kind: [term.name for term in terms[kind]] for kind in KINDS},
-        "word_count": word_count(article),
+        "word_count": article.word_count,
         "source_sha256": article.source_sha256,
     }
 
@@ -327,6 +322,8 @@ def sqlite_bytes(rows: Rows) -> bytes:
     """archive.sqlite, built with sqlite-utils in a scratch file; the same rows give the same
     bytes (fixed row order, no timestamps, written out fresh with VACUUM INTO)."""
     with tempfile.TemporaryDirectory() as scratch:
+        import sqlite_utils  # here, not at the top: it takes ~0.2 s to import (numpy, click)
+
         db = sqlite_utils.Database(Path(scratch) / "work.sqlite")
         db["terms"].create(
             {
@@ -393,7 +390,7 @@ def sqlite_with_bodies(data: bytes, edited: list[Article]) -> bytes:
         article = by_path.get(row["path"])
         if article is not None:
             row.update(body=article.body, text=plain_text(article.body))
-            row["word_count"] = word_count(article)
+            row["word_count"] = article.word_count
     return sqlite_bytes(rows)
 
 

@@ -37,7 +37,7 @@ from clippings.errors import BuildError, Problem
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import update_archive
 from clippings.output import build_lock, replace_files, safe_relative, same_bytes
-from clippings.pageinputs import PageInputs, Reads
+from clippings.pageinputs import ArticleDigests, PageInputs, Reads
 from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import (
     DATA_PAGE,
@@ -176,6 +176,7 @@ class Rebuilder:
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str | None] = {}
+        self._article_digests = ArticleDigests()  # kept between rebuilds (and when saved)
         self._reread: list[Path] = []  # content files read again by the current rebuild
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
         self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
@@ -466,6 +467,7 @@ class Rebuilder:
         engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
         engine._refs = refs
         engine._template_reads = inputs.template_reads
+        engine._article_digests = inputs.articles
         engine._assets = frozenset(assets)
         engine._templates_seen = engine._template_files()
         engine._pending = set()
@@ -473,6 +475,13 @@ class Rebuilder:
         engine._always = {path for path, page in engine._plan.items() if inputs.reads_archive(page)}
         engine._site_identity = _identity(site_dir)
         return engine
+
+    def distrust(self, paths: Collection[str]) -> None:
+        """Pages rewritten since this engine was saved: render them again at the next update."""
+        for path in paths:
+            self._fingerprints.pop(path, None)
+        if self._pending is not None:
+            self._pending |= {path for path in paths if path in self._plan}
 
     def __getstate__(self) -> dict[str, Any]:
         """For the build cache: the Jinja environment is made again on restore."""
@@ -534,7 +543,10 @@ class Rebuilder:
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
         base = fingerprint_base(self.config, self.site_dir)
-        inputs = PageInputs(archive, self._renderer.env, base, self._template_reads)
+        self._article_digests.keep_only(self._in_model.values())
+        inputs = PageInputs(
+            archive, self._renderer.env, base, self._template_reads, self._article_digests
+        )
         everything = self._pending is None
         candidates: Iterable[str] = self._plan
         if everything:

@@ -11,10 +11,11 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import glob
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from clippings.errors import BuildError, Problem
@@ -333,6 +334,15 @@ def replace_files(site_dir: Path, files: dict[str, bytes]) -> list[str]:
     for temporary, target in staged:
         os.replace(temporary, target)
     return [target.relative_to(site_dir).as_posix() for _, target in staged]
+
+
+def remove_leftovers(site_dir: Path, paths: Iterable[str]) -> None:
+    """Delete the temporary files a killed `replace_files` may have left beside these paths."""
+    for path in paths:
+        target = site_dir / path
+        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            if leftover.name[len(target.name) + 2 : -4].isdigit():  # .<name>.<pid>.tmp
+                leftover.unlink(missing_ok=True)
 
 
 def same_bytes(path: Path | str, data: bytes) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,6 +209,56 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
     )
 
 
+class ArticleDigests:
+    """Digests of articles, per set of fields read (the body by its own digest), kept by
+    identity. An edit never changes an Article (it is frozen; the engine swaps in a new object),
+    so a digest holds while its object lives: the engine keeps this table between builds, and in
+    the state it saves, instead of hashing all 10,000 articles again for `archive.json`."""
+
+    def __init__(self) -> None:
+        # the article is held beside its digest, so its id cannot be reused while the row lives
+        self._tables: dict[tuple[str, ...], dict[int, tuple[Article, str]]] = {}
+        self._bodies: dict[int, tuple[Article, str]] = {}
+
+    def digest(self, article: Article, fields: tuple[str, ...]) -> str:
+        table = self._tables.get(fields)
+        if table is None:
+            table = self._tables[fields] = {}
+        known = table.get(id(article))
+        if known is None:
+            values = [article.source, article.path]
+            for field in fields:  # the body by its digest: once per article, not per field set
+                values.append(self._body(article) if field == "body" else getattr(article, field))
+            known = table[id(article)] = (article, "A" + digest(repr(values)))
+        return known[1]
+
+    def _body(self, article: Article) -> str:
+        known = self._bodies.get(id(article))
+        if known is None:
+            known = self._bodies[id(article)] = (article, digest(article.body))
+        return known[1]
+
+    def keep_only(self, articles: Iterable[Article]) -> None:
+        """Forget every article but these (the ones a rebuild still holds)."""
+        alive = {id(article) for article in articles}
+        for table in [*self._tables.values(), self._bodies]:
+            for key in [key for key in table if key not in alive]:
+                del table[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Ids do not survive a pickle; the objects (restored with the archive) do."""
+        return {
+            "tables": {fields: list(table.values()) for fields, table in self._tables.items()},
+            "bodies": list(self._bodies.values()),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._tables = {
+            fields: {id(row[0]): row for row in rows} for fields, rows in state["tables"].items()
+        }
+        self._bodies = {id(row[0]): row for row in state["bodies"]}
+
+
 class PageInputs:
     """Fingerprints of pages against one model. Values are memoised by identity, so one
     instance serves one state of the archive (a build, or one live rebuild)."""
@@ -219,15 +269,15 @@ class PageInputs:
         env: jinja2.Environment,
         base: str,
         reads: dict[str, Reads | None] | None = None,
+        articles: ArticleDigests | None = None,
     ) -> None:
         self.archive = archive
         self.env = env
         self.base = base  # what every page shares: version, settings, output folder
         # per template; may outlive this instance while the templates stay the same (serve)
         self._reads = {} if reads is None else reads
-        self._tables: dict[tuple[str, tuple[str, ...]], dict[int, str]] = {}
+        self.articles = ArticleDigests() if articles is None else articles
         self._terms: dict[tuple[int, bool], dict[int, str]] = {}
-        self._bodies: dict[int, str] = {}
         self._parts: dict[tuple[str, Reads], str] = {}
 
     @property
@@ -279,27 +329,8 @@ class PageInputs:
             self._parts[key] = digest(self._value(value, reads, None))
         return self._parts[key]
 
-    def _memo_for(self, kind: str, fields: tuple[str, ...]) -> dict[int, str]:
-        """Digests by object identity, one table per kind and set of fields read."""
-        table = self._tables.get((kind, fields))
-        if table is None:
-            table = self._tables[(kind, fields)] = {}
-        return table
-
-    def _article(self, article: Article, fields: tuple[str, ...], memo: dict[int, str]) -> str:
-        known = memo.get(id(article))
-        if known is None:
-            values = [article.source, article.path]
-            for field in fields:  # the body by its digest: once per article, not per field set
-                values.append(self._body(article) if field == "body" else getattr(article, field))
-            known = memo[id(article)] = "A" + digest(repr(values))
-        return known
-
-    def _body(self, article: Article) -> str:
-        known = self._bodies.get(id(article))
-        if known is None:
-            known = self._bodies[id(article)] = digest(article.body)
-        return known
+    def _article(self, article: Article, fields: tuple[str, ...]) -> str:
+        return self.articles.digest(article, fields)
 
     def _term(self, term: Term, reads: Reads, relations: bool = True) -> str:
         memo = self._terms.get((id(reads), relations))  # reads outlive this instance
@@ -307,7 +338,6 @@ class PageInputs:
             memo = self._terms[(id(reads), relations)] = {}
         known = memo.get(id(term))
         if known is None:
-            articles = self._memo_for("A", reads.article_fields)
             fields = reads.term_fields if relations else reads.plain_term_fields
             values: list[Any] = [term.kind, term.slug]
             for field in fields:
@@ -315,7 +345,7 @@ class PageInputs:
                 if field == "cooccurring":
                     value = [(self._term(other, reads, False), n) for other, n in value]
                 elif field in _RELATIONS:
-                    value = [self._article(a, reads.article_fields, articles) for a in value]
+                    value = [self._article(a, reads.article_fields) for a in value]
                 values.append(value)
             known = memo[id(term)] = "T" + digest(repr(values))
         return known
@@ -327,9 +357,7 @@ class PageInputs:
         if kind is Article:
             if refs is not None:
                 refs.add(value.source)
-            return self._article(
-                value, reads.article_fields, self._memo_for("A", reads.article_fields)
-            )
+            return self._article(value, reads.article_fields)
         if kind is Term:
             return self._term(value, reads)
         if kind is Pager:

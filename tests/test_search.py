@@ -12,12 +12,12 @@ from clippings.errors import BuildError
 from clippings.indexer import IndexerError, PagefindIndexer
 from clippings.search import (
     article_record,
-    plain_text,
     refresh_live_index,
     shard_names,
     shard_records,
     shards_by_date,
 )
+from clippings.text import plain_text
 
 
 @pytest.fixture
