@@ -44,11 +44,14 @@ _FORMAT = 4  # bump when records change shape, so every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
 _ATTEMPTS = 3  # Pagefind sometimes leaves a file unwritten: see pagefind_bundle.is_complete
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
-# to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow,
-# while the browser fetches one index chunk (~25 KiB) per shard per word: see docs/performance.md.
-# Recent years, which change, get small shards; older years large settled ones (a query's cost).
+# to ~750 articles, then ~220 KiB an article) and its writer slows per article as shards grow.
+# A query fetches one index chunk (~25 KiB) per shard per word, but its search in the browser
+# grows with the square of a shard's size (Pagefind's WASM counts the filter values of the results
+# with a linear scan of the results for each value of each page), so settled shards are as large
+# as the bytes per query need and no larger: see docs/performance.md. Recent years, which change,
+# get small shards.
 SHARD_TARGET = 600
-SETTLED_TARGET = 2400
+SETTLED_TARGET = 1600
 RECENT_YEARS = 2
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
@@ -327,7 +330,7 @@ def _index_changed(shards: dict[str, list[Record]], language: str, cache: ShardC
         if cache.hash_of(shard) != hashes[shard]
     ]
     # Each shard is a Pagefind process of its own: two at a time use both cores while bounding
-    # memory to two small shards, or one settled shard (~500 MiB) beside a small one: the settled
+    # memory to two small shards, or one settled shard (~350 MiB) beside a small one: the settled
     # shards are indexed one after another as one task, submitted first. A failed shard fails the
     # build (never a silently partial index), after the others were tried.
     settled = [job for job in jobs if len(job[1]) > SHARD_TARGET]

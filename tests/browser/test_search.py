@@ -4,6 +4,7 @@ against a single index, before and after an incremental build."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from clippings.config import load_config
 from clippings.indexer import PagefindIndexer
 from clippings.search import shard_records
 from tests.conftest import FIXTURE_SITE
-from tests.pages_server import pages_server
+from tests.pages_server import PagesHandler, pages_server
 
 RESULT = ".pagefind-ui__result-link"
 
@@ -124,3 +125,35 @@ def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
         page.goto(base)
         found = _search(page, base, sharded, "zyzzyva", {})
     assert found == ["/repo/2019/a-letter-from-pyongyang/"]
+
+
+@pytest.mark.timeout(120)
+def test_the_last_query_typed_while_the_shards_load_is_the_one_shown(
+    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Three shards, whose loading is slowed down (at 100,000 articles, 56-104 shards take seconds):
+    # Pagefind UI let queries typed meanwhile wait for the index and resume in no set order, so the
+    # page could show an earlier query's results ("Nothing matches" for the last one typed).
+    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)
+    monkeypatch.setattr("clippings.search.SETTLED_TARGET", 2)
+    monkeypatch.setattr("clippings.search.RECENT_YEARS", 1)
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    build_site(load_config(site / "config.yaml"), site / "_site")
+
+    serve = PagesHandler.do_GET
+
+    def slowly(handler: PagesHandler) -> None:
+        if "pagefind-entry.json" in handler.path:
+            time.sleep(1)
+        serve(handler)
+
+    monkeypatch.setattr(PagesHandler, "do_GET", slowly)
+    with pages_server(site / "_site", "/repo/") as base:
+        page.goto(base + "search/")
+        box = page.locator(".pagefind-ui__search-input")
+        for stale in ["qzxa", "qzxb", "qzxc", "qzxd", "qzxe"]:  # nothing matches these
+            box.fill(stale)
+            page.wait_for_timeout(150)  # past the debounce: the query waits for the index
+        box.fill("Kim")
+        expect(page.locator(RESULT).first).to_be_visible(timeout=30_000)

@@ -1,4 +1,4 @@
-// The search page: Pagefind's UI over one index per shard (year), merged into one search.
+// The search page: Pagefind's UI over one index per shard (a run of years), merged into one search.
 (function () {
   "use strict";
   var box = document.getElementById("search");
@@ -14,46 +14,58 @@
     status.textContent = "There are no articles to search yet.";
     return;
   }
+  var unavailable = "The search index could not be loaded; rebuild the site with search enabled.";
   if (typeof PagefindUI === "undefined") {
-    status.textContent = "The search index could not be loaded; rebuild the site with search enabled.";
+    status.textContent = unavailable;
     return;
   }
   // Absolute paths from the page's own location, so search works at a domain root and under a sub-path.
   var root = new URL(box.dataset.root, location.href).pathname;
   var paths = bundles.map(function (bundle) { return root + bundle; });
-  var ui = new PagefindUI({
-    element: "#search-ui",
-    bundlePath: paths[0],
-    baseUrl: root,
-    mergeIndex: paths.slice(1).map(function (path) { return { bundlePath: path, baseUrl: root }; }),
-    showSubResults: false,
-    showImages: false,
-    resetStyles: false,
-    autofocus: true,
-    debounceTimeoutMs: 100, // Pagefind's default 300 ms alone would be the whole latency budget
-    translations: {
-      zero_results: "Nothing matches [SEARCH_TERM]. Try fewer or other words, another spelling of " +
-        "a name, or remove a filter.",
-    },
-  });
-  status.hidden = true;
-  // The help says what to try; once a search runs, the results (or Pagefind's "nothing
-  // matches", which says what to try next) take its place.
-  var help = document.getElementById("search-help");
-  document.getElementById("search-ui").addEventListener("input", function (event) {
-    if (help && event.target.matches("input[type=text], input[type=search]")) {
-      help.hidden = event.target.value.trim() !== "";
+  status.textContent = "Loading the search index…";
+  // Every shard is merged before the search box appears. Pagefind UI would take queries while it
+  // merges them, and queries that wait for the index resume in no set order, so the results shown
+  // could be an earlier query's ("Nothing matches" for the last one typed, seen with 104 shards).
+  // The UI imports the same module (same URL), so it finds the shards merged.
+  import(paths[0] + "pagefind.js").then(function (pagefind) {
+    return paths.slice(1).reduce(function (merged, path) {
+      return merged.then(function () { return pagefind.mergeIndex(path, { baseUrl: root }); });
+    }, pagefind.options({ baseUrl: root }));
+  }).then(start, function () { status.textContent = unavailable; });
+
+  function start() {
+    var ui = new PagefindUI({
+      element: "#search-ui",
+      bundlePath: paths[0],
+      baseUrl: root,
+      showSubResults: false,
+      showImages: false,
+      resetStyles: false,
+      autofocus: true,
+      debounceTimeoutMs: 100, // Pagefind's default 300 ms alone would be the whole latency budget
+      translations: {
+        zero_results: "Nothing matches [SEARCH_TERM]. Try fewer or other words, another spelling of " +
+          "a name, or remove a filter.",
+      },
+    });
+    status.hidden = true;
+    // The help says what to try; once a search runs, the results (or Pagefind's "nothing
+    // matches", which says what to try next) take its place.
+    var help = document.getElementById("search-help");
+    document.getElementById("search-ui").addEventListener("input", function (event) {
+      if (help && event.target.matches("input[type=text], input[type=search]")) {
+        help.hidden = event.target.value.trim() !== "";
+      }
+    });
+    var query = new URLSearchParams(location.search).get("q");
+    if (query && help) help.hidden = true;
+    if (query) {
+      ui.triggerSearch(query);
+    } else {
+      // Pagefind UI loads every shard's filters when the box first gets focus, and autofocus
+      // happens before it listens: start that now, so the first query does not wait for it.
+      var input = document.querySelector("#search-ui input");
+      if (input) input.dispatchEvent(new FocusEvent("focus"));
     }
-  });
-  var query = new URLSearchParams(location.search).get("q");
-  if (query && help) help.hidden = true;
-  if (query) {
-    ui.triggerSearch(query);
-  } else {
-    // Pagefind UI loads every shard's entry, metadata, filters and WASM when the box first gets
-    // focus, and autofocus happens before it listens: start that now, so the first query a
-    // visitor types does not wait for it.
-    var input = document.querySelector("#search-ui input");
-    if (input) input.dispatchEvent(new FocusEvent("focus"));
   }
 })();
