@@ -24,6 +24,7 @@ from clippings.body_edits import rebuild as rebuild_body_edits
 from clippings.body_edits import record as record_published
 from clippings.cache import (
     CACHE_DIR,
+    ENGINE_FILE,
     BuildCache,
     content_stats,
     discard_cache,
@@ -32,9 +33,9 @@ from clippings.cache import (
 )
 from clippings.config import Config
 from clippings.content import content_files, display_path, read_article, read_articles
-from clippings.errors import BuildError, Problem
+from clippings.errors import BuildError, Problem, shown
 from clippings.files import os_problem
-from clippings.incremental import Rebuilder
+from clippings.incremental import Rebuilder, TooMuchWork
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock, remove_leftovers
 from clippings.pageinputs import PageInputs
@@ -254,6 +255,7 @@ def _update_in_place(
     cache: BuildCache,
     settings: str,
     times: StageTimes,
+    notes: list[Problem],
 ) -> BuildResult | None:
     """Bring the site up to date through the engine the last build saved (`incremental`, the
     same that `serve` runs): only files whose stat changed are read, the model is updated in
@@ -285,7 +287,13 @@ def _update_in_place(
             outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT)
     except BuildError:
         raise
-    except Exception:  # TooMuchWork, or a state the engine cannot use: the full build runs
+    except TooMuchWork:  # the full build renders them in parallel
+        return None
+    except Exception as error:  # a bug in the engine must not cost the site: build in full, say so
+        message = (
+            f"the saved engine failed ({type(error).__name__}: {shown(str(error))}); built in full"
+        )
+        notes.append(Problem(f"{CACHE_DIR}/{ENGINE_FILE}", None, message, warning=True))
         return None
     archive = engine.archive
     assert archive is not None and engine.config is not None
@@ -389,6 +397,7 @@ def _build(
     target = check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
     settings = ""
+    engine_notes: list[Problem] = []  # why the saved engine could not bring the site up to date
     try:
         if cache:
             cache.forget_if_site_changed()
@@ -417,7 +426,9 @@ def _build(
                 result.seconds = time.perf_counter() - started
                 return result
             with _collector_paused():
-                updated = _update_in_place(config, target, strict, cache, settings, times)
+                updated = _update_in_place(
+                    config, target, strict, cache, settings, times, engine_notes
+                )
             if updated:
                 updated.seconds = time.perf_counter() - started
                 return updated
@@ -426,7 +437,7 @@ def _build(
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())
             assets, asset_warnings = static_files(config)
-            warnings = [*loading, *archive.warnings, *asset_warnings]
+            warnings = [*engine_notes, *loading, *archive.warnings, *asset_warnings]
             check_page_paths(pages, assets)
             renderer = Renderer(config, archive)
         spare = config.root / CACHE_DIR / "spare-site" if cache else None

@@ -342,6 +342,26 @@ def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
 
 
+def test_an_engine_that_fails_is_reported_and_the_build_done_in_full(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the engine shows as a warning, not only as a slower build; the site is whole."""
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+
+    def broken(*args, **kwargs):
+        raise KeyError("no such page")
+
+    monkeypatch.setattr(incremental_module.Rebuilder, "update", broken)
+    loads = _count_full_loads(monkeypatch)
+    _retitle(fixture_config, "A Letter", "The Letter")
+    result = build_site(fixture_config, site)
+    assert loads == [1]
+    messages = [p.message for p in result.warnings if p.path.endswith("engine.pickle")]
+    assert messages == ["the saved engine failed (KeyError: \"'no such page'\"); built in full"]
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
 @pytest.mark.parametrize("reason", ["more pages than the engine renders", "a damaged engine"])
 def test_a_build_the_saved_engine_cannot_do_is_a_full_build(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str
