@@ -37,7 +37,7 @@ from clippings.errors import BuildError, Problem
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import update_archive
 from clippings.output import build_lock, replace_files, safe_relative, same_bytes
-from clippings.pageinputs import ArticleDigests, PageInputs, Reads
+from clippings.pageinputs import KnownDigests, PageInputs, Reads
 from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import (
     DATA_PAGE,
@@ -110,6 +110,17 @@ def _structural_key(article: Article) -> tuple:
     return tuple(getattr(article, name) for name in _STRUCTURAL)
 
 
+def _terms_of(archive: Archive, articles: list[Article]) -> list[Term]:
+    """The terms these articles hold in the archive (their publisher's too)."""
+    terms = []
+    for article in articles:
+        for of_kind in archive.article_terms.get(article.path, {}).values():
+            terms += of_kind
+        if article.path in archive.publishers:
+            terms.append(archive.publishers[article.path])
+    return terms
+
+
 def _replace_all(items: list, old: object, new: object) -> None:
     for index, item in enumerate(items):
         if item is old:
@@ -176,7 +187,7 @@ class Rebuilder:
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str | None] = {}
-        self._article_digests = ArticleDigests()  # kept between rebuilds (and when saved)
+        self._known = KnownDigests()  # digests kept between rebuilds (and when saved)
         self._reread: list[Path] = []  # content files read again by the current rebuild
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
         self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
@@ -308,6 +319,7 @@ class Rebuilder:
         )
         if same_shape:
             assert self._archive is not None
+            self._known.forget_terms(_terms_of(self._archive, [old for old, _ in swaps]))
             for old, new in swaps:
                 _substitute(self._archive, old, new)
         elif self._archive is not None:  # update only what the changed articles touch
@@ -318,7 +330,16 @@ class Rebuilder:
                 new for source, new in current.items() if self._in_model.get(source) is not new
             ]
             limit = self.config.related_articles
+            before = _terms_of(self._archive, removed)
+            names = {id(term): (term.name, term.path) for term in before}
             update_archive(self._archive, removed, added, self._authority, limit)
+            after = _terms_of(self._archive, added)
+            renamed = any(
+                names.get(id(t), (t.name, t.path)) != (t.name, t.path) for t in [*before, *after]
+            )
+            # A term shows its co-occurring terms by name: one renamed (a new spelling) changes
+            # terms no edited article holds.
+            self._known.forget_terms(None if renamed else [*before, *after])
             swaps = []
         else:
             in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
@@ -467,7 +488,7 @@ class Rebuilder:
         engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
         engine._refs = refs
         engine._template_reads = inputs.template_reads
-        engine._article_digests = inputs.articles
+        engine._known = inputs.known
         engine._assets = frozenset(assets)
         engine._templates_seen = engine._template_files()
         engine._pending = set()
@@ -543,10 +564,9 @@ class Rebuilder:
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
         base = fingerprint_base(self.config, self.site_dir)
-        self._article_digests.keep_only(self._in_model.values())
-        inputs = PageInputs(
-            archive, self._renderer.env, base, self._template_reads, self._article_digests
-        )
+        terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
+        self._known.keep_only(self._in_model.values(), terms)
+        inputs = PageInputs(archive, self._renderer.env, base, self._template_reads, self._known)
         everything = self._pending is None
         candidates: Iterable[str] = self._plan
         if everything:

@@ -209,18 +209,22 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
     )
 
 
-class ArticleDigests:
-    """Digests of articles, per set of fields read (the body by its own digest), kept by
-    identity. An edit never changes an Article (it is frozen; the engine swaps in a new object),
-    so a digest holds while its object lives: the engine keeps this table between builds, and in
-    the state it saves, instead of hashing all 10,000 articles again for `archive.json`."""
+class KnownDigests:
+    """Digests of articles (per set of fields read; the body by its own digest) and of terms
+    (per template's reads), kept by identity, for the engine to keep between builds and in the
+    state it saves, instead of hashing all 10,000 articles and every term again.
+
+    An edit never changes an Article (it is frozen; the engine swaps in a new object), so an
+    article's digest holds while its object lives. Terms are updated in place by the model: the
+    engine names the terms an edit touched (`forget_terms`) before fingerprinting again."""
 
     def __init__(self) -> None:
-        # the article is held beside its digest, so its id cannot be reused while the row lives
+        # the object is held beside its digest, so its id cannot be reused while the row lives
         self._tables: dict[tuple[str, ...], dict[int, tuple[Article, str]]] = {}
         self._bodies: dict[int, tuple[Article, str]] = {}
+        self._terms: dict[tuple[Reads, bool], dict[int, tuple[Term, str]]] = {}
 
-    def digest(self, article: Article, fields: tuple[str, ...]) -> str:
+    def article(self, article: Article, fields: tuple[str, ...]) -> str:
         table = self._tables.get(fields)
         if table is None:
             table = self._tables[fields] = {}
@@ -238,10 +242,25 @@ class ArticleDigests:
             known = self._bodies[id(article)] = (article, digest(article.body))
         return known[1]
 
-    def keep_only(self, articles: Iterable[Article]) -> None:
-        """Forget every article but these (the ones a rebuild still holds)."""
-        alive = {id(article) for article in articles}
-        for table in [*self._tables.values(), self._bodies]:
+    def term_table(self, reads: Reads, relations: bool) -> dict[int, tuple[Term, str]]:
+        table = self._terms.get((reads, relations))
+        if table is None:
+            table = self._terms[(reads, relations)] = {}
+        return table
+
+    def forget_terms(self, terms: Iterable[Term] | None) -> None:
+        """Forget these terms' digests (None: every term's)."""
+        if terms is None:
+            self._terms.clear()
+            return
+        for term in terms:
+            for table in self._terms.values():
+                table.pop(id(term), None)
+
+    def keep_only(self, articles: Iterable[Article], terms: Iterable[Term]) -> None:
+        """Forget every article and term but these (the ones a rebuild still holds)."""
+        alive = {id(article) for article in articles} | {id(term) for term in terms}
+        for table in [*self._tables.values(), self._bodies, *self._terms.values()]:
             for key in [key for key in table if key not in alive]:
                 del table[key]
 
@@ -250,13 +269,16 @@ class ArticleDigests:
         return {
             "tables": {fields: list(table.values()) for fields, table in self._tables.items()},
             "bodies": list(self._bodies.values()),
+            "terms": {key: list(table.values()) for key, table in self._terms.items()},
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._tables = {
-            fields: {id(row[0]): row for row in rows} for fields, rows in state["tables"].items()
-        }
-        self._bodies = {id(row[0]): row for row in state["bodies"]}
+        def by_id(rows: list) -> dict:
+            return {id(row[0]): row for row in rows}
+
+        self._tables = {fields: by_id(rows) for fields, rows in state["tables"].items()}
+        self._bodies = by_id(state["bodies"])
+        self._terms = {key: by_id(rows) for key, rows in state["terms"].items()}
 
 
 class PageInputs:
@@ -269,15 +291,14 @@ class PageInputs:
         env: jinja2.Environment,
         base: str,
         reads: dict[str, Reads | None] | None = None,
-        articles: ArticleDigests | None = None,
+        known: KnownDigests | None = None,
     ) -> None:
         self.archive = archive
         self.env = env
         self.base = base  # what every page shares: version, settings, output folder
         # per template; may outlive this instance while the templates stay the same (serve)
         self._reads = {} if reads is None else reads
-        self.articles = ArticleDigests() if articles is None else articles
-        self._terms: dict[tuple[int, bool], dict[int, str]] = {}
+        self.known = KnownDigests() if known is None else known
         self._parts: dict[tuple[str, Reads], str] = {}
 
     @property
@@ -330,12 +351,10 @@ class PageInputs:
         return self._parts[key]
 
     def _article(self, article: Article, fields: tuple[str, ...]) -> str:
-        return self.articles.digest(article, fields)
+        return self.known.article(article, fields)
 
     def _term(self, term: Term, reads: Reads, relations: bool = True) -> str:
-        memo = self._terms.get((id(reads), relations))  # reads outlive this instance
-        if memo is None:
-            memo = self._terms[(id(reads), relations)] = {}
+        memo = self.known.term_table(reads, relations)
         known = memo.get(id(term))
         if known is None:
             fields = reads.term_fields if relations else reads.plain_term_fields
@@ -347,8 +366,8 @@ class PageInputs:
                 elif field in _RELATIONS:
                     value = [self._article(a, reads.article_fields) for a in value]
                 values.append(value)
-            known = memo[id(term)] = "T" + digest(repr(values))
-        return known
+            known = memo[id(term)] = (term, "T" + digest(repr(values)))
+        return known[1]
 
     def _value(self, value: Any, reads: Reads, refs: set[str] | None) -> str:
         kind = type(value)

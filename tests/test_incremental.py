@@ -234,3 +234,26 @@ def test_a_build_after_serve_rewrote_a_page_renders_it_again(
     letter.write_text(original, encoding="utf-8")
     build_site(config, site)
     _assert_same_as_clean_build(fixture_site, site, tmp_path)
+
+
+def test_a_new_spelling_renames_the_term_on_pages_no_edited_article_holds(tmp_path: Path) -> None:
+    """A term is named by its alphabetically first spelling: an edit that brings a new one
+    renames it on every page listing it, as a co-occurring term of terms the edit never held."""
+    site_root = tmp_path / "site"
+    content = site_root / "content"
+    content.mkdir(parents=True)
+    (site_root / "config.yaml").write_text("title: Spellings\nsearch: false\n")
+    common = "date: 2020-01-0{day}\npublication: Example Times\n"
+    write_article(
+        content, "a.md", "title: A\n" + common.format(day=1) + "people: [Kim Jong-un, Ann Lee]"
+    )
+    edited = write_article(
+        content, "b.md", "title: B\n" + common.format(day=2) + "people: [Kim Jong-un]"
+    )
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(site_root / "config.yaml", live_site)
+    rebuilder.build()
+    edited.write_text(edited.read_text().replace("[Kim Jong-un]", "[Kim Jong Un]"))
+    rebuilder.build({edited.resolve()})
+    assert "Kim Jong Un" in (live_site / "people" / "ann-lee" / "index.html").read_text()
+    _assert_same_as_clean_build(site_root, live_site, tmp_path)
