@@ -85,15 +85,21 @@ def _search(
     return page.evaluate(SEARCH_JS, [paths, root, query, filters])
 
 
-def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
-    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    # A shard per year of the fixture, of both tiers: 2020 recent, 2019 settled.
+def _fixture_in_three_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the fixture site indexed in a shard per year, of both tiers: 2020 recent, 2019
+    settled, and the undated."""
     monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)
     monkeypatch.setattr("clippings.search.SETTLED_TARGET", 2)
     monkeypatch.setattr("clippings.search.RECENT_YEARS", 1)
     site = tmp_path / "site"
     shutil.copytree(FIXTURE_SITE, site)
+    return site
+
+
+def test_sharded_index_finds_what_one_index_finds_and_edits_are_searchable(
+    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    site = _fixture_in_three_shards(tmp_path, monkeypatch)
     config = load_config(site / "config.yaml")
     output = site / "_site"
     result = build_site(config, output)
@@ -134,11 +140,7 @@ def test_the_last_query_typed_while_the_shards_load_is_the_one_shown(
     # Three shards, whose loading is slowed down (at 100,000 articles, 56-104 shards take seconds):
     # Pagefind UI let queries typed meanwhile wait for the index and resume in no set order, so the
     # page could show an earlier query's results ("Nothing matches" for the last one typed).
-    monkeypatch.setattr("clippings.search.SHARD_TARGET", 2)
-    monkeypatch.setattr("clippings.search.SETTLED_TARGET", 2)
-    monkeypatch.setattr("clippings.search.RECENT_YEARS", 1)
-    site = tmp_path / "site"
-    shutil.copytree(FIXTURE_SITE, site)
+    site = _fixture_in_three_shards(tmp_path, monkeypatch)
     build_site(load_config(site / "config.yaml"), site / "_site")
 
     serve = PagesHandler.do_GET
