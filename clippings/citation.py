@@ -220,6 +220,20 @@ if importlib.metadata.version("citeproc-py") != CITEPROC_VERSION:
     )
 
 
+def _per_element_alone(method: Any) -> Any:
+    """`_per_element` for a method of the element alone, the most called: keyed by the element."""
+    answers: dict[Any, Any] = {}
+
+    def remembered(self: Any) -> Any:
+        try:
+            return answers[self]
+        except KeyError:
+            answer = answers[self] = method(self)
+            return answer
+
+    return remembered
+
+
 def _per_element(method: Any) -> Any:
     answers: dict[tuple, Any] = {}  # keeps the elements alive, so their proxies stay the same
 
@@ -272,6 +286,40 @@ def _name_option_initialize(self: Any, name: str, *args: Any, **kwargs: Any) -> 
     return _name_option(self, name, *args, **kwargs)
 
 
+_FORMAT_DEFAULTS = {
+    "font-style": "normal",
+    "font-variant": "normal",
+    "font-weight": "normal",
+    "text-decoration": "none",
+    "vertical-align": "baseline",
+}
+_format = citeproc.model.Formatted.format
+
+
+@_per_element_alone
+def _formats_nothing(element: Any) -> bool:
+    return all(element.get(name, plain) == plain for name, plain in _FORMAT_DEFAULTS.items())
+
+
+def _format_unless_plain(self: Any, string: Any) -> Any:
+    # Most elements set no font, decoration or alignment; the library asked all five each time.
+    if _formats_nothing(self):
+        return str(string) if isinstance(string, (int, float)) else string
+    return _format(self, string)
+
+
+_type_tests: dict[tuple[Any, str], list[bool]] = {}
+
+
+def _if_type(self: Any, item: Any) -> list[bool]:
+    # cs:if type="…": the same answer for every item of one type.
+    key = (self, item.reference.type)
+    answer = _type_tests.get(key)
+    if answer is None:
+        answer = _type_tests[key] = [kind.lower() == key[1] for kind in self.get("type").split()]
+    return answer
+
+
 def _item_reference(self: Any) -> Any:
     # An item's reference never changes once registered; the library fetched it through the
     # bibliography and its source on every one of the ~300 variable tests of a citation.
@@ -283,15 +331,24 @@ def _item_reference(self: Any) -> Any:
 
 for _owner, _name in (
     (citeproc.model.CitationStylesElement, "xpath_search"),
-    (citeproc.model.CitationStylesElement, "get_root"),
-    (citeproc.model.CitationStylesElement, "get_formatter"),  # always _FORMATTER here
     (citeproc.model.Locale, "get_option"),
     (citeproc.model.CitationStylesElement, "get_macro"),
     (citeproc.model.Locale, "get_term"),
+    (citeproc.model.CitationStylesElement, "get_locale_option"),
+    # child elements by name (`style.bibliography`, `layout`), found by a search each time
+    (citeproc.model.SomewhatObjectifiedElement, "__getattr__"),
+):
+    setattr(_owner, _name, _per_element(getattr(_owner, _name)))
+for _owner, _name in (
+    (citeproc.model.CitationStylesElement, "get_root"),
+    (citeproc.model.CitationStylesElement, "get_formatter"),  # always _FORMATTER here
+    (citeproc.model.CitationStylesElement, "get_layout"),
     (citeproc.model.Parent, "calls_variable"),
     (citeproc.model.Text, "calls_variable"),
 ):
-    setattr(_owner, _name, _per_element(getattr(_owner, _name)))
+    setattr(_owner, _name, _per_element_alone(getattr(_owner, _name)))
+citeproc.model.Formatted.format = _format_unless_plain
+citeproc.model.If._type = _if_type
 citeproc.source.CitationItem.reference = property(_item_reference)
 citeproc.model.Label.process = _label_process_with_value
 citeproc.model.Text.case = _text_case_not_urls
