@@ -35,7 +35,7 @@ from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
-from clippings.model_update import update_archive
+from clippings.model_update import memberships, update_archive
 from clippings.output import build_lock, replace_files, safe_relative, same_bytes
 from clippings.pageinputs import KnownDigests, PageInputs, Reads
 from clippings.plan import check_output_dir, check_page_paths, static_files
@@ -111,14 +111,8 @@ def _structural_key(article: Article) -> tuple:
 
 
 def _terms_of(archive: Archive, articles: list[Article]) -> list[Term]:
-    """The terms these articles hold in the archive (their publisher's too)."""
-    terms = []
-    for article in articles:
-        for of_kind in archive.article_terms.get(article.path, {}).values():
-            terms += of_kind
-        if article.path in archive.publishers:
-            terms.append(archive.publishers[article.path])
-    return terms
+    """The terms these articles hold in the archive (their publisher's too); drafts hold none."""
+    return [term for a in articles if not a.draft for term in memberships(archive, a)]
 
 
 def _replace_all(items: list, old: object, new: object) -> None:

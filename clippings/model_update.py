@@ -86,7 +86,7 @@ def _tagged(archive: Archive, article: Article) -> list[Term]:
     return [term for kind in KINDS for term in own[kind]]
 
 
-def _memberships(archive: Archive, article: Article) -> set[Term]:
+def memberships(archive: Archive, article: Article) -> set[Term]:
     """The terms whose article lists hold `article` (its tags and its publication)."""
     return {*_tagged(archive, article), archive.publishers[article.path]}
 
@@ -216,7 +216,7 @@ def update_archive(
     _check_names(sorted(new, key=lambda a: _position(ordered, a, _archive_before)), authority)
 
     # What the removed articles shared with others, and their neighbours, before they go.
-    memberships = {id(a): _memberships(archive, a) for a in gone}
+    held = {id(a): memberships(archive, a) for a in gone}
     around = [n for a in gone for n in (archive.previous[a.path], archive.following[a.path])]
     update = _Update(archive, authority)
     for article in gone:
@@ -230,9 +230,7 @@ def update_archive(
     position = {id(a): i for i, a in enumerate(ordered)}
     _update_neighbours(archive, [*around, *new], position)
     _update_years(archive, gone, new)
-    _update_related(
-        archive, update.touched.values(), gone, new, memberships, position, related_limit
-    )
+    _update_related(archive, update.touched.values(), gone, new, held, position, related_limit)
     _order_terms(archive, authority, position)
     crowded = [
         crowded_warning(article, names)
@@ -278,7 +276,7 @@ def _update_related(
     touched: Iterable[Term],
     gone: list[Article],
     new: list[Article],
-    memberships: dict[int, set[Term]],
+    held: dict[int, set[Term]],
     position: dict[int, int],
     limit: int,
 ) -> None:
@@ -290,9 +288,9 @@ def _update_related(
     new_ids = {id(a) for a in new}
 
     def shared(own: set[Term], other: Article) -> int:
-        if id(other) not in memberships:
-            memberships[id(other)] = _memberships(archive, other)
-        return len(own & memberships[id(other)])
+        if id(other) not in held:
+            held[id(other)] = memberships(archive, other)
+        return len(own & held[id(other)])
 
     readers: dict[int, Article] = {}
     for term in touched:

@@ -282,8 +282,9 @@ class KnownDigests:
 
 
 class PageInputs:
-    """Fingerprints of pages against one model. Values are memoised by identity, so one
-    instance serves one state of the archive (a build, or one live rebuild)."""
+    """Fingerprints of pages against one model, one instance per state of the archive (a build,
+    or one live rebuild). Article and term digests are memoised by identity in `KnownDigests`,
+    which the engine keeps across rebuilds."""
 
     def __init__(
         self,
