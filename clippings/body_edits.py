@@ -31,7 +31,14 @@ from typing import Any
 
 from clippings.archive import Term, build_archive
 from clippings.authority import KINDS, Authority
-from clippings.cache import CACHE_DIR, BuildCache, CacheDamaged, ContentFiles, digest
+from clippings.cache import (
+    CACHE_DIR,
+    BuildCache,
+    CacheDamaged,
+    ContentFiles,
+    compiled_templates,
+    digest,
+)
 from clippings.config import Config
 from clippings.content import Article
 from clippings.exports import (
@@ -225,9 +232,7 @@ def rebuild(
     # The theme's article template reads nothing of the archive global (the tests hold it to
     # that), so the pages render against an empty model.
     empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
-    compiled = config.root / CACHE_DIR / "templates"
-    compiled.mkdir(exist_ok=True)
-    renderer = Renderer(config, empty, compiled)
+    renderer = Renderer(config, empty, compiled_templates(config))
     rendered = dict(render_all(list(pages.values()), renderer))
     archive_json = _archive_json(site_dir, changed, config.title)
     if archive_json is None:

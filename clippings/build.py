@@ -144,7 +144,8 @@ def _write_site(
 ) -> tuple[dict[str, str | None], dict[str, int], list[Page], PageInputs | None]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
     over from the current site. Returns each page's fingerprint, the sizes written, the pages
-    rendered and the fingerprinting (`refs` gets, per article source, the pages holding it).
+    rendered and the fingerprinting (`refs` gets, per article source and term path, the pages
+    holding it).
     The data page comes last: it shows the size of every download."""
     last = [page for page in pages if page.path == DATA_PAGE]
     pages = [page for page in pages if page.path != DATA_PAGE]

@@ -121,6 +121,16 @@ def fingerprint_base(config: Config, site_dir: Path) -> str:
     return f"{VERSION}|{_settings(config)}|{site_dir.resolve()}"
 
 
+def compiled_templates(config: Config) -> Path | None:
+    """Where templates compiled by Jinja are kept between runs (None without a cache): a
+    process that renders a few pages would spend most of its time compiling them."""
+    if not config.cache:
+        return None
+    folder = config.root / CACHE_DIR / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def mark_site_changed(folder: Path) -> None:
     """For writers other than `build_site` (the dev server), before they first change a file of
     the site: the next build then drops the cache's page records and last build

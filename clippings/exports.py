@@ -66,6 +66,10 @@ class Download:
     description: str
 
 
+# What the downloads read of a term, for their fingerprints (pageinputs.template_reads); a test
+# renders them again with every other field of every term changed.
+TERM_READS = frozenset({"kind", "slug", "name", "path", "entity", "count"})
+
 DOWNLOADS = (
     Download("archive.csv", "CSV", "One row per article (RFC 4180; lists joined with “; ”)."),
     Download(

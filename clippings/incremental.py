@@ -30,12 +30,14 @@ from markupsafe import Markup
 
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.cache import CACHE_DIR, fingerprint_base, mark_site_changed
+from clippings.cache import CACHE_DIR, compiled_templates, fingerprint_base, mark_site_changed
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
+from clippings.exports import Download
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import memberships, update_archive
+from clippings.originals import Original
 from clippings.output import build_lock, replace_files, safe_relative, same_bytes
 from clippings.pageinputs import KnownDigests, PageInputs, Reads
 from clippings.plan import check_output_dir, check_page_paths, static_files
@@ -90,8 +92,8 @@ class Outcome:
 class LiveRenderer(Renderer):
     """The build's renderer, with Markdown cached per Article object (an edit keeps its path)."""
 
-    def __init__(self, config: Config, archive: Archive) -> None:
-        super().__init__(config, archive)
+    def __init__(self, config: Config, archive: Archive, bytecode_dir: Path | None) -> None:
+        super().__init__(config, archive, bytecode_dir)
         self._live_bodies: dict[str, tuple[Article, str]] = {}
 
     def body_html(self, article: Article) -> Markup:
@@ -113,6 +115,55 @@ def _structural_key(article: Article) -> tuple:
 def _terms_of(archive: Archive, articles: list[Article]) -> list[Term]:
     """The terms these articles hold in the archive (their publisher's too); drafts hold none."""
     return [term for a in articles if not a.draft for term in memberships(archive, a)]
+
+
+def _cooccurring(terms: list[Term]) -> list[Term]:
+    return list(dict.fromkeys(other for term in terms for other, _ in term.cooccurring))
+
+
+def _counts(term: Term) -> tuple[int, str | None, str | None]:
+    """What a page shows of a term besides its name and its lists."""
+    return term.count, term.first_date, term.last_date
+
+
+# Term fields an edit changes in place (see `_forget_terms`): a same-shape edit only the
+# articles listed; a structural one their number and dates, and the co-occurring terms.
+_LISTS = frozenset({"articles", "published", "cited"})
+_LINKS = frozenset({"cooccurring"})
+_COUNTED = _LISTS | _LINKS | {"count", "first_date", "last_date"}
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _same_page(old: Page | None, new: Page) -> bool:
+    """Whether a page planned again holds the very values it held (articles and terms by
+    identity). Sound because the model never changes a list or dict a context holds in place:
+    it assigns a new one (`model_update`); terms, changed in place, are `_forget_terms`' part."""
+    return old is not None and old.template == new.template and _same(old.context, new.context)
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
+    kind = type(old)
+    if kind is not type(new):
+        return False
+    if kind in _PLAIN or kind is Original or kind is Download:
+        return old == new
+    if kind is list or kind is tuple:
+        return len(old) == len(new) and all(map(_same, old, new))
+    if kind is dict:
+        return old.keys() == new.keys() and all(
+            _same(value, new[key]) for key, value in old.items()
+        )
+    if kind is Pager:
+        return (old.number, old.count, old.first_index, old.previous, old.next) == (
+            new.number,
+            new.count,
+            new.first_index,
+            new.previous,
+            new.next,
+        ) and _same(old.items, new.items)
+    return False  # articles and terms: only the same object is the same
 
 
 def _replace_all(items: list, old: object, new: object) -> None:
@@ -313,7 +364,8 @@ class Rebuilder:
         )
         if same_shape:
             assert self._archive is not None
-            self._known.forget_terms(_terms_of(self._archive, [old for old, _ in swaps]))
+            # Same tags, dates and names: only the terms' lists of articles hold other objects.
+            self._forget_terms(_terms_of(self._archive, [old for old, _ in swaps]), _LISTS)
             for old, new in swaps:
                 _substitute(self._archive, old, new)
         elif self._archive is not None:  # update only what the changed articles touch
@@ -326,14 +378,24 @@ class Rebuilder:
             limit = self.config.related_articles
             before = _terms_of(self._archive, removed)
             names = {id(term): (term.name, term.path) for term in before}
+            counts = {id(term): _counts(term) for term in before}
+            cooccurring = {id(term): term.cooccurring for term in before}  # replaced, not changed
             update_archive(self._archive, removed, added, self._authority, limit)
-            after = _terms_of(self._archive, added)
-            renamed = any(
-                names.get(id(t), (t.name, t.path)) != (t.name, t.path) for t in [*before, *after]
-            )
-            # A term shows its co-occurring terms by name: one renamed (a new spelling) changes
-            # terms no edited article holds.
-            self._known.forget_terms(None if renamed else [*before, *after])
+            terms = list(dict.fromkeys([*before, *_terms_of(self._archive, added)]))
+            if any(names.get(id(t), (t.name, t.path)) != (t.name, t.path) for t in terms):
+                # A term shows its co-occurring terms by name: one renamed (a new spelling)
+                # changes terms no edited article holds, on pages that hold none of them.
+                self._known.forget_terms(None)
+                self._pending = None
+            else:
+                # Terms whose count or dates changed show them on the pages of the terms they
+                # co-occur with; the others only list other articles and co-occurring terms.
+                counted = [t for t in terms if counts.get(id(t)) != _counts(t)]
+                listed = [t for t in terms if counts.get(id(t)) == _counts(t)]
+                linked = [o for t in counted for o, _ in cooccurring.get(id(t), [])]
+                linked += _cooccurring(counted)
+                self._forget_terms(counted, _COUNTED, linked)
+                self._forget_terms(listed, _LISTS | _LINKS)
             swaps = []
         else:
             in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
@@ -344,13 +406,42 @@ class Rebuilder:
         return swaps, not same_shape
 
     def _replan(self, archive: Archive) -> None:
+        """Plan every page again; the pages that are new or hold other values than before are
+        fingerprinted again (the terms an update changed in place are found by `_forget_terms`)."""
         assert self.config is not None
         self._pages = list(Site(archive, self.config).pages())  # for `check_page_paths`
         plan: dict[str, Page] = {}
         for page in self._pages:
             safe_relative(page.path)
             plan.setdefault(page.path, page)  # two on one path: `check_page_paths` names them
+        if self._pending is not None:
+            before = self._plan
+            self._pending |= {
+                path for path, page in plan.items() if not _same_page(before.get(path), page)
+            }
         self._plan = plan
+
+    def _forget_terms(
+        self, terms: list[Term], fields: frozenset[str], linked: Collection[Term] = ()
+    ) -> None:
+        """Terms an update changed in place, in these `fields`: forget their digests and
+        fingerprint again the pages holding them whose templates read those fields, and the
+        pages holding the `linked` terms (co-occurring with them) that show co-occurring terms."""
+        self._known.forget_terms(terms, linked)
+        if self._pending is None:
+            return
+        changes: list[tuple[Collection[Term], frozenset[str]]] = [(terms, fields), (linked, _LINKS)]
+        for changed, read in changes:
+            for term in changed:
+                for path in self._refs.get(term.path, ()):
+                    page = self._plan.get(path)
+                    if page is not None and self._reads_any(page, read):
+                        self._pending.add(path)
+
+    def _reads_any(self, page: Page, fields: frozenset[str]) -> bool:
+        """Whether the page's templates may read any of these term fields."""
+        reads = self._template_reads.get(page.template)
+        return reads is None or not fields.isdisjoint(reads.term_fields)
 
     def _patch_plan(self, archive: Archive, swaps: list[tuple[Article, Article]]) -> set[str]:
         """Apply swapped articles to the pages holding them; returns the paths to fingerprint again."""
@@ -358,8 +449,9 @@ class Rebuilder:
         touched: set[str] = set()
         for old, new in swaps:
             for path in self._refs.get(old.source, ()):
-                _replace_in_context(self._plan[path].context, old, new)
-                touched.add(path)
+                if path in self._plan:  # a page dropped from the plan may still be named
+                    _replace_in_context(self._plan[path].context, old, new)
+                    touched.add(path)
         return touched
 
     # -- fingerprints ------------------------------------------------------------------------
@@ -537,9 +629,9 @@ class Rebuilder:
         assert archive is not None
         assets, asset_warnings = static_files(self.config)
         self._stale_plan = self._stale_plan or model_rebuilt
+        replanned = self._stale_plan
         if self._stale_plan or assets.keys() != self._assets:
             if self._stale_plan:
-                self._pending = None
                 self._replan(archive)
             check_page_paths(self._pages, assets)  # the build's own check
             self._stale_plan = False
@@ -554,7 +646,7 @@ class Rebuilder:
             self._template_reads = {}
             self._pending = None
         if self._renderer is None:
-            self._renderer = LiveRenderer(self.config, archive)
+            self._renderer = LiveRenderer(self.config, archive, compiled_templates(self.config))
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
         base = fingerprint_base(self.config, self.site_dir)
@@ -563,10 +655,10 @@ class Rebuilder:
         inputs = PageInputs(archive, self._renderer.env, base, self._template_reads, self._known)
         everything = self._pending is None
         candidates: Iterable[str] = self._plan
-        if everything:
+        if everything or replanned:
             self._always = {path for path, page in self._plan.items() if inputs.reads_archive(page)}
-        else:
-            candidates = self._pending | self._always
+        if not everything:
+            candidates = (self._pending | self._always) & self._plan.keys()
         fingerprints: dict[str, str | None] = {}
         to_render: list[Page] = []
         refs: dict[str, set[str]] = {} if everything else self._refs
@@ -604,7 +696,7 @@ class Rebuilder:
         for path, data in changes.items():
             self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
         removed = []
-        if everything or assets.keys() != self._assets:  # the plan's paths changed
+        if everything or replanned or assets.keys() != self._assets:  # paths may have changed
             removed = self._remove(itertools.chain(self._plan, assets))
             self._assets = frozenset(assets)
         self._refs = refs
@@ -612,6 +704,10 @@ class Rebuilder:
             self._fingerprints = fingerprints
         else:
             self._fingerprints.update(fingerprints)
+            for path in removed:
+                self._fingerprints.pop(path, None)
+        # A page that cannot be described is rendered at every rebuild.
+        self._always |= {path for path, fingerprint in fingerprints.items() if fingerprint is None}
         self._pending = set()
         self._site_identity = _identity(self.site_dir)
         return Outcome(

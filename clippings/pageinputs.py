@@ -33,6 +33,7 @@ import jinja2.nodes
 
 from clippings.archive import TERM_FIELDS, Archive, Term
 from clippings.content import ARTICLE_FIELDS, Article
+from clippings.exports import TERM_READS as EXPORT_TERM_READS
 from clippings.exports import Download, is_export
 from clippings.originals import Original
 from clippings.render import TEMPLATE_READS, Page, Pager
@@ -48,7 +49,9 @@ ARCHIVE_PARTS = {
     "sorted_terms": "terms",
 }
 _RELATIONS = frozenset({"articles", "published", "cited", "cooccurring"})  # a term's links
+_NAMING = frozenset({"kind", "slug", "path", "name", "entity"})  # a term's own name and place
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_LONG = 1000  # lists at least this long are fingerprinted once per model (see `_long`)
 
 
 class Uncacheable(Exception):
@@ -68,6 +71,13 @@ class Reads:
     article_fields: tuple[str, ...]
     term_fields: tuple[str, ...]
     archive_parts: tuple[str, ...]
+
+    @functools.cached_property
+    def counts_terms(self) -> bool:
+        """Whether it reads of a term more than what names it, which changes only with a
+        rename (after which the engine fingerprints every page): then pages name their terms
+        in `refs`."""
+        return not _NAMING.issuperset(self.term_fields)
 
     @functools.cached_property
     def plain_term_fields(self) -> tuple[str, ...]:
@@ -176,9 +186,8 @@ def _archive_reads(parsed: jinja2.nodes.Template) -> set[str]:
 
 def template_reads(env: jinja2.Environment, name: str) -> Reads:
     """What the template `name` and everything it pulls in read; raises Uncacheable."""
-    if is_export(name):  # made by code: the cache version covers the code; it reads it all
-        fields = ARTICLE_FIELDS | TERM_FIELDS
-        return Reads(name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(fields & TERM_FIELDS)), ())
+    if is_export(name):  # made by code, which the cache version covers: every article field
+        return Reads(name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(EXPORT_TERM_READS)), ())
     sources: dict[str, str] = {}
     usages: list[_Usage] = []
     parts: set[str] = set()
@@ -248,14 +257,20 @@ class KnownDigests:
             table = self._terms[(reads, relations)] = {}
         return table
 
-    def forget_terms(self, terms: Iterable[Term] | None) -> None:
-        """Forget these terms' digests (None: every term's)."""
+    def forget_terms(self, terms: Iterable[Term] | None, linked: Iterable[Term] = ()) -> None:
+        """Forget these terms' digests (None: every term's), and those of the `linked` terms
+        (co-occurring with them) where a digest holds its co-occurring terms' own fields."""
         if terms is None:
             self._terms.clear()
             return
         for term in terms:
             for table in self._terms.values():
                 table.pop(id(term), None)
+        linked = list(linked)
+        for (reads, relations), table in self._terms.items():
+            if relations and "cooccurring" in reads.term_fields:
+                for term in linked:
+                    table.pop(id(term), None)
 
     def keep_only(self, articles: Iterable[Article], terms: Iterable[Term]) -> None:
         """Forget every article and term but these (the ones a rebuild still holds)."""
@@ -301,6 +316,8 @@ class PageInputs:
         self._reads = {} if reads is None else reads
         self.known = KnownDigests() if known is None else known
         self._parts: dict[tuple[str, Reads], str] = {}
+        # id -> (the list, its digest, what it holds); the list is kept so its id stays its own
+        self._lists: dict[tuple[int, tuple, tuple], tuple[list | tuple, str, set[str]]] = {}
 
     @property
     def template_reads(self) -> dict[str, Reads | None]:
@@ -317,7 +334,8 @@ class PageInputs:
 
     def fingerprint(self, page: Page, refs: set[str] | None = None) -> str | None:
         """The page's fingerprint, or None when it cannot be described (render it every time).
-        `refs` collects the sources of the articles its context holds."""
+        `refs` collects what its context holds: the articles' sources and, if it reads more of
+        them than their names (`Reads.counts_terms`), the terms' paths."""
         if not page.template:
             return digest(f"{self.base}\n{page.path}\ntext\n{page.context['text']}")
         reads = self.reads(page.template)
@@ -370,6 +388,19 @@ class PageInputs:
             known = memo[id(term)] = (term, "T" + digest(repr(values)))
         return known[1]
 
+    def _long(self, value: list | tuple, reads: Reads, refs: set[str] | None) -> str:
+        """A long list (every article, for the downloads) once per fields read: the pages
+        sharing it hold the same object, unchanged while this model stands."""
+        key = (id(value), reads.article_fields, reads.term_fields)
+        known = self._lists.get(key)
+        if known is None:
+            held: set[str] = set()
+            items = ",".join([self._value(item, reads, held) for item in value])
+            known = self._lists[key] = (value, f"[{items}]", held)
+        if refs is not None:
+            refs |= known[2]
+        return known[1]
+
     def _value(self, value: Any, reads: Reads, refs: set[str] | None) -> str:
         kind = type(value)
         if value is None or kind in _PLAIN:
@@ -379,6 +410,8 @@ class PageInputs:
                 refs.add(value.source)
             return self._article(value, reads.article_fields)
         if kind is Term:
+            if refs is not None and reads.counts_terms:
+                refs.add(value.path)
             return self._term(value, reads)
         if kind is Pager:
             fields = (value.number, value.count, value.first_index, value.previous, value.next)
@@ -386,6 +419,8 @@ class PageInputs:
         if kind is Original or kind is Download:
             return repr(value)
         if kind is list or kind is tuple:
+            if len(value) >= _LONG:
+                return self._long(value, reads, refs)
             if all(type(item) in _PLAIN for item in value):
                 return repr(value)
             return "[" + ",".join([self._value(item, reads, refs) for item in value]) + "]"

@@ -53,7 +53,7 @@ TEMPLATE_READS: dict[str, frozenset[str]] = {
     "sort_key": _TERM_NAME,
     "by_kind": _TERM_NAME,
     "coverage_map": _TERM_NAME | {"count"},
-    "neighbourhood_map": _TERM_NAME | {"cooccurring"},
+    "neighbourhood_map": _TERM_NAME | {"count"},  # the highlighted country's count
 }
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
@@ -261,9 +261,9 @@ class Site:
         if self.published:
             yield Page("manifest-sha256.txt", "", {"text": manifest_text(self.published)})
 
-    def downloads(self) -> Iterator[Page]:
-        """The archive as data and the page describing it (archive.json: see site_files)."""
-        context = self.archive_context()
+    def downloads(self, context: dict[str, Any]) -> Iterator[Page]:
+        """The archive as data and the page describing it (archive.json: see site_files); they
+        share the `archive_context`, so its long lists are fingerprinted once."""
         for download in DOWNLOADS:
             if download.path == "archive.json":
                 continue
@@ -274,7 +274,7 @@ class Site:
     def archive_context(self) -> dict[str, Any]:
         articles = self.archive.articles
         return {
-            "articles": articles,
+            "articles": list(articles),  # a copy: the engine updates the model's list in place
             "terms": [self.archive.article_terms[a.path] for a in articles],
         }
 
@@ -303,8 +303,9 @@ class Site:
                 "published": [a for a in pager.items if a.path in published],
                 "cited": [a for a in pager.items if a.path not in published],
             }
-            if pager.number == 1:
+            if pager.number == 1:  # in the context, so only the first page depends on them
                 context["activity"] = activity(term.articles)
+                context["cooccurring"] = term.cooccurring
             yield Page(_paged_path(term.path, pager), "term.html", context)
         if self.config.feeds:
             yield Page(
@@ -335,9 +336,10 @@ class Site:
         yield Page(".nojekyll", "", {"text": ""})
         if self.config.cname:
             yield Page("CNAME", "", {"text": self.config.cname.strip() + "\n"})
-        yield Page("archive.json", EXPORT_PREFIX + "archive.json", self.archive_context())
+        context = self.archive_context()
+        yield Page("archive.json", EXPORT_PREFIX + "archive.json", context)
         if self.config.downloads:
-            yield from self.downloads()
+            yield from self.downloads(context)
 
     def sitemap_entries(self) -> list[tuple[str, str | None]]:
         entries: list[tuple[str, str | None]] = [("", None)]

@@ -316,7 +316,8 @@ def coverage_map(terms: list[Term]) -> WorldMap:
     return world_map([(term, term.count) for term in terms])
 
 
-def neighbourhood_map(term: Term) -> WorldMap:
-    """A term's page: the countries it appears with, shaded by how often; a country highlighted."""
-    others = [(other, n) for other, n in term.cooccurring if other.kind == "countries"]
+def neighbourhood_map(term: Term, cooccurring: list[tuple[Term, int]]) -> WorldMap:
+    """A term's page: the countries among its `cooccurring` terms, shaded by how often; a
+    country highlighted."""
+    others = [(other, n) for other, n in cooccurring if other.kind == "countries"]
     return world_map(others, term if term.kind == "countries" else None)

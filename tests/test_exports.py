@@ -25,10 +25,12 @@ import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
-from clippings.build import build_site
+from clippings.archive import TERM_FIELDS
+from clippings.build import build_site, load_archive
 from clippings.config import Config
 from clippings.errors import BuildError
-from clippings.exports import CSV_FIELDS
+from clippings.exports import CSV_FIELDS, TERM_READS, is_export
+from clippings.render import Renderer, Site
 from tests.conftest import write_article
 
 HOSTILE_TITLE = '"><script>alert(1)</script> {Braces} 100% & Ünïcode 北京 ' + "long " * 400
@@ -348,3 +350,20 @@ def test_citeproc_is_the_version_citation_patches() -> None:
     ]
     assert pinned == [citation.CITEPROC_VERSION]
     assert importlib.metadata.version("citeproc-py") == citation.CITEPROC_VERSION
+
+
+def test_the_downloads_read_of_a_term_only_what_they_declare(fixture_config: Config) -> None:
+    """Their fingerprints count a term by `exports.TERM_READS`: with every other field of every
+    term changed (its articles, hence its dates; its co-occurring terms), their bytes stay."""
+    archive = load_archive(fixture_config)
+    renderer = Renderer(fixture_config, archive)
+    pages = [page for page in Site(archive, fixture_config).pages() if is_export(page.template)]
+    assert {"archive.json", "archive.sqlite", "archive.csv"} <= {page.path for page in pages}
+    before = {page.path: renderer.render(page) for page in pages}
+    terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
+    assert {"articles", "first_date", "cooccurring"} <= TERM_FIELDS - TERM_READS
+    for term in terms:
+        term.articles = archive.articles[::-1][: term.count]  # as many, mostly others
+        term.published, term.cited = [], list(archive.articles)
+        term.cooccurring = [(other, 99) for other in terms[:3]]
+    assert {page.path: renderer.render(page) for page in pages} == before

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from clippings.build import build_site
+from clippings.cache import fingerprint_base
 from clippings.config import load_config
 from clippings.errors import BuildError
 from clippings.incremental import Rebuilder
+from clippings.pageinputs import PageInputs
+from clippings.render import DATA_PAGE
 from tests.conftest import write_article
 from tests.test_parallel import _site_bytes
 
@@ -32,6 +35,20 @@ def _assert_same_as_clean_build(site_root: Path, live_site: Path, tmp_path: Path
     assert sorted(actual) == sorted(expected)
     different = [path for path in expected if expected[path] != actual[path]]
     assert different == []
+
+
+def _assert_fingerprints_as_made_afresh(rebuilder: Rebuilder) -> None:
+    """The fingerprints the engine kept (scoped to what an edit touched, digests remembered)
+    are those of every page fingerprinted anew: stricter than equal bytes, as a fingerprint
+    also covers fields a template reads but happens not to show."""
+    assert rebuilder.config is not None and rebuilder.archive is not None
+    env = rebuilder._renderer.env  # the engine's own templates
+    base = fingerprint_base(rebuilder.config, rebuilder.site_dir)
+    afresh = PageInputs(rebuilder.archive, env, base)
+    plan = rebuilder._plan
+    expected = {path: afresh.fingerprint(page) for path, page in plan.items() if path != DATA_PAGE}
+    kept = {path: print_ for path, print_ in rebuilder.fingerprints.items() if path != DATA_PAGE}
+    assert kept == expected
 
 
 def _front(rng: random.Random, title: str, year: int) -> str:
@@ -142,6 +159,7 @@ def test_random_edit_sequences_match_a_clean_build(
     for step in range(12):
         changed = _random_edit(rng, content, step)
         rebuilder.build(changed if step % 3 else None)  # with and without watcher paths
+        _assert_fingerprints_as_made_afresh(rebuilder)
         _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
 
 
@@ -256,4 +274,27 @@ def test_a_new_spelling_renames_the_term_on_pages_no_edited_article_holds(tmp_pa
     edited.write_text(edited.read_text().replace("[Kim Jong-un]", "[Kim Jong Un]"))
     rebuilder.build({edited.resolve()})
     assert "Kim Jong Un" in (live_site / "people" / "ann-lee" / "index.html").read_text()
+    _assert_same_as_clean_build(site_root, live_site, tmp_path)
+
+
+def test_a_count_shown_for_a_co_occurring_term_follows_an_edit_elsewhere(tmp_path: Path) -> None:
+    """A page showing its term's co-occurring terms with their counts changes when one of them
+    gains an article that does not name the page's own term."""
+    site_root = tmp_path / "site"
+    content = site_root / "content"
+    content.mkdir(parents=True)
+    (site_root / "config.yaml").write_text("title: Counts\nsearch: false\n")
+    (site_root / "templates").mkdir()
+    (site_root / "templates" / "term.html").write_text(
+        "{% for other, n in term.cooccurring %}{{ other.name }} has {{ other.count }};{% endfor %}"
+    )
+    common = "publication: Example Times\n"
+    write_article(content, "a.md", f"title: A\ndate: 2020-01-01\n{common}people: [Ann Lee, Bo Ray]")
+    write_article(content, "b.md", f"title: B\ndate: 2020-01-02\n{common}people: [Bo Ray]")
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(site_root / "config.yaml", live_site)
+    rebuilder.build()
+    added = write_article(content, "c.md", f"title: C\ndate: 2020-01-03\n{common}people: [Bo Ray]")
+    rebuilder.build({added.resolve()})
+    assert "Bo Ray has 3;" in (live_site / "people" / "ann-lee" / "index.html").read_text()
     _assert_same_as_clean_build(site_root, live_site, tmp_path)

@@ -49,7 +49,7 @@ def test_countries_without_a_shape_are_listed_not_dropped_and_shaded_by_count():
 def test_a_country_page_highlights_itself_among_the_countries_named_with_it():
     russia, france = country("Russia", 5), country("France", 2)
     russia.cooccurring = [(france, 2), (Term("people", "x", "X"), 4)]
-    drawn = neighbourhood_map(russia)
+    drawn = neighbourhood_map(russia, russia.cooccurring)
     by_code = {c.code: c for c in drawn.countries}
     assert by_code["RU"].level == LEVELS + 1 and by_code["RU"].term is russia
     assert by_code["FR"].term is france and 1 <= by_code["FR"].level <= LEVELS
