@@ -26,6 +26,7 @@ from clippings.cache import (
     CACHE_DIR,
     ENGINE_FILE,
     BuildCache,
+    ContentFiles,
     content_stats,
     discard_cache,
     fingerprint_base,
@@ -56,6 +57,7 @@ class StageTimes:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.route = "full build"  # which way the build went, and why not a quicker one
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -71,7 +73,8 @@ class StageTimes:
     def report(self, total: float) -> str:
         lines = [f"{name:<14} {seconds:7.2f} s" for name, seconds in self.seconds.items()]
         other = total - sum(self.seconds.values())
-        return "\n".join([*lines, f"{'other':<14} {other:7.2f} s", f"{'total':<14} {total:7.2f} s"])
+        totals = [f"{'other':<14} {other:7.2f} s", f"{'total':<14} {total:7.2f} s"]
+        return "\n".join([f"{'route':<14} {self.route}", *lines, *totals])
 
 
 @dataclass
@@ -255,6 +258,7 @@ def _update_in_place(
     strict: bool,
     cache: BuildCache,
     settings: str,
+    files: ContentFiles,
     times: StageTimes,
     notes: list[Problem],
 ) -> BuildResult | None:
@@ -269,9 +273,19 @@ def _update_in_place(
     """
     with times.stage("load engine"):
         engine = cache.load_engine(settings)
-    if not isinstance(engine, Rebuilder) or engine.strict != strict or engine.site_replaced():
+    if not isinstance(engine, Rebuilder):
+        times.route = "full build: no saved engine for these settings"
         return None
-    if not cache.pages_in_place(site_dir):  # a page deleted or changed by hand
+    if engine.strict != strict:
+        times.route = (
+            f"full build: the saved engine was built {'without' if strict else 'with'} --strict"
+        )
+        return None
+    if engine.site_replaced():
+        times.route = "full build: the site folder is not the one the engine wrote"
+        return None
+    if not cache.pages_in_place(site_dir):
+        times.route = "full build: a page was deleted or changed since the last build"
         return None
     rewritten = cache.engine_stale()  # pages the quick path for body edits rewrote
     remove_leftovers(site_dir, rewritten)  # if it was killed midway
@@ -288,16 +302,19 @@ def _update_in_place(
             outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT)
     except BuildError:
         raise
-    except TooMuchWork:  # the full build renders them in parallel
+    except TooMuchWork as many:  # the full build renders them in parallel
+        times.route = f"full build: {many} pages to render, more than the engine takes"
         return None
     except Exception as error:  # a bug in the engine must not cost the site: build in full, say so
         message = (
             f"the saved engine failed ({type(error).__name__}: {shown(str(error))}); built in full"
         )
         notes.append(Problem(f"{CACHE_DIR}/{ENGINE_FILE}", None, message, warning=True))
+        times.route = "full build: the saved engine failed"
         return None
     archive = engine.archive
     assert archive is not None and engine.config is not None
+    times.route = "saved engine"
     cache.forget_page_records(outcome.removed)
     cache.record_pages(engine.fingerprints, outcome.sizes)
     # What the quick path for body edits checks against: the files read again, as the cache
@@ -328,8 +345,9 @@ def _update_in_place(
     )
     with times.stage("save engine"):
         cache.save_engine(settings, engine)
-        inputs = cache.inputs_digest(strict, settings, content_stats(config))
-        cache.save_build(inputs, result, settings)
+        # The files as they were before the engine read them: one saved meanwhile makes the
+        # next build look again
+        cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
     return result
 
 
@@ -408,6 +426,7 @@ def _build(
             files = content_stats(config)
             saved = cache.last_build(cache.inputs_digest(strict, settings, files), site_dir)
             if saved is not None:
+                times.route = "nothing changed"
                 seconds = time.perf_counter() - started
                 return dataclasses.replace(
                     saved, written=0, removed=0, seconds=seconds, search="", stages=times
@@ -415,6 +434,7 @@ def _build(
             previous = cache.last_result()
             quick = previous and rebuild_body_edits(config, target, strict, cache, settings, files)
             if quick:
+                times.route = "quick path for body edits"
                 result = dataclasses.replace(
                     previous,
                     pages=previous.pages + quick.files_added,
@@ -428,7 +448,7 @@ def _build(
                 return result
             with _collector_paused():
                 updated = _update_in_place(
-                    config, target, strict, cache, settings, times, engine_notes
+                    config, target, strict, cache, settings, files, times, engine_notes
                 )
             if updated:
                 updated.seconds = time.perf_counter() - started

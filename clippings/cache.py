@@ -41,8 +41,9 @@ SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
 # and checksums on every stored blob; 5: front matter type rules and XML cleaning, Markdown without
-# raw HTML or unsafe links; 6: caption places; 7: archived_url, formatted citations
-SCHEMA = 7
+# raw HTML or unsafe links; 6: caption places; 7: archived_url, formatted citations; 8: what the
+# downloads read of a term, the engine's term references and plan of each term
+SCHEMA = 8
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (

@@ -20,7 +20,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +243,7 @@ class Rebuilder:
         # Pages to fingerprint again (None: all); kept across a failed build so none is missed.
         self._pending: set[str] | None = None
         self._stale_plan = True
+        self._changed_terms: set[str] = set()  # paths of the terms changed since the last plan
         self._reset_failed = False
         self._site_identity: tuple[int, int] | None = None
 
@@ -382,6 +383,7 @@ class Rebuilder:
             cooccurring = {id(term): term.cooccurring for term in before}  # replaced, not changed
             update_archive(self._archive, removed, added, self._authority, limit)
             terms = list(dict.fromkeys([*before, *_terms_of(self._archive, added)]))
+            self._changed_terms |= {term.path for term in terms}
             if any(names.get(id(t), (t.name, t.path)) != (t.name, t.path) for t in terms):
                 # A term shows its co-occurring terms by name: one renamed (a new spelling)
                 # changes terms no edited article holds, on pages that hold none of them.
@@ -409,7 +411,13 @@ class Rebuilder:
         """Plan every page again; the pages that are new or hold other values than before are
         fingerprinted again (the terms an update changed in place are found by `_forget_terms`)."""
         assert self.config is not None
-        self._pages = list(Site(archive, self.config).pages())  # for `check_page_paths`
+        kept = {
+            path: pages
+            for path, pages in _pages_by_term(self._pages).items()
+            if path not in self._changed_terms
+        }
+        planner = _Planner(archive, self.config, kept)
+        self._pages = list(planner.pages())  # for `check_page_paths`
         plan: dict[str, Page] = {}
         for page in self._pages:
             safe_relative(page.path)
@@ -420,6 +428,7 @@ class Rebuilder:
                 path for path, page in plan.items() if not _same_page(before.get(path), page)
             }
         self._plan = plan
+        self._changed_terms = set()
 
     def _forget_terms(
         self, terms: list[Term], fields: frozenset[str], linked: Collection[Term] = ()
@@ -728,6 +737,31 @@ class Rebuilder:
             site_replaced=replaced,
             sizes={path: len(data) for path, data in rendered.items()},
         )
+
+
+class _Planner(Site):
+    """The site's plan, with the pages of each term an update left alone taken as they were
+    planned (a term's pages read the term alone: its articles, dates and co-occurring terms)."""
+
+    def __init__(self, archive: Archive, config: Config, kept: dict[str, list[Page]]) -> None:
+        super().__init__(archive, config)
+        self.kept = kept
+
+    def term_pages(self, term: Term) -> Iterator[Page]:
+        pages = self.kept.get(term.path)
+        if pages and pages[0].context["term"] is term:
+            return iter(pages)
+        return super().term_pages(term)
+
+
+def _pages_by_term(pages: list[Page]) -> dict[str, list[Page]]:
+    """Each term's pages in a plan, as `Site.term_pages` gave them: under the term's path."""
+    grouped: dict[str, list[Page]] = {}
+    for page in pages:
+        term = page.context.get("term")
+        if type(term) is Term and page.path.startswith(term.path):
+            grouped.setdefault(term.path, []).append(page)
+    return grouped
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

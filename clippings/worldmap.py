@@ -235,6 +235,17 @@ _COMMON_NAMES = {
 
 
 @functools.cache
+def _country_names() -> tuple[str, ...]:
+    """Every name of every current country, casefolded."""
+    keys = ("name", "official_name", "common_name")
+    return tuple(
+        (getattr(country, key, "") or "").casefold()
+        for country in pycountry.countries
+        for key in keys
+    )
+
+
+@functools.cache
 def _pycountry_code(name: str) -> str | None:
     """Exact matches first (current, then historical countries); then pycountry's fuzzy search,
     taken only when its best match's name starts with the name ("Russia": Russian Federation),
@@ -247,6 +258,9 @@ def _pycountry_code(name: str) -> str | None:
             return lookup(name).alpha_2
         except LookupError:
             continue
+    folded = name.casefold()
+    if not any(known.startswith(folded) for known in _country_names()):
+        return None  # what the fuzzy search finds is taken only if a name starts so: none does
     try:
         best = pycountry.countries.search_fuzzy(name)[0]
     except LookupError:

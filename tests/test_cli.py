@@ -100,3 +100,19 @@ def test_profile_prints_the_time_of_each_stage(fixture_site: Path):
     for stage in ("scan", "load/parse", "model", "plan", "render+write", "write", "total"):
         assert stage in stages, result.stderr
     assert result.stdout == ""
+
+
+def test_profile_names_the_route_the_build_took_and_why(fixture_site: Path):
+    def route() -> str:
+        result = run("build", "--quiet", "--profile", cwd=fixture_site)
+        assert result.returncode == 0, result.stderr
+        return next(line for line in result.stderr.splitlines() if line.startswith("route"))
+
+    summit = fixture_site / "content" / "2020" / "summit.md"
+    assert route().split(maxsplit=1)[1] == "full build: no saved engine for these settings"
+    assert route().endswith("nothing changed")
+    summit.write_text(summit.read_text().replace("people: [", "people: [Ann Lee, ", 1))
+    assert route().endswith("saved engine")
+    (fixture_site / "_site" / "people" / "index.html").unlink()
+    summit.write_text(summit.read_text().replace("Ann Lee, ", "", 1))
+    assert route().endswith("full build: a page was deleted or changed since the last build")
