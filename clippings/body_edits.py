@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import pickle
 import sqlite3
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from clippings.cache import (
 from clippings.config import Config
 from clippings.content import Article
 from clippings.exports import (
-    archive_json_text,
+    archive_json_with_word_counts,
     csv_with_word_counts,
     sqlite_with_bodies,
 )
@@ -234,7 +233,7 @@ def rebuild(
     empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
     renderer = Renderer(config, empty, compiled_templates(config))
     rendered = dict(render_all(list(pages.values()), renderer))
-    archive_json = _archive_json(site_dir, changed, config.title)
+    archive_json = _archive_json(site_dir, changed)
     if archive_json is None:
         return None
     rendered["archive.json"] = archive_json
@@ -274,17 +273,15 @@ def rebuild(
     return quick
 
 
-def _archive_json(site_dir: Path, changed: dict[str, Article], title: str) -> bytes | None:
+def _archive_json(site_dir: Path, changed: dict[str, Article]) -> bytes | None:
     """archive.json with the edited articles' word counts (the one field a body changes)."""
     try:
-        records = json.loads((site_dir / "archive.json").read_bytes())["articles"]
-    except (OSError, ValueError, KeyError, TypeError):
+        text = (site_dir / "archive.json").read_bytes().decode("utf-8")
+    except (OSError, UnicodeError):
         return None
     counts = {a.path: a.word_count for a in changed.values() if not a.draft}
-    for record in records:
-        if record.get("url") in counts:
-            record["word_count"] = counts[record["url"]]
-    return archive_json_text(records, title).encode()
+    updated = archive_json_with_word_counts(text, counts)
+    return None if updated is None else updated.encode()
 
 
 def _downloads(

@@ -184,10 +184,13 @@ class BuildCache:
     def _load(self) -> None:
         self._db.execute("BEGIN")  # one transaction per build; committed by close()
         self._articles = self._load_articles()
-        self._pages: dict[str, tuple[str, int]] = {}
-        for path, fingerprint, size in self._db.execute("SELECT * FROM pages"):
-            _expect("pages", path, (path, str), (fingerprint, str), (size, int))
-            self._pages[path] = (fingerprint, size)
+        _expect_types(self._db, "pages", path="text", fingerprint="text", size="integer")
+        self._pages: dict[str, tuple[str, int]] = {
+            path: (fingerprint, size)
+            for path, fingerprint, size in self._db.execute(
+                "SELECT path, fingerprint, size FROM pages"
+            )
+        }
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
@@ -215,13 +218,13 @@ class BuildCache:
         self._db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
 
     def _load_articles(self) -> dict[str, tuple[StatKey, int, str]]:
+        numbers = dict.fromkeys(("mtime_ns", "ctime_ns", "inode", "size", "strict"), "integer")
+        _expect_types(self._db, "articles", source="text", **numbers, sha="text")
         query = "SELECT source, mtime_ns, ctime_ns, inode, size, strict, sha FROM articles"
-        articles = {}
-        for source, *key, strict, sha in self._db.execute(query):
-            values = [(value, int) for value in (*key, strict)]
-            _expect("articles", source, (source, str), *values, (sha, str))
-            articles[source] = (tuple(key), strict, sha)
-        return articles
+        return {
+            source: ((mtime, ctime, inode, size), strict, sha)
+            for source, mtime, ctime, inode, size, strict, sha in self._db.execute(query)
+        }
 
     def read_article(self, path: Path, source: str, strict: bool = False) -> Parsed:
         """`content.read_article` through the cache: same result, without reparsing."""
@@ -630,6 +633,18 @@ def _checksum(data: bytes, key: tuple[object, ...]) -> bytes:
     check = hashlib.blake2b(repr(key).encode("utf-8"), digest_size=16)
     check.update(data)
     return check.digest()
+
+
+def _expect_types(db: sqlite3.Connection, table: str, **columns: str) -> None:
+    """`_expect` for a whole table, checked by SQLite (the first column names the row): a
+    Python check of each of 24,000 rows took a tenth of a second on every build."""
+    wrong = " OR ".join(f"typeof({name}) != '{kind}'" for name, kind in columns.items())
+    key = next(iter(columns))
+    row = db.execute(f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE {wrong} LIMIT 1")
+    found = row.fetchone()
+    if found is not None:
+        expected = [{"text": str, "integer": int}[kind] for kind in columns.values()]
+        _expect(table, found[0], *zip(found[1:], expected, strict=True))
 
 
 def _expect(table: str, key: object, *values: tuple[object, Any]) -> None:

@@ -398,6 +398,26 @@ def sqlite_with_bodies(data: bytes, edited: list[Article]) -> bytes:
     return sqlite_bytes(rows)
 
 
+def archive_json_with_word_counts(text: str, counts: dict[str, int]) -> str | None:
+    """A built archive.json with new word counts for some articles (by path), changed in place:
+    each article is one line of `archive_json_text` with its keys sorted, so the count is the
+    last value of the line naming the article's URL (decoding and encoding all 10,000 records
+    took a quarter of a second). None when the text is not such a file."""
+    for path, count in counts.items():
+        marker = f'"url": {json.dumps(path, ensure_ascii=False)}, "word_count": '
+        start = text.find(marker)
+        if start < 0 or text.find(marker, start + 1) >= 0:
+            return None
+        start += len(marker)
+        end = start
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        if end == start or text[end : end + 1] != "}":
+            return None
+        text = f"{text[:start]}{count}{text[end:]}"
+    return text
+
+
 def csv_with_word_counts(text: str, counts: dict[str, int]) -> str:
     """A built archive.csv with new word counts for some articles (by path)."""
     rows = list(csv.reader(io.StringIO(text, newline="")))

@@ -666,8 +666,9 @@ class Rebuilder:
         candidates: Iterable[str] = self._plan
         if everything or replanned:
             self._always = {path for path, page in self._plan.items() if inputs.reads_archive(page)}
-        if not everything:
-            candidates = (self._pending | self._always) & self._plan.keys()
+        if not everything:  # and the pages that cannot be described, rendered every time
+            undescribed = {path for path, print_ in self._fingerprints.items() if print_ is None}
+            candidates = (self._pending | self._always | undescribed) & self._plan.keys()
         fingerprints: dict[str, str | None] = {}
         to_render: list[Page] = []
         refs: dict[str, set[str]] = {} if everything else self._refs
@@ -715,8 +716,6 @@ class Rebuilder:
             self._fingerprints.update(fingerprints)
             for path in removed:
                 self._fingerprints.pop(path, None)
-        # A page that cannot be described is rendered at every rebuild.
-        self._always |= {path for path, fingerprint in fingerprints.items() if fingerprint is None}
         self._pending = set()
         self._site_identity = _identity(self.site_dir)
         return Outcome(

@@ -29,7 +29,13 @@ from clippings.archive import TERM_FIELDS
 from clippings.build import build_site, load_archive
 from clippings.config import Config
 from clippings.errors import BuildError
-from clippings.exports import CSV_FIELDS, TERM_READS, is_export
+from clippings.exports import (
+    CSV_FIELDS,
+    TERM_READS,
+    archive_json_text,
+    archive_json_with_word_counts,
+    is_export,
+)
 from clippings.render import Renderer, Site
 from tests.conftest import write_article
 
@@ -367,3 +373,18 @@ def test_the_downloads_read_of_a_term_only_what_they_declare(fixture_config: Con
         term.published, term.cited = [], list(archive.articles)
         term.cooccurring = [(other, 99) for other in terms[:3]]
     assert {page.path: renderer.render(page) for page in pages} == before
+
+
+def test_word_counts_change_in_archive_json_as_a_new_file_would_hold_them() -> None:
+    tricky = '"url": "2020/b/", "word_count": 7}'  # a title holding what marks a record
+    records = [
+        {"url": "2020/a/", "title": tricky, "word_count": 12},
+        {"url": "2020/b/", "title": "B “quoted”", "word_count": 7},
+    ]
+    text = archive_json_text(records, "Title")
+    records[1]["word_count"] = 1234
+    assert archive_json_with_word_counts(text, {"2020/b/": 1234}) == archive_json_text(
+        records, "Title"
+    )
+    assert archive_json_with_word_counts(text, {"2020/c/": 5}) is None  # not in this file
+    assert archive_json_with_word_counts("[]", {"2020/a/": 5}) is None
