@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
@@ -41,10 +42,9 @@ class Term:
         return f"Term({self.kind!r}, {self.slug!r})"
 
     def __getstate__(self) -> dict[str, object]:
-        """Co-occurring terms by key: pickled as objects, every term would nest the next one
-        (thousands deep). `Archive.__setstate__` puts the objects back."""
-        keys = [(other.kind, other.slug, n) for other, n in self.cooccurring]
-        return {**self.__dict__, "cooccurring": keys}
+        """Without its co-occurring terms: pickled inside each term, every term would nest the
+        next one (thousands deep). The Archive pickles them after all its terms."""
+        return {**self.__dict__, "cooccurring": []}
 
     @property
     def path(self) -> str:
@@ -89,12 +89,16 @@ class Archive:
     # updated for a few changed articles (model_update.py) without reading all the others.
     spellings: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
-    def __setstate__(self, state: dict[str, object]) -> None:
+    def __getstate__(self) -> dict[str, object]:
+        """With each term's co-occurring terms last, when every term is already pickled (see
+        `Term.__getstate__`); the lists keep their identity (page contexts hold them too)."""
+        every = [term for terms in self.terms.values() for term in terms.values()]
+        return {**self.__dict__, "cooccurring": [(term, term.cooccurring) for term in every]}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for term, cooccurring in state.pop("cooccurring"):
+            term.cooccurring = cooccurring
         self.__dict__.update(state)
-        for terms in self.terms.values():
-            for term in terms.values():
-                keys: list = term.cooccurring  # type: ignore[assignment]
-                term.cooccurring = [(self.terms[kind][slug], n) for kind, slug, n in keys]
 
     def sorted_terms(self, kind: str) -> list[Term]:
         return sorted(self.terms[kind].values(), key=lambda t: (slugify(t.name), t.slug))

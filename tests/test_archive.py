@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import pytest
 
@@ -97,3 +98,24 @@ def test_drafts_are_counted_not_published():
     archive = build_archive([article("a", dt.date(2018, 1, 1), draft=True)], AUTHORITY)
     assert archive.articles == []
     assert len(archive.drafts) == 1
+
+
+def test_a_pickled_archive_keeps_co_occurring_terms_and_the_lists_held_elsewhere():
+    """Terms are pickled without their co-occurring terms (nesting them ran thousands deep);
+    the archive pickles those lists after every term, so their identity survives too."""
+    names = [f"Person {n}" for n in range(400)]  # one long chain of co-occurring terms
+    articles = [
+        article(f"a{n}", dt.date(2018, 1, 1 + n % 28), people=(names[n], names[n + 1]))
+        for n in range(len(names) - 1)
+    ]
+    archive = build_archive(articles, AUTHORITY)
+    first = archive.terms["people"]["person-0"]
+    held = first.cooccurring  # as a term page's context holds it
+    restored, restored_held = pickle.loads(pickle.dumps((archive, held)))
+    for slug, term in restored.terms["people"].items():
+        original = archive.terms["people"][slug].cooccurring
+        assert [(other.slug, n) for other, n in term.cooccurring] == [
+            (other.slug, n) for other, n in original
+        ]
+        assert all(other is restored.terms["people"][other.slug] for other, _ in term.cooccurring)
+    assert restored_held is restored.terms["people"]["person-0"].cooccurring
