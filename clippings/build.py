@@ -274,19 +274,19 @@ def _update_in_place(
     with times.stage("load engine"):
         engine = cache.load_engine(settings)
     if not isinstance(engine, Rebuilder):
-        times.route = "full build: no saved engine for these settings"
+        times.route = "full build: no saved engine usable with these settings"
         return None
     if engine.strict != strict:
         times.route = (
             f"full build: the saved engine was built {'without' if strict else 'with'} --strict"
         )
         return None
-    if engine.site_replaced():
-        times.route = "full build: the site folder is not the one the engine wrote"
-        return None
     if not cache.pages_in_place(site_dir):
         times.route = "full build: a page was deleted or changed since the last build"
         return None
+    # Another folder with every recorded page in place (a deploy's restored cache): what a full
+    # build trusts too. The files the engine reads again keep their articles if their bytes do.
+    engine.adopt_site()
     rewritten = cache.engine_stale()  # pages the quick path for body edits rewrote
     remove_leftovers(site_dir, rewritten)  # if it was killed midway
     engine.distrust(rewritten)
@@ -497,14 +497,15 @@ def _build(
                 for problem in loading:
                     problems_of.setdefault(problem.path, []).append(problem)
                 sources = {
-                    Path(path): (stat, None, problems_of.get(source, []))
+                    Path(path): (stat, None, problems_of.get(source, []), None)
                     for source, (path, stat) in files.items()
                 }
                 loaded = [*archive.articles, *archive.drafts]
                 if all(article.source in files for article in loaded):  # else: read mid-build
                     for article in loaded:
                         path = Path(files[article.source][0])
-                        sources[path] = (sources[path][0], article, sources[path][2])
+                        sha = cache.article_sha.get(article.source)
+                        sources[path] = (sources[path][0], article, sources[path][2], sha)
                     assert inputs is not None  # fingerprinted: a cache is open
                     engine = Rebuilder.from_build(
                         config,

@@ -15,6 +15,7 @@ The result always equals a clean `build_site` byte for byte; what changes is how
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import math
@@ -30,7 +31,13 @@ from markupsafe import Markup
 
 from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.cache import CACHE_DIR, compiled_templates, fingerprint_base, mark_site_changed
+from clippings.cache import (
+    CACHE_DIR,
+    compiled_templates,
+    digest,
+    fingerprint_base,
+    mark_site_changed,
+)
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
@@ -68,9 +75,10 @@ class TooMuchWork(Exception):
 
 @dataclass
 class _SourceFile:
-    stat: StatKey | None  # `files.stat_key`: re-read only when this changes
+    stat: StatKey | None  # `files.stat_key`: looked at again only when this changes
     article: Article | None
     problems: list[Problem]
+    digest: str | None = None  # of the bytes the article was parsed from (`cache.digest`)
 
 
 @dataclass
@@ -305,12 +313,22 @@ class Rebuilder:
         if cached is not None and cached.stat == key and not force:
             return
         assert self.config is not None
+        try:  # hashed before it is parsed: a file saved in between is parsed again next time
+            sha: str | None = digest(read_regular(path))
+        except OSError:
+            sha = None  # parsing reports it
+        # The same bytes under another stat (a fresh clone, a restored cache, a save that
+        # changed nothing) keep their article: reading 10,000 files costs a fraction of parsing
+        # them. A symlink is parsed, which checks where it points.
+        if cached and cached.article and sha and sha == cached.digest and not path.is_symlink():
+            self._sources[path] = dataclasses.replace(cached, stat=key)
+            return
         article, problems = load_article_file(
             path, content_dir.resolve(), self.config.root, self.strict
         )
         if cached is not None and article is not None and article == cached.article:
             article = cached.article  # same content: keep the object, so nothing downstream changes
-        self._sources[path] = _SourceFile(key, article, problems)
+        self._sources[path] = _SourceFile(key, article, problems, sha)
         self._reread.append(path)
 
     def _load(self, changed: Collection[Path] | None) -> list[Problem]:
@@ -558,7 +576,7 @@ class Rebuilder:
         config: Config,
         site_dir: Path,
         strict: bool,
-        sources: dict[Path, tuple[StatKey | None, Article | None, list[Problem]]],
+        sources: dict[Path, tuple[StatKey | None, Article | None, list[Problem], str | None]],
         archive: Archive,
         pages: list[Page],
         fingerprints: dict[str, str | None],
@@ -610,6 +628,11 @@ class Rebuilder:
         self._digests = {}
         self._fingerprints = {}
         self._site_identity = None
+
+    def adopt_site(self) -> None:
+        """Take the site folder there now as the one this engine wrote (the caller checked
+        that every page it recorded is in place)."""
+        self._site_identity = _identity(self.site_dir)
 
     def site_replaced(self) -> bool:
         """True when the site folder is not the one this rebuilder last wrote (a CLI build

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -386,3 +387,39 @@ def test_a_build_the_saved_engine_cannot_do_is_a_full_build(
     _retitle(fixture_config, "The Letter", "A Letter")
     build_site(fixture_config, site)
     assert loads == []  # and the next edit goes through it
+
+
+def test_a_fresh_copy_with_the_cache_and_site_restored_builds_through_the_engine(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a deploy does: a fresh clone (every content file with a new stat), the last cache and
+    site put back (another site folder); one new article goes through the saved engine, which
+    parses only the new file."""
+    site = fixture_config.root / "_site"
+    build_site(fixture_config, site)
+    content = fixture_config.path("content_dir")
+    for folder in (content, site):  # copied back while the first is kept: all new inodes
+        folder.rename(tmp_path / "first")
+        shutil.copytree(tmp_path / "first", folder)
+        shutil.rmtree(tmp_path / "first")
+    write_article(content / "2021", "new.md", "title: New\ndate: 2021-05-01\npublication: Paper")
+    loads = _count_full_loads(monkeypatch)
+    parsed: list[str] = []
+    original = incremental_module.load_article_file
+    monkeypatch.setattr(
+        incremental_module,
+        "load_article_file",
+        lambda path, *rest: parsed.append(path.name) or original(path, *rest),
+    )
+    rendered: list[str] = []
+    render_all = incremental_module.render_all
+    monkeypatch.setattr(
+        incremental_module,
+        "render_all",
+        lambda pages, *rest: rendered.extend(p.path for p in pages) or render_all(pages, *rest),
+    )
+    result = build_site(fixture_config, site)
+    assert result.stages.route == "saved engine" and loads == []
+    assert parsed == ["new.md"]
+    assert "2021/new/index.html" in rendered and len(rendered) < result.pages / 3
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")

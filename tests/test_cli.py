@@ -109,7 +109,7 @@ def test_profile_names_the_route_the_build_took_and_why(fixture_site: Path):
         return next(line for line in result.stderr.splitlines() if line.startswith("route"))
 
     summit = fixture_site / "content" / "2020" / "summit.md"
-    assert route().split(maxsplit=1)[1] == "full build: no saved engine for these settings"
+    assert route().split(maxsplit=1)[1] == "full build: no saved engine usable with these settings"
     assert route().endswith("nothing changed")
     summit.write_text(summit.read_text().replace("people: [", "people: [Ann Lee, ", 1))
     assert route().endswith("saved engine")
