@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from clippings.search import (
     article_record,
     record_of,
     refresh_live_index,
+    shard_hash,
     shard_names,
     shard_records,
     shards_by_date,
@@ -156,6 +158,28 @@ def test_a_records_key_changes_with_everything_the_record_is_made_of(fixture_con
     variants.append(Record(summit, record.names, "Another Times"))
     for variant in variants:
         assert variant.fields() != record.fields() and variant.key != record.key
+
+
+def test_only_an_edited_articles_text_is_hashed_again(
+    fixture_config: Config, monkeypatch: pytest.MonkeyPatch, year_shards: None
+):
+    """`serve` keeps the objects of unchanged articles: their digests are remembered, so finding
+    the changed shard hashes one body, not the archive's."""
+    archive = load_archive(fixture_config)
+    records = shard_records(archive)
+    hashes = {shard: shard_hash(members, "en") for shard, members in records.items()}
+    edited = records["2019"][0]
+    records["2019"][0] = Record(
+        dataclasses.replace(edited.article, body=edited.article.body + "More."),
+        edited.names,
+        edited.publisher,
+    )
+    calls = []
+    sha256 = hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda data=b"": calls.append(data) or sha256(data))
+    again = {shard: shard_hash(members, "en") for shard, members in records.items()}
+    assert len(calls) == len(records) + 1  # one per shard, and the edited article
+    assert {shard for shard in records if again[shard] != hashes[shard]} == {"2019"}
 
 
 def test_a_live_shard_changed_by_hand_is_swapped_back(
