@@ -49,8 +49,9 @@ _ATTEMPTS = 3  # Pagefind sometimes leaves a file unwritten: see pagefind_bundle
 # grows with the square of a shard's size (Pagefind's WASM counts the filter values of the results
 # with a linear scan of the results for each value of each page), so settled shards are as large
 # as the bytes per query need and no larger: see docs/performance.md. Recent years, which change,
-# get small shards.
-SHARD_TARGET = 600
+# get small shards: an edit there re-indexes one, and Pagefind takes ~1 s for 360 articles and
+# ~2 s for 600 on this 2-core machine, so 400 keeps a one-article re-index near 1.5 s.
+SHARD_TARGET = 400
 SETTLED_TARGET = 1600
 RECENT_YEARS = 2
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
