@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Search index benchmark: full build, one-article re-index, peak memory, and query latency.
 
-    python bench/search.py [N] [--browser] [--corpus DIR]
+    python bench/search.py [N] [--browser] [--corpus DIR] [--edits K]
 
 Generates an N-article corpus (default 10,000) with the shared gen_corpus.py, then times the
 sharded Pagefind index on its own (the rest of the build is not counted): a full index from an empty
-cache, a no-change build, and the re-index after editing one article. Peak memory is the Pagefind
-service's (the indexer child process) and the Python process's own. With --browser it also builds
-the site and measures, in headless Chromium, how long each of 10 queries takes to show its first
-result and how many bytes the query fetched.
+cache, a no-change build, and the re-index after editing one article, as builds and `serve` run it
+(`refresh_live_index`: find the changed shard, index it, swap it into a live site folder), K times
+(default 5): with the archive loaded anew, as a CLI build has it, and with the archive kept and
+updated in place, as `serve` has it. Peak memory is the Pagefind service's (the indexer child
+process) and the Python process's own. With --browser it also builds the site and measures, in
+headless Chromium, how long each of 10 queries takes to show its first result and how many bytes
+the query fetched.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import gc
 import os
 import resource
 import shutil
@@ -28,13 +33,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from clippings.archive import Archive  # noqa: E402
+from clippings.authority import load_authority  # noqa: E402
 from clippings.build import build_site, load_archive  # noqa: E402
 from clippings.cache import CACHE_DIR  # noqa: E402
-from clippings.config import load_config  # noqa: E402
+from clippings.config import Config, load_config  # noqa: E402
+from clippings.content import read_article  # noqa: E402
+from clippings.model_update import update_archive  # noqa: E402
 from clippings.search import (  # noqa: E402
     Record,
     build_search_index,
     index_shards,
+    refresh_live_index,
     shard_records,
     shards_by_date,
 )
@@ -144,9 +154,11 @@ def scaled_index(site: Path, times: int, cache: Path) -> None:
     config = load_config(site / "config.yaml")
     records = [r for rs in shard_records(load_archive(config)).values() for r in rs]
     copies = [
-        Record(f"{r.url}{n}/", r.text, r.meta, r.filters) for r in records for n in range(times)
+        Record(dataclasses.replace(r.article, slug=f"{r.article.slug}{n}"), r.names, r.publisher)
+        for r in records
+        for n in range(times)
     ]
-    scaled = shards_by_date(copies, lambda record: record.meta.get("date"))
+    scaled = shards_by_date(copies, lambda record: record.article.iso_date)
     count = sum(len(records) for records in scaled.values())
     with MemorySampler() as memory:
         started = time.perf_counter()
@@ -158,12 +170,68 @@ def scaled_index(site: Path, times: int, cache: Path) -> None:
     )
 
 
-def edit_one_article(site: Path, position: int) -> None:
+def edit_one_article(site: Path, position: int) -> Path:
     """Append a paragraph to the article at `position` of the content files in path order (the
     generic layout's folders are years, so 0 is in the oldest year and -1 in the newest)."""
     article = sorted((site / "content").rglob("*.md"))[position]
     text = article.read_text(encoding="utf-8")
     article.write_text(text + "\nAn added paragraph mentioning zyzzyva.\n", encoding="utf-8")
+    return article
+
+
+def timed_refresh(
+    archive: Archive, config: Config, cache: Path, live: Path
+) -> tuple[float, float, int]:
+    """Seconds, CPU seconds (Python and Pagefind) and shards re-indexed of `refresh_live_index`
+    (records, then the live refresh). With the collector off, as a CLI build re-indexes (inside
+    `build._collector_paused`) and as `serve` does (its model is `gc.freeze`d): otherwise a
+    collection walking this process's archives could land inside the timing."""
+    gc.disable()
+    try:
+        cpu_before, started = _cpu_seconds(), time.perf_counter()
+        result, _ = refresh_live_index(shard_records(archive), config.language, cache, live)
+        return time.perf_counter() - started, _cpu_seconds() - cpu_before, len(result.rebuilt)
+    finally:
+        gc.enable()
+
+
+def live_edits(site: Path, cache: Path, edits: int) -> None:
+    """The re-index of one edited recent article, `edits` times, as a CLI build runs it (the
+    archive loaded anew: nothing of the last build in memory) and as `serve` runs it (the archive
+    kept, the edited article replaced in it: unchanged articles are the same objects)."""
+    config = load_config(site / "config.yaml")
+    live = site / "_live"  # the served site: only its pagefind/ is touched
+    timed_refresh(load_archive(config), config, cache, live)  # fills the live folder
+    seconds, cpu, _ = timed_refresh(load_archive(config), config, cache, live)
+    print(f"live refresh, nothing changed: {seconds:.2f} s, CPU {cpu:.2f} s (archive loaded anew)")
+    cli: list[tuple[float, float]] = []
+    for _ in range(edits):
+        edit_one_article(site, -1)
+        seconds, cpu, rebuilt = timed_refresh(load_archive(config), config, cache, live)
+        assert rebuilt == 1, rebuilt
+        cli.append((seconds, cpu))
+    # serve: one archive, loaded and indexed once when it starts, then updated in place.
+    archive = load_archive(config)
+    authority = load_authority(config.path("authority"), config.authority)
+    timed_refresh(archive, config, cache, live)
+    serve: list[tuple[float, float]] = []
+    for _ in range(edits):
+        path = edit_one_article(site, -1)
+        source = path.relative_to(site).as_posix()
+        old = next(a for a in archive.articles if a.source == source)
+        new, _ = read_article(path, source)
+        assert new is not None
+        update_archive(archive, [old], [new], authority)
+        seconds, cpu, rebuilt = timed_refresh(archive, config, cache, live)
+        assert rebuilt == 1, rebuilt
+        serve.append((seconds, cpu))
+    for label, runs in (("archive loaded anew (CLI)", cli), ("archive kept (serve)", serve)):
+        wall, cpu_times = [run[0] for run in runs], [run[1] for run in runs]
+        print(
+            f"live re-index of a recent article, {label}: median {statistics.median(wall):.2f} s "
+            f"(min {min(wall):.2f}, max {max(wall):.2f}; {len(runs)} edits), "
+            f"CPU median {statistics.median(cpu_times):.2f} s"
+        )
 
 
 # The page's own clock. Playwright's wait for the result polls with a backoff (after the first
@@ -238,6 +306,7 @@ def main() -> None:
     parser.add_argument(
         "--corpus", type=Path, help="generate the corpus in this folder once and reuse it"
     )
+    parser.add_argument("--edits", type=int, default=5, help="one-article re-indexes to time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clippings-search-bench-") as tmp:
         site = generate(args.count, Path(tmp) / "corpus", args.corpus)
@@ -264,6 +333,7 @@ def main() -> None:
                 f"edit of {where} article: {seconds:.2f} s ({rebuilt} shard re-indexed), "
                 f"peak {peak:.0f} MiB"
             )
+        live_edits(site, cache, args.edits)
         size = sum(
             f.stat().st_size for f in (cache / "search" / "shards").rglob("*") if f.is_file()
         )

@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,7 +40,7 @@ from clippings.text import plain_text
 INDEX_DIR = "pagefind"  # Pagefind's default name: its script derives the site's base URL from it
 T = TypeVar("T")
 FILTER_NAMES = {"people": "People", "countries": "Countries", "sources": "Sources"}
-_FORMAT = 4  # bump when records change shape, so every cached shard is rebuilt
+_FORMAT = 5  # bump when records change shape or hash differently: every cached shard is rebuilt
 _CONCURRENT_SHARDS = 2
 _ATTEMPTS = 3  # Pagefind sometimes leaves a file unwritten: see pagefind_bundle.is_complete
 # Articles per shard. Pagefind holds a shard in memory while it indexes it (~160 MiB per process up
@@ -49,28 +49,64 @@ _ATTEMPTS = 3  # Pagefind sometimes leaves a file unwritten: see pagefind_bundle
 # grows with the square of a shard's size (Pagefind's WASM counts the filter values of the results
 # with a linear scan of the results for each value of each page), so settled shards are as large
 # as the bytes per query need and no larger: see docs/performance.md. Recent years, which change,
-# get small shards.
-SHARD_TARGET = 600
+# get small shards: an edit there re-indexes one, and Pagefind takes ~1 s for 360 articles and
+# ~2 s for 600 on this 2-core machine, so 400 keeps a one-article re-index near 1.5 s.
+SHARD_TARGET = 400
 SETTLED_TARGET = 1600
 RECENT_YEARS = 2
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
 _ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
 _UI_ASSET = re.compile(r"^(pagefind(-ui|-worker)?\.(js|css)|wasm\.[^/]*)$")
+# Files Pagefind names by a hash of their content (`fragment/en_0a7aaa9.pf_fragment`).
+_CONTENT_NAMED = re.compile(r"_[0-9a-f]{7,}\.pf_[a-z]+$")
 
 
 @dataclass(frozen=True)
 class Record:
-    """What Pagefind indexes for one article: its text, result metadata and filter values.
+    """What Pagefind indexes for one article, kept as what it is made of: the article (frozen)
+    and the names of its terms and publisher, copied out of the archive (`serve` updates the
+    archive in place while a snapshot of records is indexed).
 
-    The text stays Markdown until the shard is actually indexed: a build that finds a shard
-    unchanged only hashes it.
+    Nothing is derived until it is needed: a build that finds a shard unchanged only hashes its
+    records' `key`s, and text, metadata and filters are made for the shards actually indexed.
     """
 
-    url: str
-    text: tuple[str, ...]  # dek, Markdown body, captions, title
-    meta: dict[str, str]
-    filters: dict[str, list[str]]
+    article: Article = field(repr=False)
+    names: tuple[tuple[str, ...], ...]  # the article's term names, one tuple per kind of KINDS
+    publisher: str
+
+    @property
+    def url(self) -> str:
+        return "/" + self.article.path
+
+    @property
+    def key(self) -> bytes:
+        """A digest of everything the record is made of: equal keys, equal records."""
+        names = repr((self.names, self.publisher)).encode()
+        return _article_digest(self.article) + len(names).to_bytes(4, "big") + names
+
+    @functools.cached_property
+    def filters(self) -> dict[str, list[str]]:
+        filters = {
+            FILTER_NAMES[kind]: list(names) for kind, names in zip(KINDS, self.names, strict=True)
+        }
+        filters["Publication"] = [self.publisher]
+        filters["Year"] = [self.article.year.capitalize()]
+        # Pagefind's default UI renders filter values as HTML (a label's innerHTML), and the
+        # checkbox sends the value back as stored, so they are stored escaped.
+        return {
+            name: [pagefind_html(value) for value in values]
+            for name, values in filters.items()
+            if values
+        }
+
+    @functools.cached_property
+    def meta(self) -> dict[str, str]:
+        meta = {"title": self.article.title, "publication": self.publisher}
+        if self.article.date:
+            meta["date"] = self.article.iso_date[:10]
+        return meta
 
     def fields(self) -> dict[str, object]:
         """The record as Pagefind's AddRecord request takes it.
@@ -78,9 +114,37 @@ class Record:
         Pagefind's default UI shows titles and other metadata as text, so they go as they are
         (escaped, visitors would see `&amp;`); the excerpt it cuts from the content is HTML, but
         its `pagefind.js` escapes `<` and `>` in the content first (`raw_content`); filter values
-        it inserts as HTML unescaped, so `record_of` escapes them."""
-        content = " ".join(plain_text(part) for part in self.text if part)
+        it inserts as HTML unescaped, so `filters` escapes them."""
+        article = self.article
+        # The title goes last: it is searched, but a result's excerpt starts at the text (the
+        # result shows the title already).
+        parts = (article.dek or "", article.body, *article.captions, article.title)
+        content = " ".join(plain_text(part) for part in parts if part)
         return {"url": self.url, "content": content, "meta": self.meta, "filters": self.filters}
+
+
+# Digests of what a record reads of an article, per Article object: articles are frozen, and
+# `serve` keeps the objects of unchanged articles between edits, so only an edited article's body
+# is hashed again. Each index run keeps the entries of the articles it saw (old ones are dropped).
+_digests: dict[int, tuple[Article, bytes]] = {}
+
+
+def _article_digest(article: Article) -> bytes:
+    known = _digests.get(id(article))
+    if known is not None and known[0] is article:  # the object itself holds its id while kept
+        return known[1]
+    fields = (article.path, article.title, article.publication, article.iso_date)
+    digest = hashlib.sha256(repr((*fields, article.dek, article.captions)).encode())
+    digest.update(article.body.encode())
+    _digests[id(article)] = (article, digest.digest())
+    return digest.digest()
+
+
+def _keep_digests(shards: Iterable[list[Record]]) -> None:
+    """Forget the digests of articles no longer indexed (replaced by an edit, or removed)."""
+    global _digests
+    kept = {id(r.article): _digests.get(id(r.article)) for records in shards for r in records}
+    _digests = {key: entry for key, entry in kept.items() if entry is not None}
 
 
 def shards_by_date(items: list[T], iso_date: Callable[[T], str | None]) -> dict[str, list[T]]:
@@ -156,26 +220,8 @@ def article_record(archive: Archive, article: Article) -> Record:
 
 def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | None) -> Record:
     """The search record of an article, from its terms (names only) and its publisher term."""
-    filters = {FILTER_NAMES[kind]: [t.name for t in terms[kind]] for kind in KINDS}
-    filters["Publication"] = [publisher.name if publisher else article.publication]
-    filters["Year"] = [article.year.capitalize()]
-    meta = {"title": article.title, "publication": filters["Publication"][0]}
-    if article.date:
-        meta["date"] = article.iso_date[:10]
-    return Record(
-        url="/" + article.path,
-        # The title goes last: it is searched, but a result's excerpt starts at the text (the
-        # result shows the title already).
-        text=(article.dek or "", article.body, *article.captions, article.title),
-        meta=meta,
-        # Pagefind's default UI renders filter values as HTML (a label's innerHTML), and the
-        # checkbox sends the value back as stored, so they are stored escaped.
-        filters={
-            name: [pagefind_html(value) for value in values]
-            for name, values in filters.items()
-            if values
-        },
-    )
+    names = tuple(tuple(term.name for term in terms[kind]) for kind in KINDS)
+    return Record(article, names, publisher.name if publisher else article.publication)
 
 
 def shard_records(archive: Archive) -> dict[str, list[Record]]:
@@ -188,13 +234,8 @@ def shard_records(archive: Archive) -> dict[str, list[Record]]:
 def shard_hash(records: list[Record], language: str) -> str:
     """Hash of everything that goes into a shard's index, to know when it must be rebuilt."""
     digest = hashlib.sha256(f"{_FORMAT}\0{_pagefind_version()}\0{language}".encode())
-    # The text parts are hashed as they are (length-prefixed) and only the small fields through
-    # repr: serialising 40 MB of article text (JSON or repr) took longer than hashing it.
     for record in records:
-        digest.update(repr((record.url, record.meta, record.filters, len(record.text))).encode())
-        for part in record.text:
-            digest.update(f"{len(part)}\0".encode())
-            digest.update(part.encode())
+        digest.update(record.key)
     return digest.hexdigest()
 
 
@@ -295,6 +336,7 @@ def index_shards(shards: dict[str, list[Record]], language: str, cache_dir: Path
     cache = ShardCache(cache_dir)
     rebuilt = _index_changed(shards, language, cache)
     cache.retain(shards)
+    _keep_digests(shards.values())
     return IndexResult(shards=len(shards), rebuilt=rebuilt, files=_site_files(cache, list(shards)))
 
 
@@ -416,7 +458,7 @@ def swap_shards(
     changed = []
     for shard, shard_files in wanted.items():
         live = index_root / shard
-        if all(_same_file(live / relative, source) for relative, source in shard_files.items()):
+        if _same_bundle(live, shard_files):
             continue
         fresh = index_root / f".{shard}.new"
         shutil.rmtree(fresh, ignore_errors=True)
@@ -433,11 +475,43 @@ def swap_shards(
     return changed
 
 
-def _same_file(path: Path, source: Path) -> bool:
+def _same_bundle(live: Path, files: dict[str, Path]) -> bool:
+    """Whether the live shard folder holds exactly `files` (relative path -> cached file).
+
+    Pagefind names its index chunks, fragments and metadata by a hash of their content (and
+    `make_deterministic` its filters), and the other files (`pagefind-entry.json`, which names
+    the metadata, which names the rest; scripts and WASM) are few and small: same names, same
+    sizes and the same bytes of those few are the same bundle, without reading all of it
+    (reading every shard took ~0.35 s of a one-article re-index at 10,000 articles)."""
+    live_sizes = _sizes(str(live))
+    if live_sizes.keys() != files.keys():
+        return False
     try:
-        return (
-            path.stat().st_size == source.stat().st_size
-            and path.read_bytes() == source.read_bytes()
-        )
+        for relative, source in files.items():
+            if live_sizes[relative] != os.stat(source).st_size:
+                return False
+            named_by_content = _CONTENT_NAMED.search(relative)
+            if not named_by_content and (live / relative).read_bytes() != source.read_bytes():
+                return False
     except OSError:
         return False
+    return True
+
+
+def _sizes(folder: str) -> dict[str, int]:
+    """Every file under `folder` (relative, with `/`) and its size; os.scandir and strings:
+    pathlib costs more than the stat calls for a shard's thousands of files."""
+    sizes: dict[str, int] = {}
+    pending = [(folder, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, f"{prefix}{entry.name}/"))
+                    else:
+                        sizes[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
+        except OSError:
+            continue  # a missing folder holds nothing; an unreadable one then differs
+    return sizes

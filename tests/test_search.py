@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +15,11 @@ from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.indexer import IndexerError, PagefindIndexer
 from clippings.search import (
+    Record,
     article_record,
+    record_of,
     refresh_live_index,
+    shard_hash,
     shard_names,
     shard_records,
     shards_by_date,
@@ -106,6 +113,94 @@ def test_live_refresh_swaps_in_only_the_changed_shard(
     assert sorted(p.name for p in (site / "pagefind").iterdir()) == ["2019", "2020", "undated"]
 
 
+def test_a_renamed_term_reindexes_every_shard_naming_it_and_equals_a_clean_index(
+    fixture_config: Config, tmp_path: Path, year_shards: None
+):
+    """A record's key covers the names of its terms, not only its article: a canonical name
+    changed in the authority file changes the records of unchanged articles in other shards."""
+    from tests.conftest import site_tree
+
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    authority = fixture_config.path("authority")
+    authority.write_text(authority.read_text().replace("Kim Jong Un:", "Kim Jong-un Renamed:"))
+    cache = fixture_config.root / ".clippings-cache"
+    index, swapped = refresh_live_index(
+        shard_records(load_archive(fixture_config)), "en", cache, site
+    )
+    assert sorted(index.rebuilt) == sorted(swapped) == ["2019", "2020"]  # not "undated"
+    shutil.rmtree(cache)
+    build_site(fixture_config, tmp_path / "clean")
+    assert site_tree(site / "pagefind") == site_tree(tmp_path / "clean" / "pagefind")
+
+
+def test_a_records_key_changes_with_everything_the_record_is_made_of(fixture_config: Config):
+    archive = load_archive(fixture_config)
+    summit = next(a for a in archive.articles if a.slug == "leaders-meet-at-the-summit")
+    terms, publisher = archive.article_terms[summit.path], archive.publishers.get(summit.path)
+    record = record_of(summit, terms, publisher)
+    same = record_of(dataclasses.replace(summit), terms, publisher)  # another object, equal
+    assert same.key == record.key and same.fields() == record.fields()
+    variants = [
+        record_of(dataclasses.replace(summit, **{name: value}), terms, publisher)
+        for name, value in [
+            ("title", "Other"),
+            ("body", summit.body + "x"),
+            ("dek", "A dek."),
+            ("captions", ("Another caption.",)),
+            ("date", dt.date(2020, 6, 13)),
+            ("slug", "other"),
+        ]
+    ]
+    variants.append(record_of(summit, {**terms, "people": terms["people"][:1]}, publisher))
+    unknown = dataclasses.replace(summit, publication="Other Times")  # no publisher term
+    variants.append(record_of(unknown, terms, None))
+    variants.append(Record(summit, record.names, "Another Times"))
+    for variant in variants:
+        assert variant.fields() != record.fields() and variant.key != record.key
+
+
+def test_only_an_edited_articles_text_is_hashed_again(
+    fixture_config: Config, monkeypatch: pytest.MonkeyPatch, year_shards: None
+):
+    """`serve` keeps the objects of unchanged articles: their digests are remembered, so finding
+    the changed shard hashes one body, not the archive's."""
+    archive = load_archive(fixture_config)
+    records = shard_records(archive)
+    hashes = {shard: shard_hash(members, "en") for shard, members in records.items()}
+    edited = records["2019"][0]
+    records["2019"][0] = Record(
+        dataclasses.replace(edited.article, body=edited.article.body + "More."),
+        edited.names,
+        edited.publisher,
+    )
+    calls = []
+    sha256 = hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda data=b"": calls.append(data) or sha256(data))
+    again = {shard: shard_hash(members, "en") for shard, members in records.items()}
+    assert len(calls) == len(records) + 1  # one per shard, and the edited article
+    assert {shard for shard in records if again[shard] != hashes[shard]} == {"2019"}
+
+
+def test_a_live_shard_changed_by_hand_is_swapped_back(
+    fixture_config: Config, tmp_path: Path, year_shards: None
+):
+    """Unchanged shards are compared by names, sizes and the bytes of the files Pagefind does not
+    name by their content, so a damaged entry file or a stray file is still seen."""
+    from tests.conftest import site_tree
+
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    built = site_tree(site / "pagefind")
+    entry = site / "pagefind" / "2019" / "pagefind-entry.json"
+    entry.write_bytes(entry.read_bytes().replace(b'"en"', b'"fr"'))  # the same size
+    (site / "pagefind" / "undated" / "fragment" / "stray.pf_fragment").write_bytes(b"x")
+    records = shard_records(load_archive(fixture_config))
+    cache = fixture_config.root / ".clippings-cache"
+    assert sorted(refresh_live_index(records, "en", cache, site)[1]) == ["2019", "undated"]
+    assert site_tree(site / "pagefind") == built
+
+
 def test_a_year_over_the_limit_is_split_into_quarters(
     fixture_config: Config, monkeypatch: pytest.MonkeyPatch
 ):
@@ -167,8 +262,6 @@ def test_recent_years_get_small_shards_and_older_years_settled_ones(
 def test_two_clean_builds_give_identical_search_bundles(fixture_config: Config, tmp_path: Path):
     """Pagefind writes filter values in a random (hash-map) order; `make_deterministic` sorts
     them, so a fresh index has the same bytes and file names every time."""
-    import shutil
-
     from tests.conftest import site_tree
 
     cache = fixture_config.root / ".clippings-cache"
