@@ -219,7 +219,7 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
 
 
 class KnownDigests:
-    """Digests of articles (per set of fields read; the body by its own digest) and of terms
+    """Digests of articles (per set of fields read; the body by `Article.body_digest`) and of terms
     (per template's reads), kept by identity, for the engine to keep between builds and in the
     state it saves, instead of hashing all 10,000 articles and every term again.
 
@@ -230,7 +230,6 @@ class KnownDigests:
     def __init__(self) -> None:
         # the object is held beside its digest, so its id cannot be reused while the row lives
         self._tables: dict[tuple[str, ...], dict[int, tuple[Article, str]]] = {}
-        self._bodies: dict[int, tuple[Article, str]] = {}
         self._terms: dict[tuple[Reads, bool], dict[int, tuple[Term, str]]] = {}
 
     def article(self, article: Article, fields: tuple[str, ...]) -> str:
@@ -241,14 +240,8 @@ class KnownDigests:
         if known is None:
             values = [article.source, article.path]
             for field in fields:  # the body by its digest: once per article, not per field set
-                values.append(self._body(article) if field == "body" else getattr(article, field))
+                values.append(article.body_digest if field == "body" else getattr(article, field))
             known = table[id(article)] = (article, "A" + digest(repr(values)))
-        return known[1]
-
-    def _body(self, article: Article) -> str:
-        known = self._bodies.get(id(article))
-        if known is None:
-            known = self._bodies[id(article)] = (article, digest(article.body))
         return known[1]
 
     def term_table(self, reads: Reads, relations: bool) -> dict[int, tuple[Term, str]]:
@@ -275,7 +268,7 @@ class KnownDigests:
     def keep_only(self, articles: Iterable[Article], terms: Iterable[Term]) -> None:
         """Forget every article and term but these (the ones a rebuild still holds)."""
         alive = {id(article) for article in articles} | {id(term) for term in terms}
-        for table in [*self._tables.values(), self._bodies, *self._terms.values()]:
+        for table in [*self._tables.values(), *self._terms.values()]:
             for key in [key for key in table if key not in alive]:
                 del table[key]
 
@@ -283,7 +276,6 @@ class KnownDigests:
         """Ids do not survive a pickle; the objects (restored with the archive) do."""
         return {
             "tables": {fields: list(table.values()) for fields, table in self._tables.items()},
-            "bodies": list(self._bodies.values()),
             "terms": {key: list(table.values()) for key, table in self._terms.items()},
         }
 
@@ -292,7 +284,6 @@ class KnownDigests:
             return {id(row[0]): row for row in rows}
 
         self._tables = {fields: by_id(rows) for fields, rows in state["tables"].items()}
-        self._bodies = by_id(state["bodies"])
         self._terms = {key: by_id(rows) for key, rows in state["terms"].items()}
 
 

@@ -135,7 +135,7 @@ def _article_digest(article: Article) -> bytes:
         return known[1]
     fields = (article.path, article.title, article.publication, article.iso_date)
     digest = hashlib.sha256(repr((*fields, article.dek, article.captions)).encode())
-    digest.update(article.body.encode())
+    digest.update(article.body_digest.encode())  # kept on the article (and the saved engine)
     _digests[id(article)] = (article, digest.digest())
     return digest.digest()
 
