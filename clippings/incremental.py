@@ -322,6 +322,7 @@ class Rebuilder:
         # them. A symlink is parsed, which checks where it points.
         if cached and cached.article and sha and sha == cached.digest and not path.is_symlink():
             self._sources[path] = dataclasses.replace(cached, stat=key)
+            self._reread.append(path)  # the build cache learns its hash and new stat
             return
         article, problems = load_article_file(
             path, content_dir.resolve(), self.config.root, self.strict

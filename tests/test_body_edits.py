@@ -12,7 +12,7 @@ import pytest
 from clippings import body_edits
 from clippings import build as build_module
 from clippings.build import build_site
-from clippings.cache import CACHE_DIR
+from clippings.cache import CACHE_DIR, BuildCache
 from clippings.config import Config
 from clippings.errors import BuildError
 from clippings.search import INDEX_DIR, ShardCache, shard_hash, shard_records
@@ -246,3 +246,28 @@ def test_a_body_edit_after_a_build_through_the_engine_is_a_quick_rebuild(
         build_module_here.rebuild_body_edits = saved
     assert quick == [True]
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
+
+
+def test_bytes_the_engine_already_held_are_recorded_as_published_for_the_quick_path(
+    config: Config, tmp_path: Path
+) -> None:
+    """A body put back to what the saved engine last parsed keeps the engine's article without
+    parsing; the engine must still record the file's hash with the page it renders, or the
+    next quick rebuild compares against what an earlier quick rebuild published. Seen after a
+    quick rebuild killed once it had begun: the next build went straight to the engine."""
+    site = tmp_path / "out"
+    build_site(config, site)
+    letter = config.path("content_dir") / "2019" / "letter.md"
+    summit = config.path("content_dir") / "2020" / "summit.md"
+    old = letter.read_text()
+    new = old + "\nA new closing line.\n"
+    for step, text in enumerate([new, old, new, old]):  # engine, quick, engine, quick
+        letter.write_text(text)
+        _append(summit, f"\nStep {step}.\n")  # so the quick path has work of its own
+        if step % 2 == 0:  # as a killed quick rebuild leaves it: no last build to start from
+            cache = BuildCache(config.root / CACHE_DIR)
+            cache.forget_build()
+            cache.close()
+        route = build_site(config, site).stages.route
+        assert route == ("saved engine" if step % 2 == 0 else "quick path for body edits")
+        assert _site_bytes(site) == _clean(config, tmp_path / f"clean{step}"), step
