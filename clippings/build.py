@@ -322,7 +322,7 @@ def _update_in_place(
     # run with another working folder saved it with another (absolute) root.
     for path in outcome.reread:
         if path.is_file():
-            cache.read_article(path, display_path(path, engine.config.root), strict)
+            cache.note_read(path, display_path(path, engine.config.root), strict)
     drafts = [draft for draft in archive.drafts if draft.source in cache.article_sha]
     record_published(cache, outcome.rendered_pages, drafts, complete=False)
     search, search_files = "", 0
