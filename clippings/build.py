@@ -320,9 +320,9 @@ def _update_in_place(
     # What the quick path for body edits checks against: the files read again, as the cache
     # parses them, and what their pages now show. Named as the engine named them: a full build
     # run with another working folder saved it with another (absolute) root.
-    for path in outcome.reread:
+    for path, stat, sha in outcome.reread:
         if path.is_file():
-            cache.note_read(path, display_path(path, engine.config.root), strict)
+            cache.note_read(path, display_path(path, engine.config.root), strict, stat, sha)
     drafts = [draft for draft in archive.drafts if draft.source in cache.article_sha]
     record_published(cache, outcome.rendered_pages, drafts, complete=False)
     search, search_files = "", 0

@@ -250,26 +250,22 @@ class BuildCache:
         self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         return parsed
 
-    def note_read(self, path: Path, source: str, strict: bool = False) -> None:
-        """What `read_article` records of a file (its hash, under its stat), for a file the
-        engine has read: a file whose bytes are the ones stored only gets its new stat (a fresh
-        clone changes every stat; unpickling and storing 10,000 rows again took seconds)."""
-        try:
-            key = stat_key(path.stat())
-            known = self._articles.get(source)
-            if known and known[:2] == (key, int(strict)):
-                self.article_sha[source] = known[2]
-                return
-            sha = digest(read_regular(path))
-        except OSError:
-            sha = None
-        if known and sha and known[1:] == (int(strict), sha):
-            columns = "mtime_ns = ?, ctime_ns = ?, inode = ?, size = ?"
-            self._db.execute(f"UPDATE articles SET {columns} WHERE source = ?", (*key, source))
-            self._articles[source] = (key, int(strict), sha)
-            self.article_sha[source] = sha
-        else:
+    def note_read(
+        self, path: Path, source: str, strict: bool, stat: StatKey | None, sha: str | None
+    ) -> None:
+        """What `read_article` records of a file the engine has read, under the stat and hash
+        it read it with: a file whose bytes are the ones stored only gets its new stat (a fresh
+        clone changes every stat; reading, unpickling and storing 10,000 rows again took
+        seconds). Any other file is read through `read_article`."""
+        known = self._articles.get(source)
+        if stat is None or sha is None or not known or known[1:] != (int(strict), sha):
             self.read_article(path, source, strict)
+            return
+        if known[0] != stat:
+            columns = "mtime_ns = ?, ctime_ns = ?, inode = ?, size = ?"
+            self._db.execute(f"UPDATE articles SET {columns} WHERE source = ?", (*stat, source))
+            self._articles[source] = (stat, int(strict), sha)
+        self.article_sha[source] = sha
 
     def _parsed(self, source: str) -> Parsed:
         """The parsed file as stored; a row that does not unpickle to one is damage."""

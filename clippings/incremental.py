@@ -94,7 +94,8 @@ class Outcome:
     site_replaced: bool = False  # another build replaced the site: every open page may differ
     sizes: dict[str, int] = field(default_factory=dict)  # of every page rendered
     rendered_pages: list[Page] = field(default_factory=list)
-    reread: list[Path] = field(default_factory=list)  # content files read again
+    # content files read again, with the stat and hash they were read under
+    reread: list[tuple[Path, StatKey | None, str | None]] = field(default_factory=list)
 
 
 class LiveRenderer(Renderer):
@@ -241,7 +242,7 @@ class Rebuilder:
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str | None] = {}
         self._known = KnownDigests()  # digests kept between rebuilds (and when saved)
-        self._reread: list[Path] = []  # content files read again by the current rebuild
+        self._reread: list[tuple[Path, StatKey | None, str | None]] = []  # see `Outcome`
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
         self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
         self._assets: Collection[str] = ()
@@ -322,7 +323,7 @@ class Rebuilder:
         # them. A symlink is parsed, which checks where it points.
         if cached and cached.article and sha and sha == cached.digest and not path.is_symlink():
             self._sources[path] = dataclasses.replace(cached, stat=key)
-            self._reread.append(path)  # the build cache learns its hash and new stat
+            self._reread.append((path, key, sha))  # the build cache learns its new stat
             return
         article, problems = load_article_file(
             path, content_dir.resolve(), self.config.root, self.strict
@@ -330,7 +331,7 @@ class Rebuilder:
         if cached is not None and article is not None and article == cached.article:
             article = cached.article  # same content: keep the object, so nothing downstream changes
         self._sources[path] = _SourceFile(key, article, problems, sha)
-        self._reread.append(path)
+        self._reread.append((path, key, sha))
 
     def _load(self, changed: Collection[Path] | None) -> list[Problem]:
         """Bring the per-file cache up to date; returns load warnings, raises on errors."""
