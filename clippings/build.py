@@ -492,6 +492,16 @@ def _build(
             stages=times,
         )
         if cache:
+            with times.stage("record cache"):
+                cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
+                record_published(cache, rendered, archive.drafts)
+                layout = None  # which sources each search shard holds, for quick rebuilds
+                if config.search and archive.articles:
+                    shards = shards_of(archive).items()
+                    layout = {
+                        shard: [article.source for article in items] for shard, items in shards
+                    }
+                cache.save_search_shards(layout)
             with times.stage("save engine"):
                 problems_of: dict[str, list[Problem]] = {}
                 for problem in loading:
@@ -520,16 +530,6 @@ def _build(
                         assets,
                     )
                     cache.save_engine(settings, engine)
-            with times.stage("record cache"):
-                cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
-                record_published(cache, rendered, archive.drafts)
-                layout = None  # which sources each search shard holds, for quick rebuilds
-                if config.search and archive.articles:
-                    shards = shards_of(archive).items()
-                    layout = {
-                        shard: [article.source for article in items] for shard, items in shards
-                    }
-                cache.save_search_shards(layout)
                 inputs = cache.inputs_digest(strict, settings, content_stats(config))
                 cache.save_build(inputs, result, settings)
     finally:

@@ -46,7 +46,7 @@ from clippings.files import StatKey, folder_stats, named_file, read_regular, sta
 from clippings.model_update import memberships, update_archive
 from clippings.originals import Original
 from clippings.output import build_lock, replace_files, safe_relative, same_bytes
-from clippings.pageinputs import KnownDigests, PageInputs, Reads
+from clippings.pageinputs import SEQUENCES, KnownDigests, PageInputs, Reads
 from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import (
     DATA_PAGE,
@@ -158,7 +158,7 @@ def _same(old: Any, new: Any) -> bool:
         return False
     if kind in _PLAIN or kind is Original or kind is Download:
         return old == new
-    if kind is list or kind is tuple:
+    if kind in SEQUENCES:
         return len(old) == len(new) and all(map(_same, old, new))
     if kind is dict:
         return old.keys() == new.keys() and all(

@@ -18,6 +18,7 @@ from pathlib import PurePath
 from clippings.archive import (
     COOCCURRENCE_LIMIT,
     Archive,
+    Cooccurring,
     Term,
     _check_unique_urls,
     _preferred_name,
@@ -183,7 +184,7 @@ class _Update:
             else:
                 term.name = _preferred_name(term, archive.spellings[(term.kind, term.slug)])
         for term, counts in self.cooccurrence.items():
-            ranked = [(other, n) for other, n in counts.items() if n > 0]
+            ranked = Cooccurring((other, n) for other, n in counts.items() if n > 0)
             ranked.sort(key=lambda item: (-item[1], item[0].kind, item[0].slug))
             term.cooccurring = ranked
 

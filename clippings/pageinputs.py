@@ -31,7 +31,7 @@ import jinja2
 import jinja2.meta
 import jinja2.nodes
 
-from clippings.archive import TERM_FIELDS, Archive, Term
+from clippings.archive import TERM_FIELDS, Archive, Cooccurring, Term
 from clippings.content import ARTICLE_FIELDS, Article
 from clippings.exports import TERM_READS as EXPORT_TERM_READS
 from clippings.exports import Download, is_export
@@ -51,6 +51,7 @@ ARCHIVE_PARTS = {
 _RELATIONS = frozenset({"articles", "published", "cited", "cooccurring"})  # a term's links
 _NAMING = frozenset({"kind", "slug", "path", "name", "entity"})  # a term's own name and place
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+SEQUENCES = frozenset({list, tuple, Cooccurring})  # what a context's lists may be
 _LONG = 1000  # lists at least this long are fingerprinted once per model (see `_long`)
 
 
@@ -273,18 +274,25 @@ class KnownDigests:
                 del table[key]
 
     def __getstate__(self) -> dict[str, Any]:
-        """Ids do not survive a pickle; the objects (restored with the archive) do."""
+        """Ids do not survive a pickle; the objects (restored with the archive) do. Each table
+        is two columns, the digests in one string: one pickled tuple and string per row were
+        ~80,000 objects more for the pickler to remember at 10,000 articles."""
         return {
-            "tables": {fields: list(table.values()) for fields, table in self._tables.items()},
-            "terms": {key: list(table.values()) for key, table in self._terms.items()},
+            "tables": {fields: _columns(table) for fields, table in self._tables.items()},
+            "terms": {key: _columns(table) for key, table in self._terms.items()},
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        def by_id(rows: list) -> dict:
-            return {id(row[0]): row for row in rows}
+        self._tables = {fields: _rows(*columns) for fields, columns in state["tables"].items()}
+        self._terms = {key: _rows(*columns) for key, columns in state["terms"].items()}
 
-        self._tables = {fields: by_id(rows) for fields, rows in state["tables"].items()}
-        self._terms = {key: by_id(rows) for key, rows in state["terms"].items()}
+
+def _columns(table: dict[int, tuple[Any, str]]) -> tuple[list, str]:
+    return [held for held, _ in table.values()], " ".join([known for _, known in table.values()])
+
+
+def _rows(held: list, digests: str) -> dict[int, tuple[Any, str]]:
+    return {id(item): (item, known) for item, known in zip(held, digests.split(), strict=True)}
 
 
 class PageInputs:
@@ -409,7 +417,7 @@ class PageInputs:
             return repr(fields) + self._value(value.items, reads, refs)
         if kind is Original or kind is Download:
             return repr(value)
-        if kind is list or kind is tuple:
+        if kind in SEQUENCES:
             if len(value) >= _LONG:
                 return self._long(value, reads, refs)
             if all(type(item) in _PLAIN for item in value):

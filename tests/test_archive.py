@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import pickletools
 
 import pytest
 
-from clippings.archive import build_archive
+from clippings.archive import Cooccurring, build_archive
 from clippings.authority import parse_authority
 from clippings.content import Article
 from clippings.errors import BuildError
@@ -119,3 +120,18 @@ def test_a_pickled_archive_keeps_co_occurring_terms_and_the_lists_held_elsewhere
         ]
         assert all(other is restored.terms["people"][other.slug] for other, _ in term.cooccurring)
     assert restored_held is restored.terms["people"]["person-0"].cooccurring
+
+
+def test_co_occurring_pairs_are_pickled_as_columns_and_stay_columnar():
+    """No pickled tuple per pair (each one costs the engine's pickler a memo entry), and a
+    restored list is pickled the same way again when the restored engine is saved."""
+    names = [f"Person {n}" for n in range(30)]
+    articles = [article(f"a{n}", dt.date(2018, 1, 1), people=tuple(names)) for n in range(3)]
+    archive = build_archive(articles, AUTHORITY)
+    pairs = archive.terms["people"]["person-0"].cooccurring
+    assert len(pairs) == 29
+    restored = pickle.loads(pickle.dumps(pairs))
+    assert isinstance(restored, Cooccurring)
+    assert [(term.slug, n) for term, n in restored] == [(term.slug, n) for term, n in pairs]
+    ops = [op.name for op, _, _ in pickletools.genops(pickle.dumps(restored))]
+    assert ops.count("TUPLE2") < 3  # the columns' arguments, not one per pair

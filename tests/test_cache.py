@@ -6,6 +6,7 @@ import dataclasses
 import random
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from clippings import incremental as incremental_module
 from clippings.build import build_site
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
+from clippings.content import read_article
 from tests.conftest import write_article
 from tests.test_incremental import _random_edit
 from tests.test_parallel import _site_bytes
@@ -423,3 +425,34 @@ def test_a_fresh_copy_with_the_cache_and_site_restored_builds_through_the_engine
     assert parsed == ["new.md"]
     assert "2021/new/index.html" in rendered and len(rendered) < result.pages / 3
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_the_saved_engine_keeps_bodies_apart_and_leaves_them_as_they_were(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    """Articles come back whole, shared where they were shared; saving does not attach a UTF-8
+    copy to a non-ASCII body (CPython caches one on a string the pickler encodes, and 10,000
+    of them were the cold build's peak of memory); a cut or damaged file is no engine."""
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    body = "Ünïcode bödy. " * 200
+    letter, _ = read_article(fixture_config.path("content_dir") / "2019" / "letter.md", "x.md")
+    assert letter is not None
+    article = dataclasses.replace(letter, body=body)
+    odd = dataclasses.replace(letter, body="a lone surrogate \udc80", slug="odd")
+    state = {"articles": [article, article, odd], "other": {"held": article}}
+    size = sys.getsizeof(article.body)
+    cache = cache_module.BuildCache(fixture_config.root / CACHE_DIR)
+    try:
+        cache.save_engine("settings", state)
+        assert sys.getsizeof(article.body) == size
+        restored = cache.load_engine("settings")
+        assert restored["articles"][0] == article and restored["articles"][2] == odd
+        assert restored["articles"][0] is restored["articles"][1] is restored["other"]["held"]
+        assert cache.load_engine("other settings") is None
+        engine = fixture_config.root / CACHE_DIR / cache_module.ENGINE_FILE
+        data = engine.read_bytes()
+        engine.write_bytes(data[:-40] + data[-16:])  # a body cut short
+        assert cache.load_engine("settings") is None
+    finally:
+        cache.close()
