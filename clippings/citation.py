@@ -315,7 +315,9 @@ def _shape(item: dict[str, Any], style: str) -> tuple | None:
     keys = item.keys()
     if not (_REQUIRED_KEYS <= keys <= _REQUIRED_KEYS | _OPTIONAL_KEYS):
         return None
-    if item["type"] != "article-newspaper" or ("accessed" in keys and "URL" not in keys):
+    if not isinstance(item["id"], str) or item["type"] != "article-newspaper":
+        return None
+    if "accessed" in keys and "URL" not in keys:
         return None
     kinds: tuple[str, ...] = ()
     if "author" in keys:
