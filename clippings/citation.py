@@ -247,10 +247,10 @@ _TEXT_CASES = (
     "uppercase",
 )
 _MONTH = re.compile(
-    r"\\d|January|February|March|April|May|June|July|August|September|October|November|December"
+    r"\d|January|February|March|April|May|June|July|August|September|October|November|December"
 )
 _SEAMS = citeproc.string.SEAM_PUNCTUATION | {" "}  # where citeproc-py joins, a repeat is dropped
-_PRIVATE_USE = re.compile("[\\ue000-\\uf8ff]")
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 Slot = tuple  # ("title",), ("author", 0, "family"), ("issued", "month"), ...
 Part = str | tuple[Slot, str | None]  # literal text, or a slot and the text-case applied to it
