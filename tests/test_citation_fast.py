@@ -206,3 +206,18 @@ def test_values_that_meet_their_surroundings_are_declined() -> None:
     )
     assert citation._fast_text(citation._cleaned(case), STYLE) is not None
     assert compare([case])[2] == []
+
+
+def test_format_citation_takes_the_fast_path_for_chicago_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    item = _site_items(REPO / "tests" / "fixtures" / "site")[0]
+    expected = citation.format_citation(item, STYLE)  # proves the shape's template
+
+    def no_citeproc(item: dict[str, Any], style: str) -> str:
+        raise AssertionError("citeproc-py was called")
+
+    monkeypatch.setattr(citation, "_citeproc_text", no_citeproc)
+    assert citation.format_citation(item, STYLE) == expected
+    with pytest.raises(AssertionError, match="citeproc-py was called"):
+        citation.format_citation(item, "apa")
