@@ -609,6 +609,11 @@ def run_search(page) -> None:
     results = page.locator(".pagefind-ui__result-link")
     results.first.wait_for(timeout=20_000)
     page.locator("details.pagefind-ui__filter-block").first.wait_for(timeout=20_000)
+    # The blocks appear one by one as Pagefind counts each filter (a loaded CI machine once
+    # read the labels with only the year's block there): wait for a person's block too.
+    page.locator(".pagefind-ui__filter-name", has_text="People").first.wait_for(
+        state="attached", timeout=20_000
+    )
     page.eval_on_selector_all(
         "details.pagefind-ui__filter-block", "ds => ds.forEach(d => d.open = true)"
     )
