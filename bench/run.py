@@ -31,11 +31,13 @@ EVERYTHING = (
 )
 
 
-# Runs our CLI and reports the peak RSS of its own children (the render workers) on stderr.
+# Runs our CLI and reports the peak RSS of its own children (the render workers) on stderr,
+# then ends as build.py does (without the interpreter's teardown).
 OURS = (
-    "import resource, sys; from clippings.cli import main; code = main(sys.argv[1:]); "
+    "import os, resource, sys; from clippings.cli import main; code = main(sys.argv[1:]); "
     "workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-    "print(f'workers_maxrss_kb={workers}', file=sys.stderr); sys.exit(code)"
+    "print(f'workers_maxrss_kb={workers}', file=sys.stderr); "
+    "sys.stdout.flush(); sys.stderr.flush(); os._exit(code)"
 )
 
 
