@@ -156,6 +156,7 @@ def _write_site(
     prints: dict[str, str | None] = {}
     store_bodies = None
     fingerprints = None
+    fingerprinting: Iterator[None] = iter(())
     if cache:
         with times.stage("plan"):  # fingerprints: which pages are unchanged
             by_path = {article.path: article for article in renderer.archive.articles}
@@ -163,20 +164,21 @@ def _write_site(
             fingerprints = PageInputs(
                 renderer.archive, renderer.env, fingerprint_base(config, writer.site_dir)
             )
-            for page in pages:
-                held: set[str] = set()
-                prints[page.path] = fingerprints.fingerprint(page, held)
-                for source in held:
-                    refs.setdefault(source, set()).add(page.path)
-            todo = [
-                page
-                for page in pages
-                if not (
-                    prints[page.path]
-                    and cache.page_unchanged(page.path, prints[page.path], writer.site_dir)
-                    and writer.keep(page.path)
-                )
-            ]
+            fingerprinting = _fingerprint_each(pages, fingerprints, prints, refs)
+            if cache.records_pages():  # some pages may be kept as they are: find them first
+                for _ in fingerprinting:
+                    pass
+                todo = [
+                    page
+                    for page in pages
+                    if not (
+                        prints[page.path]
+                        and cache.page_unchanged(page.path, prints[page.path], writer.site_dir)
+                        and writer.keep(page.path)
+                    )
+                ]
+            # else every page is rendered, and fingerprinted meanwhile, for the next build (at
+            # 10,000 articles ~4 s that left a core idle)
             cache.prefill_bodies(todo, renderer.bodies, config)
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
@@ -185,7 +187,7 @@ def _write_site(
         writer.prepare([page.path for page in todo])
     with times.stage("render+write"):  # pages are staged by the process that renders them
         for path, size, written in render_pages(
-            todo, renderer, writer.put, jobs, tick, store_bodies
+            todo, renderer, writer.put, jobs, tick, store_bodies, fingerprinting
         ):
             writer.count(written)
             sizes[path] = size
@@ -210,6 +212,21 @@ def _write_site(
             prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there
             sizes[path] = source.stat().st_size
     return prints, sizes, todo, fingerprints
+
+
+def _fingerprint_each(
+    pages: list[Page],
+    inputs: PageInputs,
+    prints: dict[str, str | None],
+    refs: dict[str, set[str]],
+) -> Iterator[None]:
+    """Fingerprint the pages one by one (a step each), noting what each holds in `refs`."""
+    for page in pages:
+        held: set[str] = set()
+        prints[page.path] = inputs.fingerprint(page, held)
+        for source in held:
+            refs.setdefault(source, set()).add(page.path)
+        yield
 
 
 def _write_search_index(

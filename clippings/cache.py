@@ -445,6 +445,10 @@ class BuildCache:
         ]
         self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
 
+    def records_pages(self) -> bool:
+        """Whether any page is recorded (none: every page must be rendered)."""
+        return bool(self._pages)
+
     def page_unchanged(self, path: str, fingerprint: str, site_dir: Path) -> bool:
         """True when the page was last written from the same inputs and is still in the site."""
         known = self._pages.get(path)

@@ -93,12 +93,17 @@ def render_pages(
     jobs: int,
     on_page: Callable[[], None] | None = None,
     on_bodies: Callable[[dict[str, str]], None] | None = None,
+    meanwhile: Iterator[object] | None = None,
 ) -> Iterator[Staged]:
     """Render every page and stage its bytes with `put` in the process that rendered it; yield
     (path, size, written) in page order. Body HTML that workers converted goes to `on_bodies`
     (article path -> HTML) as it arrives, or else into `renderer.bodies`, so the build cache can
-    keep it. Raises BuildError with every problem."""
+    keep it. `meanwhile` is other work of the parent, whose steps are taken while no result is
+    ready (the workers render) and to its end after. Raises BuildError with every problem."""
+    meanwhile = iter(()) if meanwhile is None else meanwhile
     if jobs <= 1 or len(pages) < _MIN_PARALLEL_PAGES or "fork" not in _start_methods():
+        for _ in meanwhile:
+            pass
         for item in _render_and_put(pages, renderer, put):
             yield item
             if on_page:
@@ -116,7 +121,8 @@ def render_pages(
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             next_chunk = 0
-            for number, *result in pool.imap_unordered(_render_chunk, costly_first):
+            results = pool.imap_unordered(_render_chunk, costly_first)
+            for number, *result in _interleaved(results, meanwhile):
                 done[number] = result
                 while next_chunk in done:
                     rendered, found, fresh = done.pop(next_chunk)
@@ -134,8 +140,27 @@ def render_pages(
     finally:
         gc.unfreeze()
         _work = None
+    for _ in meanwhile:
+        pass
     if problems:
         raise BuildError(list(problems.values()))
+
+
+def _interleaved(results: Any, meanwhile: Iterator[object]) -> Iterator[Any]:
+    """The pool's results as they come, with steps of `meanwhile` taken while none is ready."""
+    idle = False
+    while True:
+        try:
+            result = results.next(timeout=None if idle else 0)
+        except multiprocessing.TimeoutError:
+            idle = next(meanwhile, _DONE) is _DONE
+            continue
+        except StopIteration:
+            return
+        yield result
+
+
+_DONE = object()
 
 
 def _start_methods() -> list[str]:

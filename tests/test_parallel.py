@@ -95,3 +95,40 @@ def test_archive_wide_pages_are_chunks_of_their_own_covering_every_page_in_order
     assert chunks[-1][1] == len(pages)
     assert (5, 6) in chunks and (24, 25) in chunks
     assert all(end - start <= 4 for start, end in chunks)  # 25 pages in 8 chunks per job
+
+
+def test_a_cold_cached_build_fingerprints_while_the_workers_render(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no page recorded, every page is rendered and fingerprinted meanwhile in the parent;
+    the records are the same as when the fingerprints come first (a second build keeps every
+    page), and the parent took its steps while a result was still to come."""
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    taken_at_each_step: list[int] = []  # results taken when the parent took a step
+    taken: list[object] = []
+    interleaved = parallel._interleaved
+
+    def counting(results, meanwhile):
+        def counted():
+            for step in meanwhile:
+                taken_at_each_step.append(len(taken))
+                yield step
+
+        for result in interleaved(results, counted()):
+            taken.append(result)
+            yield result
+
+    monkeypatch.setattr(parallel, "_interleaved", counting)
+    config = dataclasses.replace(fixture_config, jobs=2)
+    first = build_site(config, tmp_path / "out")
+    assert first.written == first.pages
+    assert taken_at_each_step and min(taken_at_each_step) < len(taken)
+    again = build_site(config, tmp_path / "out")
+    assert again.written == 0
+    assert _site_bytes(tmp_path / "out") == _site_bytes(_plain(fixture_config, tmp_path))
+
+
+def _plain(config: Config, tmp_path: Path) -> Path:
+    site = tmp_path / "plain-out"
+    build_site(dataclasses.replace(config, cache=False), site)
+    return site
