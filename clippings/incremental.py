@@ -55,6 +55,7 @@ from clippings.render import (
     Pager,
     Renderer,
     Site,
+    archive_wide,
     render_all,
     with_sizes,
 )
@@ -96,6 +97,7 @@ class Outcome:
     rendered_pages: list[Page] = field(default_factory=list)
     # content files read again, with the stat and hash they were read under
     reread: list[tuple[Path, StatKey | None, str | None]] = field(default_factory=list)
+    deferred: int = 0  # downloads left for the next build (`build(defer_downloads=True)`)
 
 
 class LiveRenderer(Renderer):
@@ -524,9 +526,14 @@ class Rebuilder:
 
     # -- the rebuild -------------------------------------------------------------------------
 
-    def build(self, changed: Collection[Path] | None = None) -> Outcome:
+    def build(
+        self, changed: Collection[Path] | None = None, defer_downloads: bool = False
+    ) -> Outcome:
         """Rebuild after `changed` files (absolute paths; None = look at everything).
 
+        With `defer_downloads`, the downloads made from every article (`render.archive_wide`:
+        seconds at 10,000 articles) are left as they are and counted in `Outcome.deferred`; the
+        next build renders them (serve's catch-up, right after the reload went out).
         Raises BuildError listing every problem; the site folder then keeps the last good build.
         The caller holds `build_lock()` (serve does), so a CLI build of the same project waits
         for a rebuild to end, and a rebuild for a CLI build.
@@ -538,7 +545,7 @@ class Rebuilder:
             self._fingerprints = {}
             changed = None
         try:
-            return self._build(changed, started)
+            return self._build(changed, started, defer_downloads=defer_downloads)
         except BuildError:
             raise  # the state is kept for the next rebuild (see `_pending`)
         except BaseException:
@@ -647,6 +654,7 @@ class Rebuilder:
         started: float,
         before_writing: Callable[[list[str]], None] | None = None,
         render_limit: float = math.inf,
+        defer_downloads: bool = False,
     ) -> Outcome:
         assert self.config is not None
         before_writing = before_writing or self._mark_site_changed
@@ -710,6 +718,12 @@ class Rebuilder:
                 to_render.append(page)
         if len(to_render) > render_limit:
             raise TooMuchWork(len(to_render))
+        deferred = set()
+        if defer_downloads and not everything:  # their fingerprints stay the old ones
+            deferred = {page.path for page in to_render if archive_wide(page)}
+            to_render = [page for page in to_render if page.path not in deferred]
+            for path in deferred:
+                del fingerprints[path]
         rendered = dict(render_all(to_render, self._renderer))
         if DATA_PAGE in self._plan:
             page = with_sizes(
@@ -741,7 +755,7 @@ class Rebuilder:
             self._fingerprints.update(fingerprints)
             for path in removed:
                 self._fingerprints.pop(path, None)
-        self._pending = set()
+        self._pending = deferred
         self._site_identity = _identity(self.site_dir)
         return Outcome(
             written=sorted(written),
@@ -760,6 +774,7 @@ class Rebuilder:
             ],
             site_replaced=replaced,
             sizes={path: len(data) for path, data in rendered.items()},
+            deferred=len(deferred),
         )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from clippings.errors import BuildError, Problem
-from clippings.render import Page, Renderer, render_all
+from clippings.render import Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
 _MIN_PARALLEL_PAGES = 200
@@ -44,22 +44,17 @@ def _render_and_put(pages: list[Page], renderer: Renderer, put: Put) -> Iterator
         yield path, len(data), put(path, data)
 
 
-def _archive_wide(page: Page) -> bool:
-    """A download made from every article (`Site.archive_context`): one of the costly pages."""
-    return "articles" in page.context
-
-
 def _chunks(pages: list[Page], jobs: int) -> list[tuple[int, int]]:
     """Contiguous (start, end) runs of pages, in page order; an archive-wide page is its own."""
     size = min(_MAX_CHUNK_PAGES, max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB))))
     chunks: list[tuple[int, int]] = []
     start = 0
     for index, page in enumerate(pages):
-        if _archive_wide(page) or index - start == size:
+        if archive_wide(page) or index - start == size:
             if index > start:
                 chunks.append((start, index))
             start = index
-        if _archive_wide(page):
+        if archive_wide(page):
             chunks.append((index, index + 1))
             start = index + 1
     if start < len(pages):
@@ -111,7 +106,7 @@ def render_pages(
         return
     global _work
     chunks = _chunks(pages, jobs)
-    costly_first = sorted(enumerate(chunks), key=lambda task: not _archive_wide(pages[task[1][0]]))
+    costly_first = sorted(enumerate(chunks), key=lambda task: not archive_wide(pages[task[1][0]]))
     done: dict[int, tuple[list[Staged], list[Problem], Any]] = {}  # finished out of order
     problems: dict[tuple, Problem] = {}
     _work = (pages, renderer, put)

@@ -169,6 +169,11 @@ def _paged_path(base: str, pager: Pager) -> str:
     return f"{base}index.html" if pager.number == 1 else f"{base}page/{pager.number}/index.html"
 
 
+def archive_wide(page: Page) -> bool:
+    """A download made from every article (`Site.archive_context`): the costly pages."""
+    return "articles" in page.context
+
+
 class Site:
     """Builds the page plan of the whole site from the archive and the configuration."""
 

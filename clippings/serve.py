@@ -36,7 +36,7 @@ from watchdog.observers import Observer
 from clippings.cache import CACHE_DIR
 from clippings.errors import BuildError, Problem
 from clippings.files import ignored_name, os_problem
-from clippings.incremental import Rebuilder
+from clippings.incremental import Outcome, Rebuilder
 from clippings.search import refresh_live_index, shard_records
 
 EVENTS_PATH = "__clippings__/events"
@@ -118,6 +118,37 @@ def rebuild_problems(error: Exception, site_dir: Path, what: str = "rebuild") ->
     return [Problem(str(site_dir), None, message)]
 
 
+class _Later:
+    """Work done in a background thread `SEARCH_DELAY` after it is asked for, so open pages
+    fetch their reloaded page before it takes the CPU and the GIL; asked for again while it
+    runs, it runs once more when it ends."""
+
+    def __init__(self, work: Callable[[Callable[[str], None]], None], stopping: threading.Event):
+        self._work = work
+        self._stopping = stopping
+        self._lock = threading.Lock()
+        self._running = False
+        self._wanted = False
+
+    def ask(self, report: Callable[[str], None]) -> None:
+        with self._lock:
+            self._wanted = True
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._loop, args=(report,), daemon=True).start()
+
+    def _loop(self, report: Callable[[str], None]) -> None:
+        while True:
+            stopping = self._stopping.wait(SEARCH_DELAY)
+            with self._lock:
+                wanted, self._wanted = self._wanted, False
+                if not wanted or stopping:
+                    self._running = False
+                    return
+            self._work(report)
+
+
 class LiveSite:
     """The site being served: its rebuilder, the build lock, the last problems, the open pages."""
 
@@ -130,9 +161,8 @@ class LiveSite:
         self.stopping = threading.Event()
         self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
         self._streams_lock = threading.Lock()
-        self._search_lock = threading.Lock()
-        self._search_running = False
-        self._search_wanted = False
+        self._search = _Later(self._refresh_search_index, self.stopping)
+        self._downloads = _Later(self._catch_up, self.stopping)
         # Builds are numbered; a page is served with its number, so a stream opened after a
         # rebuild that the page missed still hears about it.
         self.generation = 0
@@ -149,18 +179,44 @@ class LiveSite:
         return self.base_path + path
 
     def rebuild(
-        self, changed: set[Path] | None = None, report: Callable[[str], None] = print
+        self,
+        changed: set[Path] | None = None,
+        report: Callable[[str], None] = print,
+        defer_downloads: bool = False,
     ) -> None:
-        """Rebuild, then tell open pages what changed (or what went wrong)."""
+        """Rebuild, then tell open pages what changed (or what went wrong). With
+        `defer_downloads` (the watcher's edits), the downloads made from every article (seconds
+        at 10,000 articles) are brought up to date just after, in the background, so the edited
+        page reloads first."""
+        outcome = self._build_and_tell(changed, report, defer_downloads, "Rebuilt")
+        if outcome is None:
+            return
+        if outcome.deferred:
+            self._downloads.ask(report)
+        config = self.rebuilder.config
+        if config is not None and config.search:
+            self._search.ask(report)
+
+    def _catch_up(self, report: Callable[[str], None]) -> None:
+        """The downloads a rebuild left for later (see `rebuild`)."""
+        self._build_and_tell(set(), report, False, "Downloads brought up to date")
+
+    def _build_and_tell(
+        self,
+        changed: set[Path] | None,
+        report: Callable[[str], None],
+        defer_downloads: bool,
+        done: str,
+    ) -> Outcome | None:
         try:  # the build lock first, then ours: the search refresh takes them in that order
             with self.rebuilder.build_lock(), self.lock:
-                outcome = self.rebuilder.build(changed)
+                outcome = self.rebuilder.build(changed, defer_downloads)
         except Exception as error:  # anything a save can cause: the server stays up
             self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
             for line in self.problems:
                 report(line)
             self._broadcast("problems", {"problems": self.problems})
-            return
+            return None
         self.problems = None
         if outcome.model_rebuilt:  # the model is long-lived: keep the collector off it per edit
             gc.unfreeze()  # the previous model's cycles become collectable again
@@ -175,50 +231,30 @@ class LiveSite:
         # A site swapped in by another build may differ anywhere: every page reloads.
         self._broadcast("reload", {"urls": None if outcome.site_replaced else urls})
         report(
-            f"Rebuilt in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
+            f"{done} in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
             f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered)"
         )
-        self._refresh_search(report)
+        return outcome
 
-    def _refresh_search(self, report: Callable[[str], None]) -> None:
-        """Re-index the changed search shards in the background, after the reload went out; a
-        refresh asked for while one runs is run once more when it ends."""
-        config = self.rebuilder.config
-        if config is None or not config.search:
+    def _refresh_search_index(self, report: Callable[[str], None]) -> None:
+        """Re-index the changed search shards (after the reload went out)."""
+        try:  # indexing writes the build cache's search folder: a CLI build waits
+            with self.rebuilder.build_lock():
+                with self.lock:  # a snapshot between rebuilds: they update the archive
+                    config, archive = self.rebuilder.config, self.rebuilder.archive
+                    if not (config and config.search and archive and archive.articles):
+                        return
+                    records = shard_records(archive)
+                cache = config.root / CACHE_DIR
+                _, shards = refresh_live_index(
+                    records, config.language, cache, self.site_dir, self.lock
+                )
+        except Exception as error:  # a failed refresh leaves the last index; serve goes on
+            for problem in rebuild_problems(error, self.site_dir, "search refresh"):
+                report(str(problem))
             return
-        with self._search_lock:
-            self._search_wanted = True
-            if self._search_running:
-                return
-            self._search_running = True
-        threading.Thread(target=self._search_loop, args=(report,), daemon=True).start()
-
-    def _search_loop(self, report: Callable[[str], None]) -> None:
-        while True:
-            # Let open pages fetch their reloaded page before indexing takes the CPU and the GIL.
-            stopping = self.stopping.wait(SEARCH_DELAY)
-            with self._search_lock:
-                wanted, self._search_wanted = self._search_wanted, False
-                if not wanted or stopping:
-                    self._search_running = False
-                    return
-            try:  # indexing writes the build cache's search folder: a CLI build waits
-                with self.rebuilder.build_lock():
-                    with self.lock:  # a snapshot between rebuilds: they update the archive
-                        config, archive = self.rebuilder.config, self.rebuilder.archive
-                        if not (config and config.search and archive and archive.articles):
-                            continue
-                        records = shard_records(archive)
-                    cache = config.root / CACHE_DIR
-                    _, shards = refresh_live_index(
-                        records, config.language, cache, self.site_dir, self.lock
-                    )
-            except Exception as error:  # a failed refresh leaves the last index; serve goes on
-                for problem in rebuild_problems(error, self.site_dir, "search refresh"):
-                    report(str(problem))
-                continue
-            if shards:
-                report(f"Search index updated: {', '.join(shards)}")
+        if shards:
+            report(f"Search index updated: {', '.join(shards)}")
 
     def events_url(self) -> str:
         """Where a page served now listens; it carries the build number the page came from."""
@@ -517,7 +553,7 @@ class Watcher(FileSystemEventHandler):
                     self._condition.wait(_QUIET_SECONDS)
                 changed, self._changed = self._changed, set()
             if not self.live.stopping.is_set() and (changed or self.live.rebuilder.site_replaced()):
-                self.live.rebuild(changed, self.report)
+                self.live.rebuild(changed, self.report, defer_downloads=True)
 
 
 def _log(message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import os
 import re
@@ -10,14 +11,17 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from clippings import serve
+from clippings.build import build_site
 from clippings.incremental import Rebuilder
 from clippings.serve import EVENTS_PATH, LiveSite, make_server, normalize_base_path
-from tests.conftest import REPO, reaped
+from tests.conftest import REPO, reaped, site_tree
 
 
 @pytest.fixture
@@ -160,3 +164,29 @@ def test_a_page_that_missed_a_rebuild_hears_about_it_on_connecting(
     event, data = live.subscribe(served_with).get(timeout=5)
     assert event == "reload" and "/repo/2019/a-letter-from-pyongyang/" in data["urls"]
     assert live.subscribe(live.generation).empty()
+
+
+def test_downloads_made_from_every_article_are_brought_up_to_date_after_the_reload(
+    served: tuple[LiveSite, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body edit renders its page and sends the reload first; the downloads made from every
+    article (seconds at 10,000 articles) follow in the background, and the site then equals a
+    clean build."""
+    live, _ = served
+    lines: list[str] = []
+    site = live.site_dir
+    before = (site / "archive.json").read_bytes()
+    letter = live.rebuilder.config.root / "content/2019/letter.md"
+    letter.write_text(letter.read_text(encoding="utf-8") + "\nLate news.\n", encoding="utf-8")
+    monkeypatch.setattr(serve, "SEARCH_DELAY", 2.0)  # time enough to look before the catch-up
+    live.rebuild({letter.resolve()}, report=lines.append, defer_downloads=True)  # as watched
+    assert "Late news." in (site / "2019/a-letter-from-pyongyang/index.html").read_text()
+    assert (site / "archive.json").read_bytes() == before
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("Downloads brought up to date") for line in lines):
+        assert time.monotonic() < deadline, lines
+        time.sleep(0.05)
+    assert lines[0].startswith("Rebuilt in ")
+    clean = tmp_path / "clean"
+    build_site(dataclasses.replace(live.rebuilder.config, cache=False), clean)
+    assert site_tree(site, search=False) == site_tree(clean, search=False)
