@@ -9,8 +9,14 @@ batches, reading the replies of a batch together.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import json
+import os
+import re
+import select
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,39 @@ def _executable() -> Path:
 
 
 _EXIT_SECONDS = 120
+_REPLY_SECONDS = 300  # writing a settled shard of 5,000 articles takes seconds
+# The files of a bundle that do not depend on its records: `pagefind-ui.js`, `wasm.en.pagefind`.
+ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
+_REFERENCE_PAGE = "<html><body><main><h1>Reference</h1><p>A page.</p></main></body></html>"
+
+
+@functools.cache
+def static_assets(language: str) -> dict[str, bytes]:
+    """The files Pagefind writes the same into every bundle (its scripts, styles and WASM), as its
+    command line writes them for a one-page site: that run waits for its writes, unlike the
+    service (see `pagefind_bundle.is_complete`). Made twice and compared, once per process."""
+    runs = []
+    for _ in range(2):
+        with tempfile.TemporaryDirectory(prefix="clippings-pagefind-") as scratch:
+            site, output = Path(scratch, "site"), Path(scratch, "bundle")
+            site.mkdir()
+            (site / "index.html").write_text(_REFERENCE_PAGE, encoding="utf-8")
+            command = [str(_executable()), "--site", str(site), "--output-path", str(output)]
+            command += ["--force-language", language, "--silent"]
+            try:
+                subprocess.run(command, capture_output=True, check=True, timeout=_EXIT_SECONDS)
+            except (OSError, subprocess.SubprocessError) as error:
+                raise IndexerError(f"Pagefind's command line failed: {error}") from None
+            runs.append(
+                {
+                    path.name: path.read_bytes()
+                    for path in output.iterdir()
+                    if ASSET.match(path.name)
+                }
+            )
+    if runs[0] != runs[1] or not runs[0]:
+        raise IndexerError("Pagefind wrote its scripts differently in two runs")
+    return runs[0]
 
 
 class PagefindIndexer:
@@ -60,7 +99,8 @@ class PagefindIndexer:
         which the old kill after 5 s would explain. So a slow exit is waited for, and only a
         hung service is killed, as an error (the shard is then not stored)."""
         if self._process.stdin:
-            self._process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # it stopped, or was killed as hung
+                self._process.stdin.close()
         try:
             self._process.wait(timeout=_EXIT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -117,9 +157,13 @@ class PagefindIndexer:
     def _receive(self, message_id: int) -> dict[str, Any]:
         """Read replies until the one for `message_id`; the service answers in order."""
         assert self._process.stdout is not None
+        descriptor = self._process.stdout.fileno()  # read unbuffered: select sees every byte
         while True:
             while b"," not in self._pending:
-                chunk = self._process.stdout.read1(65536)
+                if not select.select([descriptor], [], [], _REPLY_SECONDS)[0]:
+                    self._process.kill()  # hung: a build must not wait on it forever
+                    raise IndexerError(f"the Pagefind service did not answer in {_REPLY_SECONDS} s")
+                chunk = os.read(descriptor, 65536)
                 if not chunk:
                     code = self._process.poll()
                     raise IndexerError(f"the Pagefind service stopped (exit status {code})")

@@ -28,16 +28,20 @@ class BundleError(Exception):
     """The bundle is not laid out as this Pagefind version writes it."""
 
 
-def is_complete(bundle: Path) -> bool:
-    """Whether every file of a freshly written bundle is whole: none empty, every compressed one
-    decompresses, and the entry file parses. Pagefind's service answers `WriteFiles` before its
-    last writes have reached the disk and, told to stop, exits without waiting for them: about one
-    fresh index in thirty had an empty file (`pagefind.js`, `pagefind-entry.json`). A script cut
-    short (seen once, in a file the site does not use) would still pass."""
+def is_complete(bundle: Path, assets: dict[str, bytes]) -> bool:
+    """Whether every file of a freshly written bundle is whole: its scripts, styles and WASM are
+    the `assets` every bundle holds (`indexer.static_assets`), no other file is empty, every
+    compressed one decompresses, and the entry file parses. Pagefind's service answers
+    `WriteFiles` before its last writes have reached the disk and, told to stop, exits without
+    waiting for them: about one fresh index in thirty had an empty file (`pagefind.js`,
+    `pagefind-entry.json`), and one a `pagefind-ui.js` cut short."""
     try:
         json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
+        written = {name: (bundle / name).read_bytes() for name in assets}
+        if written != assets:
+            return False
         for path in bundle.rglob("*"):
-            if path.is_file():
+            if path.is_file() and path.name not in assets:
                 data = path.read_bytes()
                 if not data or (data[:2] == b"\x1f\x8b" and not gzip.decompress(data)):
                     return False

@@ -33,7 +33,7 @@ from clippings.authority import KINDS
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import pagefind_html
-from clippings.indexer import IndexerError, PagefindIndexer
+from clippings.indexer import ASSET, IndexerError, PagefindIndexer, static_assets
 from clippings.pagefind_bundle import BundleError, is_complete, make_deterministic
 from clippings.text import plain_text
 
@@ -56,7 +56,6 @@ SETTLED_TARGET = 1600
 RECENT_YEARS = 2
 # Pagefind's scripts, styles and WASM: only the primary shard carries them (merged shards are
 # loaded by the primary's script), and only those the default UI uses.
-_ASSET = re.compile(r"^(pagefind[^/]*\.(js|css)|wasm\.[^/]*)$")
 _UI_ASSET = re.compile(r"^(pagefind(-ui|-worker)?\.(js|css)|wasm\.[^/]*)$")
 # Files Pagefind names by a hash of their content (`fragment/en_0a7aaa9.pf_fragment`).
 _CONTENT_NAMED = re.compile(r"_[0-9a-f]{7,}\.pf_[a-z]+$")
@@ -311,11 +310,12 @@ def _pagefind_version() -> str:
 
 def _index_shard(shard: str, records: list[Record], language: str, output: Path) -> None:
     try:
+        assets = static_assets(language)
         for _ in range(_ATTEMPTS):
             shutil.rmtree(output, ignore_errors=True)
             with PagefindIndexer() as indexer:
                 indexer.build([record.fields() for record in records], language, output)
-            if is_complete(output):
+            if is_complete(output, assets):
                 break
         else:
             raise IndexerError(f"Pagefind wrote incomplete files {_ATTEMPTS} times")
@@ -410,7 +410,7 @@ def _site_files(cache: ShardCache, shards: list[str]) -> dict[str, Path]:
             prefix = directory[len(folder) + 1 :].replace(os.sep, "/")
             for name in sorted(names):
                 relative = f"{prefix}/{name}" if prefix else name
-                asset = _ASSET.match(relative)
+                asset = ASSET.match(relative)
                 if not asset or (position == 0 and _UI_ASSET.match(relative)):
                     files[f"{INDEX_DIR}/{shard}/{relative}"] = Path(directory, name)
     return files

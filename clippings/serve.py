@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -146,7 +146,38 @@ class _Later:
                 if not wanted or stopping:
                     self._running = False
                     return
-            self._work(report)
+            try:
+                self._work(report)
+            except Exception as error:  # a bug, not a bad file: say so; the next ask runs it again
+                report(f"background work failed ({type(error).__name__}: {error})")
+
+
+class _SharedLock:
+    """The project's build lock (`Rebuilder.build_lock`, which a CLI build takes), held while any
+    of serve's threads needs it. A CLI build waits for them all, but a rebuild does not wait for
+    the search re-index running in the background (Pagefind: seconds at 10,000 articles, and a
+    stuck one once kept every later save from showing); the server's own lock orders the steps
+    where the two meet (the snapshot of the archive, each swap of a shard)."""
+
+    def __init__(self, take: Callable[[], contextlib.AbstractContextManager[None]]) -> None:
+        self._take = take
+        self._mutex = threading.Lock()
+        self._holders = 0
+        self._held = contextlib.ExitStack()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._mutex:
+            if self._holders == 0:
+                self._held.enter_context(self._take())
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._holders -= 1
+                if self._holders == 0:
+                    self._held.close()
 
 
 class LiveSite:
@@ -161,6 +192,7 @@ class LiveSite:
         self.stopping = threading.Event()
         self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
         self._streams_lock = threading.Lock()
+        self._project_lock = _SharedLock(rebuilder.build_lock)
         self._search = _Later(self._refresh_search_index, self.stopping)
         self._downloads = _Later(self._catch_up, self.stopping)
         # Builds are numbered; a page is served with its number, so a stream opened after a
@@ -208,8 +240,8 @@ class LiveSite:
         defer_downloads: bool,
         done: str,
     ) -> Outcome | None:
-        try:  # the build lock first, then ours: the search refresh takes them in that order
-            with self.rebuilder.build_lock(), self.lock:
+        try:  # the project's lock first, then ours: the search refresh takes them in that order
+            with self._project_lock.held(), self.lock:
                 outcome = self.rebuilder.build(changed, defer_downloads)
         except Exception as error:  # anything a save can cause: the server stays up
             self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
@@ -239,7 +271,7 @@ class LiveSite:
     def _refresh_search_index(self, report: Callable[[str], None]) -> None:
         """Re-index the changed search shards (after the reload went out)."""
         try:  # indexing writes the build cache's search folder: a CLI build waits
-            with self.rebuilder.build_lock():
+            with self._project_lock.held():
                 with self.lock:  # a snapshot between rebuilds: they update the archive
                     config, archive = self.rebuilder.config, self.rebuilder.archive
                     if not (config and config.search and archive and archive.articles):
@@ -553,7 +585,10 @@ class Watcher(FileSystemEventHandler):
                     self._condition.wait(_QUIET_SECONDS)
                 changed, self._changed = self._changed, set()
             if not self.live.stopping.is_set() and (changed or self.live.rebuilder.site_replaced()):
-                self.live.rebuild(changed, self.report, defer_downloads=True)
+                try:
+                    self.live.rebuild(changed, self.report, defer_downloads=True)
+                except Exception as error:  # a bug, not a bad file: the next save still rebuilds
+                    self.report(f"rebuild failed ({type(error).__name__}: {error})")
 
 
 def _log(message: str) -> None:

@@ -70,3 +70,13 @@ def stop_process(process: subprocess.Popen, how: int = signal.SIGINT, seconds: f
         process.kill()
         process.wait(timeout=10)
         raise AssertionError(f"the child did not stop within {seconds} s of signal {how}") from None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed test's report shows what a server it started logged (`item.served_log`)."""
+    outcome = yield
+    report = outcome.get_result()
+    served_log = getattr(item, "served_log", None)
+    if served_log is not None and report.failed:
+        report.sections.append(("what serve logged", served_log()))

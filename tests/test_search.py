@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -275,15 +276,37 @@ def test_two_clean_builds_give_identical_search_bundles(fixture_config: Config, 
 
 
 def test_a_bundle_with_an_unwritten_file_is_incomplete(fixture_config: Config, tmp_path: Path):
+    from clippings.indexer import static_assets
     from clippings.pagefind_bundle import is_complete
     from clippings.search import _index_shard
 
     records = [r for rs in shard_records(load_archive(fixture_config)).values() for r in rs]
-    _index_shard("all", records, "en", tmp_path / "bundle")
-    assert is_complete(tmp_path / "bundle")
-    (tmp_path / "bundle" / "pagefind.js").write_bytes(b"")  # what Pagefind left once in thirty
-    assert not is_complete(tmp_path / "bundle")
-    _index_shard("all", records, "en", tmp_path / "bundle")
-    meta = next((tmp_path / "bundle").glob("*.pf_meta"))
+    assets = static_assets("en")
+    assert {"pagefind.js", "pagefind-ui.js", "pagefind-highlight.js"} <= assets.keys()
+    bundle = tmp_path / "bundle"
+    _index_shard("all", records, "en", bundle)
+    assert is_complete(bundle, assets)
+    (bundle / "pagefind.js").write_bytes(b"")  # what Pagefind left once in thirty
+    assert not is_complete(bundle, assets)
+    _index_shard("all", records, "en", bundle)
+    script = bundle / "pagefind-ui.js"
+    script.write_bytes(script.read_bytes()[:-4096])  # cut short, as a CI run once served it
+    assert not is_complete(bundle, assets)
+    _index_shard("all", records, "en", bundle)
+    meta = next(bundle.glob("*.pf_meta"))
     meta.write_bytes(meta.read_bytes()[:-9])  # cut short: no gzip trailer
-    assert not is_complete(tmp_path / "bundle")
+    assert not is_complete(bundle, assets)
+
+
+def test_a_pagefind_service_that_never_answers_is_an_error_not_a_hang(tmp_path: Path, monkeypatch):
+    from clippings import indexer
+
+    silent = tmp_path / "pagefind"
+    silent.write_text("#!/bin/sh\nexec sleep 60\n")
+    silent.chmod(0o755)
+    monkeypatch.setattr(indexer, "_executable", lambda: silent)
+    monkeypatch.setattr(indexer, "_REPLY_SECONDS", 0.5)
+    started = time.monotonic()
+    with pytest.raises(IndexerError, match="did not answer"), PagefindIndexer() as service:
+        service.build([], "en", tmp_path / "bundle")
+    assert time.monotonic() - started < 10

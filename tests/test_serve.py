@@ -20,6 +20,7 @@ import pytest
 from clippings import serve
 from clippings.build import build_site
 from clippings.incremental import Rebuilder
+from clippings.output import build_lock
 from clippings.serve import EVENTS_PATH, LiveSite, make_server, normalize_base_path
 from tests.conftest import REPO, reaped, site_tree
 
@@ -190,3 +191,31 @@ def test_downloads_made_from_every_article_are_brought_up_to_date_after_the_relo
     clean = tmp_path / "clean"
     build_site(dataclasses.replace(live.rebuilder.config, cache=False), clean)
     assert site_tree(site, search=False) == site_tree(clean, search=False)
+
+
+def test_a_rebuild_does_not_wait_for_a_search_refresh_but_a_cli_build_does(
+    served: tuple[LiveSite, int],
+) -> None:
+    """While Pagefind indexes in the background (here: the lock held as a refresh holds it), a
+    save still rebuilds; a CLI build of the project waits until both are done."""
+    live, _ = served
+    letter = live.rebuilder.config.root / "content/2019/letter.md"
+    letter.write_text(letter.read_text(encoding="utf-8") + "\nLater news.\n", encoding="utf-8")
+    cli_done = threading.Event()
+
+    def cli_build() -> None:
+        with build_lock(live.rebuilder.config.root):
+            cli_done.set()
+
+    with live._project_lock.held():  # a search refresh under way
+        rebuild = threading.Thread(target=live.rebuild, args=({letter.resolve()}, lambda _: None))
+        rebuild.start()
+        rebuild.join(timeout=30)
+        assert not rebuild.is_alive(), "the rebuild waited for the search refresh"
+        cli = threading.Thread(target=cli_build)
+        cli.start()
+        assert not cli_done.wait(0.5), "a CLI build ran during serve's work"
+    assert cli_done.wait(30)
+    cli.join()
+    page = live.site_dir / "2019/a-letter-from-pyongyang/index.html"
+    assert "Later news." in page.read_text(encoding="utf-8")

@@ -48,6 +48,7 @@ class ServeProcess:
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []  # every line, for the report of a failed test
         threading.Thread(target=self._read, daemon=True).start()
         try:
             self.url = self.wait_for(r"^Serving .* at (\S+) ").group(1)
@@ -59,6 +60,7 @@ class ServeProcess:
     def _read(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
+            self.log.append(line)
             self.lines.put(line)
 
     def wait_for(self, pattern: str) -> re.Match[str]:
@@ -123,6 +125,13 @@ def chromium() -> Iterator[object]:
         yield browser
 
 
+@pytest.fixture(autouse=True)
+def server_log(server: ServeProcess, request: pytest.FixtureRequest) -> None:
+    """What the server logged during a test, shown with it when it fails (see conftest)."""
+    start = len(server.log)
+    request.node.served_log = lambda: "".join(server.log[start:])
+
+
 def _article(server: ServeProcess) -> Path:
     return sorted((server.site / "content").rglob("*.md"))[0]
 
@@ -152,10 +161,12 @@ def test_broken_front_matter_shows_an_overlay_until_fixed(server: ServeProcess, 
     source.write_text(good.replace("title: ", "title: [", 1), encoding="utf-8")
     overlay = page.locator("#clippings-overlay")
     relative = source.relative_to(server.site).as_posix()
-    playwright_sync.expect(overlay).to_contain_text(
-        re.compile(re.escape(relative) + r":\d+: "), timeout=WAIT_MS
-    )
-    source.write_text(good, encoding="utf-8")
+    try:
+        playwright_sync.expect(overlay).to_contain_text(
+            re.compile(re.escape(relative) + r":\d+: "), timeout=WAIT_MS
+        )
+    finally:  # the later tests need a site that builds
+        source.write_text(good, encoding="utf-8")
     playwright_sync.expect(overlay).to_have_count(0, timeout=WAIT_MS)
     page.close()
 
