@@ -202,18 +202,23 @@ def _substitute(archive: Archive, old: Article, new: Article) -> None:
                 neighbours[key] = new
 
 
-def _replace_in_context(value: Any, old: Article, new: Article) -> Any:
-    """Swap `old` for `new` inside a page context (lists and pager items are updated in place)."""
+def _replace_in_context(value: Any, old: Article, new: Article, seen: set[int]) -> Any:
+    """Swap `old` for `new` inside a page context (lists and pager items are updated in place).
+    `seen` holds the containers done: pages share them (the downloads share one list of every
+    article, which walked once per page took most of a body edit's rebuild at 10,000)."""
     if value is old:
         return new
+    if not isinstance(value, (list, dict, Pager)) or id(value) in seen:
+        return value
+    seen.add(id(value))
     if isinstance(value, list):
         for index, item in enumerate(value):
-            value[index] = _replace_in_context(item, old, new)
+            value[index] = _replace_in_context(item, old, new, seen)
     elif isinstance(value, dict):
         for key, item in value.items():
-            value[key] = _replace_in_context(item, old, new)
-    elif isinstance(value, Pager):
-        _replace_in_context(value.items, old, new)
+            value[key] = _replace_in_context(item, old, new, seen)
+    else:
+        _replace_in_context(value.items, old, new, seen)
     return value
 
 
@@ -479,9 +484,10 @@ class Rebuilder:
         assert self.config is not None
         touched: set[str] = set()
         for old, new in swaps:
+            seen: set[int] = set()
             for path in self._refs.get(old.source, ()):
                 if path in self._plan:  # a page dropped from the plan may still be named
-                    _replace_in_context(self._plan[path].context, old, new)
+                    _replace_in_context(self._plan[path].context, old, new, seen)
                     touched.add(path)
         return touched
 
@@ -705,10 +711,14 @@ class Rebuilder:
         fingerprints: dict[str, str | None] = {}
         to_render: list[Page] = []
         refs: dict[str, set[str]] = {} if everything else self._refs
+        deferred = set()
         for path in candidates:
             if path == DATA_PAGE:  # last: it shows the size of each download
                 continue
             page = self._plan[path]
+            if defer_downloads and not everything and archive_wide(page):
+                deferred.add(path)  # not even fingerprinted: that reads every article
+                continue
             page_refs: set[str] = set()
             fingerprint = inputs.fingerprint(page, page_refs)
             for source in page_refs:
@@ -718,12 +728,6 @@ class Rebuilder:
                 to_render.append(page)
         if len(to_render) > render_limit:
             raise TooMuchWork(len(to_render))
-        deferred = set()
-        if defer_downloads and not everything:  # their fingerprints stay the old ones
-            deferred = {page.path for page in to_render if archive_wide(page)}
-            to_render = [page for page in to_render if page.path not in deferred]
-            for path in deferred:
-                del fingerprints[path]
         rendered = dict(render_all(to_render, self._renderer))
         if DATA_PAGE in self._plan:
             page = with_sizes(

@@ -1,7 +1,8 @@
 """`python build.py serve`: build, serve over HTTP, watch the sources, rebuild and reload open pages.
 
-One lock orders everything: a rebuild holds it while it writes, and a request takes it before it
-reads a file, so a page is never served half built. Open pages hold a Server-Sent Events stream;
+A request waits for a rebuild in progress (the server's lock), so a page is never served half
+built; the downloads made from every article, brought up to date once the saves pause, are
+swapped in by one rename each while pages are served. Open pages hold a Server-Sent Events stream;
 after a rebuild each page hears which URLs changed and reloads only if it is one of them (a changed
 stylesheet is swapped in place). The small client script is added to HTML responses here, never
 written into the site folder. A failed rebuild leaves the last good site and shows an overlay.
@@ -45,6 +46,9 @@ _QUIET_SECONDS = 0.025  # editors write several events per save: wait for a shor
 _MAX_WAIT_SECONDS = 0.25
 _KEEPALIVE_SECONDS = 10.0
 SEARCH_DELAY = 0.5  # seconds after a rebuild before re-indexing search, so reloads go first
+# Seconds without a save before the downloads made from every article are made again (seconds
+# of work at 10,000 articles, which a save arriving meanwhile would wait for).
+DOWNLOADS_DELAY = 2.0
 
 _CLIENT = """<script>/* clippings serve: live reload (not part of the built site) */
 (function () {
@@ -119,20 +123,28 @@ def rebuild_problems(error: Exception, site_dir: Path, what: str = "rebuild") ->
 
 
 class _Later:
-    """Work done in a background thread `SEARCH_DELAY` after it is asked for, so open pages
-    fetch their reloaded page before it takes the CPU and the GIL; asked for again while it
-    runs, it runs once more when it ends."""
+    """Work done in a background thread once `delay()` seconds have passed since it was last
+    asked for, so open pages fetch their reloaded page before it takes the CPU and the GIL, and
+    a run of saves asks for it once; asked for again while it runs, it runs once more."""
 
-    def __init__(self, work: Callable[[Callable[[str], None]], None], stopping: threading.Event):
+    def __init__(
+        self,
+        work: Callable[[Callable[[str], None]], None],
+        stopping: threading.Event,
+        delay: Callable[[], float],
+    ) -> None:
         self._work = work
         self._stopping = stopping
+        self._delay = delay
         self._lock = threading.Lock()
         self._running = False
         self._wanted = False
+        self._asked = 0.0  # time.monotonic() of the last ask
 
     def ask(self, report: Callable[[str], None]) -> None:
         with self._lock:
             self._wanted = True
+            self._asked = time.monotonic()
             if self._running:
                 return
             self._running = True
@@ -140,10 +152,13 @@ class _Later:
 
     def _loop(self, report: Callable[[str], None]) -> None:
         while True:
-            stopping = self._stopping.wait(SEARCH_DELAY)
+            with self._lock:
+                wait = self._asked + self._delay() - time.monotonic()
+            if wait > 0 and not self._stopping.wait(wait):
+                continue  # asked again meanwhile, perhaps: wait for its own delay
             with self._lock:
                 wanted, self._wanted = self._wanted, False
-                if not wanted or stopping:
+                if not wanted or self._stopping.is_set():
                     self._running = False
                     return
             try:
@@ -193,8 +208,9 @@ class LiveSite:
         self._streams: set[queue.Queue[tuple[str, dict[str, Any]]]] = set()
         self._streams_lock = threading.Lock()
         self._project_lock = _SharedLock(rebuilder.build_lock)
-        self._search = _Later(self._refresh_search_index, self.stopping)
-        self._downloads = _Later(self._catch_up, self.stopping)
+        self._building = threading.Lock()  # one user of the rebuilder at a time
+        self._search = _Later(self._refresh_search_index, self.stopping, lambda: SEARCH_DELAY)
+        self._downloads = _Later(self._catch_up, self.stopping, lambda: DOWNLOADS_DELAY)
         # Builds are numbered; a page is served with its number, so a stream opened after a
         # rebuild that the page missed still hears about it.
         self.generation = 0
@@ -220,7 +236,7 @@ class LiveSite:
         `defer_downloads` (the watcher's edits), the downloads made from every article (seconds
         at 10,000 articles) are brought up to date just after, in the background, so the edited
         page reloads first."""
-        outcome = self._build_and_tell(changed, report, defer_downloads, "Rebuilt")
+        outcome = self._build_and_tell(changed, report, "Rebuilt", defer_downloads, True)
         if outcome is None:
             return
         if outcome.deferred:
@@ -230,18 +246,22 @@ class LiveSite:
             self._search.ask(report)
 
     def _catch_up(self, report: Callable[[str], None]) -> None:
-        """The downloads a rebuild left for later (see `rebuild`)."""
-        self._build_and_tell(set(), report, False, "Downloads brought up to date")
+        """The downloads a rebuild left for later (see `rebuild`). Pages are served meanwhile:
+        it replaces only downloads, each with one rename, and pages hear of them as of a rebuild."""
+        self._build_and_tell(set(), report, "Downloads brought up to date", False, False)
 
     def _build_and_tell(
         self,
         changed: set[Path] | None,
         report: Callable[[str], None],
-        defer_downloads: bool,
         done: str,
+        defer_downloads: bool,
+        requests_wait: bool,
     ) -> Outcome | None:
-        try:  # the project's lock first, then ours: the search refresh takes them in that order
-            with self._project_lock.held(), self.lock:
+        # The project's lock, the rebuilder's, then the one requests take: in that order always.
+        requests = self.lock if requests_wait else contextlib.nullcontext()
+        try:
+            with self._project_lock.held(), self._building, requests:
                 outcome = self.rebuilder.build(changed, defer_downloads)
         except Exception as error:  # anything a save can cause: the server stays up
             self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
@@ -272,7 +292,7 @@ class LiveSite:
         """Re-index the changed search shards (after the reload went out)."""
         try:  # indexing writes the build cache's search folder: a CLI build waits
             with self._project_lock.held():
-                with self.lock:  # a snapshot between rebuilds: they update the archive
+                with self._building:  # a snapshot between rebuilds: they update the archive
                     config, archive = self.rebuilder.config, self.rebuilder.archive
                     if not (config and config.search and archive and archive.articles):
                         return

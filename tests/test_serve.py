@@ -179,7 +179,7 @@ def test_downloads_made_from_every_article_are_brought_up_to_date_after_the_relo
     before = (site / "archive.json").read_bytes()
     letter = live.rebuilder.config.root / "content/2019/letter.md"
     letter.write_text(letter.read_text(encoding="utf-8") + "\nLate news.\n", encoding="utf-8")
-    monkeypatch.setattr(serve, "SEARCH_DELAY", 2.0)  # time enough to look before the catch-up
+    monkeypatch.setattr(serve, "DOWNLOADS_DELAY", 2.0)  # time enough to look before the catch-up
     live.rebuild({letter.resolve()}, report=lines.append, defer_downloads=True)  # as watched
     assert "Late news." in (site / "2019/a-letter-from-pyongyang/index.html").read_text()
     assert (site / "archive.json").read_bytes() == before
@@ -219,3 +219,23 @@ def test_a_rebuild_does_not_wait_for_a_search_refresh_but_a_cli_build_does(
     cli.join()
     page = live.site_dir / "2019/a-letter-from-pyongyang/index.html"
     assert "Later news." in page.read_text(encoding="utf-8")
+
+
+def test_background_work_runs_once_after_a_run_of_asks_pauses() -> None:
+    """Five saves 0.1 s apart ask for the downloads' catch-up once, a delay after the last."""
+    runs: list[float] = []
+    stopping = threading.Event()
+    later = serve._Later(lambda report: runs.append(time.monotonic()), stopping, lambda: 0.3)
+    try:
+        for _ in range(5):
+            later.ask(lambda line: None)
+            last_ask = time.monotonic()
+            time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while not runs and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # a second run would have come by now
+    finally:
+        stopping.set()
+    assert len(runs) == 1
+    assert runs[0] >= last_ask + 0.3
