@@ -222,6 +222,20 @@ def _replace_in_context(value: Any, old: Article, new: Article, seen: set[int]) 
     return value
 
 
+def _detached(value: Any) -> Any:
+    """A copy of a page context's lists and dicts (not of the objects in them), which the
+    engine's swaps of edited articles then leave alone (see `_replace_in_context`)."""
+    if isinstance(value, list):
+        return [_detached(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _detached(item) for key, item in value.items()}
+    return value
+
+
+# Downloads rendered away from the lock: path -> (the fingerprint they were rendered for, bytes).
+Prerendered = dict[str, tuple[str, bytes]]
+
+
 class Rebuilder:
     """Holds the last good build in memory; `build(changed)` brings `site_dir` up to date."""
 
@@ -533,13 +547,17 @@ class Rebuilder:
     # -- the rebuild -------------------------------------------------------------------------
 
     def build(
-        self, changed: Collection[Path] | None = None, defer_downloads: bool = False
+        self,
+        changed: Collection[Path] | None = None,
+        defer_downloads: bool = False,
+        prerendered: Prerendered | None = None,
     ) -> Outcome:
         """Rebuild after `changed` files (absolute paths; None = look at everything).
 
         With `defer_downloads`, the downloads made from every article (`render.archive_wide`:
-        seconds at 10,000 articles) are left as they are and counted in `Outcome.deferred`; the
-        next build renders them (serve's catch-up, right after the reload went out).
+        seconds at 10,000 articles) are left as they are and counted in `Outcome.deferred`: the
+        next build renders them, or takes them from `prerendered` (see `deferred_downloads`)
+        when they were rendered for the inputs they have now.
         Raises BuildError listing every problem; the site folder then keeps the last good build.
         The caller holds `build_lock()` (serve does), so a CLI build of the same project waits
         for a rebuild to end, and a rebuild for a CLI build.
@@ -551,7 +569,7 @@ class Rebuilder:
             self._fingerprints = {}
             changed = None
         try:
-            return self._build(changed, started, defer_downloads=defer_downloads)
+            return self._build(changed, started, defer_downloads=defer_downloads, ready=prerendered)
         except BuildError:
             raise  # the state is kept for the next rebuild (see `_pending`)
         except BaseException:
@@ -654,6 +672,33 @@ class Rebuilder:
         swapped in a new one, or it was deleted): what it knows of the files is void."""
         return self._site_identity is not None and _identity(self.site_dir) != self._site_identity
 
+    def _inputs(self) -> PageInputs:
+        assert self.config is not None and self._archive and self._renderer
+        base = fingerprint_base(self.config, self.site_dir)
+        env = self._renderer.env
+        return PageInputs(self._archive, env, base, self._template_reads, self._known)
+
+    def deferred_downloads(self) -> tuple[list[tuple[Page, str]], Renderer | None]:
+        """The downloads deferred builds left whose inputs changed, each with its fingerprint,
+        detached from the model (their lists copied), and the renderer to render them with.
+        The caller holds the lock on this rebuilder; rendering them needs none (seconds at
+        10,000 articles), and `build(set(), True, prerendered)` then takes each one still
+        rendered for the inputs it has, under the lock again."""
+        if not self._pending or self._renderer is None:
+            return [], None
+        inputs = self._inputs()
+        work = []
+        for path in sorted(self._pending):
+            page = self._plan.get(path)
+            if page is None or not archive_wide(page):
+                continue
+            fingerprint = inputs.fingerprint(page)
+            if fingerprint is not None and fingerprint != self._fingerprints.get(path):
+                work.append(
+                    (dataclasses.replace(page, context=_detached(page.context)), fingerprint)
+                )
+        return work, self._renderer
+
     def _build(
         self,
         changed: set[Path] | None,
@@ -661,6 +706,7 @@ class Rebuilder:
         before_writing: Callable[[list[str]], None] | None = None,
         render_limit: float = math.inf,
         defer_downloads: bool = False,
+        ready: Prerendered | None = None,
     ) -> Outcome:
         assert self.config is not None
         before_writing = before_writing or self._mark_site_changed
@@ -697,10 +743,9 @@ class Rebuilder:
             self._renderer = LiveRenderer(self.config, archive, compiled_templates(self.config))
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
-        base = fingerprint_base(self.config, self.site_dir)
         terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
         self._known.keep_only(self._in_model.values(), terms)
-        inputs = PageInputs(archive, self._renderer.env, base, self._template_reads, self._known)
+        inputs = self._inputs()
         everything = self._pending is None
         candidates: Iterable[str] = self._plan
         if everything or replanned:
@@ -712,11 +757,13 @@ class Rebuilder:
         to_render: list[Page] = []
         refs: dict[str, set[str]] = {} if everything else self._refs
         deferred = set()
+        taken: dict[str, bytes] = {}  # from `ready`
         for path in candidates:
             if path == DATA_PAGE:  # last: it shows the size of each download
                 continue
             page = self._plan[path]
-            if defer_downloads and not everything and archive_wide(page):
+            defer = defer_downloads and not everything and archive_wide(page)
+            if defer and ready is None:
                 deferred.add(path)  # not even fingerprinted: that reads every article
                 continue
             page_refs: set[str] = set()
@@ -724,11 +771,18 @@ class Rebuilder:
             for source in page_refs:
                 refs.setdefault(source, set()).add(path)
             fingerprints[path] = fingerprint
-            if fingerprint is None or self._fingerprints.get(path) != fingerprint:
+            if fingerprint is not None and self._fingerprints.get(path) == fingerprint:
+                continue
+            if not defer or fingerprint is None or ready is None:  # an undescribed one here
                 to_render.append(page)
+            elif ready.get(path, ("",))[0] == fingerprint:
+                taken[path] = ready[path][1]
+            else:  # its inputs changed since it was rendered: left for the next catch-up
+                deferred.add(path)
+                del fingerprints[path]
         if len(to_render) > render_limit:
             raise TooMuchWork(len(to_render))
-        rendered = dict(render_all(to_render, self._renderer))
+        rendered = dict(render_all(to_render, self._renderer)) | taken
         if DATA_PAGE in self._plan:
             page = with_sizes(
                 self._plan[DATA_PAGE],

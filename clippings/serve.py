@@ -37,7 +37,7 @@ from watchdog.observers import Observer
 from clippings.cache import CACHE_DIR
 from clippings.errors import BuildError, Problem
 from clippings.files import ignored_name, os_problem
-from clippings.incremental import Outcome, Rebuilder
+from clippings.incremental import Outcome, Prerendered, Rebuilder
 from clippings.search import refresh_live_index, shard_records
 
 EVENTS_PATH = "__clippings__/events"
@@ -246,9 +246,22 @@ class LiveSite:
             self._search.ask(report)
 
     def _catch_up(self, report: Callable[[str], None]) -> None:
-        """The downloads a rebuild left for later (see `rebuild`). Pages are served meanwhile:
-        it replaces only downloads, each with one rename, and pages hear of them as of a rebuild."""
-        self._build_and_tell(set(), report, "Downloads brought up to date", False, False)
+        """The downloads a rebuild left for later (see `rebuild`), rendered without holding the
+        rebuilder, so a save meanwhile rebuilds at once; a download whose inputs that save
+        changed is left for the next catch-up. Pages are served meanwhile: only downloads are
+        replaced, each with one rename, and pages hear of them as of a rebuild."""
+        with self._project_lock.held():
+            with self._building:
+                work, renderer = self.rebuilder.deferred_downloads()
+            try:
+                ready = {page.path: (print_, renderer.render(page)) for page, print_ in work}
+            except Exception:  # a save changed the model under it, or a bug: render under the lock
+                ready = None
+            outcome = self._build_and_tell(
+                set(), report, "Downloads brought up to date", ready is not None, False, ready
+            )
+        if outcome is not None and outcome.deferred:
+            self._downloads.ask(report)
 
     def _build_and_tell(
         self,
@@ -257,12 +270,13 @@ class LiveSite:
         done: str,
         defer_downloads: bool,
         requests_wait: bool,
+        prerendered: Prerendered | None = None,
     ) -> Outcome | None:
         # The project's lock, the rebuilder's, then the one requests take: in that order always.
         requests = self.lock if requests_wait else contextlib.nullcontext()
         try:
             with self._project_lock.held(), self._building, requests:
-                outcome = self.rebuilder.build(changed, defer_downloads)
+                outcome = self.rebuilder.build(changed, defer_downloads, prerendered)
         except Exception as error:  # anything a save can cause: the server stays up
             self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
             for line in self.problems:

@@ -12,9 +12,9 @@ from clippings.build import build_site
 from clippings.cache import fingerprint_base
 from clippings.config import load_config
 from clippings.errors import BuildError
-from clippings.incremental import Rebuilder
+from clippings.incremental import Prerendered, Rebuilder
 from clippings.pageinputs import PageInputs
-from clippings.render import DATA_PAGE
+from clippings.render import DATA_PAGE, archive_wide
 from tests.conftest import write_article
 from tests.test_parallel import _site_bytes
 
@@ -303,3 +303,38 @@ def test_a_count_shown_for_a_co_occurring_term_follows_an_edit_elsewhere(tmp_pat
     rebuilder.build({added.resolve()})
     assert "Bo Ray has 3;" in (live_site / "people" / "ann-lee" / "index.html").read_text()
     _assert_same_as_clean_build(site_root, live_site, tmp_path)
+
+
+def test_downloads_rendered_apart_are_taken_only_if_still_current(
+    fixture_site: Path, tmp_path: Path
+) -> None:
+    """serve's catch-up renders the deferred downloads without the lock; a save in between
+    changes what they read, so those bytes are refused (left for the next catch-up), and the
+    next catch-up's are taken: the site then equals a clean build."""
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    letter = (fixture_site / "content/2019/letter.md").resolve()
+    text = letter.read_text(encoding="utf-8")
+    before = (live_site / "archive.json").read_bytes()
+
+    def catch_up() -> Prerendered:
+        work, renderer = rebuilder.deferred_downloads()
+        assert work and renderer is not None
+        assert all(archive_wide(page) for page, _ in work)
+        ready = {page.path: (print_, renderer.render(page)) for page, print_ in work}
+        return ready
+
+    letter.write_text(text + "\nOne more sentence.\n", encoding="utf-8")
+    assert rebuilder.build({letter}, defer_downloads=True).deferred
+    stale = catch_up()
+    letter.write_text(text + "\nTwo more sentences here.\n", encoding="utf-8")  # a save meanwhile
+    rebuilder.build({letter}, defer_downloads=True)
+    refused = rebuilder.build(set(), defer_downloads=True, prerendered=stale)
+    assert refused.deferred and "archive.json" not in refused.written
+    assert (live_site / "archive.json").read_bytes() == before
+    taken = rebuilder.build(set(), defer_downloads=True, prerendered=catch_up())
+    assert taken.deferred == 0 and taken.rendered_pages == []  # none rendered under the lock
+    assert "archive.json" in taken.written
+    _assert_fingerprints_as_made_afresh(rebuilder)
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
