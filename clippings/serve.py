@@ -298,7 +298,8 @@ class LiveSite:
         self._broadcast("reload", {"urls": None if outcome.site_replaced else urls})
         report(
             f"{done} in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
-            f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered)"
+            f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered"
+            + (f"; {outcome.deferred} downloads to follow)" if outcome.deferred else ")")
         )
         return outcome
 
