@@ -22,12 +22,9 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import bibtexparser
-import bibtexparser.middlewares
 import rispy
-from bibtexparser.model import Entry, Field
 from pylatexenc.latexencode import (
     RULE_DICT,
     UnicodeToLatexConversionRule,
@@ -40,6 +37,9 @@ from clippings.citation import csl_item
 from clippings.content import Article
 from clippings.originals import read_original
 from clippings.text import plain_text
+
+if TYPE_CHECKING:
+    from bibtexparser.model import Entry
 
 EXPORT_PREFIX = "export:"
 ARTICLE_FILES = ("cite.ris", "cite.bib", "cite.json")
@@ -198,6 +198,8 @@ def bib_key(item: dict[str, Any]) -> str:
 def bib_entry(item: dict[str, Any]) -> Entry:
     """A CSL item as a BibTeX @article in the newspaper's `journal`, every text value
     LaTeX-encoded (`{}`, `%`, `&`, non-ASCII) by pylatexenc."""
+    from bibtexparser.model import Entry, Field  # ~30 ms to import: only .bib files need it
+
     fields = [Field("title", "{" + _latex(item["title"]) + "}")]
     names = []
     for name in item.get("author", ()):
@@ -227,6 +229,8 @@ def bib_entry(item: dict[str, Any]) -> Entry:
 
 
 def bib_text(items: Iterable[dict[str, Any]]) -> str:
+    import bibtexparser.middlewares  # see bib_entry
+
     library = bibtexparser.Library()
     for item in items:
         library.add(bib_entry(item))

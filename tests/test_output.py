@@ -12,7 +12,9 @@ from clippings.errors import BuildError
 from clippings.output import SiteWriter, safe_relative
 
 
-@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a\\b", "a\0b", ""])
+@pytest.mark.parametrize(
+    "path", ["../x", "/etc/passwd", "a/../../b", "a\\b", "a\0b", "", ".", "a/./b"]
+)
 def test_paths_outside_site_are_refused(path: str):
     with pytest.raises(BuildError):
         safe_relative(path)
