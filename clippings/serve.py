@@ -276,7 +276,9 @@ class LiveSite:
         requests = self.lock if requests_wait else contextlib.nullcontext()
         try:
             with self._project_lock.held(), self._building, requests:
+                model = self.rebuilder.archive
                 outcome = self.rebuilder.build(changed, defer_downloads, prerendered)
+                model_replaced = self.rebuilder.archive is not model
         except Exception as error:  # anything a save can cause: the server stays up
             self.problems = [str(problem) for problem in rebuild_problems(error, self.site_dir)]
             for line in self.problems:
@@ -284,10 +286,6 @@ class LiveSite:
             self._broadcast("problems", {"problems": self.problems})
             return None
         self.problems = None
-        if outcome.model_rebuilt:  # the model is long-lived: keep the collector off it per edit
-            gc.unfreeze()  # the previous model's cycles become collectable again
-            gc.collect()
-            gc.freeze()
         for warning in outcome.warnings if changed is None else ():
             report(str(warning))
         urls = [self.url_of(path) for path in outcome.written + outcome.removed]
@@ -301,6 +299,10 @@ class LiveSite:
             f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered"
             + (f"; {outcome.deferred} downloads to follow)" if outcome.deferred else ")")
         )
+        if model_replaced:  # the model is long-lived: keep the collector off it per edit
+            gc.unfreeze()  # the previous model's cycles become collectable again (~0.3 s at
+            gc.collect()  # 10,000 articles: after the reload went out, and not for an edit
+            gc.freeze()  # the model took in place)
         return outcome
 
     def _refresh_search_index(self, report: Callable[[str], None]) -> None:
