@@ -338,7 +338,8 @@ def _shape(item: dict[str, Any], style: str) -> tuple | None:
     return tuple(sorted(keys)), kinds, "language" in keys, language[:2] == "en"
 
 
-def _slots(shape: tuple) -> list[Slot]:
+@cache  # asked for every item formatted
+def _slots(shape: tuple) -> tuple[Slot, ...]:
     """Every value slot of a shape's items (the text ones, then the dates' parts)."""
     keys, kinds, _, _ = shape
     slots: list[Slot] = [(key,) for key in _TEXT_KEYS if key in keys]
@@ -346,7 +347,7 @@ def _slots(shape: tuple) -> list[Slot]:
         parts = ("literal",) if kind == "literal" else ("family", "given")
         slots += [("author", index, part) for part in parts]
     slots += [(key, part) for key in _DATE_KEYS if key in keys for part in ("year", "month", "day")]
-    return slots
+    return tuple(slots)
 
 
 def _shape_item(
@@ -389,7 +390,7 @@ def _month_names(style: str) -> tuple[str, ...]:
     return tuple(str(date.get_term(f"month-{month:02}").text) for month in range(1, 13))
 
 
-def _values(item: dict[str, Any], slots: list[Slot], style: str) -> dict[Slot, str] | None:
+def _values(item: dict[str, Any], slots: tuple[Slot, ...], style: str) -> dict[Slot, str] | None:
     """Each slot's value as citeproc reads it from the item, before any case change."""
     values: dict[Slot, str] = {}
     for slot in slots:
