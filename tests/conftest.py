@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -33,12 +34,17 @@ def fixture_config(fixture_site: Path) -> Config:
 
 def site_tree(folder: Path, search: bool = True) -> dict[str, bytes]:
     """Every file of a built site by relative path; without `search`, not the search index
-    (binary, tested by searching; `serve` indexes it apart)."""
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and (search or path.relative_to(folder).parts[0] != "pagefind")
-    }
+    (binary, tested by searching; `serve` indexes it apart, and may be swapping a shard's
+    folder in while this walks: the walk does not go in)."""
+    tree = {}
+    for directory, folders, names in os.walk(folder):
+        if not search and Path(directory) == folder and "pagefind" in folders:
+            folders.remove("pagefind")
+        for name in names:
+            path = Path(directory, name)
+            if path.is_file():  # not a dangling symlink
+                tree[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return dict(sorted(tree.items()))
 
 
 def write_article(content_dir: Path, name: str, front: str, body: str = "Body text.\n") -> Path:
