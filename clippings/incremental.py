@@ -673,7 +673,7 @@ class Rebuilder:
         return self._site_identity is not None and _identity(self.site_dir) != self._site_identity
 
     def _inputs(self) -> PageInputs:
-        assert self.config is not None and self._archive and self._renderer
+        assert self.config and self._archive is not None and self._renderer is not None
         base = fingerprint_base(self.config, self.site_dir)
         env = self._renderer.env
         return PageInputs(self._archive, env, base, self._template_reads, self._known)
