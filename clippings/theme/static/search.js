@@ -27,10 +27,15 @@
   // merges them, and queries that wait for the index resume in no set order, so the results shown
   // could be an earlier query's ("Nothing matches" for the last one typed, seen with 104 shards).
   // The UI imports the same module (same URL), so it finds the shards merged.
+  // Every shard's filters are loaded before it too: Pagefind UI draws the filter panel from the
+  // filters loaded when a search returns, and on a slow machine a first query could come back
+  // before they were, leaving blocks out of the panel until the next keystroke.
   import(paths[0] + "pagefind.js").then(function (pagefind) {
     return paths.slice(1).reduce(function (merged, path) {
       return merged.then(function () { return pagefind.mergeIndex(path, { baseUrl: root }); });
-    }, pagefind.options({ baseUrl: root }));
+    }, pagefind.options({ baseUrl: root })).then(function () {
+      return pagefind.filters().catch(function () {}); // without filters, search still works
+    });
   }).then(start, function () { status.textContent = unavailable; });
 
   function start() {
