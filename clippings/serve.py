@@ -236,7 +236,9 @@ class LiveSite:
         `defer_downloads` (the watcher's edits), the downloads made from every article (seconds
         at 10,000 articles) are brought up to date just after, in the background, so the edited
         page reloads first."""
-        outcome = self._build_and_tell(changed, report, "Rebuilt", defer_downloads, True)
+        outcome = self._build_and_tell(
+            changed, report, "Rebuilt", defer_downloads=defer_downloads, requests_wait=True
+        )
         if outcome is None:
             return
         if outcome.deferred:
@@ -258,7 +260,12 @@ class LiveSite:
             except Exception:  # a save changed the model under it, or a bug: render under the lock
                 ready = None
             outcome = self._build_and_tell(
-                set(), report, "Downloads brought up to date", ready is not None, False, ready
+                set(),
+                report,
+                "Downloads brought up to date",
+                defer_downloads=ready is not None,
+                requests_wait=False,
+                prerendered=ready,
             )
         if outcome is not None and outcome.deferred:
             self._downloads.ask(report)
@@ -268,6 +275,7 @@ class LiveSite:
         changed: set[Path] | None,
         report: Callable[[str], None],
         done: str,
+        *,
         defer_downloads: bool,
         requests_wait: bool,
         prerendered: Prerendered | None = None,

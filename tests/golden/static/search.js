@@ -67,8 +67,8 @@
     if (query) {
       ui.triggerSearch(query);
     } else {
-      // Pagefind UI loads every shard's filters when the box first gets focus, and autofocus
-      // happens before it listens: start that now, so the first query does not wait for it.
+      // Pagefind UI reads the (preloaded) filters when the box first gets focus, and autofocus
+      // happens before it listens: give it that focus now, so the first query has them.
       var input = document.querySelector("#search-ui input");
       if (input) input.dispatchEvent(new FocusEvent("focus"));
     }
