@@ -195,8 +195,6 @@ def rebuild(
     layout = cache.search_shards() if config.search else {}
     if layout is None or _overrides_theme(config) or settings != cache.last_settings():
         return None
-    if not cache.pages_in_place(site_dir):
-        return None
     built = cache.built()
     if files.keys() != built.keys():
         return None
@@ -214,6 +212,8 @@ def rebuild(
         _, shape, page = built[source]
         if shape is None or article_shape(article) != shape or (page is None) != article.draft:
             return None
+    if not cache.pages_in_place(site_dir):  # last: a tag edit is turned away above, sooner
+        return None
     pages: dict[str, Page] = {}  # source -> its article page
     try:
         for source in changed:

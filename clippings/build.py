@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -316,7 +317,7 @@ def _update_in_place(
 
     try:
         with times.stage("update"):
-            outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT)
+            outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT, files)
     except BuildError:
         raise
     except TooMuchWork as many:  # the full build renders them in parallel
@@ -337,8 +338,9 @@ def _update_in_place(
     # What the quick path for body edits checks against: the files read again, as the cache
     # parses them, and what their pages now show. Named as the engine named them: a full build
     # run with another working folder saved it with another (absolute) root.
-    for path, stat, sha in outcome.reread:
-        if path.is_file():
+    for name, stat, sha in outcome.reread:
+        if os.path.isfile(name):
+            path = Path(name)
             cache.note_read(path, display_path(path, engine.config.root), strict, stat, sha)
     drafts = [draft for draft in archive.drafts if draft.source in cache.article_sha]
     record_published(cache, outcome.rendered_pages, drafts, complete=False)
@@ -524,13 +526,13 @@ def _build(
                 for problem in loading:
                     problems_of.setdefault(problem.path, []).append(problem)
                 sources = {
-                    Path(path): (stat, None, problems_of.get(source, []), None)
+                    path: (stat, None, problems_of.get(source, []), None)
                     for source, (path, stat) in files.items()
                 }
                 loaded = [*archive.articles, *archive.drafts]
                 if all(article.source in files for article in loaded):  # else: read mid-build
                     for article in loaded:
-                        path = Path(files[article.source][0])
+                        path = files[article.source][0]
                         sha = cache.article_sha.get(article.source)
                         sources[path] = (sources[path][0], article, sources[path][2], sha)
                     assert inputs is not None  # fingerprinted: a cache is open

@@ -39,6 +39,10 @@ from clippings.render import THEME_DIR, Page
 
 CACHE_DIR = ".clippings-cache"
 ENGINE_FILE = "engine.pickle"  # the incremental engine's state (`save_engine`)
+# Bump when the engine's saved state changes shape without the cache's SCHEMA changing: an
+# engine of another format is not loaded (the full build saves a new one). 2: content files
+# named by path strings.
+ENGINE_FORMAT = 2
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
@@ -66,8 +70,13 @@ _REWRITTEN = "rewritten outside a full build"  # a page record no fingerprint ca
 _BUILD_KEYS = "('last_build', 'last_result', 'last_settings')"  # what vouches for the site
 
 
-# source -> (path, `files.stat_key` or None when it cannot be stat'ed), in content order
-ContentFiles = dict[str, tuple[str, StatKey | None]]
+class ContentFiles(dict[str, tuple[str, StatKey | None]]):
+    """source -> (path, `files.stat_key` or None when it cannot be stat'ed), in content order,
+    and the warnings of the walk that listed them (a symlinked folder not followed)."""
+
+    def __init__(self, warnings: Iterable[Problem] = ()) -> None:
+        super().__init__()
+        self.warnings = list(warnings)
 
 
 class CacheDamaged(sqlite3.DatabaseError):
@@ -100,8 +109,8 @@ def content_stats(config: Config) -> ContentFiles:
     """Every content file with its stat, taken once per build for the checks that need it. A
     folder the walk could not read is listed without a stat, so no check takes the build as
     unchanged (the full build reports it)."""
-    files: ContentFiles = {}
     sources, problems = content_sources(config.path("content_dir"), config.root)
+    files = ContentFiles(problem for problem in problems if problem.warning)
     for source, path in sources.items():
         try:
             files[source] = (path, stat_key(os.stat(path)))
@@ -561,10 +570,11 @@ class BuildCache:
         held in memory, nor copied), the articles' bodies after the pickle (`_EnginePickler`)."""
         path = self.path.parent / ENGINE_FILE
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        check = hashlib.blake2b(settings.encode("ascii"), digest_size=16)
+        key = f"{ENGINE_FORMAT}:{settings}".encode("ascii")
+        check = hashlib.blake2b(key, digest_size=16)
         try:
             with open(temporary, "wb") as file:
-                file.write(settings.encode("ascii") + b"\n")
+                file.write(key + b"\n")
                 checked = _Checked(file, check)
                 pickler = _EnginePickler(checked)
                 pickler.dump(engine)
@@ -585,8 +595,9 @@ class BuildCache:
             blob = read_regular(self.path.parent / ENGINE_FILE)
         except OSError:
             return None
-        header = settings.encode("ascii") + b"\n"
-        check = hashlib.blake2b(settings.encode("ascii"), digest_size=16)
+        key = f"{ENGINE_FORMAT}:{settings}".encode("ascii")
+        header = key + b"\n"
+        check = hashlib.blake2b(key, digest_size=16)
         check.update(memoryview(blob)[len(header) : -16])
         if not blob.startswith(header) or blob[-16:] != check.digest():
             return None  # other settings, or damaged: the full build saves a new one

@@ -15,6 +15,7 @@ The result always equals a clean `build_site` byte for byte; what changes is how
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -33,6 +34,7 @@ from clippings.archive import Archive, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
 from clippings.cache import (
     CACHE_DIR,
+    ContentFiles,
     compiled_templates,
     digest,
     fingerprint_base,
@@ -96,7 +98,7 @@ class Outcome:
     sizes: dict[str, int] = field(default_factory=dict)  # of every page rendered
     rendered_pages: list[Page] = field(default_factory=list)
     # content files read again, with the stat and hash they were read under
-    reread: list[tuple[Path, StatKey | None, str | None]] = field(default_factory=list)
+    reread: list[tuple[str, StatKey | None, str | None]] = field(default_factory=list)
     deferred: int = 0  # downloads left for the next build (`build(defer_downloads=True)`)
 
 
@@ -253,7 +255,7 @@ class Rebuilder:
         self.config: Config | None = None
         self.site_dir = site_dir or Path("_site")
         self._authority: Authority | None = None
-        self._sources: dict[Path, _SourceFile] = {}
+        self._sources: dict[str, _SourceFile] = {}  # content file path -> what it holds
         self._walk_problems: list[Problem] = []  # of the last walk of content/
         self._archive: Archive | None = None
         self._in_model: dict[str, Article] = {}  # source -> the Article object the archive holds
@@ -263,7 +265,7 @@ class Rebuilder:
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str | None] = {}
         self._known = KnownDigests()  # digests kept between rebuilds (and when saved)
-        self._reread: list[tuple[Path, StatKey | None, str | None]] = []  # see `Outcome`
+        self._reread: list[tuple[str, StatKey | None, str | None]] = []  # see `Outcome`
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
         self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
         self._assets: Collection[str] = ()
@@ -325,12 +327,14 @@ class Rebuilder:
         self._pending = None
         self._reset_failed = False
 
-    def _read(self, path: Path, content_dir: Path, force: bool = False) -> None:
-        """Re-read one content file if it is new, named by the watcher, or its mtime or size changed."""
-        try:
-            key = stat_key(path.stat())
-        except OSError:
-            key = None  # e.g. a symlink loop: reading it reports the problem
+    def _read(
+        self, path: str, content_dir: Path, force: bool = False, key: StatKey | None = None
+    ) -> None:
+        """Re-read one content file if it is new, named by the watcher, or its stat changed
+        (`key`: as the build's listing took it, else taken now)."""
+        if key is None:
+            with contextlib.suppress(OSError):  # e.g. a symlink loop: reading it reports it
+                key = stat_key(os.stat(path))
         cached = self._sources.get(path)
         if cached is not None and cached.stat == key and not force:
             return
@@ -342,20 +346,24 @@ class Rebuilder:
         # The same bytes under another stat (a fresh clone, a restored cache, a save that
         # changed nothing) keep their article: reading 10,000 files costs a fraction of parsing
         # them. A symlink is parsed, which checks where it points.
-        if cached and cached.article and sha and sha == cached.digest and not path.is_symlink():
+        if cached and cached.article and sha and sha == cached.digest and not os.path.islink(path):
             self._sources[path] = dataclasses.replace(cached, stat=key)
             self._reread.append((path, key, sha))  # the build cache learns its new stat
             return
         article, problems = load_article_file(
-            path, content_dir.resolve(), self.config.root, self.strict
+            Path(path), content_dir.resolve(), self.config.root, self.strict
         )
         if cached is not None and article is not None and article == cached.article:
             article = cached.article  # same content: keep the object, so nothing downstream changes
         self._sources[path] = _SourceFile(key, article, problems, sha)
         self._reread.append((path, key, sha))
 
-    def _load(self, changed: Collection[Path] | None) -> list[Problem]:
-        """Bring the per-file cache up to date; returns load warnings, raises on errors."""
+    def _load(
+        self, changed: Collection[Path] | None, listed: ContentFiles | None = None
+    ) -> list[Problem]:
+        """Bring the per-file cache up to date; returns load warnings, raises on errors.
+        `listed`: every content file as the CLI build's first walk found it (`content_stats`),
+        used instead of walking again when it found no problem."""
         assert self.config is not None
         content_dir = self.config.path("content_dir")
         if not content_dir.is_dir():
@@ -368,20 +376,25 @@ class Rebuilder:
             or self._walk_problems != []  # walk again until what it reported is gone
             or any(p.suffix != ".md" or kind == "odd" for p, kind in named.items())
         )
-        if rescan:  # a whole folder may have moved: look at all
-            present, self._walk_problems = content_files(content_dir, self.config.root)
-            for gone in set(self._sources) - set(present):
-                del self._sources[gone]
+        present: dict[str, StatKey | None] = {}
+        if rescan and listed is not None and all(stat for _, stat in listed.values()):
+            present = dict(listed.values())
+            self._walk_problems = listed.warnings
+        elif rescan:  # a whole folder may have moved: look at all
+            paths, self._walk_problems = content_files(content_dir, self.config.root)
+            present = dict.fromkeys(map(str, paths))
         else:  # the watcher named these files: walk only them, by the walk's own rule
-            present = []
             for path, kind in named.items():
-                path = content_dir / path.relative_to(root)
+                name = str(content_dir / path.relative_to(root))
                 if kind == "file":
-                    present.append(path)
+                    present[name] = None
                 else:
-                    self._sources.pop(path, None)
-        for path in present:
-            self._read(path, content_dir, force=not rescan)
+                    self._sources.pop(name, None)
+        if rescan:
+            for gone in self._sources.keys() - present.keys():
+                del self._sources[gone]
+        for path, key in present.items():
+            self._read(path, content_dir, not rescan, key)
         problems = [p for source in self._sources.values() for p in source.problems]
         problems += self._walk_problems
         errors = [p for p in problems if not p.warning]
@@ -441,7 +454,9 @@ class Rebuilder:
                 self._forget_terms(listed, _LISTS | _LINKS)
             swaps = []
         else:
-            in_file_order = [s.article for _, s in sorted(self._sources.items()) if s.article]
+            in_file_order = [
+                s.article for _, s in sorted(self._sources.items(), key=_by_parts) if s.article
+            ]
             archive = build_archive(in_file_order, self._authority, self.config.related_articles)
             self._archive = archive
             swaps = []
@@ -596,12 +611,17 @@ class Rebuilder:
         if self.config.cache:
             mark_site_changed(self.config.root / CACHE_DIR)
 
-    def update(self, before_writing: Callable[[list[str]], None], render_limit: int) -> Outcome:
-        """A CLI build through a restored engine: look at every file, keep all else held.
-        `before_writing(paths)` runs once before the first file is replaced. Raises TooMuchWork,
-        before writing anything, when more than `render_limit` pages are to be rendered: the
-        full build renders them in parallel."""
-        return self._build(None, time.perf_counter(), before_writing, render_limit)
+    def update(
+        self,
+        before_writing: Callable[[list[str]], None],
+        render_limit: int,
+        listed: ContentFiles | None = None,
+    ) -> Outcome:
+        """A CLI build through a restored engine: look at every file (as `listed`, the build's
+        own walk, found them), keep all else held. `before_writing(paths)` runs once before
+        the first file is replaced. Raises TooMuchWork, before writing anything, when more than
+        `render_limit` pages are to be rendered: the full build renders them in parallel."""
+        return self._build(None, time.perf_counter(), before_writing, render_limit, listed=listed)
 
     @classmethod
     def from_build(
@@ -609,7 +629,7 @@ class Rebuilder:
         config: Config,
         site_dir: Path,
         strict: bool,
-        sources: dict[Path, tuple[StatKey | None, Article | None, list[Problem], str | None]],
+        sources: dict[str, tuple[StatKey | None, Article | None, list[Problem], str | None]],
         archive: Archive,
         pages: list[Page],
         fingerprints: dict[str, str | None],
@@ -707,6 +727,7 @@ class Rebuilder:
         render_limit: float = math.inf,
         defer_downloads: bool = False,
         ready: Prerendered | None = None,
+        listed: ContentFiles | None = None,
     ) -> Outcome:
         assert self.config is not None
         before_writing = before_writing or self._mark_site_changed
@@ -717,7 +738,7 @@ class Rebuilder:
             self._digests = {}
             self._fingerprints = {}
             self._pending = None
-        warnings = self._load(changed)
+        warnings = self._load(changed, listed)
         swaps, model_rebuilt = self._sync_model()
         archive = self._archive
         assert archive is not None
@@ -859,6 +880,11 @@ def _pages_by_term(pages: list[Page]) -> dict[str, list[Page]]:
         if type(term) is Term and page.path.startswith(term.path):
             grouped.setdefault(term.path, []).append(page)
     return grouped
+
+
+def _by_parts(item: tuple[str, Any]) -> list[str]:
+    """Paths in the order `files.walk_folder` lists them (by path components)."""
+    return item[0].split("/")
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

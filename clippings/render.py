@@ -33,7 +33,7 @@ from clippings.originals import ORIGINALS_DIR, manifest_text, published_original
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
 from clippings.text import slugify
-from clippings.worldmap import coverage_map, neighbourhood_map
+from clippings.worldmap import WorldMap, coverage_map, neighbourhood_map, stored_shapes
 
 THEME_DIR = Path(__file__).parent / "theme"
 KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources"}
@@ -456,9 +456,11 @@ class Renderer:
 
     def __init__(self, config: Config, archive: Archive, bytecode_dir: Path | None = None) -> None:
         """`bytecode_dir` keeps compiled templates between runs (keyed by a hash of their
-        source): compiling the article template's closure costs a quick rebuild ~0.1 s."""
+        source: compiling the article template's closure costs a quick rebuild ~0.1 s), and
+        the map's simplified shapes (`worldmap.stored_shapes`)."""
         self.config = config
         self.archive = archive
+        self.bytecode_dir = bytecode_dir
         self.markdown = MarkdownConverter()
         # HTML fragments, prefilled from the build cache: article path -> body HTML, and
         # citation.citation_key -> a formatted citation
@@ -487,8 +489,8 @@ class Renderer:
             kind_singular=KIND_SINGULAR,
             excerpt=excerpt,
             timeline=timeline,
-            coverage_map=coverage_map,
-            neighbourhood_map=neighbourhood_map,
+            coverage_map=self.coverage_map,
+            neighbourhood_map=self.neighbourhood_map,
             sort_key=sort_key,
             by_kind=by_kind,
             period_name=self.period_name,
@@ -578,6 +580,12 @@ class Renderer:
         return citations(
             article, config.site_url, config.title, config.citation_styles, self.bodies
         )
+
+    def coverage_map(self, terms: list[Term]) -> WorldMap:
+        return coverage_map(terms, stored_shapes(self.bytecode_dir))
+
+    def neighbourhood_map(self, term: Term, cooccurring: list[tuple[Term, int]]) -> WorldMap:
+        return neighbourhood_map(term, cooccurring, stored_shapes(self.bytecode_dir))
 
     def absolute(self, path: str) -> str:
         """Full URL for feeds and sitemaps (base_url + path); relative when no base_url is set."""

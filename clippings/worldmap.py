@@ -10,9 +10,12 @@ a country the map has no shape for (the Soviet Union, a typo) is listed beside i
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import itertools
+import json
 import math
+import os
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
@@ -310,9 +313,43 @@ def _levels(counts: Iterable[int]) -> list[LegendStep]:
     return steps
 
 
-def world_map(counts: list[tuple[Term, int]], highlight: Term | None = None) -> WorldMap:
-    """The map of `counts` (term, articles), shaded by count; `highlight` drawn apart."""
+@functools.cache
+def stored_shapes(folder: Path | None) -> Shapes:
+    """`world_shapes`, kept in `folder` between runs under a digest of the map's file and of
+    this module (simplifying them costs each process that draws a map ~0.1 s). A stored file
+    that does not hold shapes is made again; one that cannot be written is not kept."""
+    if folder is None:
+        return world_shapes()
+    key = hashlib.blake2b(_shape_file().read_bytes(), digest_size=12)
+    key.update(Path(__file__).read_bytes())
+    stored = folder / f"worldmap-{key.hexdigest()}.json"
+    try:
+        data = json.loads(stored.read_bytes())
+        shapes = Shapes(data["width"], data["height"], data["paths"])
+        numbers = (shapes.width, shapes.height)
+        if all(type(n) is int for n in numbers) and all(
+            type(code) is str and type(path) is str for code, path in shapes.paths.items()
+        ):
+            return shapes
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass  # not there yet, or not shapes: made again below
     shapes = world_shapes()
+    text = json.dumps({"width": shapes.width, "height": shapes.height, "paths": shapes.paths})
+    temporary = stored.with_name(f".{stored.name}.{os.getpid()}.tmp")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="ascii")
+        os.replace(temporary, stored)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+    return shapes
+
+
+def world_map(
+    counts: list[tuple[Term, int]], highlight: Term | None = None, shapes: Shapes | None = None
+) -> WorldMap:
+    """The map of `counts` (term, articles), shaded by count; `highlight` drawn apart."""
+    shapes = shapes or world_shapes()
     legend = _levels(count for _, count in counts)
     by_code: dict[str, tuple[Term, int]] = {}
     unmapped: list[tuple[Term, int]] = []
@@ -338,13 +375,15 @@ def world_map(counts: list[tuple[Term, int]], highlight: Term | None = None) -> 
     )
 
 
-def coverage_map(terms: list[Term]) -> WorldMap:
+def coverage_map(terms: list[Term], shapes: Shapes | None = None) -> WorldMap:
     """The countries overview: every country term shaded by its number of articles."""
-    return world_map([(term, term.count) for term in terms])
+    return world_map([(term, term.count) for term in terms], None, shapes)
 
 
-def neighbourhood_map(term: Term, cooccurring: list[tuple[Term, int]]) -> WorldMap:
+def neighbourhood_map(
+    term: Term, cooccurring: list[tuple[Term, int]], shapes: Shapes | None = None
+) -> WorldMap:
     """A term's page: the countries among its `cooccurring` terms, shaded by how often; a
     country highlighted."""
     others = [(other, n) for other, n in cooccurring if other.kind == "countries"]
-    return world_map(others, term if term.kind == "countries" else None)
+    return world_map(others, term if term.kind == "countries" else None, shapes)

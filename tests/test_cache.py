@@ -324,6 +324,37 @@ def _retitle(config: Config, old: str, new: str) -> Path:
     return letter
 
 
+def test_the_saved_engine_takes_the_builds_listing_and_keeps_its_warnings(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The saved engine reads what the build's first walk of content/ listed (with its
+    warnings) instead of walking again, and parses only the file that changed."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (fixture_config.path("content_dir") / "linked").symlink_to(elsewhere)
+    site = tmp_path / "out"
+    first = build_site(fixture_config, site)
+    warning = "symlinked folder is not followed; articles in it are not read"
+    assert [p.message for p in first.warnings if p.path.endswith("linked")] == [warning]
+    walks, parsed = [], []
+    original_walk = incremental_module.content_files
+    monkeypatch.setattr(
+        incremental_module, "content_files", lambda *a: walks.append(1) or original_walk(*a)
+    )
+    original_load = incremental_module.load_article_file
+    monkeypatch.setattr(
+        incremental_module,
+        "load_article_file",
+        lambda path, *a: parsed.append(path.name) or original_load(path, *a),
+    )
+    _retitle(fixture_config, "A Letter", "A Letter, Retitled")
+    second = build_site(fixture_config, site)
+    assert second.stages.route == "saved engine"
+    assert (walks, parsed) == ([], ["letter.md"])
+    assert [p.message for p in second.warnings if p.path.endswith("linked")] == [warning]
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
 def test_a_build_that_fails_on_a_bad_file_keeps_the_saved_engine(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

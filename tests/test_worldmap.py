@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from clippings.archive import Term
 from clippings.authority import Entity
-from clippings.worldmap import LEVELS, country_code, neighbourhood_map, world_map, world_shapes
+from clippings.worldmap import (
+    LEVELS,
+    country_code,
+    neighbourhood_map,
+    stored_shapes,
+    world_map,
+    world_shapes,
+)
 
 
 def country(name: str, count: int = 1, iso: str | None = None) -> Term:
@@ -23,6 +32,22 @@ def test_shapes_are_simplified_to_a_small_map_of_every_country():
     assert all(path.startswith("M") and path.endswith("z") for path in shapes.paths.values())
     # Every outline has steps: an empty "l" would stop the browser drawing the merged land.
     assert all("lz" not in path for path in shapes.paths.values())
+
+
+def test_shapes_are_kept_between_runs_and_made_again_when_the_kept_file_is_not_shapes(
+    tmp_path: Path,
+) -> None:
+    stored_shapes.cache_clear()  # memoised per process, as a run is
+    assert stored_shapes(tmp_path) == world_shapes()
+    (kept,) = tmp_path.glob("worldmap-*.json")
+    kept.write_text('{"width": 1000, "height": 400, "paths": {"FR": "M0 0l1 1z"}}')
+    stored_shapes.cache_clear()
+    assert stored_shapes(tmp_path).paths == {"FR": "M0 0l1 1z"}  # read, not made again
+    for damaged in ("{", '{"width": "1000", "height": 1, "paths": {}}', '{"paths": [1]}', "[]"):
+        kept.write_text(damaged)
+        stored_shapes.cache_clear()
+        assert stored_shapes(tmp_path) == world_shapes(), damaged
+    stored_shapes.cache_clear()
 
 
 def test_names_match_through_the_authority_pycountry_and_common_english_names():
