@@ -286,8 +286,10 @@ def _update_in_place(
     (`output.replace_files`). None when there is no engine for these settings (the full build runs).
 
     Before anything is replaced, the records that vouch for the site (the last build, the
-    engine, the pages about to change) are dropped: a build killed midway leaves a full build
-    to the next run. A build that fails on a bad file writes nothing and keeps them.
+    pages about to change) are dropped: a build killed midway leaves those pages to be
+    rendered again. A build that fails on a bad file writes nothing and keeps them. The engine
+    is saved again only when replaying this build's changes would cost more
+    (`Outcome.save_due`); it takes the page records as what the site holds (`adopt_site`).
     """
     with times.stage("load engine"):
         engine = cache.load_engine(settings)
@@ -304,20 +306,24 @@ def _update_in_place(
         return None
     # Another folder with every recorded page in place (a deploy's restored cache): what a full
     # build trusts too. The files the engine reads again keep their articles if their bytes do.
-    engine.adopt_site()
+    engine.adopt_site(cache.page_records)
     rewritten = cache.engine_stale()  # pages the quick path for body edits rewrote
     remove_leftovers(site_dir, rewritten)  # if it was killed midway
     engine.distrust(rewritten)
 
     def before_writing(paths: list[str]) -> None:
         cache.forget_build()
-        cache.forget_engine()
         cache.forget_page_records(paths)
         cache.commit()
 
     try:
         with times.stage("update"):
-            outcome = engine.update(before_writing, ENGINE_RENDER_LIMIT, files)
+            outcome = engine.update(
+                before_writing,
+                ENGINE_RENDER_LIMIT,
+                files,
+                lambda pages, into: cache.prefill_bodies(pages, into, config),
+            )
     except BuildError:
         raise
     except TooMuchWork as many:  # the full build renders them in parallel
@@ -363,7 +369,10 @@ def _update_in_place(
         stages=times,
     )
     with times.stage("save engine"):
-        cache.save_engine(settings, engine)
+        if outcome.save_due:
+            cache.save_engine(settings, engine)
+        else:  # the records say what the site holds, and the engine reads those files again
+            cache.forget_engine_stale()
         # The files as they were before the engine read them: one saved meanwhile makes the
         # next build look again
         cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)

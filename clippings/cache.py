@@ -586,7 +586,7 @@ class BuildCache:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        self._db.execute("DELETE FROM meta WHERE key = 'engine_stale'")  # it knows them now
+        self.forget_engine_stale()  # it knows them now
 
     def load_engine(self, settings: str) -> Any | None:
         """The engine the last build saved with these settings, or None (none saved, other
@@ -610,9 +610,18 @@ class BuildCache:
             return None
 
     def forget_engine(self) -> None:
-        """Before the site changes outside the engine's knowledge (or the engine writes)."""
+        """Before the site changes outside the engine's knowledge."""
         (self.path.parent / ENGINE_FILE).unlink(missing_ok=True)
+        self.forget_engine_stale()
+
+    def forget_engine_stale(self) -> None:
+        """The pages `mark_engine_stale` named are rendered again and recorded."""
         self._db.execute("DELETE FROM meta WHERE key = 'engine_stale'")
+
+    @property
+    def page_records(self) -> dict[str, tuple[str, int]]:
+        """Each recorded page: path -> (fingerprint, size)."""
+        return self._pages
 
     def mark_engine_stale(self, paths: list[str]) -> None:
         """Pages about to be rewritten outside the saved engine (the quick path for body

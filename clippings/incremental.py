@@ -22,7 +22,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +72,11 @@ _STRUCTURAL = (
 )
 
 
+# A restored engine reads again every content file changed since it was saved, and updates the
+# model for each: past this many, saving it costs a CLI build less than the replays would.
+REPLAY_FILES = 16
+
+
 class TooMuchWork(Exception):
     """More pages to render than the engine does in one process (see `update`)."""
 
@@ -100,6 +105,13 @@ class Outcome:
     # content files read again, with the stat and hash they were read under
     reread: list[tuple[str, StatKey | None, str | None]] = field(default_factory=list)
     deferred: int = 0  # downloads left for the next build (`build(defer_downloads=True)`)
+    # A CLI build: replaying this build's changes from the engine as last saved would cost
+    # more than saving it now (see `Rebuilder.adopt_site`).
+    save_due: bool = True
+
+
+# Fills a dict with the cached HTML of what pages show (`cache.BuildCache.prefill_bodies`).
+CachedHTML = Callable[[list[Page], dict[str, str]], None]
 
 
 class LiveRenderer(Renderer):
@@ -115,6 +127,17 @@ class LiveRenderer(Renderer):
             cached = (article, self.markdown.article_html(article))
             self._live_bodies[article.source] = cached
         return Markup(cached[1])
+
+    def take_cached(self, pages: list[Page], cached: CachedHTML) -> None:
+        """The bodies and citations of these pages the build cache holds (a CLI build: a
+        process's first Markdown conversion and first citation cost ~30 ms each)."""
+        found: dict[str, str] = {}
+        cached(pages, found)  # bodies by article path, citations by `citation_key`
+        for page in pages:
+            article = page.context.get("article")
+            if type(article) is Article and article.path in found:
+                self._live_bodies[article.source] = (article, found.pop(article.path))
+        self.bodies.update(found)
 
     def use_archive(self, archive: Archive) -> None:
         self.archive = archive
@@ -278,6 +301,10 @@ class Rebuilder:
         self._changed_terms: set[str] = set()  # paths of the terms changed since the last plan
         self._reset_failed = False
         self._site_identity: tuple[int, int] | None = None
+        # As this engine was saved (`adopt_site`): what a save must be due to change.
+        self._saved_assets: Collection[str] = ()
+        self._saved_undescribed: set[str] = set()
+        self._unplanned: set[str] = set()  # recorded pages it did not plan (`adopt_site`)
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -472,16 +499,19 @@ class Rebuilder:
             for path, pages in _pages_by_term(self._pages).items()
             if path not in self._changed_terms
         }
-        planner = _Planner(archive, self.config, kept)
+        before = self._plan
+        planner = _Planner(archive, self.config, kept, before)
         self._pages = list(planner.pages())  # for `check_page_paths`
         plan: dict[str, Page] = {}
         for page in self._pages:
-            safe_relative(page.path)
+            if page.path not in before:  # the others were checked when first planned
+                safe_relative(page.path)
             plan.setdefault(page.path, page)  # two on one path: `check_page_paths` names them
         if self._pending is not None:
-            before = self._plan
             self._pending |= {
-                path for path, page in plan.items() if not _same_page(before.get(path), page)
+                path
+                for path, page in plan.items()
+                if before.get(path) is not page and not _same_page(before.get(path), page)
             }
         self._plan = plan
         self._changed_terms = set()
@@ -616,12 +646,17 @@ class Rebuilder:
         before_writing: Callable[[list[str]], None],
         render_limit: int,
         listed: ContentFiles | None = None,
+        cached: CachedHTML | None = None,
     ) -> Outcome:
         """A CLI build through a restored engine: look at every file (as `listed`, the build's
-        own walk, found them), keep all else held. `before_writing(paths)` runs once before
-        the first file is replaced. Raises TooMuchWork, before writing anything, when more than
-        `render_limit` pages are to be rendered: the full build renders them in parallel."""
-        return self._build(None, time.perf_counter(), before_writing, render_limit, listed=listed)
+        own walk, found them), keep all else held; bodies and citations the build cache holds
+        are taken from `cached`. `before_writing(paths)` runs once before the first file is
+        replaced. Raises TooMuchWork, before writing anything, when more than `render_limit`
+        pages are to be rendered: the full build renders them in parallel."""
+        started = time.perf_counter()
+        return self._build(
+            None, started, before_writing, render_limit, listed=listed, cached=cached
+        )
 
     @classmethod
     def from_build(
@@ -682,10 +717,36 @@ class Rebuilder:
         self._fingerprints = {}
         self._site_identity = None
 
-    def adopt_site(self) -> None:
-        """Take the site folder there now as the one this engine wrote (the caller checked
-        that every page it recorded is in place)."""
+    def adopt_site(self, records: Mapping[str, tuple[str, int]]) -> None:
+        """A restored engine: take the site folder there now as the one it wrote, and its
+        pages as the build cache `records` them (path -> fingerprint, size; the caller checked
+        every recorded page is in place).
+
+        A CLI build saves the engine only when replaying what changed since the last save
+        would cost more than saving (`Outcome.save_due`): the builds in between rendered
+        pages this engine does not know of. Their records say what the site holds; what the
+        engine holds of the content (each file's stat) makes it read again every file changed
+        since it was saved. A page whose record is not the fingerprint it saved (rendered
+        since, or not recorded) is fingerprinted again: a file edited back to what it held
+        then reads as unchanged. A recorded page it never planned is deleted unless planned."""
         self._site_identity = _identity(self.site_dir)
+        saved = self._fingerprints
+        undescribed = {path for path, known in saved.items() if known is None}
+        self._fingerprints = {path: known for path, (known, _) in records.items()}
+        self._fingerprints.update(dict.fromkeys(undescribed))
+        if self._pending is not None:
+            self._pending |= {
+                path
+                for path, known in saved.items()
+                if known is not None and self._fingerprints.get(path) != known
+            }
+        self._unplanned = {
+            path
+            for path in records.keys() - saved.keys()
+            if path not in self._assets and not path.startswith(INDEX_DIR + "/")
+        }
+        self._saved_assets = self._assets
+        self._saved_undescribed = undescribed
 
     def site_replaced(self) -> bool:
         """True when the site folder is not the one this rebuilder last wrote (a CLI build
@@ -728,6 +789,7 @@ class Rebuilder:
         defer_downloads: bool = False,
         ready: Prerendered | None = None,
         listed: ContentFiles | None = None,
+        cached: CachedHTML | None = None,
     ) -> Outcome:
         assert self.config is not None
         before_writing = before_writing or self._mark_site_changed
@@ -739,6 +801,7 @@ class Rebuilder:
             self._fingerprints = {}
             self._pending = None
         warnings = self._load(changed, listed)
+        made_anew = self._archive is None
         swaps, model_rebuilt = self._sync_model()
         archive = self._archive
         assert archive is not None
@@ -803,6 +866,8 @@ class Rebuilder:
                 del fingerprints[path]
         if len(to_render) > render_limit:
             raise TooMuchWork(len(to_render))
+        if cached is not None and to_render:
+            self._renderer.take_cached(to_render, cached)
         rendered = dict(render_all(to_render, self._renderer)) | taken
         if DATA_PAGE in self._plan:
             page = with_sizes(
@@ -824,9 +889,11 @@ class Rebuilder:
         for path, data in changes.items():
             self._digests[path] = hashlib.blake2b(data, digest_size=16).digest()
         removed = []
-        if everything or replanned or assets.keys() != self._assets:  # paths may have changed
+        if everything or replanned or assets.keys() != self._assets or self._unplanned:
+            # paths may have changed
             removed = self._remove(itertools.chain(self._plan, assets))
             self._assets = frozenset(assets)
+            self._unplanned = set()
         self._refs = refs
         if everything:
             self._fingerprints = fingerprints
@@ -836,6 +903,14 @@ class Rebuilder:
                 self._fingerprints.pop(path, None)
         self._pending = deferred
         self._site_identity = _identity(self.site_dir)
+        undescribed = {path for path, known in self._fingerprints.items() if known is None}
+        save_due = (
+            everything
+            or made_anew
+            or len(self._reread) > REPLAY_FILES
+            or self._assets != self._saved_assets  # a static file gone must be deleted
+            or not undescribed <= self._saved_undescribed  # so must a page no record names
+        )
         return Outcome(
             written=sorted(written),
             removed=removed,
@@ -854,16 +929,33 @@ class Rebuilder:
             site_replaced=replaced,
             sizes={path: len(data) for path, data in rendered.items()},
             deferred=len(deferred),
+            save_due=save_due,
         )
 
 
 class _Planner(Site):
     """The site's plan, with the pages of each term an update left alone taken as they were
-    planned (a term's pages read the term alone: its articles, dates and co-occurring terms)."""
+    planned (a term's pages read the term alone: its articles, dates and co-occurring terms),
+    and each article page whose context holds the very values it held."""
 
-    def __init__(self, archive: Archive, config: Config, kept: dict[str, list[Page]]) -> None:
+    def __init__(
+        self, archive: Archive, config: Config, kept: dict[str, list[Page]], before: dict[str, Page]
+    ) -> None:
         super().__init__(archive, config)
         self.kept = kept
+        self.before = before
+
+    def article_page(self, path: str, context: dict[str, Any]) -> Page:
+        old = self.before.get(path)
+        if (
+            old is not None
+            and old.template == "article.html"
+            and old.context.keys() == context.keys()
+        ):
+            held = old.context
+            if all(value is held[key] or _same(held[key], value) for key, value in context.items()):
+                return old
+        return super().article_page(path, context)
 
     def term_pages(self, term: Term) -> Iterator[Page]:
         pages = self.kept.get(term.path)

@@ -239,19 +239,22 @@ class Site:
         for article in archive.articles:
             name = raw_name(article)
             original = originals.get(f"{ORIGINALS_DIR}/{name}") if name else None
-            yield Page(
-                f"{article.path}index.html",
-                "article.html",
+            path = article.path
+            yield self.article_page(
+                f"{path}index.html",
                 {
                     "article": article,
-                    "terms": archive.article_terms[article.path],
-                    "publisher": archive.publishers.get(article.path),
-                    "previous": archive.previous[article.path],
-                    "next": archive.following[article.path],
-                    "related": archive.related[article.path],
+                    "terms": archive.article_terms[path],
+                    "publisher": archive.publishers.get(path),
+                    "previous": archive.previous[path],
+                    "next": archive.following[path],
+                    "related": archive.related[path],
                     "original": original,
                 },
             )
+
+    def article_page(self, path: str, context: dict[str, Any]) -> Page:
+        return Page(path, "article.html", context)
 
     def citation_files(self) -> Iterator[Page]:
         """cite.ris, cite.bib and cite.json next to each article's page (see exports.py)."""

@@ -281,12 +281,14 @@ def test_builds_through_the_saved_engine_match_clean_builds_through_any_edits(
     fixture_config: Config, tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Random sequences of content edits (most go through the saved engine) mixed with
-    template, static, authority and settings changes (full builds)."""
+    template, static, authority and settings changes (full builds), and files put back as they
+    were at the first build (what a saved engine replaying its changes reads as unchanged)."""
     from clippings.config import load_config
 
     rng = random.Random(seed)
     site = tmp_path / "out"
     root = fixture_config.root
+    first = {path: path.read_bytes() for path in fixture_config.path("content_dir").rglob("*.md")}
     build_site(fixture_config, site)
     through_engine: list[bool] = []
     original = build_module._update_in_place
@@ -298,7 +300,12 @@ def test_builds_through_the_saved_engine_match_clean_builds_through_any_edits(
 
     monkeypatch.setattr(build_module, "_update_in_place", counting)
     for step in range(10):
-        if rng.random() < 0.75:
+        chance = rng.random()
+        if chance < 0.2:
+            for path in rng.sample(sorted(first), 2):
+                if path.exists():
+                    path.write_bytes(first[path])
+        elif chance < 0.8:
             _random_edit(rng, fixture_config.path("content_dir"), step)
         else:
             _random_setting_edit(rng, root, step)
@@ -352,6 +359,43 @@ def test_the_saved_engine_takes_the_builds_listing_and_keeps_its_warnings(
     assert second.stages.route == "saved engine"
     assert (walks, parsed) == ([], ["letter.md"])
     assert [p.message for p in second.warnings if p.path.endswith("linked")] == [warning]
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_the_engine_is_saved_only_when_replaying_what_changed_would_cost_more(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    """Small edits leave the saved engine as it was: the next build replays every file changed
+    since it was saved and takes the page records as what the site holds, so a page added by
+    a build that did not save it is still deleted when its term goes."""
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    saved = fixture_config.root / CACHE_DIR / cache_module.ENGINE_FILE
+    checkpoint = saved.read_bytes()
+    article = fixture_config.path("content_dir") / "2020" / "ankara.md"
+    tagged = article.read_text()
+    steps = [
+        lambda: article.write_text(tagged.replace("people: [", "people: [Replayed Person, ", 1)),
+        # back to the bytes the engine saved: the pages since rendered, and the person's page
+        # (never saved), must still go
+        lambda: article.write_text(tagged),
+        lambda: _retitle(fixture_config, "A Letter", "A Letter, Retitled"),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        result = build_site(fixture_config, site)
+        assert result.stages.route == "saved engine"
+        assert saved.read_bytes() == checkpoint, f"step {number}: saved again"
+        assert (site / "people" / "replayed-person").exists() == (number == 0)
+        assert _site_bytes(site) == _uncached(fixture_config, tmp_path / f"plain{number}")
+    static = fixture_config.path("static_dir")
+    static.mkdir(exist_ok=True)
+    (static / "extra.css").write_text("p { color: teal }\n")
+    build_site(fixture_config, site)
+    assert saved.read_bytes() != checkpoint  # a static file that goes must be deleted: saved
+    (static / "extra.css").unlink()
+    build_site(fixture_config, site)
+    assert not (site / "extra.css").exists()
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
 
 
