@@ -104,7 +104,7 @@ class Outcome:
     rendered_pages: list[Page] = field(default_factory=list)
     # content files read again, with the stat and hash they were read under
     reread: list[tuple[str, StatKey | None, str | None]] = field(default_factory=list)
-    deferred: int = 0  # downloads left for the next build (`build(defer_downloads=True)`)
+    deferred: int = 0  # downloads not looked at, for a later build (`build(defer_downloads=True)`)
     # A CLI build: replaying this build's changes from the engine as last saved would cost
     # more than saving it now (see `Rebuilder.adopt_site`).
     save_due: bool = True

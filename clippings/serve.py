@@ -305,7 +305,7 @@ class LiveSite:
         report(
             f"{done} in {outcome.seconds * 1000:.0f} ms: {len(outcome.written)} files written, "
             f"{len(outcome.removed)} removed ({outcome.rendered} pages rendered"
-            + (f"; {outcome.deferred} downloads to follow)" if outcome.deferred else ")")
+            + (f"; {outcome.deferred} downloads checked later)" if outcome.deferred else ")")
         )
         if model_replaced:  # the model is long-lived: keep the collector off it per edit
             gc.unfreeze()  # the previous model's cycles become collectable again (~0.3 s at
