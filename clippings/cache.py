@@ -41,8 +41,8 @@ CACHE_DIR = ".clippings-cache"
 ENGINE_FILE = "engine.pickle"  # the incremental engine's state (`save_engine`)
 # Bump when the engine's saved state changes shape without the cache's SCHEMA changing: an
 # engine of another format is not loaded (the full build saves a new one). 2: content files
-# named by path strings.
-ENGINE_FORMAT = 2
+# named by path strings; 3: saved as a checkpoint (`Rebuilder.adopt_site`).
+ENGINE_FORMAT = 3
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,

@@ -119,6 +119,16 @@ class Article:
     def iso_date(self) -> str | None:
         return self.date.isoformat() if self.date else None
 
+    @property
+    def lead(self) -> str:
+        """The body's first paragraph as written: what lists show of an article without a
+        summary or dek (`render.excerpt`). A field of its own, so the pages listing an
+        article are not rendered again for an edit further down its body."""
+        for paragraph in self.body.split("\n\n"):
+            if paragraph.strip():
+                return paragraph.strip()
+        return ""
+
     # Kept on the object (and in the engine a build saves): the archive-wide downloads count
     # every article's words, and an incremental build would otherwise count them all again.
     @cached_property

@@ -227,24 +227,29 @@ def _substitute(archive: Archive, old: Article, new: Article) -> None:
                 neighbours[key] = new
 
 
-def _replace_in_context(value: Any, old: Article, new: Article, seen: set[int]) -> Any:
-    """Swap `old` for `new` inside a page context (lists and pager items are updated in place).
-    `seen` holds the containers done: pages share them (the downloads share one list of every
-    article, which walked once per page took most of a body edit's rebuild at 10,000)."""
-    if value is old:
-        return new
-    if not isinstance(value, (list, dict, Pager)) or id(value) in seen:
-        return value
-    seen.add(id(value))
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            value[index] = _replace_in_context(item, old, new, seen)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            value[key] = _replace_in_context(item, old, new, seen)
-    else:
-        _replace_in_context(value.items, old, new, seen)
-    return value
+_CONTAINERS = (list, dict, Pager)  # what a page context holds articles in
+
+
+def _replace_in_context(
+    container: list | dict | Pager, old: Article, new: Article, seen: set[int]
+) -> None:
+    """Swap `old` for `new` inside a page context's lists, dicts and pagers, in place. `seen`
+    holds the containers done: pages share them (the downloads share one list of every
+    article, which walked once per page took most of a body edit's rebuild at 10,000). Items
+    are looked at in the loop, not by a call each: the downloads' 10,000 lists of terms are
+    walked on every swap."""
+    if id(container) in seen:
+        return
+    seen.add(id(container))
+    if isinstance(container, Pager):
+        _replace_in_context(container.items, old, new, seen)
+        return
+    pairs = container.items() if isinstance(container, dict) else enumerate(container)
+    for key, item in pairs:
+        if item is old:
+            container[key] = new  # type: ignore[index]
+        elif isinstance(item, _CONTAINERS):
+            _replace_in_context(item, old, new, seen)
 
 
 def _detached(value: Any) -> Any:
@@ -287,6 +292,7 @@ class Rebuilder:
         # article source -> paths of the pages whose context holds it
         self._refs: dict[str, set[str]] = {}
         self._fingerprints: dict[str, str | None] = {}
+        self._undescribed: set[str] = set()  # the paths whose fingerprint is None
         self._known = KnownDigests()  # digests kept between rebuilds (and when saved)
         self._reread: list[tuple[str, StatKey | None, str | None]] = []  # see `Outcome`
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
@@ -545,9 +551,14 @@ class Rebuilder:
         for old, new in swaps:
             seen: set[int] = set()
             for path in self._refs.get(old.source, ()):
-                if path in self._plan:  # a page dropped from the plan may still be named
-                    _replace_in_context(self._plan[path].context, old, new, seen)
-                    touched.add(path)
+                page = self._plan.get(path)  # a page dropped from the plan may still be named
+                if page is None:
+                    continue
+                if archive_wide(page):  # its articles are in one list; the rest are terms
+                    _replace_in_context(page.context["articles"], old, new, seen)
+                else:
+                    _replace_in_context(page.context, old, new, seen)
+                touched.add(path)
         return touched
 
     # -- fingerprints ------------------------------------------------------------------------
@@ -611,7 +622,7 @@ class Rebuilder:
         changed = None if changed is None else {Path(p) for p in changed}
         if self._needs_reset(changed):
             self._reset()
-            self._fingerprints = {}
+            self._fingerprints, self._undescribed = {}, set()
             changed = None
         try:
             return self._build(changed, started, defer_downloads=defer_downloads, ready=prerendered)
@@ -687,6 +698,7 @@ class Rebuilder:
         for page in pages:
             engine._plan.setdefault(page.path, page)
         engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
+        engine._undescribed = {p for p, known in engine._fingerprints.items() if known is None}
         engine._refs = refs
         engine._template_reads = inputs.template_reads
         engine._known = inputs.known
@@ -702,6 +714,7 @@ class Rebuilder:
         """Pages rewritten since this engine was saved: render them again at the next update."""
         for path in paths:
             self._fingerprints.pop(path, None)
+        self._undescribed.difference_update(paths)
         if self._pending is not None:
             self._pending |= {path for path in paths if path in self._plan}
 
@@ -714,7 +727,7 @@ class Rebuilder:
         memory, so the next rebuild re-reads the settings, every file and the site itself."""
         self._reset_failed = True
         self._digests = {}
-        self._fingerprints = {}
+        self._fingerprints, self._undescribed = {}, set()
         self._site_identity = None
 
     def adopt_site(self, records: Mapping[str, tuple[str, int]]) -> None:
@@ -730,8 +743,7 @@ class Rebuilder:
         since, or not recorded) is fingerprinted again: a file edited back to what it held
         then reads as unchanged. A recorded page it never planned is deleted unless planned."""
         self._site_identity = _identity(self.site_dir)
-        saved = self._fingerprints
-        undescribed = {path for path, known in saved.items() if known is None}
+        saved, undescribed = self._fingerprints, self._undescribed
         self._fingerprints = {path: known for path, (known, _) in records.items()}
         self._fingerprints.update(dict.fromkeys(undescribed))
         if self._pending is not None:
@@ -746,7 +758,7 @@ class Rebuilder:
             if path not in self._assets and not path.startswith(INDEX_DIR + "/")
         }
         self._saved_assets = self._assets
-        self._saved_undescribed = undescribed
+        self._saved_undescribed = set(undescribed)
 
     def site_replaced(self) -> bool:
         """True when the site folder is not the one this rebuilder last wrote (a CLI build
@@ -798,7 +810,7 @@ class Rebuilder:
         if replaced:  # compare every output with what is on disk now
             self._site_identity = None  # noticed once, even if this rebuild fails
             self._digests = {}
-            self._fingerprints = {}
+            self._fingerprints, self._undescribed = {}, set()
             self._pending = None
         warnings = self._load(changed, listed)
         made_anew = self._archive is None
@@ -827,16 +839,18 @@ class Rebuilder:
             self._renderer = LiveRenderer(self.config, archive, compiled_templates(self.config))
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
-        terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
-        self._known.keep_only(self._in_model.values(), terms)
+        if model_rebuilt:  # forget the digests of every article and term gone
+            terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
+            self._known.keep_only(self._in_model.values(), terms)
+        else:  # only the swapped-out articles are gone
+            self._known.forget_articles([old for old, _ in swaps])
         inputs = self._inputs()
         everything = self._pending is None
         candidates: Iterable[str] = self._plan
         if everything or replanned:
             self._always = {path for path, page in self._plan.items() if inputs.reads_archive(page)}
         if not everything:  # and the pages that cannot be described, rendered every time
-            undescribed = {path for path, print_ in self._fingerprints.items() if print_ is None}
-            candidates = (self._pending | self._always | undescribed) & self._plan.keys()
+            candidates = (self._pending | self._always | self._undescribed) & self._plan.keys()
         fingerprints: dict[str, str | None] = {}
         to_render: list[Page] = []
         refs: dict[str, set[str]] = {} if everything else self._refs
@@ -896,20 +910,21 @@ class Rebuilder:
             self._unplanned = set()
         self._refs = refs
         if everything:
-            self._fingerprints = fingerprints
+            self._fingerprints, self._undescribed = fingerprints, set()
         else:
             self._fingerprints.update(fingerprints)
             for path in removed:
                 self._fingerprints.pop(path, None)
+            self._undescribed.difference_update([*fingerprints, *removed])
+        self._undescribed.update(path for path, known in fingerprints.items() if known is None)
         self._pending = deferred
         self._site_identity = _identity(self.site_dir)
-        undescribed = {path for path, known in self._fingerprints.items() if known is None}
         save_due = (
             everything
             or made_anew
             or len(self._reread) > REPLAY_FILES
             or self._assets != self._saved_assets  # a static file gone must be deleted
-            or not undescribed <= self._saved_undescribed  # so must a page no record names
+            or not self._undescribed <= self._saved_undescribed  # so must a page no record names
         )
         return Outcome(
             written=sorted(written),

@@ -266,6 +266,12 @@ class KnownDigests:
                 for term in linked:
                     table.pop(id(term), None)
 
+    def forget_articles(self, articles: Iterable[Article]) -> None:
+        """Forget these articles' digests (objects the model no longer holds)."""
+        for article in articles:
+            for table in self._tables.values():
+                table.pop(id(article), None)
+
     def keep_only(self, articles: Iterable[Article], terms: Iterable[Term]) -> None:
         """Forget every article and term but these (the ones a rebuild still holds)."""
         alive = {id(article) for article in articles} | {id(term) for term in terms}

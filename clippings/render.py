@@ -44,7 +44,7 @@ KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources
 _BODY = frozenset({"body", "body_line", "captions", "caption_places"})
 _TERM_NAME = frozenset({"kind", "slug", "name", "entity", "path"})
 TEMPLATE_READS: dict[str, frozenset[str]] = {
-    "excerpt": frozenset({"summary", "dek", "body"}),
+    "excerpt": frozenset({"summary", "dek", "lead"}),
     "date_tag": frozenset({"date", "iso_date"}),
     "body_html": _BODY,
     "body_sections": _BODY,
@@ -105,9 +105,7 @@ def excerpt(article: Article) -> str:
     """Summary, dek, or the first paragraph as plain text, shortened at a word boundary."""
     text = article.summary or article.dek
     if not text:
-        paragraphs = [p.strip() for p in article.body.split("\n\n") if p.strip()]
-        first = _MARKDOWN_LINK.sub(r"\1", paragraphs[0]) if paragraphs else ""
-        text = _MARKDOWN_ESCAPE.sub(r"\1", first)
+        text = _MARKDOWN_ESCAPE.sub(r"\1", _MARKDOWN_LINK.sub(r"\1", article.lead))
     text = " ".join(text.split())
     if len(text) <= _EXCERPT_LENGTH:
         return text

@@ -111,6 +111,22 @@ def test_a_body_edit_changes_the_page_showing_the_body_and_not_a_list_showing_th
     assert prints(retitled)[0] != listing and prints(retitled)[1] != own
 
 
+def test_a_list_of_excerpts_changes_with_the_lead_paragraph_only() -> None:
+    """`excerpt` reads the body's first paragraph (`Article.lead`), not the whole body: an
+    edit further down renders the article's page again, not the lists showing it."""
+    templates = {"list.html": "{% for a in items %}{{ excerpt(a) }}{% endfor %}"}
+    first = _article("one")
+
+    def listing(article: Article) -> str | None:
+        inputs = _inputs(templates, [article])
+        return inputs.fingerprint(Page("index.html", "list.html", {"items": [article]}))
+
+    further_down = dataclasses.replace(first, body="First paragraph.\n\nSecond, edited.")
+    new_lead = dataclasses.replace(first, body="A new first paragraph.\n\nSecond.")
+    assert listing(further_down) == listing(first) != listing(new_lead)
+    assert render_module.excerpt(further_down) == render_module.excerpt(first) == "First paragraph."
+
+
 def test_a_term_counts_by_what_the_template_reads_of_it() -> None:
     names_only = {"t.html": "{% for t in terms %}{{ t.name }}{% endfor %}"}
     counts = {"t.html": "{% for t in terms %}{{ t.name }} {{ t.count }}{% endfor %}"}
