@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clippings import citation
+from clippings import citation, csl
 from clippings.content import load_articles
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     articles, _ = load_articles(args.site / "content", args.site)
     items = [
-        citation._cleaned(citation.csl_item(a, "https://archive.example.org/", "Bench"))
+        citation._cleaned(csl.csl_item(a, "https://archive.example.org/", "Bench"))
         for a in articles
     ]
     best = {"citeproc-py": float("inf"), "fast path (declined ones by citeproc-py)": float("inf")}

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import clippings
-from clippings.citation import CITATION_KEY, citation_key, csl_item
 from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
+from clippings.csl import CITATION_KEY, citation_key, csl_item
 from clippings.errors import Problem, shown
 from clippings.files import StatKey, folder_stats, read_regular, stat_key
 from clippings.render import THEME_DIR, Page

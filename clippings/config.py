@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from clippings.citation import DEFAULT_STYLES, STYLES
+from clippings.csl import DEFAULT_STYLES, STYLES
 from clippings.errors import BuildError, Problem, shown
 from clippings.escape import web_url
 from clippings.text import XML_FORBIDDEN_DROPPED, without_xml_forbidden

@@ -3,7 +3,7 @@
 Per article, next to its page: `cite.ris` (rispy), `cite.bib` (bibtexparser, values encoded to
 LaTeX by its pylatexenc), `cite.json` (CSL-JSON). For the whole archive at the site root: the
 same three (`archive.ris`, `archive.bib`, `archive.csl.json`), `archive.csv` and
-`archive.sqlite` (sqlite-utils, with FTS5). Every citation comes from `citation.csl_item`.
+`archive.sqlite` (sqlite-utils, with FTS5). Every citation comes from `csl.csl_item`.
 
 Each file is a page of the plan (`render.Site.downloads`) whose template names a maker here
 (`export:<name>`), so the build cache and the live rebuilder fingerprint, skip and write it like
@@ -33,8 +33,8 @@ from pylatexenc.latexencode import (
 
 from clippings.archive import Term
 from clippings.authority import KINDS
-from clippings.citation import csl_item
 from clippings.content import Article
+from clippings.csl import csl_item
 from clippings.originals import read_original
 from clippings.text import plain_text
 

@@ -21,9 +21,9 @@ import jinja2
 from clippings.archive import KIND_SINGULAR, Archive, Term
 from clippings.authority import KINDS
 from clippings.charts import activity, timeline
-from clippings.citation import citations, wayback_lookup
 from clippings.config import Config
 from clippings.content import ARTICLE_FIELDS, Article
+from clippings.csl import citations, wayback_lookup
 from clippings.errors import BuildError, Problem
 from clippings.escape import safe_url, web_url
 from clippings.exports import ARTICLE_FILES, DOWNLOADS, EXPORT_PREFIX, Citing, is_export, make
@@ -464,7 +464,7 @@ class Renderer:
         self.bytecode_dir = bytecode_dir
         self.markdown = MarkdownConverter()
         # HTML fragments, prefilled from the build cache: article path -> body HTML, and
-        # citation.citation_key -> a formatted citation
+        # csl.citation_key -> a formatted citation
         self.bodies: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(

@@ -22,8 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pycountry
-
 from clippings.archive import Term
 
 MAP_WIDTH = 1000
@@ -253,6 +251,8 @@ _COMMON_NAMES = {
 @functools.cache
 def _country_names() -> tuple[str, ...]:
     """Every name of every current country, casefolded."""
+    import pycountry  # here: it costs a process that draws no map 15 ms to import
+
     keys = ("name", "official_name", "common_name")
     return tuple(
         (getattr(country, key, "") or "").casefold()
@@ -266,6 +266,8 @@ def _pycountry_code(name: str) -> str | None:
     """Exact matches first (current, then historical countries); then pycountry's fuzzy search,
     taken only when its best match's name starts with the name ("Russia": Russian Federation),
     since its looser matches are wrong too often (Kosovo -> Serbia)."""
+    import pycountry  # here: it costs a process that draws no map 15 ms to import
+
     known = _COMMON_NAMES.get(name.casefold())
     if known:
         return known

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from clippings import citation
+from clippings import citation, csl
 from clippings.content import load_articles
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ text = st.one_of(words, words, words, words, words, hostile)
 plain_name = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 name = st.one_of(plain_name, plain_name, plain_name, text)
 author = st.one_of(
-    name.map(citation.person_name),  # as csl_item writes them
+    name.map(csl.person_name),  # as csl_item writes them
     st.builds(lambda family, given: {"family": family, "given": given}, name, name),
     name.map(lambda literal: {"literal": literal}),
 )
@@ -120,13 +120,13 @@ def _gold_items(folder: Path) -> list[dict[str, Any]]:
             retrieved="2024-05-06",
             language="en",
         )
-        found += [citation.csl_item(article, base, "Clippings") for base in BASE_URLS]
+        found += [csl.csl_item(article, base, "Clippings") for base in BASE_URLS]
     return found
 
 
 def _site_items(site_root: Path, bases: tuple[str, ...] = BASE_URLS) -> list[dict[str, Any]]:
     articles, _ = load_articles(site_root / "content", site_root)
-    return [citation.csl_item(a, base, "Clippings") for a in articles for base in bases]
+    return [csl.csl_item(a, base, "Clippings") for a in articles for base in bases]
 
 
 @pytest.mark.parametrize(

@@ -251,8 +251,8 @@ def test_chicago_keeps_the_permalink_as_written() -> None:
     ],
 )
 def test_only_a_web_url_is_cited_or_looked_up_in_the_wayback_machine(url: str, cited: bool) -> None:
-    from clippings.citation import csl_item, wayback_lookup
     from clippings.content import parse_article
+    from clippings.csl import csl_item, wayback_lookup
 
     front = f"title: X\ndate: 2020-01-02\npublication: Y\nurl: '{url}'\nretrieved: 2020-01-03\n"
     article, _ = parse_article(f"---\n{front}---\nBody.\n", "content/2020/x.md")
@@ -347,15 +347,15 @@ def test_citeproc_is_the_version_citation_patches() -> None:
     (and the constant moved) before it is used."""
     import importlib.metadata
 
-    from clippings import citation
+    from clippings import csl
 
     pinned = [
         line.split("==")[1].strip()
         for line in (Path(__file__).parent.parent / "constraints.txt").read_text().splitlines()
         if line.startswith("citeproc-py==")
     ]
-    assert pinned == [citation.CITEPROC_VERSION]
-    assert importlib.metadata.version("citeproc-py") == citation.CITEPROC_VERSION
+    assert pinned == [csl.CITEPROC_VERSION]
+    assert importlib.metadata.version("citeproc-py") == csl.CITEPROC_VERSION
 
 
 def test_the_downloads_read_of_a_term_only_what_they_declare(fixture_config: Config) -> None:
