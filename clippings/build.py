@@ -28,6 +28,7 @@ from clippings.cache import (
     ENGINE_FILE,
     BuildCache,
     ContentFiles,
+    compiled_templates,
     content_stats,
     discard_cache,
     fingerprint_base,
@@ -488,7 +489,8 @@ def _build(
             assets, asset_warnings = static_files(config)
             warnings = [*engine_notes, *loading, *archive.warnings, *asset_warnings]
             check_page_paths(pages, assets)
-            renderer = Renderer(config, archive)
+            # compiled templates and map shapes kept for the quick rebuilds that follow
+            renderer = Renderer(config, archive, compiled_templates(config) if cache else None)
         spare = config.root / CACHE_DIR / "spare-site" if cache else None
         with times.stage("write"):
             writer = SiteWriter(target, spare)
