@@ -77,6 +77,12 @@ class Term:
         return next((a.iso_date for a in self.articles if a.date), None)
 
 
+class Tags(dict[str, list[Term]]):
+    """An article's terms, by kind. The model never changes one in place (an edit of the
+    article's tags makes a new one), so the engine can keep what it derived from one by its
+    identity, as long as no term is renamed."""
+
+
 # Every field a template may read of a term (see pageinputs.py).
 TERM_FIELDS = frozenset(
     [name for name in Term.__dataclass_fields__]
@@ -90,7 +96,7 @@ class Archive:
 
     articles: list[Article]
     terms: dict[str, dict[str, Term]]
-    article_terms: dict[str, dict[str, list[Term]]]  # article path -> kind -> its terms
+    article_terms: dict[str, Tags]  # article path -> kind -> its terms
     publishers: dict[str, Term]  # article path -> the source term of its publication
     previous: dict[str, Article | None]  # article path -> the next older article
     following: dict[str, Article | None]  # article path -> the next newer article
@@ -140,12 +146,12 @@ def _collect_terms(
     articles: list[Article], authority: Authority
 ) -> tuple[
     dict[str, dict[str, Term]],
-    dict[str, dict[str, list[Term]]],
+    dict[str, Tags],
     dict[str, Term],
     dict[tuple[str, str], Counter[str]],
 ]:
     terms: dict[str, dict[str, Term]] = {kind: {} for kind in KINDS}
-    article_terms: dict[str, dict[str, list[Term]]] = {}
+    article_terms: dict[str, Tags] = {}
     publishers: dict[str, Term] = {}
     spellings: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     problems: list[Problem] = []
@@ -170,7 +176,7 @@ def _collect_terms(
         return term
 
     for article in articles:  # newest first, so term article lists are newest first too
-        own: dict[str, list[Term]] = {}
+        own = Tags()
         for kind in KINDS:
             found = [term_for(kind, name, article) for name in getattr(article, kind)]
             own[kind] = list(dict.fromkeys(t for t in found if t is not None))
@@ -227,7 +233,7 @@ def crowded_warning(article: Article, names: int) -> Problem:
 
 def _cooccurrence(
     terms: dict[str, dict[str, Term]],
-    article_terms: dict[str, dict[str, list[Term]]],
+    article_terms: dict[str, Tags],
     articles: list[Article],
 ) -> list[Problem]:
     """Rank the terms each term appears with; returns warnings for articles left out."""
@@ -251,7 +257,7 @@ def _cooccurrence(
 
 
 def _related(
-    articles: list[Article], article_terms: dict[str, dict[str, list[Term]]], limit: int
+    articles: list[Article], article_terms: dict[str, Tags], limit: int
 ) -> dict[str, list[Article]]:
     """Up to `limit` articles per article, ranked by how many people, countries and sources they
     share (most first), ties broken by archive order.

@@ -43,7 +43,7 @@ from clippings.cache import (
 from clippings.config import Config, load_config
 from clippings.content import Article, content_files, load_article_file
 from clippings.errors import BuildError, Problem
-from clippings.exports import Download
+from clippings.exports import ArticleLines, Download, Exporting
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
 from clippings.model_update import memberships, update_archive
 from clippings.originals import Original
@@ -117,9 +117,12 @@ CachedHTML = Callable[[list[Page], dict[str, str]], None]
 class LiveRenderer(Renderer):
     """The build's renderer, with Markdown cached per Article object (an edit keeps its path)."""
 
-    def __init__(self, config: Config, archive: Archive, bytecode_dir: Path | None) -> None:
+    def __init__(
+        self, config: Config, archive: Archive, bytecode_dir: Path | None, lines: ArticleLines
+    ) -> None:
         super().__init__(config, archive, bytecode_dir)
         self._live_bodies: dict[str, tuple[Article, str]] = {}
+        self.exporting = Exporting(config.site_url, config.title, lines)
 
     def body_html(self, article: Article) -> Markup:
         cached = self._live_bodies.get(article.source)
@@ -294,6 +297,7 @@ class Rebuilder:
         self._fingerprints: dict[str, str | None] = {}
         self._undescribed: set[str] = set()  # the paths whose fingerprint is None
         self._known = KnownDigests()  # digests kept between rebuilds (and when saved)
+        self._lines = ArticleLines()  # archive.json's, the same way
         self._reread: list[tuple[str, StatKey | None, str | None]] = []  # see `Outcome`
         self._template_reads: dict[str, Reads | None] = {}  # until a template file changes
         self._always: set[str] = set()  # pages that read `archive` or cannot be fingerprinted
@@ -702,6 +706,10 @@ class Rebuilder:
         engine._refs = refs
         engine._template_reads = inputs.template_reads
         engine._known = inputs.known
+        # made here too (~0.2 s): an engine build saves the engine only now and then
+        engine._lines.lines(
+            archive.articles, [archive.article_terms[a.path] for a in archive.articles]
+        )
         engine._assets = frozenset(assets)
         engine._templates_seen = engine._template_files()
         engine._pending = set()
@@ -836,12 +844,14 @@ class Rebuilder:
             self._template_reads = {}
             self._pending = None
         if self._renderer is None:
-            self._renderer = LiveRenderer(self.config, archive, compiled_templates(self.config))
+            self._renderer = LiveRenderer(
+                self.config, archive, compiled_templates(self.config), self._lines
+            )
         self._templates_seen = template_files
         self._renderer.use_archive(archive)
         if model_rebuilt:  # forget the digests of every article and term gone
             terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
-            self._known.keep_only(self._in_model.values(), terms)
+            self._known.keep_only(self._in_model.values(), terms, archive.article_terms.values())
         else:  # only the swapped-out articles are gone
             self._known.forget_articles([old for old, _ in swaps])
         inputs = self._inputs()

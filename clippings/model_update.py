@@ -19,6 +19,7 @@ from clippings.archive import (
     COOCCURRENCE_LIMIT,
     Archive,
     Cooccurring,
+    Tags,
     Term,
     _check_unique_urls,
     _preferred_name,
@@ -157,7 +158,7 @@ class _Update:
         self.touched[id(publisher)] = publisher
 
     def add(self, article: Article) -> None:
-        own: dict[str, list[Term]] = {}
+        own = Tags()
         for kind in KINDS:
             own[kind] = list(dict.fromkeys(self.term_for(kind, n) for n in getattr(article, kind)))
             for term in own[kind]:

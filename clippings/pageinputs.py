@@ -31,10 +31,9 @@ import jinja2
 import jinja2.meta
 import jinja2.nodes
 
-from clippings.archive import TERM_FIELDS, Archive, Cooccurring, Term
+from clippings.archive import TERM_FIELDS, Archive, Cooccurring, Tags, Term
 from clippings.content import ARTICLE_FIELDS, Article
-from clippings.exports import TERM_READS as EXPORT_TERM_READS
-from clippings.exports import Download, is_export
+from clippings.exports import Download, export_term_reads, is_export
 from clippings.originals import Original
 from clippings.render import TEMPLATE_READS, Page, Pager
 
@@ -188,7 +187,9 @@ def _archive_reads(parsed: jinja2.nodes.Template) -> set[str]:
 def template_reads(env: jinja2.Environment, name: str) -> Reads:
     """What the template `name` and everything it pulls in read; raises Uncacheable."""
     if is_export(name):  # made by code, which the cache version covers: every article field
-        return Reads(name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(EXPORT_TERM_READS)), ())
+        return Reads(
+            name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(export_term_reads(name))), ()
+        )
     sources: dict[str, str] = {}
     usages: list[_Usage] = []
     parts: set[str] = set()
@@ -226,12 +227,16 @@ class KnownDigests:
 
     An edit never changes an Article (it is frozen; the engine swaps in a new object), so an
     article's digest holds while its object lives. Terms are updated in place by the model: the
-    engine names the terms an edit touched (`forget_terms`) before fingerprinting again."""
+    engine names the terms an edit touched (`forget_terms`) before fingerprinting again.
+    An article's `Tags` are never changed in place either: where a template reads only what
+    names a term, which changes with a rename alone (`forget_terms(None)`), their digest holds
+    while they live (the archive-wide downloads list every article's tags)."""
 
     def __init__(self) -> None:
         # the object is held beside its digest, so its id cannot be reused while the row lives
         self._tables: dict[tuple[str, ...], dict[int, tuple[Article, str]]] = {}
         self._terms: dict[tuple[Reads, bool], dict[int, tuple[Term, str]]] = {}
+        self._tags: dict[Reads, dict[int, tuple[Tags, str]]] = {}
 
     def article(self, article: Article, fields: tuple[str, ...]) -> str:
         table = self._tables.get(fields)
@@ -251,11 +256,17 @@ class KnownDigests:
             table = self._terms[(reads, relations)] = {}
         return table
 
+    def tags_table(self, reads: Reads) -> dict[int, tuple[Tags, str]]:
+        assert not reads.counts_terms  # more than names: a term may change, its Tags not
+        return self._tags.setdefault(reads, {})
+
     def forget_terms(self, terms: Iterable[Term] | None, linked: Iterable[Term] = ()) -> None:
-        """Forget these terms' digests (None: every term's), and those of the `linked` terms
-        (co-occurring with them) where a digest holds its co-occurring terms' own fields."""
+        """Forget these terms' digests (None: every term's, and every Tags'), and those of the
+        `linked` terms (co-occurring with them) where a digest holds its co-occurring terms' own
+        fields."""
         if terms is None:
             self._terms.clear()
+            self._tags.clear()
             return
         for term in terms:
             for table in self._terms.values():
@@ -272,10 +283,13 @@ class KnownDigests:
             for table in self._tables.values():
                 table.pop(id(article), None)
 
-    def keep_only(self, articles: Iterable[Article], terms: Iterable[Term]) -> None:
-        """Forget every article and term but these (the ones a rebuild still holds)."""
+    def keep_only(
+        self, articles: Iterable[Article], terms: Iterable[Term], tags: Iterable[Tags]
+    ) -> None:
+        """Forget every article, term and Tags but these (the ones a rebuild still holds)."""
         alive = {id(article) for article in articles} | {id(term) for term in terms}
-        for table in [*self._tables.values(), *self._terms.values()]:
+        alive |= {id(own) for own in tags}
+        for table in [*self._tables.values(), *self._terms.values(), *self._tags.values()]:
             for key in [key for key in table if key not in alive]:
                 del table[key]
 
@@ -286,11 +300,13 @@ class KnownDigests:
         return {
             "tables": {fields: _columns(table) for fields, table in self._tables.items()},
             "terms": {key: _columns(table) for key, table in self._terms.items()},
+            "tags": {key: _columns(table) for key, table in self._tags.items()},
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._tables = {fields: _rows(*columns) for fields, columns in state["tables"].items()}
         self._terms = {key: _rows(*columns) for key, columns in state["terms"].items()}
+        self._tags = {key: _rows(*columns) for key, columns in state["tags"].items()}
 
 
 def _columns(table: dict[int, tuple[Any, str]]) -> tuple[list, str]:
@@ -421,6 +437,8 @@ class PageInputs:
         if kind is Pager:
             fields = (value.number, value.count, value.first_index, value.previous, value.next)
             return repr(fields) + self._value(value.items, reads, refs)
+        if kind is Tags and not reads.counts_terms:
+            return self._tags(value, reads)
         if kind is Original or kind is Download:
             return repr(value)
         if kind in SEQUENCES:
@@ -430,6 +448,17 @@ class PageInputs:
                 return repr(value)
             return "[" + ",".join([self._value(item, reads, refs) for item in value]) + "]"
         if isinstance(value, Mapping):
-            items = [f"{k!r}:{self._value(v, reads, refs)}" for k, v in value.items()]
-            return "{" + ",".join(items) + "}"
+            return self._mapping(value, reads, refs)
         raise Uncacheable(kind.__name__)
+
+    def _mapping(self, value: Mapping, reads: Reads, refs: set[str] | None) -> str:
+        items = [f"{k!r}:{self._value(v, reads, refs)}" for k, v in value.items()]
+        return "{" + ",".join(items) + "}"
+
+    def _tags(self, tags: Tags, reads: Reads) -> str:
+        """An article's terms, read for their names only: no `refs` to collect."""
+        memo = self.known.tags_table(reads)
+        known = memo.get(id(tags))
+        if known is None:
+            known = memo[id(tags)] = (tags, self._mapping(tags, reads, None))
+        return known[1]

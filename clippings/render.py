@@ -26,7 +26,14 @@ from clippings.content import ARTICLE_FIELDS, Article
 from clippings.csl import citations, wayback_lookup
 from clippings.errors import BuildError, Problem
 from clippings.escape import safe_url, web_url
-from clippings.exports import ARTICLE_FILES, DOWNLOADS, EXPORT_PREFIX, Citing, is_export, make
+from clippings.exports import (
+    ARTICLE_FILES,
+    DOWNLOADS,
+    EXPORT_PREFIX,
+    Exporting,
+    is_export,
+    make,
+)
 from clippings.files import read_regular, reason
 from clippings.markdown_body import BodyConverter
 from clippings.originals import ORIGINALS_DIR, manifest_text, published_originals, raw_name
@@ -505,7 +512,7 @@ class Renderer:
             wayback_lookup=wayback_lookup,
             originals_dir=ORIGINALS_DIR,
         )
-        self.citing = Citing(config.site_url, config.title)
+        self.exporting = Exporting(config.site_url, config.title)
         self.env.filters["atom_date"] = atom_date
         self.env.filters["safe_url"] = safe_url  # see escape.py and docs/templates.md
         self.env.filters["human_date"] = self.human_date
@@ -596,7 +603,7 @@ class Renderer:
         if not page.template:
             return page.context["text"].encode("utf-8")
         if is_export(page.template):
-            return make(page.template, page.context, self.citing)
+            return make(page.template, page.context, self.exporting)
         root = page.root
 
         def rel(target: str) -> str:

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import pickle
 import sqlite3
 import subprocess
 from importlib import resources
@@ -25,6 +26,7 @@ import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
+from clippings import exports
 from clippings.archive import TERM_FIELDS
 from clippings.build import build_site, load_archive
 from clippings.config import Config
@@ -32,8 +34,10 @@ from clippings.errors import BuildError
 from clippings.exports import (
     CSV_FIELDS,
     TERM_READS,
+    ArticleLines,
     archive_json_text,
     archive_json_with_word_counts,
+    export_term_reads,
     is_export,
 )
 from clippings.render import Renderer, Site
@@ -359,20 +363,27 @@ def test_citeproc_is_the_version_citation_patches() -> None:
 
 
 def test_the_downloads_read_of_a_term_only_what_they_declare(fixture_config: Config) -> None:
-    """Their fingerprints count a term by `exports.TERM_READS`: with every other field of every
-    term changed (its articles, hence its dates; its co-occurring terms), their bytes stay."""
+    """Their fingerprints count a term by `exports.export_term_reads`: with every other field of
+    every term changed (its articles, hence its dates; its co-occurring terms), their bytes
+    stay; with its count changed too, those of every download but the database."""
     archive = load_archive(fixture_config)
     renderer = Renderer(fixture_config, archive)
     pages = [page for page in Site(archive, fixture_config).pages() if is_export(page.template)]
     assert {"archive.json", "archive.sqlite", "archive.csv"} <= {page.path for page in pages}
     before = {page.path: renderer.render(page) for page in pages}
     terms = [term for of_kind in archive.terms.values() for term in of_kind.values()]
-    assert {"articles", "first_date", "cooccurring"} <= TERM_FIELDS - TERM_READS
+    assert {"articles", "first_date", "cooccurring", "count"} <= TERM_FIELDS - TERM_READS
     for term in terms:
         term.articles = archive.articles[::-1][: term.count]  # as many, mostly others
         term.published, term.cited = [], list(archive.articles)
         term.cooccurring = [(other, 99) for other in terms[:3]]
     assert {page.path: renderer.render(page) for page in pages} == before
+    for term in terms:
+        term.articles = term.articles[:1] if term.count > 1 else list(archive.articles)
+    after = {page.path: renderer.render(page) for page in pages}
+    changed = {path for path in before if after[path] != before[path]}
+    assert changed == {"archive.sqlite"}
+    assert {"count"} == export_term_reads("export:archive.sqlite") - TERM_READS
 
 
 def test_word_counts_change_in_archive_json_as_a_new_file_would_hold_them() -> None:
@@ -381,10 +392,37 @@ def test_word_counts_change_in_archive_json_as_a_new_file_would_hold_them() -> N
         {"url": "2020/a/", "title": tricky, "word_count": 12},
         {"url": "2020/b/", "title": "B “quoted”", "word_count": 7},
     ]
-    text = archive_json_text(records, "Title")
+
+    def document() -> str:  # as `ArticleLines` encodes each record
+        return archive_json_text(
+            [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records], "Title"
+        )
+
+    text = document()
     records[1]["word_count"] = 1234
-    assert archive_json_with_word_counts(text, {"2020/b/": 1234}) == archive_json_text(
-        records, "Title"
-    )
+    assert archive_json_with_word_counts(text, {"2020/b/": 1234}) == document()
     assert archive_json_with_word_counts(text, {"2020/c/": 5}) is None  # not in this file
     assert archive_json_with_word_counts("[]", {"2020/a/": 5}) is None
+
+
+def test_archive_json_lines_are_made_again_for_changed_articles_and_names_only(
+    fixture_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ArticleLines` keeps each article's line while its object and its terms' names stay,
+    across a pickle with the archive (the engine's saved state); a fresh one gives the same."""
+    archive = load_archive(fixture_config)
+    kept = pickle.loads(pickle.dumps(ArticleLines()))
+    terms = [archive.article_terms[a.path] for a in archive.articles]
+    assert kept.lines(archive.articles, terms) == ArticleLines().lines(archive.articles, terms)
+    kept, archive = pickle.loads(pickle.dumps((kept, archive)))
+    articles = archive.articles
+    terms = [archive.article_terms[a.path] for a in articles]
+    made: list[str] = []
+    monkeypatch.setattr(exports, "archive_json_record", lambda a, own: made.append(a.path) or {})
+    assert len(kept.lines(articles, terms)) == len(articles) and made == []
+    person = terms[0]["people"][0]
+    person.name = "Renamed\nPerson"  # a new spelling: every article naming it
+    edited = dataclasses.replace(articles[-1], title="Edited")
+    kept.lines([*articles[:-1], edited], terms)
+    naming = [a.path for a in articles if person in archive.article_terms[a.path]["people"]]
+    assert sorted(made) == sorted({*naming, edited.path})
