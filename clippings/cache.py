@@ -34,7 +34,7 @@ from clippings.config import Config
 from clippings.content import Article, content_sources, read_article
 from clippings.csl import CITATION_KEY, citation_key, csl_item
 from clippings.errors import Problem, shown
-from clippings.files import StatKey, folder_stats, read_regular, stat_key
+from clippings.files import StatKey, atomic_file, folder_stats, read_regular, stat_key
 from clippings.render import THEME_DIR, Page
 
 CACHE_DIR = ".clippings-cache"
@@ -42,7 +42,7 @@ ENGINE_FILE = "engine.pickle"  # the incremental engine's state (`save_engine`)
 # Bump when the engine's saved state changes shape without the cache's SCHEMA changing: an
 # engine of another format is not loaded (the full build saves a new one). 2: content files
 # named by path strings; 3: saved as a checkpoint (`Rebuilder.adopt_site`).
-ENGINE_FORMAT = 4
+ENGINE_FORMAT = 5
 SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (see below)
 # Bump when anything stored changes meaning (Article fields, fingerprint recipe, Markdown setup).
 # 2: article rows pickle the body as UTF-8 bytes; 3: the `built` table; 4: ctime and inode,
@@ -319,6 +319,14 @@ class BuildCache:
             found[source] = (sha, shape, page)
         return found
 
+    def built_sha(self, source: str) -> str | None:
+        """The hash of a content file as last published (see `built`), or None."""
+        row = self._db.execute("SELECT sha FROM built WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            return None
+        _expect("built", source, (row[0], str))
+        return row[0]
+
     def built_context(self, source: str) -> bytes | None:
         """The pickled context of the source's article page as last published."""
         query = "SELECT context, sha, shape, page FROM built WHERE source = ?"
@@ -568,24 +576,17 @@ class BuildCache:
         for the next build with these settings; written whole or not at all. Streamed to the
         file with its checksum computed on the way (a 50 MB pickle at 10,000 articles is not
         held in memory, nor copied), the articles' bodies after the pickle (`_EnginePickler`)."""
-        path = self.path.parent / ENGINE_FILE
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         key = f"{ENGINE_FORMAT}:{settings}".encode("ascii")
         check = hashlib.sha256(key)
-        try:
-            with open(temporary, "wb") as file:
-                file.write(key + b"\n")
-                checked = _Checked(file, check)
-                pickler = _EnginePickler(checked)
-                pickler.dump(engine)
-                for body in pickler.bodies:
-                    data = body.encode("utf-8", "surrogatepass")
-                    checked.write(len(data).to_bytes(8, "little") + data)
-                file.write(check.digest()[:16])
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        with atomic_file(self.path.parent / ENGINE_FILE) as file:
+            file.write(key + b"\n")
+            checked = _Checked(file, check)
+            pickler = _EnginePickler(checked)
+            pickler.dump(engine)
+            for body in pickler.bodies:
+                data = body.encode("utf-8", "surrogatepass")
+                checked.write(len(data).to_bytes(8, "little") + data)
+            file.write(check.digest()[:16])
         self.forget_engine_stale()  # it knows them now
 
     def load_engine(self, settings: str) -> Any | None:

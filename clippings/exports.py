@@ -88,44 +88,58 @@ DOWNLOADS = (
 
 
 class ArticleLines:
-    """archive.json's line per article, kept with the names of the article's terms it was made
-    with: the line of an article whose object and term names are the same is taken as it is.
-    The engine keeps one between builds (and in the state it saves), so an edit makes the
-    lines of the articles it touched, not all 10,000 (~0.15 s). Its table is replaced, never
-    changed in place: `serve` makes downloads in a thread of their own."""
+    """archive.json's line per article, kept while the article, its terms by kind (the same
+    object: the model never changes one in place, see `archive.Tags`) and those terms' names
+    stay: a renamed term makes the lines of its articles again. The engine keeps one between
+    builds (and in the state it saves), so an edit makes the lines of the articles it touched,
+    not all 10,000 (~0.15 s). Its tables are replaced, never changed in place: `serve` makes
+    downloads in a thread of their own."""
 
     def __init__(self) -> None:
-        # id -> (the article, its term names, its line); the article is held so its id stays
-        self._lines: dict[int, tuple[Article, str, str]] = {}
+        # ids -> the objects (held, so no id is reused) and what was made of them
+        self._lines: dict[int, tuple[Article, dict[str, list[Term]], str]] = {}
+        self._names: dict[int, tuple[Term, str]] = {}  # each term's name in the lines
 
     def lines(self, articles: list[Article], terms: list[dict[str, list[Term]]]) -> list[str]:
         """The lines of these articles; forgets every other."""
+        renamed = {key for key, (term, name) in self._names.items() if term.name != name}
+        names = {key: held for key, held in self._names.items() if key not in renamed}
         kept, lines = {}, []
         for article, own in zip(articles, terms, strict=True):
-            names = repr([[term.name for term in own[kind]] for kind in KINDS])
             known = self._lines.get(id(article))
-            if known is None or known[0] is not article or known[1] != names:
-                known = (article, names, _JSON.encode(archive_json_record(article, own)))
+            if (
+                known is None
+                or known[0] is not article
+                or known[1] is not own
+                or (renamed and any(id(t) in renamed for kind in KINDS for t in own[kind]))
+            ):
+                known = (article, own, _JSON.encode(archive_json_record(article, own)))
+                for kind in KINDS:
+                    names.update({id(term): (term, term.name) for term in own[kind]})
             kept[id(article)] = known
             lines.append(known[2])
-        self._lines = kept
+        self._lines, self._names = kept, names
         return lines
 
     def __getstate__(self) -> dict[str, Any]:
-        """As columns (names and lines hold no line end: repr and JSON escape it)."""
+        """As columns (a line holds no line end: JSON escapes it)."""
         rows = self._lines.values()
+        held = {id(t) for _, own, _ in rows for kind in KINDS for t in own[kind]}
+        named = [row for key, row in self._names.items() if key in held]
         return {
             "articles": [article for article, _, _ in rows],
-            "names": "\n".join([names for _, names, _ in rows]),
+            "terms": [own for _, own, _ in rows],
             "lines": "\n".join([line for _, _, line in rows]),
+            "named": [term for term, _ in named],
+            "names": [name for _, name in named],
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        articles = state["articles"]
-        names = state["names"].split("\n") if articles else []
-        lines = state["lines"].split("\n") if articles else []
-        rows = zip(articles, names, lines, strict=True)
+        lines = state["lines"].split("\n") if state["articles"] else []
+        rows = zip(state["articles"], state["terms"], lines, strict=True)
         self._lines = {id(row[0]): row for row in rows}
+        named = zip(state["named"], state["names"], strict=True)
+        self._names = {id(term): (term, name) for term, name in named}
 
 
 @dataclass(frozen=True, eq=False)

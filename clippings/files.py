@@ -1,4 +1,5 @@
-"""The file system as input: which files a build reads, and reading them without waiting.
+"""The file system as input: which files a build reads, and reading them without waiting; and
+writing one file whole or not at all.
 
 Every folder the build or `serve` reads (content/, templates/, static/, the theme) is walked by
 `walk_folder`, and every source file is opened by `read_regular`, so one rule holds everywhere:
@@ -15,9 +16,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from clippings.errors import Problem
 
@@ -218,3 +221,23 @@ def named_file(path: Path, below: Path) -> str:
     except OSError:
         return "file"  # e.g. a symlink loop: reading it reports what is wrong
     return "file" if stat.S_ISREG(mode) else "odd"
+
+
+def temporary_beside(target: Path) -> Path:
+    """Where a new `target` is written before it is renamed into place: hidden (walks skip it)
+    and named by process, so two processes never write one file (`.<name>.<pid>.tmp`)."""
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """A file to write `target` through: renamed over it when the block ends, deleted if the
+    block raises. Readers see the old file or the new one whole, never part of either."""
+    temporary = temporary_beside(target)
+    try:
+        with open(temporary, "wb") as file:
+            yield file
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

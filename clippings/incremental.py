@@ -30,7 +30,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from clippings.archive import Archive, Term, build_archive
+from clippings.archive import Archive, Tags, Term, build_archive
 from clippings.authority import KINDS, Authority, load_authority
 from clippings.cache import (
     CACHE_DIR,
@@ -108,6 +108,45 @@ class Outcome:
     # A CLI build: replaying this build's changes from the engine as last saved would cost
     # more than saving it now (see `Rebuilder.adopt_site`).
     save_due: bool = True
+
+
+class PageRefs:
+    """What page contexts hold: article source or term path -> the paths of the pages holding it.
+    Pickled as one string of page numbers per key, split again when first asked: a set per key
+    was ~100,000 objects for the unpickler at 10,000 articles (0.07 s of every CLI build that
+    loads it), and the paths themselves, numbered once, are the plan's own strings."""
+
+    def __init__(self, sets: dict[str, set[str]] | None = None) -> None:
+        self._sets = sets or {}
+        self._numbered: dict[str, str] = {}  # key -> numbers into `_paths`, space-separated
+        self._paths: list[str] = []
+
+    def get(self, key: str) -> Collection[str]:
+        numbers = self._numbered.pop(key, None)
+        if numbers is not None:
+            paths = self._paths
+            held = self._sets.setdefault(key, set())
+            held.update([paths[int(number)] for number in numbers.split()])
+        return self._sets.get(key, ())
+
+    def add(self, key: str, path: str) -> None:
+        """Without splitting what was saved: a download holding every article adds to all."""
+        held = self._sets.get(key)
+        if held is None:
+            self._sets[key] = {path}
+        else:
+            held.add(path)
+
+    def __getstate__(self) -> dict[str, Any]:
+        for key in list(self._numbered):  # numbered anew below
+            self.get(key)
+        paths = sorted({path for held in self._sets.values() for path in held})
+        number = {path: str(index) for index, path in enumerate(paths)}
+        numbered = {key: " ".join([number[p] for p in held]) for key, held in self._sets.items()}
+        return {"paths": paths, "numbered": numbered}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._sets, self._numbered, self._paths = {}, state["numbered"], state["paths"]
 
 
 # Fills a dict with the cached HTML of what pages show (`cache.BuildCache.prefill_bodies`).
@@ -258,6 +297,8 @@ def _replace_in_context(
 def _detached(value: Any) -> Any:
     """A copy of a page context's lists and dicts (not of the objects in them), which the
     engine's swaps of edited articles then leave alone (see `_replace_in_context`)."""
+    if type(value) is Tags:  # never changed in place
+        return value
     if isinstance(value, list):
         return [_detached(item) for item in value]
     if isinstance(value, dict):
@@ -293,7 +334,7 @@ class Rebuilder:
         self._plan: dict[str, Page] = {}
         self._pages: list[Page] = []  # the plan as planned, two pages on one path included
         # article source -> paths of the pages whose context holds it
-        self._refs: dict[str, set[str]] = {}
+        self._refs = PageRefs()
         self._fingerprints: dict[str, str | None] = {}
         self._undescribed: set[str] = set()  # the paths whose fingerprint is None
         self._known = KnownDigests()  # digests kept between rebuilds (and when saved)
@@ -538,7 +579,7 @@ class Rebuilder:
         changes: list[tuple[Collection[Term], frozenset[str]]] = [(terms, fields), (linked, _LINKS)]
         for changed, read in changes:
             for term in changed:
-                for path in self._refs.get(term.path, ()):
+                for path in self._refs.get(term.path):
                     page = self._plan.get(path)
                     if page is not None and self._reads_any(page, read):
                         self._pending.add(path)
@@ -554,7 +595,7 @@ class Rebuilder:
         touched: set[str] = set()
         for old, new in swaps:
             seen: set[int] = set()
-            for path in self._refs.get(old.source, ()):
+            for path in self._refs.get(old.source):
                 page = self._plan.get(path)  # a page dropped from the plan may still be named
                 if page is None:
                     continue
@@ -703,7 +744,7 @@ class Rebuilder:
             engine._plan.setdefault(page.path, page)
         engine._fingerprints = {path: fingerprints.get(path) for path in engine._plan}
         engine._undescribed = {p for p, known in engine._fingerprints.items() if known is None}
-        engine._refs = refs
+        engine._refs = PageRefs(refs)
         engine._template_reads = inputs.template_reads
         engine._known = inputs.known
         # made here too (~0.2 s): an engine build saves the engine only now and then
@@ -863,7 +904,7 @@ class Rebuilder:
             candidates = (self._pending | self._always | self._undescribed) & self._plan.keys()
         fingerprints: dict[str, str | None] = {}
         to_render: list[Page] = []
-        refs: dict[str, set[str]] = {} if everything else self._refs
+        refs = PageRefs() if everything else self._refs
         deferred = set()
         taken: dict[str, bytes] = {}  # from `ready`
         for path in candidates:
@@ -877,7 +918,7 @@ class Rebuilder:
             page_refs: set[str] = set()
             fingerprint = inputs.fingerprint(page, page_refs)
             for source in page_refs:
-                refs.setdefault(source, set()).add(path)
+                refs.add(source, path)
             fingerprints[path] = fingerprint
             if fingerprint is not None and self._fingerprints.get(path) == fingerprint:
                 continue

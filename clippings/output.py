@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from clippings.errors import BuildError, Problem
-from clippings.files import read_regular
+from clippings.files import read_regular, temporary_beside
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -321,7 +321,7 @@ def replace_files(site_dir: Path, files: dict[str, bytes]) -> list[str]:
             for folder in reversed(missing):
                 folder.mkdir()
                 created.append(folder)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temporary = temporary_beside(target)
             staged.append((temporary, target))
             temporary.write_bytes(data)
     except BaseException:
@@ -341,7 +341,7 @@ def remove_leftovers(site_dir: Path, paths: Iterable[str]) -> None:
     for path in paths:
         target = site_dir / path
         for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-            if leftover.name[len(target.name) + 2 : -4].isdigit():  # .<name>.<pid>.tmp
+            if leftover.name[len(target.name) + 2 : -4].isdigit():  # files.temporary_beside
                 leftover.unlink(missing_ok=True)
 
 

@@ -33,6 +33,7 @@ from clippings.authority import KINDS
 from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.escape import pagefind_html
+from clippings.files import atomic_file
 from clippings.indexer import ASSET, IndexerError, PagefindIndexer, static_assets
 from clippings.pagefind_bundle import BundleError, is_complete, make_deterministic
 from clippings.text import plain_text
@@ -286,9 +287,8 @@ class ShardCache:
 
     def _save(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self._manifest_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self._hashes, indent=1, sort_keys=True), "utf-8")
-        os.replace(temporary, self._manifest_path)
+        with atomic_file(self._manifest_path) as file:
+            file.write(json.dumps(self._hashes, indent=1, sort_keys=True).encode("utf-8"))
 
 
 @dataclass

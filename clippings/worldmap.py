@@ -15,7 +15,6 @@ import importlib.util
 import itertools
 import json
 import math
-import os
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clippings.archive import Term
+from clippings.files import atomic_file
 
 MAP_WIDTH = 1000
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -337,13 +337,12 @@ def stored_shapes(folder: Path | None) -> Shapes:
         pass  # not there yet, or not shapes: made again below
     shapes = world_shapes()
     text = json.dumps({"width": shapes.width, "height": shapes.height, "paths": shapes.paths})
-    temporary = stored.with_name(f".{stored.name}.{os.getpid()}.tmp")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="ascii")
-        os.replace(temporary, stored)
+        with atomic_file(stored) as file:
+            file.write(text.encode("ascii"))
     except OSError:
-        temporary.unlink(missing_ok=True)
+        pass  # made again next time
     return shapes
 
 

@@ -189,3 +189,20 @@ def test_captions_are_lines_or_placed_after_a_paragraph():
     article, problems = parse(VALID + "captions:\n  - A line\n  - text: A photo\n    after: 2\n")
     assert problems == [] and article is not None
     assert (article.captions, article.caption_places) == (("A line", "A photo"), (None, 2))
+
+
+def test_exactly_what_xml_forbids_is_dropped() -> None:
+    """Every code point XML 1.0's `Char` production leaves out is dropped, and no other."""
+    from clippings.text import without_xml_forbidden
+
+    def allowed(code: int) -> bool:
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or code >= 0x10000
+        )
+
+    codes = [*range(0x11000), *range(0x11000, 0x110000, 251), 0x10FFFF]
+    kept = without_xml_forbidden("".join(map(chr, codes)))
+    assert kept == "".join(chr(code) for code in codes if allowed(code))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 import re
 from pathlib import Path
@@ -12,7 +13,7 @@ from clippings.build import build_site
 from clippings.cache import fingerprint_base
 from clippings.config import load_config
 from clippings.errors import BuildError
-from clippings.incremental import Prerendered, Rebuilder
+from clippings.incremental import PageRefs, Prerendered, Rebuilder
 from clippings.pageinputs import PageInputs
 from clippings.render import DATA_PAGE, archive_wide
 from tests.conftest import write_article
@@ -338,3 +339,14 @@ def test_downloads_rendered_apart_are_taken_only_if_still_current(
     assert "archive.json" in taken.written
     _assert_fingerprints_as_made_afresh(rebuilder)
     _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_page_refs_survive_a_pickle_and_grow_after_it() -> None:
+    refs = PageRefs({"content/a.md": {"index.html", "2020/a/index.html"}})
+    refs.add("people/kim/", "people/kim/index.html")
+    restored = pickle.loads(pickle.dumps(refs))
+    restored.add("people/kim/", "index.html")
+    assert restored.get("content/gone.md") == ()
+    again = pickle.loads(pickle.dumps(restored))  # "content/a.md" was never asked for
+    assert set(again.get("content/a.md")) == {"index.html", "2020/a/index.html"}
+    assert set(again.get("people/kim/")) == {"people/kim/index.html", "index.html"}
