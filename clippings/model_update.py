@@ -10,6 +10,7 @@ dicts (article_terms, publishers, previous, following, related) may differ; noth
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -233,7 +234,7 @@ def update_archive(
     _update_neighbours(archive, [*around, *new], position)
     _update_years(archive, gone, new)
     _update_related(archive, update.touched.values(), gone, new, held, position, related_limit)
-    _order_terms(archive, authority, position)
+    _order_terms(archive, authority, position, update.touched.values())
     crowded = [
         crowded_warning(article, names)
         for article in ordered
@@ -337,8 +338,14 @@ def _rank(
     return [archive.articles[index] for _, index in best]
 
 
-def _order_terms(archive: Archive, authority: Authority, position: dict[int, int]) -> None:
-    """Put each kind's terms in build_archive's order: by first mention in archive order."""
+def _order_terms(
+    archive: Archive, authority: Authority, position: dict[int, int], touched: Iterable[Term]
+) -> None:
+    """Put each kind's terms in build_archive's order: by first mention in archive order.
+
+    A term the update did not touch keeps its first mention (its articles are the same), and
+    articles keep their order among themselves: the others stay in the order they had, and each
+    touched term is put in its place by binary search (keys are unique: one name of one article)."""
 
     def first_mention(term: Term) -> tuple[int, int]:
         # term.articles runs newest first with undated ones first; archive order puts the
@@ -348,6 +355,22 @@ def _order_terms(archive: Archive, authority: Authority, position: dict[int, int
         slugs = (_slug(authority, term.kind, name) for name in names)
         return position[id(first)], next(i for i, slug in enumerate(slugs) if slug == term.slug)
 
+    moved = {id(term) for term in touched}
     for kind in KINDS:
-        ranked = sorted(archive.terms[kind].values(), key=first_mention)
+        terms = archive.terms[kind]
+        stay = [term for term in terms.values() if id(term) not in moved]
+        if len(stay) == len(terms):
+            continue
+        placed = sorted(
+            [(first_mention(term), term) for term in terms.values() if id(term) in moved],
+            key=lambda pair: pair[0],
+        )
+        ranked: list[Term] = []
+        done = 0
+        for key, term in placed:
+            spot = bisect.bisect_left(stay, key, done, key=first_mention)
+            ranked += stay[done:spot]
+            ranked.append(term)
+            done = spot
+        ranked += stay[done:]
         archive.terms[kind] = {term.slug: term for term in ranked}
