@@ -145,7 +145,7 @@ def _write_site(
     config: Config,
     progress: Callable[[int], Callable[[], None]] | None,
     times: StageTimes,
-    refs: dict[str, set[str]],
+    refs: dict[str, list[str]],
 ) -> tuple[dict[str, str | None], dict[str, int], list[Page], PageInputs | None]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
     over from the current site. Returns each page's fingerprint, the sizes written, the pages
@@ -220,14 +220,14 @@ def _fingerprint_each(
     pages: list[Page],
     inputs: PageInputs,
     prints: dict[str, str | None],
-    refs: dict[str, set[str]],
+    refs: dict[str, list[str]],
 ) -> Iterator[None]:
     """Fingerprint the pages one by one (a step each), noting what each holds in `refs`."""
     for page in pages:
         held: set[str] = set()
         prints[page.path] = inputs.fingerprint(page, held)
         for source in held:
-            refs.setdefault(source, set()).add(page.path)
+            refs.setdefault(source, []).append(page.path)
         yield
 
 
@@ -494,7 +494,7 @@ def _build(
         spare = config.root / CACHE_DIR / "spare-site" if cache else None
         with times.stage("write"):
             writer = SiteWriter(target, spare)
-        refs: dict[str, set[str]] = {}
+        refs: dict[str, list[str]] = {}  # the engine takes them (`PageRefs.taking`)
         try:
             prints, sizes, rendered, inputs = _write_site(
                 pages, assets, renderer, writer, cache, config, progress, times, refs

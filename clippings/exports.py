@@ -122,21 +122,19 @@ class ArticleLines:
         return lines
 
     def __getstate__(self) -> dict[str, Any]:
-        """As columns (a line holds no line end: JSON escapes it)."""
+        """As columns; the names of terms still naming an article only."""
         rows = self._lines.values()
-        held = {id(t) for _, own, _ in rows for kind in KINDS for t in own[kind]}
-        named = [row for key, row in self._names.items() if key in held]
+        named = [(term, name) for term, name in self._names.values() if term.articles]
         return {
             "articles": [article for article, _, _ in rows],
             "terms": [own for _, own, _ in rows],
-            "lines": "\n".join([line for _, _, line in rows]),
+            "lines": [line for _, _, line in rows],
             "named": [term for term, _ in named],
             "names": [name for _, name in named],
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        lines = state["lines"].split("\n") if state["articles"] else []
-        rows = zip(state["articles"], state["terms"], lines, strict=True)
+        rows = zip(state["articles"], state["terms"], state["lines"], strict=True)
         self._lines = {id(row[0]): row for row in rows}
         named = zip(state["named"], state["names"], strict=True)
         self._names = {id(term): (term, name) for term, name in named}

@@ -219,11 +219,11 @@ class Site:
     def overview(self) -> dict[str, Any]:
         """The home page's figures: counts, the dated range, years and the most named terms."""
         archive = self.archive
-        dated = [article.iso_date for article in archive.articles if article.date]
+        dated = [article for article in archive.articles if article.date]
         return {
             "article_count": len(archive.articles),
-            "first": dated[-1] if dated else None,
-            "last": dated[0] if dated else None,
+            "first": dated[-1].iso_date if dated else None,
+            "last": dated[0].iso_date if dated else None,
             "terms": {kind: len(archive.terms[kind]) for kind in KINDS},
             "years": [(year, len(items)) for year, items in archive.years.items()],
             "top": {kind: archive.top_terms(kind, 5) for kind in KINDS},
