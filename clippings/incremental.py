@@ -294,8 +294,8 @@ def _replace_in_context(
     """Swap `old` for `new` inside a page context's lists, dicts and pagers, in place. `seen`
     holds the containers done: pages share them (the downloads share one list of every
     article, which walked once per page took most of a body edit's rebuild at 10,000). Items
-    are looked at in the loop, not by a call each: the downloads' 10,000 lists of terms are
-    walked on every swap."""
+    are looked at in the loop, not by a call each, and an article's `Tags` (the downloads hold
+    10,000) are passed over: they hold terms, never articles."""
     if id(container) in seen:
         return
     seen.add(id(container))
@@ -306,7 +306,7 @@ def _replace_in_context(
     for key, item in pairs:
         if item is old:
             container[key] = new  # type: ignore[index]
-        elif isinstance(item, _CONTAINERS):
+        elif isinstance(item, _CONTAINERS) and type(item) is not Tags:  # Tags hold terms only
             _replace_in_context(item, old, new, seen)
 
 
@@ -615,10 +615,7 @@ class Rebuilder:
                 page = self._plan.get(path)  # a page dropped from the plan may still be named
                 if page is None:
                     continue
-                if archive_wide(page):  # its articles are in one list; the rest are terms
-                    _replace_in_context(page.context["articles"], old, new, seen)
-                else:
-                    _replace_in_context(page.context, old, new, seen)
+                _replace_in_context(page.context, old, new, seen)
                 touched.add(path)
         return touched
 

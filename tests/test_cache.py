@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import random
 import shutil
 import sqlite3
@@ -530,5 +531,9 @@ def test_the_saved_engine_keeps_bodies_apart_and_leaves_them_as_they_were(
         check = cache_module.ENGINE_CHECK
         engine.write_bytes(data[: -24 - check] + data[-check:])  # a body cut short
         assert cache.load_engine("settings") is None
+        with pytest.raises((pickle.PicklingError, AttributeError)):  # fails midway
+            cache.save_engine("settings", {"articles": [odd], "then": lambda: None})
+        assert odd.body == "a lone surrogate \udc80"  # put back, though the pickle failed
+        assert engine.read_bytes() == data[: -24 - check] + data[-check:]  # left as it was
     finally:
         cache.close()
