@@ -116,8 +116,8 @@ class PageRefs:
     (or added to): a set per key was ~100,000 objects for the unpickler at 10,000 articles
     (0.07 s of every CLI build that loads it), and 70 MB at 100,000 when the engine is saved."""
 
-    def __init__(self, sets: dict[str, set[str]] | None = None) -> None:
-        self._sets = sets or {}
+    def __init__(self) -> None:
+        self._sets: dict[str, set[str]] = {}
         self._numbered: dict[str, str] = {}  # key -> numbers into `_paths`, space-separated
         self._paths: list[str] = []
 
@@ -760,10 +760,10 @@ class Rebuilder:
         engine._refs = PageRefs.taking(refs)
         engine._template_reads = inputs.template_reads
         engine._known = inputs.known
-        # made here too (~0.2 s): an engine build saves the engine only now and then
-        engine._lines.lines(
-            archive.articles, [archive.article_terms[a.path] for a in archive.articles]
-        )
+        # made here too (~0.2 s), from the planned page's own lists: an engine build saves the
+        # engine only now and then
+        listing = engine._plan["archive.json"].context  # every plan has it (Site.site_files)
+        engine._lines.lines(listing["articles"], listing["terms"])
         engine._assets = frozenset(assets)
         engine._templates_seen = engine._template_files()
         engine._pending = set()
