@@ -29,7 +29,7 @@ import webbrowser
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -43,6 +43,9 @@ from clippings.search import refresh_live_index, shard_records
 EVENTS_PATH = "__clippings__/events"
 _PORT_ATTEMPTS = 20
 _QUIET_SECONDS = 0.025  # editors write several events per save: wait for a short silence
+# ... shorter once the last event ends a write (the file closed, or moved into place): a later
+# event of the same save, if any, only costs one more rebuild.
+_SETTLED_SECONDS = 0.003
 _MAX_WAIT_SECONDS = 0.25
 _KEEPALIVE_SECONDS = 10.0
 SEARCH_DELAY = 0.5  # seconds after a rebuild before re-indexing search, so reloads go first
@@ -101,6 +104,47 @@ def normalize_base_path(base_path: str) -> str:
     """`repo`, `/repo` and `/repo/` all mean `/repo/`; the default is `/`."""
     inner = base_path.strip("/")
     return f"/{inner}/" if inner else "/"
+
+
+# The tags whose URL a page load waits for: a stylesheet, an icon, a script, an image.
+_SUBRESOURCE_TAG = re.compile(
+    rb"<(?:link\b[^>]*\brel=\"(?:stylesheet|icon)\"|script\b|img\b)[^>]*>", re.IGNORECASE
+)
+_LOCAL_URL = re.compile(rb'(\b(?:href|src)=")([^":?#]+)(")')  # relative: no scheme or query
+_ASSET_CACHE = "max-age=31536000, immutable"
+
+
+def asset_version(path: Path) -> str | None:
+    """A token that changes whenever the file does (its modification time and size)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+
+
+def versioned_subresources(
+    page: bytes, page_url: str, base_path: str, site_file: Callable[[str], Path | None]
+) -> bytes:
+    """Each stylesheet, script and image the page loads from the site gets `?v=` and its
+    version: the browser keeps it (see `_ASSET_CACHE`) and reloads a page without fetching
+    it again, yet a changed file has a new URL. Chromium spends ~25 ms a page on fetching
+    them again otherwise, even unchanged (a sixth of the save-to-reload time)."""
+
+    def version_url(attribute: re.Match[bytes]) -> bytes:
+        url = urljoin(page_url, unquote(attribute[2].decode("utf-8", "replace")))
+        if url.startswith("//") or not url.startswith(base_path):
+            return attribute[0]
+        target = site_file(url[len(base_path) :])
+        version = asset_version(target) if target else None
+        if version is None:
+            return attribute[0]
+        return attribute[1] + attribute[2] + b"?v=" + version.encode() + attribute[3]
+
+    def version_tag(tag: re.Match[bytes]) -> bytes:
+        return _LOCAL_URL.sub(version_url, tag[0], count=1)
+
+    return _SUBRESOURCE_TAG.sub(version_tag, page)
 
 
 def inject_client(html: bytes, events_url: str) -> bytes:
@@ -219,6 +263,12 @@ class LiveSite:
     @property
     def site_dir(self) -> Path:
         return self.rebuilder.site_dir
+
+    def site_file(self, relative: str) -> Path | None:
+        """The site's file (or folder) at a path below the base path; None if it is outside."""
+        root = self.site_dir.resolve()
+        target = (root / relative).resolve()
+        return target if target.is_relative_to(root) else None
 
     def url_of(self, path: str) -> str:
         """URL path that serves a site file: `a/b/index.html` is `<base>a/b/`."""
@@ -409,10 +459,10 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
             number = query.isascii() and query.isdigit() and len(query) < 19  # a build number
             self._stream_events(int(query) if number else None)
             return
+        cache = "no-store"
         with live.lock:  # waits for a build in progress
-            root = live.site_dir.resolve()
-            target = (root / relative).resolve()
-            if not target.is_relative_to(root):
+            target = live.site_file(relative)
+            if target is None:
                 self._not_found(with_body)
                 return
             if target.is_dir():
@@ -420,26 +470,30 @@ class LiveHandler(http.server.BaseHTTPRequestHandler):
                     self._redirect(raw + "/")
                     return
                 target = target / "index.html"
+            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             try:
                 data = target.read_bytes() if target.is_file() else None
-                events_url = live.events_url()
+                if data is not None and kind == "text/html":
+                    data = versioned_subresources(data, path, live.base_path, live.site_file)
+                    data = inject_client(data, live.events_url())
+                elif parse_qs(urlsplit(self.path).query).get("v") == [asset_version(target)]:
+                    cache = _ASSET_CACHE  # the version its page asked for: it cannot change
             except OSError:
                 data = None
         if data is None:
             self._not_found(with_body)
             return
-        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if kind == "text/html":
-            data = inject_client(data, events_url)
         if kind.startswith("text/") or kind in ("application/json", "application/xml"):
             kind += "; charset=utf-8"
-        self._send(200, data, kind, with_body)
+        self._send(200, data, kind, with_body, cache)
 
-    def _send(self, status: int, data: bytes, kind: str, with_body: bool) -> None:
+    def _send(
+        self, status: int, data: bytes, kind: str, with_body: bool, cache: str = "no-store"
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", cache)
         self.end_headers()
         if with_body:
             self.wfile.write(data)
@@ -560,6 +614,7 @@ class Watcher(FileSystemEventHandler):
         self.content = folders[0]
         self._changed: set[Path] = set()
         self._events = 0  # counts events, so a burst on one file still extends the quiet spell
+        self._settled = False  # whether the last event ended a write
         self._watched: set[Path] = set()
         self._condition = threading.Condition()
         self._observer = Observer()
@@ -591,7 +646,7 @@ class Watcher(FileSystemEventHandler):
             self._watched.add(folder)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed", "closed_no_write"):
+        if event.event_type in ("opened", "closed_no_write"):
             return
         if event.is_directory and event.event_type in ("created", "moved"):
             created = Path(str(getattr(event, "dest_path", "") or event.src_path))
@@ -605,6 +660,7 @@ class Watcher(FileSystemEventHandler):
             with self._condition:
                 self._changed |= wanted
                 self._events += 1
+                self._settled = event.event_type in ("closed", "moved", "deleted")
                 self._condition.notify_all()
 
     def _wanted(self, path: Path, event: FileSystemEvent) -> bool:
@@ -615,6 +671,11 @@ class Watcher(FileSystemEventHandler):
         if path.is_relative_to(self.content):  # .md files, and folders moved or deleted whole
             return path.suffix == ".md" or event.is_directory
         return any(path.is_relative_to(folder) for folder in self.folders)
+
+    @property
+    def quiet_seconds(self) -> float:
+        """How long a silence ends the save now: short once the last event ended a write."""
+        return _SETTLED_SECONDS if self._settled else _QUIET_SECONDS
 
     def _run(self) -> None:
         while not self.live.stopping.is_set():
@@ -627,7 +688,7 @@ class Watcher(FileSystemEventHandler):
                 seen = -1
                 while self._events != seen and time.monotonic() - first < _MAX_WAIT_SECONDS:
                     seen = self._events
-                    self._condition.wait(_QUIET_SECONDS)
+                    self._condition.wait(self.quiet_seconds)
                 changed, self._changed = self._changed, set()
             if not self.live.stopping.is_set() and (changed or self.live.rebuilder.site_replaced()):
                 try:

@@ -16,6 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from watchdog.events import (
+    FileClosedEvent,
+    FileClosedNoWriteEvent,
+    FileModifiedEvent,
+    FileSystemEvent,
+)
 
 from clippings import serve
 from clippings.build import build_site
@@ -101,6 +107,66 @@ def test_script_is_injected_only_in_served_html(served: tuple[LiveSite, int]) ->
     assert EVENTS_PATH.encode() not in stylesheet
     built = site_tree(live.site_dir, search=False)  # (search is indexed in the background)
     assert built and not [path for path, data in built.items() if EVENTS_PATH.encode() in data]
+
+
+def test_a_page_loads_its_stylesheet_by_version_so_the_browser_can_keep_it(
+    served: tuple[LiveSite, int],
+) -> None:
+    live, port = served
+    _, _, page = _get(port, "/repo/2019/")
+    found = re.search(rb'<link rel="stylesheet" href="\.\./static/style\.css\?v=([^"]+)">', page)
+    assert found, page[:600]
+    status, headers, _ = _get(port, "/repo/static/style.css?v=" + found[1].decode())
+    assert status == 200 and "immutable" in headers["Cache-Control"]
+    # Any other version (an old page's) may be stale: it is not kept.
+    assert _get(port, "/repo/static/style.css?v=0-0")[1]["Cache-Control"] == "no-store"
+    assert _get(port, "/repo/static/style.css")[1]["Cache-Control"] == "no-store"
+    stylesheet = live.site_dir / "static/style.css"
+    stylesheet.write_bytes(stylesheet.read_bytes() + b"\nh1 { color: red }\n")
+    changed = re.search(rb'style\.css\?v=([^"]+)"', _get(port, "/repo/2019/")[2])
+    assert changed and changed[1] != found[1]
+    assert _get(port, "/repo/2019/")[1]["Cache-Control"] == "no-store"  # pages: always asked
+
+
+def test_only_the_sites_own_subresources_get_a_version(tmp_path: Path) -> None:
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static/a.css").write_text("p {}")
+    page = (
+        b'<link rel="stylesheet" href="../static/a.css"><link rel="alternate" href="../static/a.css">'
+        b'<script src="https://example.org/static/a.css"></script><img src="//example.org/a.css">'
+        b'<img src="../static/missing.png"><img src="../../../static/a.css"><a href="../static/a.css">'
+    )
+
+    def site_file(relative: str) -> Path | None:
+        return tmp_path / relative
+
+    out = serve.versioned_subresources(page, "/repo/2019/", "/repo/", site_file)
+    version = serve.asset_version(tmp_path / "static/a.css")
+    assert version and out == page.replace(
+        b'stylesheet" href="../static/a.css"',
+        b'stylesheet" href="../static/a.css?v=' + version.encode() + b'"',
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "quiet"),
+    [
+        (FileModifiedEvent, serve._QUIET_SECONDS),  # more of the same save may follow
+        (FileClosedEvent, serve._SETTLED_SECONDS),  # the write is done
+    ],
+)
+def test_the_watcher_waits_less_once_a_write_is_done(
+    served: tuple[LiveSite, int], event: type[FileSystemEvent], quiet: float
+) -> None:
+    live, _ = served
+    watcher = serve.Watcher(live, lambda line: None)
+    letter = live.rebuilder.config.root / "content/2019/letter.md"
+    watcher.on_any_event(FileModifiedEvent(str(letter)))
+    watcher.on_any_event(event(str(letter)))
+    assert watcher.quiet_seconds == quiet
+    watcher.on_any_event(FileClosedEvent(str(letter.parent / ".letter.md.swp")))  # not ours
+    watcher.on_any_event(FileClosedNoWriteEvent(str(letter)))  # read, not written
+    assert watcher.quiet_seconds == quiet
 
 
 def test_event_stream_reports_build_problems(served: tuple[LiveSite, int]) -> None:

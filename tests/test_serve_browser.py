@@ -199,6 +199,9 @@ def test_a_stylesheet_change_is_swapped_in_without_a_reload(server: ServeProcess
         "color", "rgb(1, 2, 3)", timeout=WAIT_MS
     )
     assert page.evaluate("window.stillHere") is True
+    # The browser keeps stylesheets by version: a page loaded after the change has the new one.
+    page.goto(server.url + "people/")
+    playwright_sync.expect(page.locator("h1").first).to_have_css("color", "rgb(1, 2, 3)")
     page.close()
 
 
