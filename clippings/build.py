@@ -127,8 +127,9 @@ def _load_and_model(
     with times.stage("load/parse"):
         authority = load_authority(config.path("authority"), config.authority)
         read = cache.read_article if cache else read_article
+        ahead = partial(cache.read_ahead, jobs=config.jobs or default_jobs()) if cache else None
         articles, warnings = read_articles(
-            config.path("content_dir"), config.root, paths, problems, strict, read
+            config.path("content_dir"), config.root, paths, problems, strict, read, ahead
         )
     with times.stage("model"):
         archive = build_archive(articles, authority, config.related_articles)

@@ -468,10 +468,20 @@ def load_article_file(
 ) -> tuple[Article | None, list[Problem]]:
     """One content file as `load_articles` reads it (also used by the live rebuilder)."""
     source = display_path(path, site_root)
+    outside = _outside_content(path, real_root, source)
+    return (None, [outside]) if outside else read(path, source, strict)
+
+
+def _outside_content(path: Path, real_root: Path, source: str) -> Problem | None:
     # realpath, unlike Path.resolve, does not raise on a symlink loop; reading then reports it.
-    if not Path(os.path.realpath(path)).is_relative_to(real_root):
-        return None, [Problem(source, None, "symlink points outside the content folder; not read")]
-    return read(path, source, strict)
+    if Path(os.path.realpath(path)).is_relative_to(real_root):
+        return None
+    return Problem(source, None, "symlink points outside the content folder; not read")
+
+
+# Prepares the reading of many files at once, given (path, source) and strictness: the build
+# cache parses the files it has no row for on every core (`BuildCache.read_ahead`).
+ReadAhead = Callable[[list[tuple[Path, str]], bool], None]
 
 
 def load_articles(
@@ -493,6 +503,7 @@ def read_articles(
     problems: list[Problem],
     strict: bool = False,
     read: Callable[[Path, str, bool], tuple[Article | None, list[Problem]]] = read_article,
+    read_ahead: ReadAhead | None = None,
 ) -> tuple[list[Article], list[Problem]]:
     """`load_articles` for the files `content_files` listed (with the problems of its walk)."""
     if not content_dir.is_dir():
@@ -500,8 +511,14 @@ def read_articles(
     articles: list[Article] = []
     real_root = content_dir.resolve()
     problems = list(problems)
+    checked = []
     for path in paths:
-        article, found = load_article_file(path, real_root, site_root, strict, read)
+        source = display_path(path, site_root)
+        checked.append((path, source, _outside_content(path, real_root, source)))
+    if read_ahead:
+        read_ahead([(path, source) for path, source, outside in checked if not outside], strict)
+    for path, source, outside in checked:
+        article, found = (None, [outside]) if outside else read(path, source, strict)
         problems.extend(found)
         if article is not None:
             articles.append(article)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
 from clippings.render import Page, Renderer, archive_wide, render_all
@@ -33,6 +33,10 @@ Put = Callable[[str, bytes], bool]
 Staged = tuple[str, int, bool]  # path, size, written
 
 _work: tuple[list[Page], Renderer, Put] | None = None  # set in the parent just before forking
+_mapped: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # the same, for `map_forked`
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 def default_jobs() -> int:
@@ -156,6 +160,31 @@ def _interleaved(results: Any, meanwhile: Iterator[object]) -> Iterator[Any]:
 
 
 _DONE = object()
+
+
+def map_forked(
+    work: Callable[[Item], Result], items: Sequence[Item], jobs: int, minimum: int
+) -> list[Result]:
+    """`[work(item) for item in items]`, in forked workers when there are `minimum` items or
+    more: each takes contiguous chunks (`work` and the items are inherited, not pickled; the
+    results come back pickled, in order). `work` should turn a failure into its result."""
+    if jobs <= 1 or len(items) < minimum or "fork" not in _start_methods():
+        return [work(item) for item in items]
+    global _mapped
+    size = -(-len(items) // (jobs * _CHUNKS_PER_JOB))
+    bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _mapped = (work, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return [result for chunk in pool.map(_map_chunk, bounds) for result in chunk]
+    finally:
+        _mapped = None
+
+
+def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
+    assert _mapped is not None
+    work, items = _mapped
+    return [work(item) for item in items[bounds[0] : bounds[1]]]
 
 
 def _start_methods() -> list[str]:

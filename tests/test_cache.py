@@ -537,3 +537,46 @@ def test_the_saved_engine_keeps_bodies_apart_and_leaves_them_as_they_were(
         assert engine.read_bytes() == data[: -24 - check] + data[-check:]  # left as it was
     finally:
         cache.close()
+
+
+def _cache_rows(folder: Path) -> list[tuple]:
+    db = sqlite3.connect(folder / "cache.sqlite")
+    try:
+        return db.execute("SELECT * FROM articles ORDER BY source").fetchall()
+    finally:
+        db.close()
+
+
+def test_reading_ahead_on_two_cores_reads_as_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files parsed by forked workers give the same articles, problems and cache rows; a file
+    changed since it was read ahead is read again."""
+    monkeypatch.setattr(cache_module, "_MIN_READ_AHEAD", 1)  # fork even for a few files
+    content = tmp_path / "content"
+    files = [
+        write_article(
+            content, f"2020/a{n}.md", f"title: A{n} é\ndate: 2020-01-0{n % 9 + 1}\npublication: P"
+        )
+        for n in range(12)
+    ]
+    files.append(write_article(content, "2020/broken.md", "title: [unclosed"))
+    (content / "2020/empty.md").write_text("")
+    (content / "2020/latin1.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")
+    files += [content / "2020/empty.md", content / "2020/latin1.md"]
+    named = [(path, f"content/2020/{path.name}") for path in files]
+
+    def read_all(folder: Path, ahead: bool) -> list:
+        cache = cache_module.BuildCache(folder)
+        if ahead:
+            cache.read_ahead(named, False, jobs=2)
+            files[0].write_text(files[0].read_text().replace("A0 é", "A0 edited"))
+        parsed = [cache.read_article(path, source) for path, source in named]
+        cache.close()
+        return parsed
+
+    ahead = read_all(tmp_path / "ahead", True)
+    assert ahead[0][0] is not None and ahead[0][0].title == "A0 edited"
+    assert ahead == read_all(tmp_path / "serial", False)
+    assert _cache_rows(tmp_path / "ahead") == _cache_rows(tmp_path / "serial")
+    assert [len(problems) for _, problems in ahead[-3:]] == [1, 1, 1]
