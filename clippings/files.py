@@ -230,13 +230,17 @@ def temporary_beside(target: Path) -> Path:
 
 
 @contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
+def atomic_file(target: Path, durable: bool = False) -> Iterator[BinaryIO]:
     """A file to write `target` through: renamed over it when the block ends, deleted if the
-    block raises. Readers see the old file or the new one whole, never part of either."""
+    block raises. Readers see the old file or the new one whole, never part of either. With
+    `durable`, the bytes are on disk (fsync) before the file takes its name."""
     temporary = temporary_beside(target)
     try:
         with open(temporary, "wb") as file:
             yield file
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import yaml
 
 from clippings.errors import BuildError, Problem
+from clippings.files import atomic_file
 from clippings.importer.extract import Extracted
 from clippings.text import slugify
 
@@ -125,18 +125,8 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     `durable`, the data is on disk (fsync) before the file takes its name. Without it, the
     caller makes it durable later (`sync_files`), before anything records it as written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            if durable:
-                os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    with atomic_file(path, durable) as out:
+        out.write(data)
 
 
 def sync_files(paths: Iterable[Path]) -> None:
