@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from clippings.authority import KINDS, Authority, Entity
 from clippings.content import Article
@@ -77,10 +77,19 @@ class Term:
         return next((a.iso_date for a in self.articles if a.date), None)
 
 
-class Tags(dict[str, list[Term]]):
-    """An article's terms, by kind. The model never changes one in place (an edit of the
-    article's tags makes a new one), so the engine can keep what it derived from one by its
-    identity, as long as no term is renamed."""
+class Tags(dict[str, tuple[Term, ...]]):
+    """An article's terms, by kind, fixed when made: an edit of the article's tags makes a new
+    one, so the engine can keep what it derived from one by its identity (`KnownDigests`,
+    `exports.ArticleLines`) as long as no term is renamed."""
+
+    def _fixed(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("an article's Tags are never changed in place: make new ones")
+
+    __setitem__ = __delitem__ = __ior__ = _fixed  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _fixed  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[Tags], tuple[dict[str, tuple[Term, ...]]]]:
+        return Tags, (dict(self),)  # pickle's default would set the items one by one
 
 
 # Every field a template may read of a term (see pageinputs.py).
@@ -176,10 +185,14 @@ def _collect_terms(
         return term
 
     for article in articles:  # newest first, so term article lists are newest first too
-        own = Tags()
+        found = {
+            kind: [term_for(kind, name, article) for name in getattr(article, kind)]
+            for kind in KINDS
+        }
+        own = Tags(
+            {kind: tuple(dict.fromkeys(t for t in found[kind] if t is not None)) for kind in KINDS}
+        )
         for kind in KINDS:
-            found = [term_for(kind, name, article) for name in getattr(article, kind)]
-            own[kind] = list(dict.fromkeys(t for t in found if t is not None))
             for term in own[kind]:
                 term.articles.append(article)
                 if kind == "sources":

@@ -44,8 +44,8 @@ ENGINE_FILE = "engine.pickle"  # the incremental engine's state (`save_engine`)
 # Bump when the engine's saved state changes shape without the cache's SCHEMA changing: an
 # engine of another format is not loaded (the full build saves a new one). 2: content files
 # named by path strings; 3: saved as a checkpoint (`Rebuilder.adopt_site`); 4, 5: archive.json's
-# lines and page refs as columns, a CRC-32; 6: an article's state is its own dict.
-ENGINE_FORMAT = 6
+# lines and page refs as columns, a CRC-32; 6: an article's state is its own dict; 7: Tags fixed.
+ENGINE_FORMAT = 7
 # The engine file ends with a CRC-32 of its header and contents, against damage (a torn or
 # flipped block): 0.02 s over the ~85 MB of 10,000 articles, where BLAKE2 took 0.09 s.
 ENGINE_CHECK = 4
@@ -55,8 +55,9 @@ SITE_CHANGED = "site-changed"  # marker left by a writer other than build_site (
 # and checksums on every stored blob; 5: front matter type rules and XML cleaning, Markdown without
 # raw HTML or unsafe links; 6: caption places; 7: archived_url, formatted citations; 8: what the
 # downloads read of a term, the engine's term references and plan of each term; 9: the engine
-# saved without its digest memo, co-occurrence pickled in columns, bodies after the pickle
-SCHEMA = 9
+# saved without its digest memo, co-occurrence pickled in columns, bodies after the pickle; 10:
+# an article's Tags fixed when made (pickled whole, tuples of terms)
+SCHEMA = 10
 VERSION = f"{SCHEMA}/{clippings.__version__}/{sys.version_info[0]}.{sys.version_info[1]}"
 
 _TABLES = (

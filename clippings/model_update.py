@@ -159,9 +159,13 @@ class _Update:
         self.touched[id(publisher)] = publisher
 
     def add(self, article: Article) -> None:
-        own = Tags()
+        own = Tags(
+            {
+                kind: tuple(dict.fromkeys(self.term_for(kind, n) for n in getattr(article, kind)))
+                for kind in KINDS
+            }
+        )
         for kind in KINDS:
-            own[kind] = list(dict.fromkeys(self.term_for(kind, n) for n in getattr(article, kind)))
             for term in own[kind]:
                 _put(term.articles, article, _newer)
                 if kind == "sources":

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
+from clippings.forking import end_with_parent
 from clippings.render import Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
@@ -118,7 +119,7 @@ def render_pages(
     # write to (and so copy) every page of the archive they inherit.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with _forked_pool(jobs) as pool:
             next_chunk = 0
             results = pool.imap_unordered(_render_chunk, costly_first)
             for number, *result in _interleaved(results, meanwhile):
@@ -175,7 +176,7 @@ def map_forked(
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _mapped = (work, items)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with _forked_pool(jobs) as pool:
             return [result for chunk in pool.map(_map_chunk, bounds) for result in chunk]
     finally:
         _mapped = None
@@ -185,6 +186,10 @@ def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
     assert _mapped is not None
     work, items = _mapped
     return [work(item) for item in items[bounds[0] : bounds[1]]]
+
+
+def _forked_pool(jobs: int) -> Any:
+    return multiprocessing.get_context("fork").Pool(jobs, end_with_parent, (os.getpid(),))
 
 
 def _start_methods() -> list[str]:

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -218,7 +218,9 @@ def article_record(archive: Archive, article: Article) -> Record:
     return record_of(article, terms, archive.publishers.get(article.path))
 
 
-def record_of(article: Article, terms: dict[str, list[Term]], publisher: Term | None) -> Record:
+def record_of(
+    article: Article, terms: Mapping[str, Sequence[Term]], publisher: Term | None
+) -> Record:
     """The search record of an article, from its terms (names only) and its publisher term."""
     names = tuple(tuple(term.name for term in terms[kind]) for kind in KINDS)
     return Record(article, names, publisher.name if publisher else article.publication)

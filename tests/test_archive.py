@@ -135,3 +135,30 @@ def test_co_occurring_pairs_are_pickled_as_columns_and_stay_columnar():
     assert [(term.slug, n) for term, n in restored] == [(term.slug, n) for term, n in pairs]
     ops = [op.name for op, _, _ in pickletools.genops(pickle.dumps(restored))]
     assert ops.count("TUPLE2") < 3  # the columns' arguments, not one per pair
+
+
+def test_an_articles_tags_are_fixed_when_made():
+    """The engine keeps what it derived from an article's Tags by identity: they cannot change."""
+    archive = build_archive(
+        [article("a", dt.date(2018, 1, 1), people=("Kim Jong-un", "Moon Jae-in"))], AUTHORITY
+    )
+    tags = archive.article_terms["2018/a/"]
+    assert [term.name for term in tags["people"]] == ["Kim Jong Un", "Moon Jae-in"]
+    for change in (
+        lambda: tags.__setitem__("people", ()),
+        lambda: tags.update(people=()),
+        lambda: tags.pop("people"),
+        lambda: tags.setdefault("events", ()),
+        tags.clear,
+    ):
+        with pytest.raises(TypeError, match="never changed in place"):
+            change()
+    with pytest.raises(AttributeError):
+        tags["people"].append(tags["people"][0])  # a tuple
+    copy = pickle.loads(pickle.dumps(tags))
+    assert type(copy) is type(tags)
+    assert {kind: [t.slug for t in terms] for kind, terms in copy.items()} == {
+        "people": ["kim-jong-un", "moon-jae-in"],
+        "countries": [],
+        "sources": [],
+    }

@@ -21,6 +21,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from clippings.forking import end_with_parent
+
 # Articles handed out ahead of the one being written, per worker: enough to keep every worker
 # busy, few enough that a large web archive is not read into memory ahead of its writing.
 AHEAD_PER_WORKER = 4
@@ -115,7 +117,12 @@ def _one_at_a_time(items: list[Any], is_job: Callable[[Any], bool]) -> Iterator[
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=end_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def _call(item: Any) -> Any:

@@ -10,6 +10,7 @@ completes the rest.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -61,6 +62,30 @@ def contents(site: Path) -> dict[str, bytes]:
     }
 
 
+def survivors(inputs: Path) -> list[int]:
+    """Processes still running an import of `inputs`: a killed import's forked workers, if
+    they outlive it (they would wait for work forever)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:  # gone meanwhile
+            continue
+        if str(inputs).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_workers_to_end(inputs: Path) -> None:
+    deadline = time.monotonic() + 10
+    while survivors(inputs) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = survivors(inputs)
+    for pid in left:  # this test started them: none may outlive it
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "a killed import's workers went on running"
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("import") / "in"
@@ -96,6 +121,7 @@ def test_killed_import_leaves_only_whole_files(inputs: Path, tmp_path: Path):
         except subprocess.TimeoutExpired:
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=WAIT_LIMIT)
+        wait_for_workers_to_end(inputs)
         found = contents(site)
         for name, data in found.items():
             expected = reference[name] + b"My note.\n" if name == edited else reference[name]
@@ -121,6 +147,24 @@ def test_killed_import_leaves_only_whole_files(inputs: Path, tmp_path: Path):
     # writing that file and recording it: either way it is left alone.
     assert len(skipped) == (1 if edited else 0)
     assert all(line.startswith(f"skipped: {edited}: ") for line in skipped)
+
+
+def test_a_killed_imports_workers_end_with_it(inputs: Path, tmp_path: Path):
+    site = new_site(tmp_path / "site")
+    child = subprocess.Popen(
+        import_command(site, inputs), cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + WAIT_LIMIT
+        while len(survivors(inputs)) < 2 and child.poll() is None:  # the import and a worker
+            assert time.monotonic() < deadline, "the import forked no worker"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=WAIT_LIMIT)
+    if child.returncode == 0:
+        pytest.skip("the import ended before it forked a worker (one core?)")
+    wait_for_workers_to_end(inputs)
 
 
 def test_import_killed_before_its_record_adopts_its_own_file(inputs: Path, tmp_path: Path):
