@@ -55,8 +55,15 @@ def kind_of(mode: int) -> str:
 
 
 def read_regular(path: Path | str) -> bytes:
-    """The bytes of a regular file. Anything else raises `NotRegularFile` without being read:
-    opened non-blocking, so a FIFO without a writer does not hang the build."""
+    """The bytes of a regular file (see `open_regular`)."""
+    with open_regular(path) as handle:
+        return handle.read()
+
+
+@contextmanager
+def open_regular(path: Path | str) -> Iterator[BinaryIO]:
+    """A regular file open for reading. Anything else raises `NotRegularFile` without being
+    read: opened non-blocking, so a FIFO without a writer does not hang the build."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         mode = os.fstat(descriptor).st_mode
@@ -65,7 +72,7 @@ def read_regular(path: Path | str) -> bytes:
         if not stat.S_ISREG(mode):
             raise NotRegularFile(errno.EINVAL, f"{kind_of(mode)}, not a regular file; not read")
         with os.fdopen(descriptor, "rb", closefd=False) as handle:
-            return handle.read()
+            yield handle
     finally:
         os.close(descriptor)
 
