@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -82,14 +83,32 @@ class Tags(dict[str, tuple[Term, ...]]):
     one, so the engine can keep what it derived from one by its identity (`KnownDigests`,
     `exports.ArticleLines`) as long as no term is renamed."""
 
-    def _fixed(self, *args: object, **kwargs: object) -> NoReturn:
+    __slots__ = ("_fixed",)
+
+    def __init__(self, terms: Mapping[str, tuple[Term, ...]]) -> None:
+        super().__init__(terms)
+        self._fixed = True
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("an article's Tags are never changed in place: make new ones")
 
-    __setitem__ = __delitem__ = __ior__ = _fixed  # type: ignore[assignment]
-    clear = pop = popitem = setdefault = update = _fixed  # type: ignore[assignment]
+    def __setitem__(self, kind: str, terms: tuple[Term, ...]) -> None:
+        if getattr(self, "_fixed", False):  # unpickling sets the items, then the state
+            self._refuse()
+        super().__setitem__(kind, terms)
 
-    def __reduce__(self) -> tuple[type[Tags], tuple[dict[str, tuple[Term, ...]]]]:
-        return Tags, (dict(self),)  # pickle's default would set the items one by one
+    __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    # Pickled as a dict is, its items one by one, then this state: no temporary object per
+    # Tags, which the pickler's memo would keep to the end of a dump (23 MB at 100,000).
+    def __getstate__(self) -> bool:
+        return True
+
+    def __setstate__(self, state: bool) -> None:
+        self._fixed = True
+
+    def __copy__(self) -> Tags:
+        return self
 
 
 # Every field a template may read of a term (see pageinputs.py).

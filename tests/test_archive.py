@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import pickle
 import pickletools
 
@@ -140,7 +141,11 @@ def test_co_occurring_pairs_are_pickled_as_columns_and_stay_columnar():
 def test_an_articles_tags_are_fixed_when_made():
     """The engine keeps what it derived from an article's Tags by identity: they cannot change."""
     archive = build_archive(
-        [article("a", dt.date(2018, 1, 1), people=("Kim Jong-un", "Moon Jae-in"))], AUTHORITY
+        [
+            article("a", dt.date(2018, 1, 1), people=("Kim Jong-un", "Moon Jae-in")),
+            article("b", dt.date(2018, 1, 2), countries=("Korea",)),
+        ],
+        AUTHORITY,
     )
     tags = archive.article_terms["2018/a/"]
     assert [term.name for term in tags["people"]] == ["Kim Jong Un", "Moon Jae-in"]
@@ -155,8 +160,22 @@ def test_an_articles_tags_are_fixed_when_made():
             change()
     with pytest.raises(AttributeError):
         tags["people"].append(tags["people"][0])  # a tuple
+
+    def memoised(value: object) -> int:
+        pickler = pickle.Pickler(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dump(value)
+        return len(pickler.memo.copy())
+
+    # Nothing is made per Tags to pickle it, which the pickler's memo would keep to the end of a
+    # dump: beyond what its dict takes, only the class, once.
+    both = [tags, archive.article_terms["2018/b/"]]
+    assert memoised(both) - memoised([dict(t) for t in both]) == memoised(tags) - memoised(
+        dict(tags)
+    )
     copy = pickle.loads(pickle.dumps(tags))
     assert type(copy) is type(tags)
+    with pytest.raises(TypeError, match="never changed in place"):
+        copy["people"] = ()
     assert {kind: [t.slug for t in terms] for kind, terms in copy.items()} == {
         "people": ["kim-jong-un", "moon-jae-in"],
         "countries": [],
