@@ -25,7 +25,7 @@ import pickle
 import sqlite3
 import sys
 import zlib
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -189,7 +189,7 @@ class BuildCache:
         self.path = folder / "cache.sqlite"
         self.notice: str | None = None
         self.article_sha: dict[str, str] = {}  # source -> content hash, for page fingerprints
-        self._read_ahead: dict[str, ParsedRow] = {}  # source -> what `read_ahead` made of it
+        self._read_ahead: _RowsAhead | None = None
         self._cached_bodies: set[str] = set()
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -265,13 +265,11 @@ class BuildCache:
             except OSError:
                 pass  # read_article reports it
         rows = map_forked(_parsed_row, unknown, jobs, _MIN_READ_AHEAD)
-        self._read_ahead = {
-            source: row for (_, source, _), row in zip(unknown, rows, strict=True) if row
-        }
+        self._read_ahead = _RowsAhead([source for _, source, _ in unknown], rows)
 
     def read_article(self, path: Path, source: str, strict: bool = False) -> Parsed:
         """`content.read_article` through the cache: same result, without reparsing."""
-        ahead = self._read_ahead.pop(source, None)
+        ahead = self._read_ahead.take(source) if self._read_ahead else None
         try:
             key = stat_key(path.stat())
             known = self._articles.get(source)
@@ -694,6 +692,8 @@ class BuildCache:
 
     def close(self) -> None:
         """Save everything stored during this build."""
+        if self._read_ahead:
+            self._read_ahead.close()
         self._db.execute("COMMIT")
         self._db.close()
 
@@ -795,6 +795,35 @@ _MIN_READ_AHEAD = 200
 _CHECKSUM_BYTES = 16
 # What `read_article` stores of a file: its stat, strictness, hash and sealed pickled parse.
 ParsedRow = tuple[StatKey, int, str, bytes]
+
+
+class _RowsAhead:
+    """The rows `read_ahead` is making, taken as the load loop asks for them: in the order the
+    loop reads the files, so only the rows the workers made and the loop has not reached yet
+    are held (all 100,000 at once were 500 MB)."""
+
+    def __init__(self, sources: list[str], rows: Generator[ParsedRow | None, None, None]) -> None:
+        self._waiting = set(sources)
+        self._order = iter(sources)
+        self._rows = rows
+        self._early: dict[str, ParsedRow | None] = {}  # asked for out of order: none in a build
+
+    def take(self, source: str) -> ParsedRow | None:
+        if source in self._early:
+            return self._early.pop(source)
+        if source not in self._waiting:
+            return None
+        for name, row in zip(self._order, self._rows, strict=True):
+            self._waiting.discard(name)
+            if not self._waiting:
+                self.close()  # every row is taken: the workers end
+            if name == source:
+                return row
+            self._early[name] = row
+        return None
+
+    def close(self) -> None:
+        self._rows.close()
 
 
 def _parsed_row(item: tuple[Path, str, bool]) -> ParsedRow | None:

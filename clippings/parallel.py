@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
@@ -165,19 +165,24 @@ _DONE = object()
 
 def map_forked(
     work: Callable[[Item], Result], items: Sequence[Item], jobs: int, minimum: int
-) -> list[Result]:
-    """`[work(item) for item in items]`, in forked workers when there are `minimum` items or
-    more: each takes contiguous chunks (`work` and the items are inherited, not pickled; the
-    results come back pickled, in order). `work` should turn a failure into its result."""
+) -> Generator[Result, None, None]:
+    """`work(item)` for each item, in order, as they are asked for; in forked workers when there
+    are `minimum` items or more: each takes contiguous chunks (`work` and the items are
+    inherited, not pickled; the results come back pickled), so only chunks done and not yet
+    taken are held. `work` should turn a failure into its result. Closing the generator ends
+    the workers."""
     if jobs <= 1 or len(items) < minimum or "fork" not in _start_methods():
-        return [work(item) for item in items]
+        yield from (work(item) for item in items)
+        return
     global _mapped
-    size = -(-len(items) // (jobs * _CHUNKS_PER_JOB))
+    size = min(_MAX_CHUNK_PAGES, -(-len(items) // (jobs * _CHUNKS_PER_JOB)))
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _mapped = (work, items)
     try:
         with _forked_pool(jobs) as pool:
-            return [result for chunk in pool.map(_map_chunk, bounds) for result in chunk]
+            _mapped = None  # the workers have it
+            for chunk in pool.imap(_map_chunk, bounds):
+                yield from chunk
     finally:
         _mapped = None
 

@@ -8,6 +8,7 @@ import random
 import shutil
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -580,3 +581,22 @@ def test_reading_ahead_on_two_cores_reads_as_one_by_one(
     assert ahead == read_all(tmp_path / "serial", False)
     assert _cache_rows(tmp_path / "ahead") == _cache_rows(tmp_path / "serial")
     assert [len(problems) for _, problems in ahead[-3:]] == [1, 1, 1]
+
+
+def test_rows_read_ahead_are_taken_as_asked_and_the_workers_end_with_the_last() -> None:
+    closed: list[bool] = []
+
+    def rows() -> Iterator[str]:
+        try:
+            yield from ["row a", "row b", "row c"]
+        finally:
+            closed.append(True)  # as `map_forked` ends its workers
+
+    ahead = cache_module._RowsAhead(["a", "b", "c"], rows())  # type: ignore[arg-type]
+    assert ahead.take("not read ahead") is None
+    assert ahead.take("b") == "row b"  # "row a" is held meanwhile
+    assert ahead.take("a") == "row a"
+    assert not closed
+    assert ahead.take("c") == "row c"
+    assert closed == [True]
+    assert ahead.take("c") is None
