@@ -135,7 +135,10 @@ def versioned_subresources(
         url = urljoin(page_url, unquote(attribute[2].decode("utf-8", "replace")))
         if url.startswith("//") or not url.startswith(base_path):
             return attribute[0]
-        target = site_file(url[len(base_path) :])
+        try:
+            target = site_file(url[len(base_path) :])
+        except (OSError, ValueError):  # `%00`, a name too long: a link to nothing, left as it is
+            return attribute[0]
         version = asset_version(target) if target else None
         if version is None:
             return attribute[0]

@@ -135,10 +135,11 @@ def test_only_the_sites_own_subresources_get_a_version(tmp_path: Path) -> None:
         b'<link rel="stylesheet" href="../static/a.css"><link rel="alternate" href="../static/a.css">'
         b'<script src="https://example.org/static/a.css"></script><img src="//example.org/a.css">'
         b'<img src="../static/missing.png"><img src="../../../static/a.css"><a href="../static/a.css">'
+        b'<img src="a%00.png"><img src="' + b"n" * 5000 + b'.png">'
     )
 
     def site_file(relative: str) -> Path | None:
-        return tmp_path / relative
+        return (tmp_path / relative).resolve()  # as `LiveSite.site_file`: raises on a NUL
 
     out = serve.versioned_subresources(page, "/repo/2019/", "/repo/", site_file)
     version = serve.asset_version(tmp_path / "static/a.css")
