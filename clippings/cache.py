@@ -26,6 +26,7 @@ import sqlite3
 import sys
 import zlib
 from collections.abc import Generator, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -259,7 +260,7 @@ class BuildCache:
         unknown = []
         for path, source in files:
             known = self._articles.get(source)
-            try:
+            try:  # a file with no row is not looked at here: the worker reads it
                 if not (known and known[:2] == (stat_key(path.stat()), int(strict))):
                     unknown.append((path, source, strict))
             except OSError:
@@ -813,13 +814,17 @@ class _RowsAhead:
             return self._early.pop(source)
         if source not in self._waiting:
             return None
-        for name, row in zip(self._order, self._rows, strict=True):
-            self._waiting.discard(name)
-            if not self._waiting:
-                self.close()  # every row is taken: the workers end
-            if name == source:
-                return row
-            self._early[name] = row
+        try:
+            for name, row in zip(self._order, self._rows, strict=True):
+                self._waiting.discard(name)
+                if not self._waiting:
+                    self.close()  # every row is taken: the workers end
+                if name == source:
+                    return row
+                self._early[name] = row
+        except BrokenProcessPool:  # a worker died (killed for memory, a native crash)
+            self._waiting.clear()  # the load loop reads the rest itself, and reports them
+            self.close()
         return None
 
     def close(self) -> None:

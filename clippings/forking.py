@@ -8,9 +8,11 @@ ever wakes it: it would sleep for good, holding its memory. Workers are made to 
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -22,3 +24,14 @@ def end_with_parent(parent: int) -> None:
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
+
+
+def forked_executor(workers: int) -> ProcessPoolExecutor:
+    """Workers forked from this process (sharing its loaded state) that end with it; a worker
+    that dies makes the pool raise `BrokenProcessPool` instead of waiting for it forever."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=end_with_parent,
+        initargs=(os.getpid(),),
+    )

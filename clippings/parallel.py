@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
-from clippings.forking import end_with_parent
+from clippings.forking import end_with_parent, forked_executor
 from clippings.render import Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
@@ -51,7 +51,7 @@ def _render_and_put(pages: list[Page], renderer: Renderer, put: Put) -> Iterator
 
 def _chunks(pages: list[Page], jobs: int) -> list[tuple[int, int]]:
     """Contiguous (start, end) runs of pages, in page order; an archive-wide page is its own."""
-    size = min(_MAX_CHUNK_PAGES, max(1, -(-len(pages) // (jobs * _CHUNKS_PER_JOB))))
+    size = _chunk_size(len(pages), jobs)
     chunks: list[tuple[int, int]] = []
     start = 0
     for index, page in enumerate(pages):
@@ -175,16 +175,21 @@ def map_forked(
         yield from (work(item) for item in items)
         return
     global _mapped
-    size = min(_MAX_CHUNK_PAGES, -(-len(items) // (jobs * _CHUNKS_PER_JOB)))
+    size = _chunk_size(len(items), jobs)
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _mapped = (work, items)
+    pool = forked_executor(jobs)  # a worker that dies raises BrokenProcessPool here
     try:
-        with _forked_pool(jobs) as pool:
-            _mapped = None  # the workers have it
-            for chunk in pool.imap(_map_chunk, bounds):
-                yield from chunk
+        for chunk in pool.map(_map_chunk, bounds):
+            yield from chunk
     finally:
         _mapped = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _chunk_size(count: int, jobs: int) -> int:
+    """Several chunks per worker, each at most `_MAX_CHUNK_PAGES` long."""
+    return min(_MAX_CHUNK_PAGES, max(1, -(-count // (jobs * _CHUNKS_PER_JOB))))
 
 
 def _map_chunk(bounds: tuple[int, int]) -> list[Any]:

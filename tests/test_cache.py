@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 import random
 import shutil
@@ -600,3 +601,32 @@ def test_rows_read_ahead_are_taken_as_asked_and_the_workers_end_with_the_last() 
     assert ahead.take("c") == "row c"
     assert closed == [True]
     assert ahead.take("c") is None
+
+
+def test_a_worker_that_dies_reading_ahead_leaves_the_files_to_the_load_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "_MIN_READ_AHEAD", 1)
+    content = tmp_path / "content"
+    named = [
+        (
+            write_article(
+                content, f"2020/a{n}.md", f"title: A{n}\ndate: 2020-01-01\npublication: P"
+            ),
+            f"content/2020/a{n}.md",
+        )
+        for n in range(8)
+    ]
+    parsed_row = cache_module._parsed_row
+
+    def dies_on_a3(item: tuple[Path, str, bool]) -> cache_module.ParsedRow | None:
+        if item[1].endswith("a3.md"):
+            os._exit(1)  # as a worker killed for memory
+        return parsed_row(item)
+
+    monkeypatch.setattr(cache_module, "_parsed_row", dies_on_a3)
+    cache = cache_module.BuildCache(tmp_path / "cache")
+    cache.read_ahead(named, False, jobs=2)
+    titles = [cache.read_article(path, source)[0].title for path, source in named]
+    cache.close()
+    assert titles == [f"A{n}" for n in range(8)]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,17 @@ def _plain(config: Config, tmp_path: Path) -> Path:
     site = tmp_path / "plain-out"
     build_site(dataclasses.replace(config, cache=False), site)
     return site
+
+
+def _dies_on_three(item: int) -> int:
+    if item == 3:
+        os._exit(1)  # as a worker killed for memory, or a crash in native code
+    return item * 2
+
+
+def test_map_forked_gives_results_in_order_and_says_when_a_worker_died() -> None:
+    assert list(parallel.map_forked(lambda item: item * 2, list(range(50)), 2, 1)) == [
+        item * 2 for item in range(50)
+    ]
+    with pytest.raises(BrokenProcessPool):
+        list(parallel.map_forked(_dies_on_three, list(range(50)), 2, 1))

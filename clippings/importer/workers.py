@@ -13,15 +13,14 @@ worker, until the one that kills its worker is found.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from clippings.forking import end_with_parent
+from clippings.forking import forked_executor
 
 # Articles handed out ahead of the one being written, per worker: enough to keep every worker
 # busy, few enough that a large web archive is not read into memory ahead of its writing.
@@ -57,14 +56,14 @@ def ordered_map(
     # Objects the collector never visits are never written, so they stay shared with the workers.
     gc.freeze()
     pending: deque[tuple[Any, Future | None]] = deque()
-    pool = _pool(workers)
+    pool = forked_executor(workers)
     try:
         for item in items:
             pending.append((item, pool.submit(_call, item) if is_job(item) else None))
             while len(pending) > workers * AHEAD_PER_WORKER or (pending and _ready(pending[0])):
                 if not (yield from _next(pending, is_job)):
                     pool.shutdown(cancel_futures=True)
-                    pool = _pool(workers)
+                    pool = forked_executor(workers)
         while pending:
             yield from _next(pending, is_job)
     finally:
@@ -97,7 +96,7 @@ def _ready(entry: tuple[Any, Future | None]) -> bool:
 def _one_at_a_time(items: list[Any], is_job: Callable[[Any], bool]) -> Iterator[tuple[Any, Any]]:
     """The items pending when a worker died, each job alone in a worker, so that the one that
     kills its worker is known and fails, and no other."""
-    pool = _pool(1)
+    pool = forked_executor(1)
     try:
         for item in items:
             if not is_job(item):
@@ -107,22 +106,13 @@ def _one_at_a_time(items: list[Any], is_job: Callable[[Any], bool]) -> Iterator[
                 result = pool.submit(_call, item).result()
             except BrokenProcessPool:
                 pool.shutdown(cancel_futures=True)
-                pool = _pool(1)
+                pool = forked_executor(1)
                 result = WorkerDied()
             except Exception as error:
                 result = error
             yield item, result
     finally:
         pool.shutdown(cancel_futures=True)
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=end_with_parent,
-        initargs=(os.getpid(),),
-    )
 
 
 def _call(item: Any) -> Any:
