@@ -15,11 +15,14 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import queue
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
-from clippings.forking import end_with_parent, forked_executor
+from clippings.forking import forked_executor
 from clippings.render import Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
@@ -28,6 +31,10 @@ _MIN_PARALLEL_PAGES = 200
 # pages bounds what a worker and the parent hold at once (a chunk's bytes travel as one message).
 _CHUNKS_PER_JOB = 8
 _MAX_CHUNK_PAGES = 500
+_WORKER_DIED = (
+    "a render worker ended before its pages were done (killed, most often for lack of memory);"
+    " nothing was published: try again with fewer workers (--jobs 1)"
+)
 
 # Stages one page's bytes (SiteWriter.put); True when written, False when linked unchanged.
 Put = Callable[[str, bytes], bool]
@@ -118,26 +125,31 @@ def render_pages(
     # Frozen objects are left out of garbage collection, so the workers' collector does not
     # write to (and so copy) every page of the archive they inherit.
     gc.freeze()
+    pool = forked_executor(jobs)
     try:
-        with _forked_pool(jobs) as pool:
-            next_chunk = 0
-            results = pool.imap_unordered(_render_chunk, costly_first)
-            for number, *result in _interleaved(results, meanwhile):
-                done[number] = result
-                while next_chunk in done:
-                    rendered, found, fresh = done.pop(next_chunk)
-                    next_chunk += 1
-                    if on_bodies:
-                        on_bodies(fresh)
-                    else:
-                        renderer.bodies.update(fresh)
-                    for problem in found:
-                        problems.setdefault((problem.path, problem.line, problem.message), problem)
-                    for item in rendered:
-                        yield item
-                        if on_page:
-                            on_page()
+        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        for task in costly_first:
+            pool.submit(_render_chunk, task).add_done_callback(finished.put)
+        next_chunk = 0
+        for number, *result in _interleaved(finished, len(chunks), meanwhile):
+            done[number] = result
+            while next_chunk in done:
+                rendered, found, fresh = done.pop(next_chunk)
+                next_chunk += 1
+                if on_bodies:
+                    on_bodies(fresh)
+                else:
+                    renderer.bodies.update(fresh)
+                for problem in found:
+                    problems.setdefault((problem.path, problem.line, problem.message), problem)
+                for item in rendered:
+                    yield item
+                    if on_page:
+                        on_page()
+    except BrokenProcessPool:  # killed (for memory, most often) or crashed in native code
+        raise BuildError([Problem("render", None, _WORKER_DIED)]) from None
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         gc.unfreeze()
         _work = None
     for _ in meanwhile:
@@ -146,18 +158,21 @@ def render_pages(
         raise BuildError(list(problems.values()))
 
 
-def _interleaved(results: Any, meanwhile: Iterator[object]) -> Iterator[Any]:
-    """The pool's results as they come, with steps of `meanwhile` taken while none is ready."""
+def _interleaved(
+    finished: queue.SimpleQueue[Future], count: int, meanwhile: Iterator[object]
+) -> Iterator[Any]:
+    """The results of `count` futures as they finish, with steps of `meanwhile` taken while none
+    is ready. (A queue filled by the futures' callbacks: looking at it costs far less than asking
+    every future, which the parent would do once per step.)"""
     idle = False
-    while True:
+    while count:
         try:
-            result = results.next(timeout=None if idle else 0)
-        except multiprocessing.TimeoutError:
+            future = finished.get(block=idle)
+        except queue.Empty:
             idle = next(meanwhile, _DONE) is _DONE
             continue
-        except StopIteration:
-            return
-        yield result
+        count -= 1
+        yield future.result()
 
 
 _DONE = object()
@@ -196,10 +211,6 @@ def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
     assert _mapped is not None
     work, items = _mapped
     return [work(item) for item in items[bounds[0] : bounds[1]]]
-
-
-def _forked_pool(jobs: int) -> Any:
-    return multiprocessing.get_context("fork").Pool(jobs, end_with_parent, (os.getpid(),))
 
 
 def _start_methods() -> list[str]:

@@ -16,6 +16,7 @@ from clippings import parallel
 from clippings.build import build_site, load_archive
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
+from clippings.errors import BuildError
 from clippings.render import Page
 from clippings.search import INDEX_DIR
 from tests.conftest import write_article
@@ -110,13 +111,13 @@ def test_a_cold_cached_build_fingerprints_while_the_workers_render(
     taken: list[object] = []
     interleaved = parallel._interleaved
 
-    def counting(results, meanwhile):
+    def counting(finished, count, meanwhile):
         def counted():
             for step in meanwhile:
                 taken_at_each_step.append(len(taken))
                 yield step
 
-        for result in interleaved(results, counted()):
+        for result in interleaved(finished, count, counted()):
             taken.append(result)
             yield result
 
@@ -140,6 +141,29 @@ def _dies_on_three(item: int) -> int:
     if item == 3:
         os._exit(1)  # as a worker killed for memory, or a crash in native code
     return item * 2
+
+
+def test_a_render_worker_that_dies_fails_the_build_instead_of_hanging_it(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed mid-chunk (for memory, most often) used to leave the build waiting for
+    its results forever; now the build stops with a problem and publishes nothing."""
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    parent = os.getpid()
+    render_and_put = parallel._render_and_put
+
+    def dies_in_a_worker(pages, renderer, put):
+        if os.getpid() != parent and any(page.path.startswith("people/") for page in pages):
+            os._exit(1)
+        return render_and_put(pages, renderer, put)
+
+    monkeypatch.setattr(parallel, "_render_and_put", dies_in_a_worker)
+    site = tmp_path / "out"
+    with pytest.raises(BuildError) as raised:
+        build_site(dataclasses.replace(fixture_config, jobs=2, cache=False), site)
+    assert [problem.path for problem in raised.value.problems] == ["render"]
+    assert "render worker ended" in str(raised.value)
+    assert not site.exists()
 
 
 def test_map_forked_gives_results_in_order_and_says_when_a_worker_died() -> None:
