@@ -128,7 +128,7 @@ def run_build(args: argparse.Namespace) -> int:
     config = load_site_config(args)
     site_dir = args.output or config.path("output_dir")
     result: BuildResult = build_site(
-        config, site_dir, strict=args.strict, progress=_progress(args.quiet)
+        config, site_dir, strict=args.strict, progress=_progress(args.quiet), process_ends=True
     )
     for warning in result.warnings:
         print(warning, file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import pickle
 import random
@@ -149,6 +150,28 @@ def test_a_tag_edit_renders_only_the_pages_that_show_it(
     article.write_text(article.read_text().replace("people: [", "people: [Tag Edit Person, ", 1))
     build_site(fixture_config, site)
     assert 0 < sum(rendered) < first.pages // 2
+    assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
+
+
+def test_a_build_the_process_ends_with_leaves_the_engine_to_the_system(
+    fixture_config: Config, tmp_path: Path
+) -> None:
+    """The CLI's builds (`process_ends`): the engine a tag edit finished with, and the cold
+    build's archive, are frozen rather than collected (0.14 s and 0.17 s at 10,000 articles),
+    with the collector running again after; other callers get their memory back."""
+    site = tmp_path / "out"
+    article = fixture_config.path("content_dir") / "2020" / "ankara.md"
+    gc.unfreeze()  # whatever an earlier test in this process froze
+    try:
+        for ends in (False, True):
+            build_site(fixture_config, site, process_ends=ends)
+            assert gc.isenabled() and (gc.get_freeze_count() > 0) is ends
+        gc.unfreeze()
+        article.write_text(article.read_text().replace("people: [", "people: [Engine Edit, ", 1))
+        build_site(fixture_config, site, process_ends=True)  # through the saved engine
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
 
 
