@@ -186,11 +186,18 @@ def _write_site(
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()
-    with times.stage("write"):  # the folders, all at once, before the workers fork
-        writer.prepare([page.path for page in todo])
+    with times.stage("write"):
+        writer.claim([page.path for page in todo])
     with times.stage("render+write"):  # pages are staged by the process that renders them
         for path, size, written in render_pages(
-            todo, renderer, writer.put, jobs, tick, store_bodies, fingerprinting
+            todo,
+            renderer,
+            writer.put,
+            writer.make_folders,
+            jobs,
+            tick,
+            store_bodies,
+            fingerprinting,
         ):
             writer.count(written)
             sizes[path] = size

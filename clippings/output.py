@@ -86,9 +86,9 @@ class SiteWriter:
     Staged files are only ever replaced by rename, never written through, because the spare
     shares hard-linked files with the live site.
 
-    Many pages at once: `prepare` checks their paths and creates every folder they need in one
-    pass; `put` then stages each page's bytes and may run in forked render workers, since it
-    touches no bookkeeping of the writer (the caller counts what it returns with `count`).
+    Many pages at once: `claim` checks their paths; `make_folders` creates the folders they need
+    and `put` stages each page's bytes. Those two may run in forked render workers, since they
+    touch no bookkeeping of the writer (the caller counts what `put` returns with `count`).
     """
 
     def __init__(self, site_dir: Path, spare: Path | None = None) -> None:
@@ -131,13 +131,21 @@ class SiteWriter:
         self.count(self.put(path, data))
 
     def prepare(self, paths: list[str]) -> None:
-        """Claim these output paths (refusing unsafe and repeated ones) and create every staging
-        folder they need, each once, parents first."""
+        """`claim` these paths and `make_folders` for them."""
+        self.claim(paths)
+        self.make_folders(paths)
+
+    def claim(self, paths: list[str]) -> None:
+        """Claim these output paths, refusing unsafe and repeated ones."""
         for path in paths:
             safe_relative(path)
             if path in self._paths:
                 raise BuildError([Problem(path, None, "two pages would be written to this path")])
             self._paths.add(path)
+
+    def make_folders(self, paths: list[str]) -> None:
+        """Create every staging folder these claimed paths need, each once, parents first. May
+        run in several forked render workers at once, on paths that share folders."""
         needed: set[str] = set()
         for path in paths:
             end = path.rfind("/")
@@ -153,11 +161,16 @@ class SiteWriter:
             os.mkdir(folder)
         except FileExistsError:
             if os.path.isdir(folder):
-                return
+                return  # there already, or made meanwhile by another worker
             if not self._reused:
                 raise
-            os.unlink(folder)  # the spare holds an old file where a folder goes now
-            os.mkdir(folder)
+            with contextlib.suppress(FileNotFoundError):  # another worker's unlink came first
+                os.unlink(folder)  # the spare holds an old file where a folder goes now
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                if not os.path.isdir(folder):
+                    raise
 
     def put(self, path: str, data: bytes) -> bool:
         """Stage the bytes of a `prepare`d path: a hard link to the current site's file when it
