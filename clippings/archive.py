@@ -225,9 +225,10 @@ def _collect_terms(
         article_terms[article.path] = own
     if problems:
         raise BuildError(problems)
+    keys = {id(article): article.sort_key for article in articles}  # once each, not per term
     for kind_terms in terms.values():
         for term in kind_terms.values():
-            term.articles.sort(key=lambda a: a.sort_key, reverse=True)
+            term.articles.sort(key=lambda a: keys[id(a)], reverse=True)
             term.name = _preferred_name(term, spellings[(term.kind, term.slug)])
     return terms, article_terms, publishers, dict(spellings)
 

@@ -25,8 +25,11 @@ import pickle
 import sqlite3
 import sys
 import zlib
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
+from concurrent import futures
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -42,7 +45,9 @@ from clippings.files import (
     open_regular,
     read_regular,
     stat_key,
+    temporary_beside,
 )
+from clippings.forking import run_aside
 from clippings.parallel import map_forked
 from clippings.render import THEME_DIR, Page
 
@@ -614,23 +619,34 @@ class BuildCache:
 
     def save_engine(self, settings: str, engine: object) -> None:
         """Keep the incremental engine (`incremental.Rebuilder`, with the model and page plan)
-        for the next build with these settings; written whole or not at all. Streamed to the
-        file with its checksum computed on the way (a 50 MB pickle at 10,000 articles is not
-        held in memory, nor copied), the articles' bodies after the pickle (`_EnginePickler`)."""
-        key = f"{ENGINE_FORMAT}:{settings}".encode("ascii")
+        for the next build with these settings; written whole or not at all."""
         with atomic_file(self.path.parent / ENGINE_FILE) as file:
-            file.write(key + b"\n")
-            checked = _Checked(file, zlib.crc32(key))
-            pickler = _EnginePickler(checked)
-            try:
-                pickler.dump(engine)
-            finally:
-                pickler.restore_bodies()
-            for body in pickler.bodies:
-                data = body.encode("utf-8", "surrogatepass")
-                checked.write(len(data).to_bytes(8, "little") + data)
-            file.write(checked.crc.to_bytes(ENGINE_CHECK, "little"))
+            write_engine(file, settings, engine)
         self.forget_engine_stale()  # it knows them now
+
+    @contextmanager
+    def engine_saved_meanwhile(self, settings: str, engine: object) -> Iterator[None]:
+        """`save_engine` in a forked process while the block runs (at 10,000 articles each of
+        the two takes ~1 s of a core, and the other core is free). The engine takes its name
+        only once both have succeeded: a block that raises leaves the last engine as it was.
+        A saving process that dies costs the engine (the next build is a full one) and is
+        said in `notice`."""
+        target = self.path.parent / ENGINE_FILE
+        staged = temporary_beside(target)
+        saving = run_aside(partial(_write_engine_file, staged, settings, engine))
+        try:
+            yield
+            saving.result()  # raises what the saving process raised
+            os.replace(staged, target)
+            self.forget_engine_stale()
+        except BrokenProcessPool:
+            self.forget_engine()
+            self.notice = (
+                "the engine could not be saved (its process ended): the next build is full"
+            )
+        finally:
+            futures.wait([saving])  # before its file is deleted, or it could be made after
+            staged.unlink(missing_ok=True)
 
     def load_engine(self, settings: str) -> Any | None:
         """The engine the last build saved with these settings, or None (none saved, other
@@ -697,6 +713,29 @@ class BuildCache:
             self._read_ahead.close()
         self._db.execute("COMMIT")
         self._db.close()
+
+
+def write_engine(file: BinaryIO, settings: str, engine: object) -> None:
+    """The engine as `load_engine` reads it, streamed to `file` with its checksum computed on
+    the way (a 50 MB pickle at 10,000 articles is not held in memory, nor copied), the articles'
+    bodies after the pickle (`_EnginePickler`). Touches nothing but `file`."""
+    key = f"{ENGINE_FORMAT}:{settings}".encode("ascii")
+    file.write(key + b"\n")
+    checked = _Checked(file, zlib.crc32(key))
+    pickler = _EnginePickler(checked)
+    try:
+        pickler.dump(engine)
+    finally:
+        pickler.restore_bodies()
+    for body in pickler.bodies:
+        data = body.encode("utf-8", "surrogatepass")
+        checked.write(len(data).to_bytes(8, "little") + data)
+    file.write(checked.crc.to_bytes(ENGINE_CHECK, "little"))
+
+
+def _write_engine_file(path: Path, settings: str, engine: object) -> None:
+    with open(path, "wb") as file:
+        write_engine(file, settings, engine)
 
 
 class _EnginePickler(pickle.Pickler):

@@ -12,9 +12,14 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+Result = TypeVar("Result")
+_aside: Callable[[], Any] | None = None  # set while `run_aside` forks
 
 
 def end_with_parent(parent: int) -> None:
@@ -35,3 +40,29 @@ def forked_executor(workers: int) -> ProcessPoolExecutor:
         initializer=end_with_parent,
         initargs=(os.getpid(),),
     )
+
+
+def run_aside(call: Callable[[], Result]) -> Future[Result]:
+    """`call()` in a process forked now, while this one goes on: it inherits `call` and all it
+    holds (nothing is pickled on the way in). The future gives its result or raises its error,
+    or `BrokenProcessPool` if it died. Where processes cannot be forked, the call is made now."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        done: Future[Result] = Future()
+        try:
+            done.set_result(call())
+        except Exception as error:
+            done.set_exception(error)
+        return done
+    global _aside
+    _aside = call
+    pool = forked_executor(1)
+    try:
+        return pool.submit(_call_aside)  # forks here, the pool's first task
+    finally:
+        _aside = None
+        pool.shutdown(wait=False)
+
+
+def _call_aside() -> Any:
+    assert _aside is not None
+    return _aside()

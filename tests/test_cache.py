@@ -156,9 +156,9 @@ def test_a_tag_edit_renders_only_the_pages_that_show_it(
 def test_a_build_the_process_ends_with_leaves_the_engine_to_the_system(
     fixture_config: Config, tmp_path: Path
 ) -> None:
-    """The CLI's builds (`process_ends`): the engine a tag edit finished with, and the cold
-    build's archive, are frozen rather than collected (0.14 s and 0.17 s at 10,000 articles),
-    with the collector running again after; other callers get their memory back."""
+    """The CLI's builds (`process_ends`): the engine a tag edit finished with is frozen rather
+    than collected (0.14 s at 10,000 articles), as is the model of a full build, with the
+    collector running again after; other callers get their memory back."""
     site = tmp_path / "out"
     article = fixture_config.path("content_dir") / "2020" / "ankara.md"
     gc.unfreeze()  # whatever an earlier test in this process froze
@@ -562,6 +562,40 @@ def test_the_saved_engine_keeps_bodies_apart_and_leaves_them_as_they_were(
         assert engine.read_bytes() == data[: -24 - check] + data[-check:]  # left as it was
     finally:
         cache.close()
+
+
+def test_the_engine_saved_meanwhile_takes_its_name_only_when_all_went_well(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full build saves its engine in a forked process while it records the build. Saved:
+    the engine loads. The build fails meanwhile: the last engine is left as it was. The saving
+    process dies: no engine (a stale one must not be trusted), and the build says so. Never
+    a temporary file left behind."""
+    build_site(fixture_config, tmp_path / "out")
+    folder = fixture_config.root / CACHE_DIR
+    engine = folder / cache_module.ENGINE_FILE
+    cache = cache_module.BuildCache(folder)
+    try:
+        with cache.engine_saved_meanwhile("settings", {"saved": "aside"}):
+            pass
+        assert cache.load_engine("settings") == {"saved": "aside"}
+        saved = engine.read_bytes()
+        with pytest.raises(KeyError), cache.engine_saved_meanwhile("settings", {"saved": "again"}):
+            raise KeyError("a failure while the build is recorded")
+        assert engine.read_bytes() == saved
+        write = cache_module._write_engine_file
+
+        def dies(path, settings, state):
+            write(path, settings, state)
+            os._exit(1)  # killed for memory, say
+
+        monkeypatch.setattr(cache_module, "_write_engine_file", dies)
+        with cache.engine_saved_meanwhile("settings", {"saved": "never"}):
+            pass
+        assert not engine.exists() and "could not be saved" in str(cache.notice)
+    finally:
+        cache.close()
+    assert [path.name for path in folder.iterdir() if path.name.endswith(".tmp")] == []
 
 
 def _cache_rows(folder: Path) -> list[tuple]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from clippings import archive as archive_module
-from clippings import parallel
+from clippings import forking, parallel
 from clippings.build import build_site, load_archive
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
@@ -172,3 +172,19 @@ def test_map_forked_gives_results_in_order_and_says_when_a_worker_died() -> None
     ]
     with pytest.raises(BrokenProcessPool):
         list(parallel.map_forked(_dies_on_three, list(range(50)), 2, 1))
+
+
+def _fails() -> None:
+    raise ValueError("from the process aside")
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_run_aside_gives_the_call_result_or_its_error_forked_or_not(
+    forked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not forked:  # as where processes cannot be forked
+        monkeypatch.setattr(forking.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    parent = os.getpid()
+    assert (forking.run_aside(os.getpid).result(timeout=60) != parent) is forked
+    with pytest.raises(ValueError, match="from the process aside"):
+        forking.run_aside(_fails).result(timeout=60)
