@@ -573,7 +573,7 @@ def _build(
                 engine = _engine_of(config, target, strict, files, loading, archive, cache)
                 saving = (
                     cache.engine_saved_meanwhile(
-                        settings, engine(pages, prints, refs, inputs, assets)
+                        settings, partial(engine, pages, prints, refs, inputs, assets)
                     )
                     if engine
                     else nullcontext()

@@ -25,7 +25,7 @@ import pickle
 import sqlite3
 import sys
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent import futures
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -625,9 +625,9 @@ class BuildCache:
         self.forget_engine_stale()  # it knows them now
 
     @contextmanager
-    def engine_saved_meanwhile(self, settings: str, engine: object) -> Iterator[None]:
-        """`save_engine` in a forked process while the block runs (at 10,000 articles each of
-        the two takes ~1 s of a core, and the other core is free). The engine takes its name
+    def engine_saved_meanwhile(self, settings: str, engine: Callable[[], object]) -> Iterator[None]:
+        """`save_engine` of what `engine()` makes, both in a forked process while the block runs
+        (at 10,000 articles each of the two takes ~1 s of a core, and the other core is free). The engine takes its name
         only once both have succeeded: a block that raises leaves the last engine as it was.
         A saving process that dies costs the engine (the next build is a full one) and is
         said in `notice`."""
@@ -733,9 +733,9 @@ def write_engine(file: BinaryIO, settings: str, engine: object) -> None:
     file.write(checked.crc.to_bytes(ENGINE_CHECK, "little"))
 
 
-def _write_engine_file(path: Path, settings: str, engine: object) -> None:
+def _write_engine_file(path: Path, settings: str, engine: Callable[[], object]) -> None:
     with open(path, "wb") as file:
-        write_engine(file, settings, engine)
+        write_engine(file, settings, engine())
 
 
 class _EnginePickler(pickle.Pickler):

@@ -164,6 +164,7 @@ def test_a_build_the_process_ends_with_leaves_the_engine_to_the_system(
     gc.unfreeze()  # whatever an earlier test in this process froze
     try:
         for ends in (False, True):
+            shutil.rmtree(fixture_config.root / CACHE_DIR, ignore_errors=True)  # a full build
             build_site(fixture_config, site, process_ends=ends)
             assert gc.isenabled() and (gc.get_freeze_count() > 0) is ends
         gc.unfreeze()
@@ -576,21 +577,24 @@ def test_the_engine_saved_meanwhile_takes_its_name_only_when_all_went_well(
     engine = folder / cache_module.ENGINE_FILE
     cache = cache_module.BuildCache(folder)
     try:
-        with cache.engine_saved_meanwhile("settings", {"saved": "aside"}):
+        with cache.engine_saved_meanwhile("settings", lambda: {"saved": "aside"}):
             pass
         assert cache.load_engine("settings") == {"saved": "aside"}
         saved = engine.read_bytes()
-        with pytest.raises(KeyError), cache.engine_saved_meanwhile("settings", {"saved": "again"}):
+        with (
+            pytest.raises(KeyError),
+            cache.engine_saved_meanwhile("settings", lambda: {"saved": "again"}),
+        ):
             raise KeyError("a failure while the build is recorded")
         assert engine.read_bytes() == saved
         write = cache_module._write_engine_file
 
-        def dies(path, settings, state):
-            write(path, settings, state)
+        def dies(path, settings, engine):
+            write(path, settings, engine)
             os._exit(1)  # killed for memory, say
 
         monkeypatch.setattr(cache_module, "_write_engine_file", dies)
-        with cache.engine_saved_meanwhile("settings", {"saved": "never"}):
+        with cache.engine_saved_meanwhile("settings", lambda: {"saved": "never"}):
             pass
         assert not engine.exists() and "could not be saved" in str(cache.notice)
     finally:
