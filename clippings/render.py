@@ -485,6 +485,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Templates do not change under one renderer (the engine makes a new one when they
+            # do): no stat of each template a page includes, five per article page.
+            auto_reload=False,
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir))
             if bytecode_dir
             else None,
