@@ -158,7 +158,9 @@ def render_pages(
     except BrokenProcessPool:  # killed (for memory, most often) or crashed in native code
         raise BuildError([Problem("render", None, _WORKER_DIED)]) from None
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Chunks not started are dropped; those under way end first: a worker left running
+        # after a failed build could write a stale page into the next build's staging folder.
+        pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
         _work = None
     for _ in meanwhile:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import sqlite3
+import time
 from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -12,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from clippings import archive as archive_module
+from clippings import build as build_module
 from clippings import forking, parallel
 from clippings.build import build_site, load_archive
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
-from clippings.errors import BuildError
+from clippings.errors import BuildError, Problem
+from clippings.output import SiteWriter
 from clippings.render import Page
 from clippings.search import INDEX_DIR
 from tests.conftest import write_article
@@ -164,6 +168,37 @@ def test_a_render_worker_that_dies_fails_the_build_instead_of_hanging_it(
     assert [problem.path for problem in raised.value.problems] == ["render"]
     assert "render worker ended" in str(raised.value)
     assert not site.exists()
+
+
+def test_a_build_failing_while_workers_render_leaves_no_staging_behind(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent's own work between results fails: the chunks under way end before the build
+    does (a worker left running could write a stale page into the next build's staging), and
+    nothing of the build is left."""
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    fingerprint_each = build_module._fingerprint_each
+
+    def fails_midway(*args):
+        steps = fingerprint_each(*args)
+        yield next(steps)
+        raise BuildError([Problem("content/x.md", 1, "found while the workers render")])
+
+    monkeypatch.setattr(build_module, "_fingerprint_each", fails_midway)
+    parent = os.getpid()
+    make_folders = SiteWriter.make_folders
+
+    def slow_in_a_worker(writer, paths):
+        if os.getpid() != parent:
+            time.sleep(0.5)  # still at work when the parent fails
+        make_folders(writer, paths)
+
+    monkeypatch.setattr(SiteWriter, "make_folders", slow_in_a_worker)
+    site = tmp_path / "out"
+    with pytest.raises(BuildError, match="found while the workers render"):
+        build_site(dataclasses.replace(fixture_config, jobs=2), site)
+    assert multiprocessing.active_children() == []  # none left writing in a later build
+    assert [path.name for path in tmp_path.iterdir() if "out" in path.name] == []  # .out.staging
 
 
 def test_map_forked_gives_results_in_order_and_says_when_a_worker_died() -> None:
