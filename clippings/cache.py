@@ -627,23 +627,25 @@ class BuildCache:
     @contextmanager
     def engine_saved_meanwhile(self, settings: str, engine: Callable[[], object]) -> Iterator[None]:
         """`save_engine` of what `engine()` makes, both in a forked process while the block runs
-        (at 10,000 articles each of the two takes ~1 s of a core, and the other core is free). The engine takes its name
-        only once both have succeeded: a block that raises leaves the last engine as it was.
-        A saving process that dies costs the engine (the next build is a full one) and is
-        said in `notice`."""
+        (at 10,000 articles each takes ~1 s of a core, and the other core is free). The engine
+        takes its name only once both have succeeded: a block that raises leaves the last
+        engine as it was. A saving process that dies, or an engine that cannot be saved, costs
+        the engine (the next build is a full one), said in `notice`; a disk error is raised."""
         target = self.path.parent / ENGINE_FILE
         staged = temporary_beside(target)
         saving = run_aside(partial(_write_engine_file, staged, settings, engine))
         try:
             yield
-            saving.result()  # raises what the saving process raised
-            os.replace(staged, target)
-            self.forget_engine_stale()
-        except BrokenProcessPool:
-            self.forget_engine()
-            self.notice = (
-                "the engine could not be saved (its process ended): the next build is full"
-            )
+            error = saving.exception()  # waits for it
+            if error is None:
+                os.replace(staged, target)
+                self.forget_engine_stale()
+            elif isinstance(error, OSError):
+                raise error
+            else:  # it died (BrokenProcessPool), or the engine would not pickle
+                self.forget_engine()
+                message = f"engine not saved ({type(error).__name__}): the next build is in full"
+                self.notice = "; ".join(filter(None, [self.notice, message]))
         finally:
             futures.wait([saving])  # before its file is deleted, or it could be made after
             staged.unlink(missing_ok=True)

@@ -569,9 +569,9 @@ def test_the_engine_saved_meanwhile_takes_its_name_only_when_all_went_well(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full build saves its engine in a forked process while it records the build. Saved:
-    the engine loads. The build fails meanwhile: the last engine is left as it was. The saving
-    process dies: no engine (a stale one must not be trusted), and the build says so. Never
-    a temporary file left behind."""
+    the engine loads. The build fails meanwhile: the last engine is left as it was. The engine
+    cannot be pickled, or the saving process dies: no engine (a stale one must not be
+    trusted), and the build says so. Never a temporary file left behind."""
     build_site(fixture_config, tmp_path / "out")
     folder = fixture_config.root / CACHE_DIR
     engine = folder / cache_module.ENGINE_FILE
@@ -593,10 +593,15 @@ def test_the_engine_saved_meanwhile_takes_its_name_only_when_all_went_well(
             write(path, settings, engine)
             os._exit(1)  # killed for memory, say
 
+        with cache.engine_saved_meanwhile("settings", lambda: {"a lambda": lambda: None}):
+            pass
+        assert not engine.exists() and "engine not saved (" in str(cache.notice)
+        cache.save_engine("settings", {"saved": "in place"})
         monkeypatch.setattr(cache_module, "_write_engine_file", dies)
         with cache.engine_saved_meanwhile("settings", lambda: {"saved": "never"}):
             pass
-        assert not engine.exists() and "could not be saved" in str(cache.notice)
+        assert not engine.exists()
+        assert "engine not saved (BrokenProcessPool)" in str(cache.notice)
     finally:
         cache.close()
     assert [path.name for path in folder.iterdir() if path.name.endswith(".tmp")] == []
