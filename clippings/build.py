@@ -35,9 +35,15 @@ from clippings.cache import (
     is_damage,
 )
 from clippings.config import Config
-from clippings.content import content_files, display_path, read_article, read_articles
+from clippings.content import (
+    Article,
+    content_files,
+    display_path,
+    read_article,
+    read_articles,
+)
 from clippings.errors import BuildError, Problem, shown
-from clippings.files import os_problem
+from clippings.files import StatKey, os_problem
 from clippings.incremental import Rebuilder, TooMuchWork
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock, remove_leftovers
@@ -224,18 +230,11 @@ def _write_site(
     return prints, sizes, todo, fingerprints
 
 
-def _engine_of(
-    config: Config,
-    site_dir: Path,
-    strict: bool,
-    files: ContentFiles,
-    loading: list[Problem],
-    archive: Archive,
-    cache: BuildCache,
-) -> Callable[..., Rebuilder] | None:
-    """What makes the engine of a full build (`Rebuilder.from_build`, given the pages and
-    their fingerprints, references and inputs, and the assets), or None when a file changed
-    while it was read."""
+def _engine_sources(
+    files: ContentFiles, loading: list[Problem], archive: Archive, cache: BuildCache
+) -> dict[str, tuple[StatKey | None, Article | None, list[Problem], str | None]] | None:
+    """What the engine of a full build knows of each content file (`Rebuilder.from_build`):
+    its stat, its article, its problems and its hash; None when a file changed while read."""
     problems_of: dict[str, list[Problem]] = {}
     for problem in loading:
         problems_of.setdefault(problem.path, []).append(problem)
@@ -250,7 +249,7 @@ def _engine_of(
         path = files[article.source][0]
         sha = cache.article_sha.get(article.source)
         sources[path] = (sources[path][0], article, sources[path][2], sha)
-    return partial(Rebuilder.from_build, config, site_dir, strict, sources, archive)
+    return sources
 
 
 def _fingerprint_each(
@@ -570,12 +569,23 @@ def _build(
         if cache:
             with times.stage("save engine"):
                 assert inputs is not None  # fingerprinted: a cache is open
-                engine = _engine_of(config, target, strict, files, loading, archive, cache)
+                sources = _engine_sources(files, loading, archive, cache)
+                engine = partial(
+                    Rebuilder.from_build,
+                    config,
+                    target,
+                    strict,
+                    sources,
+                    archive,
+                    pages,
+                    prints,
+                    refs,
+                    inputs,
+                    assets,
+                )  # made in the process that saves it
                 saving = (
-                    cache.engine_saved_meanwhile(
-                        settings, partial(engine, pages, prints, refs, inputs, assets)
-                    )
-                    if engine
+                    cache.engine_saved_meanwhile(settings, engine)
+                    if sources is not None
                     else nullcontext()
                 )
             with times.stage("record cache"), saving:

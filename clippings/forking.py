@@ -31,6 +31,11 @@ def end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def can_fork() -> bool:
+    """Whether this platform forks processes (the pools here need it; elsewhere work runs here)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def forked_executor(workers: int) -> ProcessPoolExecutor:
     """Workers forked from this process (sharing its loaded state) that end with it; a worker
     that dies makes the pool raise `BrokenProcessPool` instead of waiting for it forever."""
@@ -46,7 +51,7 @@ def run_aside(call: Callable[[], Result]) -> Future[Result]:
     """`call()` in a process forked now, while this one goes on: it inherits `call` and all it
     holds (nothing is pickled on the way in). The future gives its result or raises its error,
     or `BrokenProcessPool` if it died. Where processes cannot be forked, the call is made now."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not can_fork():
         done: Future[Result] = Future()
         try:
             done.set_result(call())

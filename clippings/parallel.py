@@ -13,7 +13,6 @@ do not depend on the number of workers or on which chunk finished first.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import queue
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -22,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
-from clippings.forking import forked_executor
+from clippings.forking import can_fork, forked_executor
 from clippings.render import Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
@@ -116,7 +115,7 @@ def render_pages(
     keep it. `meanwhile` is other work of the parent, whose steps are taken while no result is
     ready (the workers render) and to its end after. Raises BuildError with every problem."""
     meanwhile = iter(()) if meanwhile is None else meanwhile
-    if jobs <= 1 or len(pages) < _MIN_PARALLEL_PAGES or "fork" not in _start_methods():
+    if jobs <= 1 or len(pages) < _MIN_PARALLEL_PAGES or not can_fork():
         for _ in meanwhile:
             pass
         make_folders([page.path for page in pages])
@@ -197,7 +196,7 @@ def map_forked(
     inherited, not pickled; the results come back pickled), so only chunks done and not yet
     taken are held. `work` should turn a failure into its result. Closing the generator ends
     the workers."""
-    if jobs <= 1 or len(items) < minimum or "fork" not in _start_methods():
+    if jobs <= 1 or len(items) < minimum or not can_fork():
         yield from (work(item) for item in items)
         return
     global _mapped
@@ -222,7 +221,3 @@ def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
     assert _mapped is not None
     work, items = _mapped
     return [work(item) for item in items[bounds[0] : bounds[1]]]
-
-
-def _start_methods() -> list[str]:
-    return multiprocessing.get_all_start_methods()
