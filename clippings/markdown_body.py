@@ -2,17 +2,20 @@
 
 Python-Markdown converts every body and decides every block. At 10,000 articles it costs more
 than any other part of rendering an article but the cite block, most of it in the ~14 inline
-patterns, each searched over every paragraph. Two shortcuts leave its output unchanged (property
-tests in tests/test_markdown_body.py compare it with `reference_markdown` over random text, the
-devset, the shipped archive and the fixture site):
+patterns, each searched over every paragraph, and in the ~15 block tests run on each block.
+Two shortcuts leave its output unchanged (property tests in tests/test_markdown_body.py compare
+it with `reference_markdown` over random text, the devset, the shipped archive and the fixture
+site):
 
-- An inline pattern runs only in a document holding a character it needs: without `[` there is
-  no link to find, without `*` or `_` no emphasis. One converter per set of patterns, made when
-  a document first needs it (a handful in practice).
-- A paragraph of plain text is made by our block processor, tried first: it takes a block
-  only when no other block processor could (every line starts with a letter, a quote or `(`,
-  so no heading, list, quote, rule, indent, definition or table; no `[`, so no reference or
-  footnote) and no inline pattern could match in it, and keeps its text as written (a
+- A part of Python-Markdown that only acts on a character the document lacks is not run: without
+  `[` there is no link to find, without `*` or `_` no emphasis, without `{` no attribute list,
+  without a backslash nothing to unescape, without three backticks or tildes no fenced code, and
+  without a link or image no target to check. One converter per set of parts, made when a
+  document first needs it (a handful in practice).
+- A paragraph is made by our block processor, tried first, when no other block processor could
+  claim it: every line starts with a letter, a quote or `(` (so no heading, list, quote, rule,
+  indent, definition, reference, footnote or table separator row). A paragraph of
+  plain text (no character an inline pattern needs) also keeps its text as written (a
   `markdown.util.AtomicString`) instead of having every pattern searched over it.
 """
 
@@ -29,35 +32,44 @@ from markdown.util import AtomicString
 
 from clippings.escape import safe_url
 
-# What each inline pattern of Python-Markdown 3 (with "extra") needs in a text (one of) to
-# change anything. A reference link whose name is not defined is left as written, and a
-# definition needs `]:` (`[name]: url`), so without one the reference patterns do nothing.
-_INLINE_NEEDS: dict[str, tuple[str, ...]] = {
-    "backtick": ("`",),
-    "escape": ("\\",),
-    "footnote": ("[^",),
-    "reference": ("]:",),
-    "link": ("[",),
-    "image_link": ("![",),
-    "image_reference": ("![",),
-    "short_reference": ("]:",),
-    "short_image_ref": ("![",),
-    "autolink": ("<",),
-    "automail": ("<",),
-    "linebreak": ("  \n",),
-    "entity": ("&",),
-    "em_strong": ("*", "_"),
+# What each optional part of Python-Markdown 3 (with "extra"), by registry and name, needs in a
+# text (one of) to change anything. A reference link whose name is not defined is left as
+# written, and a definition needs `]:` (`[name]: url`), so without one the reference patterns do
+# nothing. "unescape" puts back only what the escape pattern took out.
+_PART_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("inlinePatterns", "backtick"): ("`",),
+    ("inlinePatterns", "escape"): ("\\",),
+    ("inlinePatterns", "footnote"): ("[^",),
+    ("inlinePatterns", "reference"): ("]:",),
+    ("inlinePatterns", "link"): ("[",),
+    ("inlinePatterns", "image_link"): ("![",),
+    ("inlinePatterns", "image_reference"): ("![",),
+    ("inlinePatterns", "short_reference"): ("]:",),
+    ("inlinePatterns", "short_image_ref"): ("![",),
+    ("inlinePatterns", "autolink"): ("<",),
+    ("inlinePatterns", "automail"): ("<",),
+    ("inlinePatterns", "linebreak"): ("  \n",),
+    ("inlinePatterns", "entity"): ("&",),
+    ("inlinePatterns", "em_strong"): ("*", "_"),
+    ("preprocessors", "fenced_code_block"): ("```", "~~~"),
+    ("treeprocessors", "attr_list"): ("{",),
+    ("treeprocessors", "unescape"): ("\\",),
+    ("treeprocessors", "unsafe_links"): ("[", "<"),
 }
 # Python-Markdown drops STX/ETX and expands tabs and CRs before parsing, which can make a
 # needed sequence ("  \n", "*[") out of characters that are apart in the text: no shortcut then.
 _REWRITTEN_BEFORE_PARSING = ("\t", "\r", "\x02", "\x03")
-# A block of plain text (with no two spaces ending a line, checked apart): every line starts
-# with a letter, a quote or `(`, and holds no character any inline pattern needs (nor brackets,
-# braces, `>` or `|`, to keep the set obviously safe).
+# A block no other block processor could claim: every line starts with a letter, a quote or
+# `(` (a table's second line is its separator row, of `-`, `:` and `|`), and none holds STX/ETX
+# (a stashed block).
 _LINE_START = r"""(?:[^\W\d_]|["'(“‘«])"""
-_LINE_REST = r"[^`\\\[\]<>&*_{}|\n\x02\x03]*"
-_PLAIN_BLOCK = re.compile(rf"{_LINE_START}{_LINE_REST}(?:\n{_LINE_START}{_LINE_REST})*")
-_PLAIN_PRIORITY = 106  # before every other block processor (md_in_html's is 105)
+_PROSE_BLOCK = re.compile(rf"{_LINE_START}[^\n\x02\x03]*(?:\n{_LINE_START}[^\n\x02\x03]*)*")
+# A paragraph of plain text (with no two spaces ending a line, checked apart): no character any
+# inline pattern needs (nor braces or `>`, to keep the set obviously safe).
+_PLAIN_TEXT = re.compile(r"[^`\\\[\]<>&*_{}]*")
+_PARAGRAPH_PRIORITY = 106  # before every other block processor (md_in_html's is 105)
+# The parts a text cannot need and whether plain paragraphs skip inline patterns; None for none.
+_Shortcuts = tuple[frozenset[tuple[str, str]], bool] | None
 
 
 class _UnsafeLinks(Treeprocessor):
@@ -72,22 +84,26 @@ class _UnsafeLinks(Treeprocessor):
                 del element.attrib[attribute]
 
 
-class _PlainParagraph(BlockProcessor):
-    """A paragraph of plain text, made as Python-Markdown's paragraph processor makes it but
-    with its text marked as needing no inline processing."""
+class _Paragraph(BlockProcessor):
+    """A paragraph no other block processor could claim, made as Python-Markdown's paragraph
+    processor makes it; with `plain_text`, a paragraph of plain text is marked as needing no
+    inline processing."""
+
+    def __init__(self, parser: Any, plain_text: bool) -> None:
+        super().__init__(parser)
+        self.plain_text = plain_text
 
     def test(self, parent: etree.Element, block: str) -> bool:
         # In a tight list the paragraph processor appends to the item's text instead.
-        return (
-            _PLAIN_BLOCK.fullmatch(block) is not None
-            and "  \n" not in block
-            and not self.parser.state.isstate("list")
-        )
+        return _PROSE_BLOCK.fullmatch(block) is not None and not self.parser.state.isstate("list")
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         block = blocks.pop(0)
         if block.strip():
-            etree.SubElement(parent, "p").text = AtomicString(block.lstrip())
+            text = block.lstrip()
+            if self.plain_text and _PLAIN_TEXT.fullmatch(text) and "  \n" not in text:
+                text = AtomicString(text)
+            etree.SubElement(parent, "p").text = text
 
 
 def reference_markdown() -> markdown.Markdown:
@@ -107,32 +123,33 @@ class BodyConverter:
     between documents, as its docs advise)."""
 
     def __init__(self) -> None:
-        self._converters: dict[tuple[frozenset[str], bool] | None, markdown.Markdown] = {}
+        self._converters: dict[_Shortcuts, markdown.Markdown] = {}
 
     def convert(self, text: str) -> str:
         return self._converter(self._shortcuts(text)).reset().convert(text)
 
     @staticmethod
-    def _shortcuts(text: str) -> tuple[frozenset[str], bool] | None:
-        """The inline patterns the text cannot need, and whether plain paragraphs may skip
-        them all (not when the text may define an abbreviation, `*[HTML]: ...`, which applies
-        to every paragraph's text); None for no shortcut."""
+    def _shortcuts(text: str) -> _Shortcuts:
+        """The parts of Python-Markdown the text cannot need, and whether plain paragraphs may
+        skip the inline patterns (not when the text may define an abbreviation, `*[HTML]: ...`,
+        which applies to every paragraph's text); None for no shortcut."""
         if any(character in text for character in _REWRITTEN_BEFORE_PARSING):
             return None
         unused = frozenset(
-            name for name, needs in _INLINE_NEEDS.items() if not any(need in text for need in needs)
+            part for part, needs in _PART_NEEDS.items() if not any(need in text for need in needs)
         )
         return unused, "*[" not in text
 
-    def _converter(self, shortcuts: tuple[frozenset[str], bool] | None) -> markdown.Markdown:
+    def _converter(self, shortcuts: _Shortcuts) -> markdown.Markdown:
         md = self._converters.get(shortcuts)
         if md is None:
             md = self._converters[shortcuts] = reference_markdown()
             if shortcuts is not None:
-                unused, plain_paragraphs = shortcuts
-                for name in unused:
-                    md.inlinePatterns.deregister(name)
-                if plain_paragraphs:
-                    processor = _PlainParagraph(md.parser)
-                    md.parser.blockprocessors.register(processor, "plain", _PLAIN_PRIORITY)
+                unused, plain_text = shortcuts
+                for registry, name in unused:
+                    getattr(md, registry).deregister(name)
+                paragraph = _Paragraph(md.parser, plain_text)
+                md.parser.blockprocessors.register(
+                    paragraph, "paragraph_first", _PARAGRAPH_PRIORITY
+                )
         return md

@@ -44,6 +44,14 @@ fragments = st.lists(st.sampled_from(SYNTAX + WORDS), max_size=40).map("".join)
 PROSE = ["HTML", "the", "said", "Kim", ",", ".", "1999", "(AP)", "-", ":", "'", '"', "?", "é"]
 PROSE += ["\n", "\nword", "\n ", "“", "«", "Ⅷ", "²", "١.", "٣"]
 plain = st.lists(st.sampled_from(PROSE), min_size=1, max_size=12).map(" ".join)
+# Paragraphs starting with a word but holding Markdown: our paragraph processor takes them while
+# every part Python-Markdown would run on them runs.
+INLINE = ["*em*", "**strong**", "_em_", "`code`", "[link](https://x.org)", "{: .c }", "&amp;"]
+INLINE += ["<http://x.org>", "<ftp://x.org>", "<a@b.org>", "\\*", "![i](a.png)", "|", "x | y"]
+INLINE += ["  \n", "\n# not", "\n> q", "\n- l", "\n: d"]
+prose = st.lists(st.sampled_from(PROSE + INLINE), min_size=1, max_size=12).map(
+    lambda words: "Word " + " ".join(words)
+)
 BLOCKS = [
     "## A heading",
     "Setext\n======",
@@ -53,6 +61,8 @@ BLOCKS = [
     "> quoted\nlazy line",
     "    code block",
     "```\ncode\n\nfence\n```",
+    "~~~\ntilde fence\n~~~",
+    "Word | head\n--- | ---\ncell | row",
     "| a | b |\n| - | - |\n| 1 | 2 |",
     "Term\n: definition",
     ": loose definition",
@@ -79,7 +89,7 @@ BLOCKS = [
     "Plain\n> quote inside",
     "Plain\n1. list inside",
 ]
-blocks = st.one_of(plain, st.sampled_from(BLOCKS), fragments)
+blocks = st.one_of(plain, prose, st.sampled_from(BLOCKS), fragments)
 documents = st.lists(blocks, max_size=8).flatmap(
     lambda parts: st.lists(
         st.sampled_from(["\n\n", "\n", "\n\n\n", "\n  \n"]),
@@ -130,8 +140,14 @@ def test_devset_articles_convert_as_python_markdown_does() -> None:
 
 def test_shortcuts_apply_where_the_text_allows() -> None:
     unused, plain_paragraphs = BodyConverter._shortcuts("Plain words, and a [link](x).")
-    assert "link" not in unused and {"backtick", "em_strong", "entity"} <= unused
+    assert ("inlinePatterns", "link") not in unused
+    assert ("treeprocessors", "unsafe_links") not in unused
+    assert {"backtick", "em_strong", "entity"} <= {name for _, name in unused}
+    assert {("treeprocessors", "attr_list"), ("preprocessors", "fenced_code_block")} <= unused
     assert plain_paragraphs
+    paragraph = shortcut._converter(BodyConverter._shortcuts("Word")).parser.blockprocessors
+    assert paragraph["paragraph_first"].test(None, "Word *em*, `x` and [y](z)\n“Quoted” line")
+    assert not paragraph["paragraph_first"].test(None, "Word\n# heading")
     assert BodyConverter._shortcuts("*[HTML]: defined")[1] is False
     assert BodyConverter._shortcuts("a\tb") is None
     html = shortcut.convert("Plain words.\n\nA [link](https://x.org) here.")
