@@ -56,6 +56,7 @@ _PART_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("treeprocessors", "unescape"): ("\\",),
     ("treeprocessors", "unsafe_links"): ("[", "<"),
 }
+_NEEDS = sorted({need for needs in _PART_NEEDS.values() for need in needs})
 # Python-Markdown drops STX/ETX and expands tabs and CRs before parsing, which can make a
 # needed sequence ("  \n", "*[") out of characters that are apart in the text: no shortcut then.
 _REWRITTEN_BEFORE_PARSING = ("\t", "\r", "\x02", "\x03")
@@ -135,9 +136,8 @@ class BodyConverter:
         which applies to every paragraph's text); None for no shortcut."""
         if any(character in text for character in _REWRITTEN_BEFORE_PARSING):
             return None
-        unused = frozenset(
-            part for part, needs in _PART_NEEDS.items() if not any(need in text for need in needs)
-        )
+        present = {need for need in _NEEDS if need in text}
+        unused = frozenset(part for part, needs in _PART_NEEDS.items() if present.isdisjoint(needs))
         return unused, "*[" not in text
 
     def _converter(self, shortcuts: _Shortcuts) -> markdown.Markdown:
