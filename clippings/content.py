@@ -125,10 +125,14 @@ class Article:
         """The body's first paragraph as written: what lists show of an article without a
         summary or dek (`render.excerpt`). A field of its own, so the pages listing an
         article are not rendered again for an edit further down its body."""
-        for paragraph in self.body.split("\n\n"):
-            if paragraph.strip():
-                return paragraph.strip()
-        return ""
+        # as the first non-blank of body.split("\n\n") without splitting the whole body
+        body, start = self.body, 0
+        while True:
+            end = body.find("\n\n", start)
+            paragraph = (body[start:] if end < 0 else body[start:end]).strip()
+            if paragraph or end < 0:
+                return paragraph
+            start = end + 2
 
     # Kept on the object (and in the engine a build saves): the archive-wide downloads count
     # every article's words, and an incremental build would otherwise count them all again.
@@ -154,6 +158,16 @@ ARTICLE_FIELDS = frozenset(
         if isinstance(value, property | cached_property)
     ]
 )
+# The derived values and the fields each is computed from (`path` is every digest's key): a
+# digest of an article that holds these fields need not compute and hold the value too.
+DERIVED_FROM: dict[str, frozenset[str]] = {
+    "year": frozenset({"date"}),
+    "sort_key": frozenset({"date", "slug"}),
+    "iso_date": frozenset({"date"}),
+    "lead": frozenset({"body"}),
+    "word_count": frozenset({"body"}),
+    "body_digest": frozenset({"body"}),
+}
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | None:

@@ -32,7 +32,7 @@ import jinja2.meta
 import jinja2.nodes
 
 from clippings.archive import TERM_FIELDS, Archive, Cooccurring, Tags, Term
-from clippings.content import ARTICLE_FIELDS, Article
+from clippings.content import ARTICLE_FIELDS, DERIVED_FROM, Article
 from clippings.exports import Download, export_term_reads, is_export
 from clippings.originals import Original
 from clippings.render import TEMPLATE_READS, Page, Pager
@@ -220,6 +220,17 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
     )
 
 
+@functools.cache
+def _digested(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields an article's digest holds: those read, but a derived value whose inputs are
+    read too (a body's word count costs more than the rest of a digest, and says nothing the
+    body does not)."""
+    read = set(fields)
+    return tuple(
+        field for field in fields if not (field in DERIVED_FROM and DERIVED_FROM[field] <= read)
+    )
+
+
 class KnownDigests:
     """Digests of articles (per set of fields read; the body by `Article.body_digest`) and of terms
     (per template's reads), kept by identity, for the engine to keep between builds and in the
@@ -245,7 +256,7 @@ class KnownDigests:
         known = table.get(id(article))
         if known is None:
             values = [article.source, article.path]
-            for field in fields:  # the body by its digest: once per article, not per field set
+            for field in _digested(fields):  # the body by its digest, kept on the article
                 values.append(article.body_digest if field == "body" else getattr(article, field))
             known = table[id(article)] = (article, "A" + digest(repr(values)))
         return known[1]

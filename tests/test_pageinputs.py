@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import functools
 from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clippings import render as render_module
 from clippings.archive import build_archive
 from clippings.authority import Authority
-from clippings.content import Article
+from clippings.content import DERIVED_FROM, Article
 from clippings.pageinputs import PageInputs, Uncacheable, _archive_reads, template_reads
 from clippings.render import TEMPLATE_READS, THEME_DIR, Page
 
@@ -179,3 +183,37 @@ def test_every_template_function_that_takes_an_article_or_a_term_declares_what_i
         and name not in {"range", "dict", "lipsum", "cycler", "joiner", "namespace"}
     }
     assert callables - takes_none == TEMPLATE_READS.keys()
+
+
+def test_a_derived_value_is_left_out_of_a_digest_only_beside_the_fields_it_comes_from() -> None:
+    """`content.DERIVED_FROM` names every derived value of an article and its inputs: two
+    articles alike in those inputs and different in everything else derive the same value."""
+    derived = {
+        name
+        for name, value in vars(Article).items()
+        if isinstance(value, property | functools.cached_property)
+    }
+    assert set(DERIVED_FROM) == derived - {"path"}  # the path keys every digest
+    first = _article("one", date=dt.datetime(2020, 5, 1, 9, tzinfo=dt.UTC), body="A.\n\nB c.")
+    other_values = {
+        field.name: getattr(_article("two", date=dt.date(1999, 1, 2), body="X y z."), field.name)
+        for field in dataclasses.fields(Article)
+    }
+    for name, inputs in DERIVED_FROM.items():
+        twin = dataclasses.replace(
+            first, **{k: v for k, v in other_values.items() if k not in inputs}
+        )
+        assert getattr(twin, name) == getattr(first, name), name
+    templates = {"article.html": "{{ news_article(article, None) }}"}  # reads every field
+    own = Page("one/index.html", "article.html", {"article": first})
+    recounted = dataclasses.replace(first, body="A.\n\nB c d.")
+    assert _inputs(templates, [first]).fingerprint(own) != _inputs(
+        templates, [recounted]
+    ).fingerprint(dataclasses.replace(own, context={"article": recounted}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["\n", "\n\n", " ", "a", "b c", "\t"]), max_size=12).map("".join))
+def test_the_lead_is_the_first_paragraph_of_the_body_split_on_blank_lines(body: str) -> None:
+    written = next((p.strip() for p in body.split("\n\n") if p.strip()), "")
+    assert _article("one", body=body).lead == written
