@@ -34,6 +34,7 @@ from clippings.authority import KINDS, Authority
 from clippings.cache import (
     CACHE_DIR,
     BuildCache,
+    BuiltRow,
     CacheDamaged,
     ContentFiles,
     compiled_templates,
@@ -152,23 +153,26 @@ def record(
     of drafts, which have no page). Articles whose pages were carried over keep the record
     from when they were rendered, which their unchanged page fingerprint proves still true.
     A `complete` build (a full one) read every file: records of files it did not see go; an
-    incomplete one (the engine's) knows the hashes of the others from their records."""
+    incomplete one (the engine's) knows the hashes of the others from their records. (A full
+    build stages the same rows while it renders: `cache.stage_built(published(...))`.)"""
     shas: Mapping[str, str] = cache.article_sha if complete else _Published(cache)
+    cache.store_built(published(rendered, drafts, shas), present=set(shas) if complete else None)
 
-    def rows() -> Iterator[tuple[str, str, str | None, str | None, bytes | None]]:
-        # One row at a time into the cache: 10,000 pickled contexts held at once were 27 MB
-        # more at the end of a cold build, where its peak memory is.
-        for page in rendered:
-            article = page.context.get("article")
-            if page.template == ARTICLE_TEMPLATE and article.source in shas:
-                context = _pickle_context(page.context, shas)
-                shape = article_shape(article) if context is not None else None
-                yield article.source, shas[article.source], shape, page.path, context
-        for draft in drafts:
-            if draft.source in shas:
-                yield draft.source, shas[draft.source], article_shape(draft), None, None
 
-    cache.store_built(rows(), present=set(shas) if complete else None)
+def published(
+    rendered: list[Page], drafts: list[Article], shas: Mapping[str, str]
+) -> Iterator[BuiltRow]:
+    """What the build published of each article it rendered, one row at a time (10,000
+    pickled contexts held at once were 27 MB more at the end of a cold build, its peak)."""
+    for page in rendered:
+        article = page.context.get("article")
+        if page.template == ARTICLE_TEMPLATE and article.source in shas:
+            context = _pickle_context(page.context, shas)
+            shape = article_shape(article) if context is not None else None
+            yield article.source, shas[article.source], shape, page.path, context
+    for draft in drafts:
+        if draft.source in shas:
+            yield draft.source, shas[draft.source], article_shape(draft), None, None
 
 
 class _Published(Mapping[str, str]):

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import itertools
 import os
 import shutil
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, load_authority
+from clippings.body_edits import published
 from clippings.body_edits import rebuild as rebuild_body_edits
 from clippings.body_edits import record as record_published
 from clippings.cache import (
@@ -153,11 +155,11 @@ def _write_site(
     progress: Callable[[int], Callable[[], None]] | None,
     times: StageTimes,
     refs: dict[str, list[str]],
-) -> tuple[dict[str, str | None], dict[str, int], list[Page], PageInputs | None]:
+) -> tuple[dict[str, str | None], dict[str, int], PageInputs | None]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
-    over from the current site. Returns each page's fingerprint, the sizes written, the pages
-    rendered and the fingerprinting (`refs` gets, per article source and term path, the pages
-    holding it).
+    over from the current site, and what the build publishes of each article is staged in the
+    cache (`BuildCache.stage_built`). Returns each page's fingerprint, the sizes written and
+    the fingerprinting (`refs` gets, per article source and term path, the pages holding it).
     The data page comes last: it shows the size of every download."""
     last = [page for page in pages if page.path == DATA_PAGE]
     pages = [page for page in pages if page.path != DATA_PAGE]
@@ -189,6 +191,11 @@ def _write_site(
             # else every page is rendered, and fingerprinted meanwhile, for the next build (at
             # 10,000 articles ~4 s that left a core idle)
             cache.prefill_bodies(todo, renderer.bodies, config)
+            # and what it publishes of each article is recorded meanwhile too (~1 s at 10,000
+            # articles, serial after the render before), set aside until the site is swapped in
+            archive = renderer.archive
+            staging = cache.stage_built(published(todo, archive.drafts, cache.article_sha))
+            fingerprinting = itertools.chain(fingerprinting, staging)
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()
@@ -221,13 +228,12 @@ def _write_site(
                 data = renderer.render(page)
                 writer.write(page.path, data)
                 sizes[page.path] = len(data)
-                todo.append(page)
     with times.stage("write"):
         for path, source in assets.items():
             writer.copy(path, source)
             prints[path] = "asset"  # always copied; recorded so a no-op build can check it is there
             sizes[path] = source.stat().st_size
-    return prints, sizes, todo, fingerprints
+    return prints, sizes, fingerprints
 
 
 def _engine_sources(
@@ -540,66 +546,71 @@ def _build(
         with times.stage("write"):
             writer = SiteWriter(target, spare)
         refs: dict[str, list[str]] = {}  # the engine takes them (`PageRefs.taking`)
-        try:
-            prints, sizes, rendered, inputs = _write_site(
-                pages, assets, renderer, writer, cache, config, progress, times, refs
-            )
-            with times.stage("search"):
-                search, search_files = _write_search_index(archive, config, writer, prints, sizes)
-            with times.stage("write"):
-                if cache:
-                    cache.forget_pages()
-                removed = writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-        result = BuildResult(
-            articles=len(archive.articles),
-            terms={kind: len(archive.terms[kind]) for kind in KINDS},
-            drafts=len(archive.drafts),
-            pages=len(pages) + len(assets) + search_files,
-            written=writer.written,
-            removed=removed,
-            seconds=0.0,
-            site_dir=site_dir,
-            warnings=warnings,
-            search=search,
-            stages=times,
-        )
-        if cache:
-            with times.stage("save engine"):
-                assert inputs is not None  # fingerprinted: a cache is open
-                sources = _engine_sources(files, loading, archive, cache)
-                engine = partial(
-                    Rebuilder.from_build,
-                    config,
-                    target,
-                    strict,
-                    sources,
-                    archive,
-                    pages,
-                    prints,
-                    refs,
-                    inputs,
-                    assets,
-                )  # made in the process that saves it
-                saving = (
-                    cache.engine_saved_meanwhile(settings, engine)
-                    if sources is not None
-                    else nullcontext()
+        with ExitStack() as engine_saving:
+            try:
+                prints, sizes, inputs = _write_site(
+                    pages, assets, renderer, writer, cache, config, progress, times, refs
                 )
-            with times.stage("record cache"), saving:
-                cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
-                record_published(cache, rendered, archive.drafts)
-                layout = None  # which sources each search shard holds, for quick rebuilds
-                if config.search and archive.articles:
-                    shards = shards_of(archive).items()
-                    layout = {
-                        shard: [article.source for article in items] for shard, items in shards
-                    }
-                cache.save_search_shards(layout)
-                inputs_now = cache.inputs_digest(strict, settings, content_stats(config))
-                cache.save_build(inputs_now, result, settings)
+                with times.stage("search"):
+                    search, search_files = _write_search_index(
+                        archive, config, writer, prints, sizes
+                    )
+                if cache:
+                    # made and saved by a forked process while the site is swapped in and
+                    # recorded (`engine_saved_meanwhile`: named only if all of it succeeds)
+                    with times.stage("save engine"):
+                        assert inputs is not None  # fingerprinted: a cache is open
+                        sources = _engine_sources(files, loading, archive, cache)
+                        if sources is not None:
+                            engine = partial(
+                                Rebuilder.from_build,
+                                config,
+                                target,
+                                strict,
+                                sources,
+                                archive,
+                                pages,
+                                prints,
+                                refs,
+                                inputs,
+                                assets,
+                            )
+                            saving = cache.engine_saved_meanwhile(settings, engine)
+                            engine_saving.enter_context(saving)
+                with times.stage("write"):
+                    if cache:
+                        cache.forget_pages()
+                    removed = writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+            result = BuildResult(
+                articles=len(archive.articles),
+                terms={kind: len(archive.terms[kind]) for kind in KINDS},
+                drafts=len(archive.drafts),
+                pages=len(pages) + len(assets) + search_files,
+                written=writer.written,
+                removed=removed,
+                seconds=0.0,
+                site_dir=site_dir,
+                warnings=warnings,
+                search=search,
+                stages=times,
+            )
+            if cache:
+                with times.stage("record cache"):
+                    cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
+                    cache.store_staged_built(present=set(cache.article_sha))
+                    layout = None  # which sources each search shard holds, for quick rebuilds
+                    if config.search and archive.articles:
+                        shards = shards_of(archive).items()
+                        layout = {
+                            shard: [article.source for article in items] for shard, items in shards
+                        }
+                    cache.save_search_shards(layout)
+                    inputs_now = cache.inputs_digest(strict, settings, content_stats(config))
+                    cache.save_build(inputs_now, result, settings)
+                    engine_saving.close()  # waits for the engine, and names it
     finally:
         if cache:
             cache.close()

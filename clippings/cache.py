@@ -85,6 +85,9 @@ _TABLES = (
 )
 
 Parsed = tuple[Article | None, list[Problem]]
+# What a build published of one content file: source, hash, shape, page path, pickled context.
+BuiltRow = tuple[str, str, str | None, str | None, bytes | None]
+_PUT_BUILT = "INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)"
 _REWRITTEN = "rewritten outside a full build"  # a page record no fingerprint can match
 _BUILD_KEYS = "('last_build', 'last_result', 'last_settings')"  # what vouches for the site
 
@@ -382,18 +385,32 @@ class BuildCache:
         context = _unseal(row[0], "built", source, *row[1:])
         return context[1:] if context[:1] == b"+" else None
 
-    def store_built(
-        self,
-        rows: Iterable[tuple[str, str, str | None, str | None, bytes | None]],
-        present: set[str] | None = None,
-    ) -> None:
+    def store_built(self, rows: Iterable[BuiltRow], present: set[str] | None = None) -> None:
         """Record (source, hash, shape, page, context) rows, taken one at a time; with
         `present`, forget every other source (a full build passes all its files)."""
-        sealed = (
-            (*key, _seal(b"-" if context is None else b"+" + context, *key))
-            for *key, context in rows
+        self._db.executemany(_PUT_BUILT.format(table="built"), _sealed_built(rows))
+        self._forget_built_except(present)
+
+    def stage_built(self, rows: Iterable[BuiltRow]) -> Iterator[None]:
+        """`store_built`'s rows, sealed and set aside in a temporary table one at a time, a step
+        each: a full build takes the steps while its workers render, and `store_staged_built`
+        records them once the site is swapped in."""
+        self._db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_built AS SELECT * FROM built LIMIT 0"
         )
-        self._db.executemany("INSERT OR REPLACE INTO built VALUES (?, ?, ?, ?, ?)", sealed)
+        self._db.execute("DELETE FROM temp.staged_built")
+        put = _PUT_BUILT.format(table="temp.staged_built")
+        for row in _sealed_built(rows):
+            self._db.execute(put, row)
+            yield
+
+    def store_staged_built(self, present: set[str]) -> None:
+        """Record the rows `stage_built` set aside, and forget every source not `present`."""
+        self._db.execute("INSERT OR REPLACE INTO built SELECT * FROM temp.staged_built")
+        self._db.execute("DROP TABLE temp.staged_built")
+        self._forget_built_except(present)
+
+    def _forget_built_except(self, present: set[str] | None) -> None:
         if present is not None:
             known = [row[0] for row in self._db.execute("SELECT source FROM built")]
             gone = [(source,) for source in known if source not in present]
@@ -870,6 +887,11 @@ class _RowsAhead:
 
     def close(self) -> None:
         self._rows.close()
+
+
+def _sealed_built(rows: Iterable[BuiltRow]) -> Iterator[tuple]:
+    for *key, context in rows:
+        yield (*key, _seal(b"-" if context is None else b"+" + context, *key))
 
 
 def _parsed_row(item: tuple[Path, str, bool]) -> ParsedRow | None:
