@@ -650,6 +650,25 @@ def test_reading_ahead_on_two_cores_reads_as_one_by_one(
     assert [len(problems) for _, problems in ahead[-3:]] == [1, 1, 1]
 
 
+def test_a_row_gives_the_article_back_with_its_body_and_word_count(tmp_path: Path) -> None:
+    """The count is stored with the row, not counted again by each process reading it."""
+    path = write_article(
+        tmp_path / "content",
+        "2020/a.md",
+        "title: A\ndate: 2020-01-02\npublication: P",
+        "Café *words*, [a link](x).",
+    )
+    fresh, _ = read_article(path, "content/2020/a.md")
+    cache = cache_module.BuildCache(tmp_path / "cache")
+    try:
+        cache.read_article(path, "content/2020/a.md")  # parsed, stored
+        stored, _ = cache.read_article(path, "content/2020/a.md")  # from the row
+    finally:
+        cache.close()
+    assert stored == fresh and stored.body == fresh.body
+    assert vars(stored)["word_count"] == fresh.word_count == 4
+
+
 def test_rows_read_ahead_are_taken_as_asked_and_the_workers_end_with_the_last() -> None:
     closed: list[bool] = []
 
