@@ -195,7 +195,9 @@ def _write_site(
             # articles, serial after the render before), set aside until the site is swapped in
             archive = renderer.archive
             staging = cache.stage_built(published(todo, archive.drafts, cache.article_sha))
-            fingerprinting = itertools.chain(fingerprinting, staging)
+            # then the parsed files and converted bodies stored so far are made durable, facts
+            # about the content and not the site (~0.6 s at 10,000, serial at the swap before)
+            fingerprinting = itertools.chain(fingerprinting, staging, _step(cache.commit))
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()
@@ -271,6 +273,12 @@ def _fingerprint_each(
         for source in held:
             refs.setdefault(source, []).append(page.path)
         yield
+
+
+def _step(action: Callable[[], object]) -> Iterator[None]:
+    """`action` as one step of the parent's work while the workers render."""
+    action()
+    yield
 
 
 def _write_search_index(
