@@ -12,14 +12,39 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 Result = TypeVar("Result")
-_aside: Callable[[], Any] | None = None  # set while `run_aside` forks
+Value = TypeVar("Value")
+
+
+class Inherited(Generic[Value]):
+    """A value that the processes forked while it is held read as `value`, inherited rather than
+    pickled: the work a pool's workers share, held from just before the pool forks them."""
+
+    def __init__(self) -> None:
+        self._value: Value | None = None
+
+    @contextmanager
+    def holding(self, value: Value) -> Iterator[None]:
+        self._value = value
+        try:
+            yield
+        finally:
+            self._value = None
+
+    @property
+    def value(self) -> Value:
+        assert self._value is not None, "read in a process forked while it was held"
+        return self._value
+
+
+_aside: Inherited[Callable[[], Any]] = Inherited()  # the call of `run_aside`
 
 
 def end_with_parent(parent: int) -> None:
@@ -58,16 +83,13 @@ def run_aside(call: Callable[[], Result]) -> Future[Result]:
         except Exception as error:
             done.set_exception(error)
         return done
-    global _aside
-    _aside = call
     pool = forked_executor(1)
     try:
-        return pool.submit(_call_aside)  # forks here, the pool's first task
+        with _aside.holding(call):
+            return pool.submit(_call_aside)  # forks here, the pool's first task
     finally:
-        _aside = None
         pool.shutdown(wait=False)
 
 
 def _call_aside() -> Any:
-    assert _aside is not None
-    return _aside()
+    return _aside.value()

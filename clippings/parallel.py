@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from clippings.errors import BuildError, Problem
-from clippings.forking import can_fork, forked_executor
+from clippings.forking import Inherited, can_fork, forked_executor
 from clippings.render import Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
@@ -41,8 +41,8 @@ Put = Callable[[str, bytes], bool]
 MakeFolders = Callable[[list[str]], None]
 Staged = tuple[str, int, bool]  # path, size, written
 
-_work: tuple[list[Page], Renderer, Put, MakeFolders] | None = None  # set just before forking
-_mapped: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # the same, for `map_forked`
+_work: Inherited[tuple[list[Page], Renderer, Put, MakeFolders]] = Inherited()  # render_pages'
+_mapped: Inherited[tuple[Callable[[Any], Any], Sequence[Any]]] = Inherited()  # map_forked's
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -78,9 +78,8 @@ def _chunks(pages: list[Page], jobs: int) -> list[tuple[int, int]]:
 def _render_chunk(
     task: tuple[int, tuple[int, int]],
 ) -> tuple[int, list[Staged], list[Problem], Any]:
-    assert _work is not None
     number, bounds = task
-    pages, renderer, put, make_folders = _work
+    pages, renderer, put, make_folders = _work.value
     known = set(renderer.bodies)
     rendered: list[Staged] = []
     chunk = pages[bounds[0] : bounds[1]]
@@ -124,36 +123,35 @@ def render_pages(
             if on_page:
                 on_page()
         return
-    global _work
     chunks = _chunks(pages, jobs)
     costly_first = sorted(enumerate(chunks), key=lambda task: not archive_wide(pages[task[1][0]]))
     done: dict[int, tuple[list[Staged], list[Problem], Any]] = {}  # finished out of order
     problems: dict[tuple, Problem] = {}
-    _work = (pages, renderer, put, make_folders)
     # Frozen objects are left out of garbage collection, so the workers' collector does not
     # write to (and so copy) every page of the archive they inherit.
     gc.freeze()
     pool = forked_executor(jobs)
     try:
-        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
-        for task in costly_first:
-            pool.submit(_render_chunk, task).add_done_callback(finished.put)
-        next_chunk = 0
-        for number, *result in _interleaved(finished, len(chunks), meanwhile):
-            done[number] = result
-            while next_chunk in done:
-                rendered, found, fresh = done.pop(next_chunk)
-                next_chunk += 1
-                if on_bodies:
-                    on_bodies(fresh)
-                else:
-                    renderer.bodies.update(fresh)
-                for problem in found:
-                    problems.setdefault((problem.path, problem.line, problem.message), problem)
-                for item in rendered:
-                    yield item
-                    if on_page:
-                        on_page()
+        with _work.holding((pages, renderer, put, make_folders)):
+            finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+            for task in costly_first:
+                pool.submit(_render_chunk, task).add_done_callback(finished.put)
+            next_chunk = 0
+            for number, *result in _interleaved(finished, len(chunks), meanwhile):
+                done[number] = result
+                while next_chunk in done:
+                    rendered, found, fresh = done.pop(next_chunk)
+                    next_chunk += 1
+                    if on_bodies:
+                        on_bodies(fresh)
+                    else:
+                        renderer.bodies.update(fresh)
+                    for problem in found:
+                        problems.setdefault((problem.path, problem.line, problem.message), problem)
+                    for item in rendered:
+                        yield item
+                        if on_page:
+                            on_page()
     except BrokenProcessPool:  # killed (for memory, most often) or crashed in native code
         raise BuildError([Problem("render", None, _WORKER_DIED)]) from None
     finally:
@@ -161,7 +159,6 @@ def render_pages(
         # after a failed build could write a stale page into the next build's staging folder.
         pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
-        _work = None
     for _ in meanwhile:
         pass
     if problems:
@@ -199,16 +196,14 @@ def map_forked(
     if jobs <= 1 or len(items) < minimum or not can_fork():
         yield from (work(item) for item in items)
         return
-    global _mapped
     size = _chunk_size(len(items), jobs)
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    _mapped = (work, items)
     pool = forked_executor(jobs)  # a worker that dies raises BrokenProcessPool here
     try:
-        for chunk in pool.map(_map_chunk, bounds):
-            yield from chunk
+        with _mapped.holding((work, items)):
+            for chunk in pool.map(_map_chunk, bounds):
+                yield from chunk
     finally:
-        _mapped = None
         pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -218,6 +213,5 @@ def _chunk_size(count: int, jobs: int) -> int:
 
 
 def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
-    assert _mapped is not None
-    work, items = _mapped
+    work, items = _mapped.value
     return [work(item) for item in items[bounds[0] : bounds[1]]]

@@ -223,3 +223,20 @@ def test_run_aside_gives_the_call_result_or_its_error_forked_or_not(
     assert (forking.run_aside(os.getpid).result(timeout=60) != parent) is forked
     with pytest.raises(ValueError, match="from the process aside"):
         forking.run_aside(_fails).result(timeout=60)
+
+
+_shared: forking.Inherited[list[int]] = forking.Inherited()
+
+
+def _read_shared() -> list[int]:
+    return _shared.value
+
+
+def test_a_value_held_is_inherited_by_the_processes_forked_meanwhile_and_let_go_after() -> None:
+    with _shared.holding([1, 2, 3]):
+        assert forking.run_aside(_read_shared).result(timeout=60) == [1, 2, 3]
+    with pytest.raises(AssertionError, match="forked while it was held"):
+        _read_shared()
+    future = forking.run_aside(_read_shared)  # forked with nothing held: the worker says so
+    with pytest.raises(AssertionError):
+        future.result(timeout=60)
