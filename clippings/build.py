@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from clippings.archive import Archive, build_archive
-from clippings.authority import KINDS, load_authority
+from clippings.authority import KINDS, Authority, load_authority
 from clippings.body_edits import published
 from clippings.body_edits import rebuild as rebuild_body_edits
 from clippings.body_edits import record as record_published
@@ -50,7 +50,7 @@ from clippings.incremental import Rebuilder, TooMuchWork
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock, remove_leftovers
 from clippings.pageinputs import PageInputs
-from clippings.parallel import default_jobs, render_pages
+from clippings.parallel import BodiesAhead, default_jobs, render_pages
 from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import DATA_PAGE, Page, Renderer, Site, with_sizes
 from clippings.search import (
@@ -121,15 +121,16 @@ def load_archive(
 ) -> Archive:
     """Load and model: read content and authority, then gather the whole archive (its
     warnings first those of loading, then the model's)."""
-    archive, loading = _load_and_model(config, strict, cache, times or StageTimes())
+    times = times or StageTimes()
+    archive, loading = _model(*_load(config, strict, cache, times), config, times)
     archive.warnings[:0] = loading
     return archive
 
 
-def _load_and_model(
+def _load(
     config: Config, strict: bool, cache: BuildCache | None, times: StageTimes
-) -> tuple[Archive, list[Problem]]:
-    """The archive, with only the model's warnings, and the warnings of loading."""
+) -> tuple[list[Article], Authority, list[Problem]]:
+    """Every article and the authority, and the warnings of loading them."""
     with times.stage("scan"):
         paths, problems = content_files(config.path("content_dir"), config.root)
     with times.stage("load/parse"):
@@ -139,9 +140,19 @@ def _load_and_model(
         articles, warnings = read_articles(
             config.path("content_dir"), config.root, paths, problems, strict, read, ahead
         )
+    return articles, authority, [*config.warnings, *authority.warnings, *warnings]
+
+
+def _model(
+    articles: list[Article],
+    authority: Authority,
+    loading: list[Problem],
+    config: Config,
+    times: StageTimes,
+) -> tuple[Archive, list[Problem]]:
+    """The archive, with only the model's warnings, and the warnings of loading."""
     with times.stage("model"):
         archive = build_archive(articles, authority, config.related_articles)
-    loading = [*config.warnings, *authority.warnings, *warnings]
     return archive, loading + check_fixity(archive.articles, config, warning=True)
 
 
@@ -155,6 +166,7 @@ def _write_site(
     progress: Callable[[int], Callable[[], None]] | None,
     times: StageTimes,
     refs: dict[str, list[str]],
+    ahead: BodiesAhead | None = None,
 ) -> tuple[dict[str, str | None], dict[str, int], PageInputs | None]:
     """Render and stage every page; with a cache, pages whose inputs did not change are carried
     over from the current site, and what the build publishes of each article is staged in the
@@ -198,6 +210,11 @@ def _write_site(
             # then the parsed files and converted bodies stored so far are made durable, facts
             # about the content and not the site (~0.6 s at 10,000, serial at the swap before)
             fingerprinting = itertools.chain(fingerprinting, staging, _step(cache.commit))
+    if ahead:  # bodies converted while the parent modelled and planned
+        converted = ahead.take()
+        renderer.bodies.update(converted)  # which the render workers inherit
+        if store_bodies:
+            store_bodies(converted)
     tick = progress(len(todo)) if progress else None
     sizes: dict[str, int] = {}
     jobs = config.jobs or default_jobs()
@@ -541,8 +558,14 @@ def _build(
             if updated:
                 updated.seconds = time.perf_counter() - started
                 return updated
+        jobs = config.jobs or default_jobs()
         with _collector_paused(process_ends):
-            archive, loading = _load_and_model(config, strict, cache, times)
+            articles, authority, loading = _load(config, strict, cache, times)
+            # The other core is idle while the parent models and plans: bodies the cache does
+            # not hold yet (of files parsed in this build) are converted on it meanwhile.
+            fresh = [a for a in articles if cache and a.source in cache.parsed and not a.draft]
+            ahead = BodiesAhead(fresh) if jobs > 1 else None
+            archive, loading = _model(articles, authority, loading, config, times)
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())
             assets, asset_warnings = static_files(config)
@@ -557,7 +580,7 @@ def _build(
         with ExitStack() as engine_saving:
             try:
                 prints, sizes, inputs = _write_site(
-                    pages, assets, renderer, writer, cache, config, progress, times, refs
+                    pages, assets, renderer, writer, cache, config, progress, times, refs, ahead
                 )
                 with times.stage("search"):
                     search, search_files = _write_search_index(

@@ -199,6 +199,7 @@ class BuildCache:
         self.path = folder / "cache.sqlite"
         self.notice: str | None = None
         self.article_sha: dict[str, str] = {}  # source -> content hash, for page fingerprints
+        self.parsed: set[str] = set()  # sources parsed in this build (their body HTML is new)
         self._read_ahead: _RowsAhead | None = None
         self._cached_bodies: set[str] = set()
         folder.mkdir(parents=True, exist_ok=True)
@@ -309,6 +310,7 @@ class BuildCache:
         self, source: str, key: StatKey, strict: bool, sha: str, sealed: bytes
     ) -> None:
         self.article_sha[source] = sha
+        self.parsed.add(source)
         row = (source, *key, int(strict), sha, sealed)
         self._db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
 
@@ -525,6 +527,7 @@ class BuildCache:
             if sha not in self._cached_bodies
         ]
         self._db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", rows)
+        self._cached_bodies.update(sha for sha, _ in rows)
 
     def records_pages(self) -> bool:
         """Whether any page is recorded (none: every page must be rendered)."""

@@ -12,6 +12,7 @@ do not depend on the number of workers or on which chunk finished first.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import queue
@@ -20,9 +21,10 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.forking import Inherited, can_fork, forked_executor
-from clippings.render import Page, Renderer, archive_wide, render_all
+from clippings.render import MarkdownConverter, Page, Renderer, archive_wide, render_all
 
 # Below this many pages forking costs more than it saves.
 _MIN_PARALLEL_PAGES = 200
@@ -43,6 +45,11 @@ Staged = tuple[str, int, bool]  # path, size, written
 
 _work: Inherited[tuple[list[Page], Renderer, Put, MakeFolders]] = Inherited()  # render_pages'
 _mapped: Inherited[tuple[Callable[[Any], Any], Sequence[Any]]] = Inherited()  # map_forked's
+_ahead: Inherited[tuple[list[Article], MarkdownConverter]] = Inherited()  # BodiesAhead's
+# Bodies converted ahead come back to the parent and stay there to the end of the build: a bound
+# on their HTML bounds that memory (at 10,000 articles it is about what fits the idle time).
+_AHEAD_BYTES = 16_000_000
+_AHEAD_CHUNK = 20  # bodies per task: `take` waits for the chunk under way (~15 ms)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -215,3 +222,47 @@ def _chunk_size(count: int, jobs: int) -> int:
 def _map_chunk(bounds: tuple[int, int]) -> list[Any]:
     work, items = _mapped.value
     return [work(item) for item in items[bounds[0] : bounds[1]]]
+
+
+class BodiesAhead:
+    """Article bodies converted to HTML by one forked worker while the parent goes on (it models
+    and plans the site with the other core idle); `take` ends the worker and gives what it has
+    done, article path -> HTML, for the renderer, whose workers then find them converted.
+    Only bodies converted whole are converted ahead (placed captions cut a body into pieces);
+    one Python-Markdown cannot convert does not stop the rest and is reported by its render."""
+
+    def __init__(self, articles: list[Article]) -> None:
+        self._tasks: list[Future[dict[str, str]]] = []
+        whole = [a for a in articles if all(place is None for place in a.caption_places)]
+        self._pool = (
+            forked_executor(1) if len(whole) >= _MIN_PARALLEL_PAGES and can_fork() else None
+        )
+        if self._pool is None:
+            return
+        chunks, size = [], 0
+        for start in range(0, len(whole), _AHEAD_CHUNK):
+            chunks.append((start, start + _AHEAD_CHUNK))
+            size += sum(len(a.body) for a in whole[start : start + _AHEAD_CHUNK])
+            if size > _AHEAD_BYTES:
+                break
+        with _ahead.holding((whole, MarkdownConverter())):
+            self._tasks = [self._pool.submit(_convert_bodies, chunk) for chunk in chunks]
+
+    def take(self) -> dict[str, str]:
+        if self._pool is None:
+            return {}
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        bodies: dict[str, str] = {}
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is None:
+                bodies.update(task.result())
+        return bodies
+
+
+def _convert_bodies(bounds: tuple[int, int]) -> dict[str, str]:
+    articles, converter = _ahead.value
+    bodies = {}
+    for article in articles[bounds[0] : bounds[1]]:
+        with contextlib.suppress(BuildError):  # reported when its page is rendered
+            bodies[article.path] = converter.article_html(article)
+    return bodies

@@ -30,13 +30,13 @@ def config(fixture_config: Config) -> Config:
 def full_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the builds that loaded the whole archive."""
     calls: list[int] = []
-    original = build_module._load_and_model
+    original = build_module._load
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "_load_and_model", counting)
+    monkeypatch.setattr(build_module, "_load", counting)
     return calls
 
 

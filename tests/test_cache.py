@@ -345,10 +345,8 @@ def test_builds_through_the_saved_engine_match_clean_builds_through_any_edits(
 def _count_full_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per build that loaded and modelled the whole archive."""
     loads: list[int] = []
-    original = build_module._load_and_model
-    monkeypatch.setattr(
-        build_module, "_load_and_model", lambda *a, **k: loads.append(1) or original(*a, **k)
-    )
+    original = build_module._load
+    monkeypatch.setattr(build_module, "_load", lambda *a, **k: loads.append(1) or original(*a, **k))
     return loads
 
 

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
+from concurrent import futures
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from clippings import forking, parallel
 from clippings.build import build_site, load_archive
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
+from clippings.content import Article
 from clippings.errors import BuildError, Problem
 from clippings.output import SiteWriter
-from clippings.render import Page
+from clippings.render import MarkdownConverter, Page
 from clippings.search import INDEX_DIR
 from tests.conftest import write_article
 
@@ -240,3 +242,60 @@ def test_a_value_held_is_inherited_by_the_processes_forked_meanwhile_and_let_go_
     future = forking.run_aside(_read_shared)  # forked with nothing held: the worker says so
     with pytest.raises(AssertionError):
         future.result(timeout=60)
+
+
+def _bodies_article(number: int, body: str, **fields: object) -> Article:
+    return Article(
+        source=f"content/2020/a{number}.md",
+        title=f"A{number}",
+        date=None,
+        publication="P",
+        slug=f"a{number}",
+        body=body,
+        body_line=5,
+        **fields,
+    )
+
+
+def test_bodies_converted_ahead_are_the_renderers_and_their_worker_ends_when_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    monkeypatch.setattr(parallel, "_AHEAD_CHUNK", 3)
+    articles = [_bodies_article(n, f"Body *{n}* and [a link](javascript:x).") for n in range(20)]
+    too_deep = _bodies_article(20, "".join("    " * i + "- x\n" for i in range(300)))  # raises
+    in_pieces = _bodies_article(21, "One.\n\nTwo.", captions=("A caption",), caption_places=(1,))
+    ahead = parallel.BodiesAhead([*articles, too_deep, in_pieces])
+    futures.wait(ahead._tasks, timeout=60)
+    converter = MarkdownConverter()
+    assert ahead.take() == {a.path: converter.article_html(a) for a in articles}
+    assert multiprocessing.active_children() == []
+
+    early = parallel.BodiesAhead(articles).take()  # taken at once: what was done, no more
+    assert early.items() <= {a.path: converter.article_html(a) for a in articles}.items()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_build_takes_the_bodies_converted_ahead_into_its_pages_and_its_cache(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    take = parallel.BodiesAhead.take
+    taken: list[int] = []
+
+    def take_when_done(self: parallel.BodiesAhead) -> dict[str, str]:
+        futures.wait(self._tasks, timeout=60)  # every body converted ahead, none by the workers
+        bodies = take(self)
+        taken.append(len(bodies))
+        return bodies
+
+    monkeypatch.setattr(parallel.BodiesAhead, "take", take_when_done)
+    forked = build_site(dataclasses.replace(fixture_config, jobs=2), tmp_path / "two")
+    assert taken == [forked.articles]
+    database = fixture_config.root / CACHE_DIR / "cache.sqlite"
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT COUNT(*) FROM bodies WHERE sha NOT LIKE 'cite:%'").fetchone()
+    assert stored[0] == forked.articles
+    serial = build_site(dataclasses.replace(fixture_config, jobs=1, cache=False), tmp_path / "one")
+    assert _site_bytes(tmp_path / "one") == _site_bytes(tmp_path / "two")
+    assert serial.pages == forked.pages
