@@ -66,10 +66,17 @@ class _Derived:
 
     __slots__ = ("body_digest", "path", "word_count")
 
-    def __init__(self) -> None:
-        self.path: str | None = None
-        self.word_count: int | None = None
-        self.body_digest: str | None = None
+    def __init__(
+        self, path: str | None = None, word_count: int | None = None, body_digest: str | None = None
+    ) -> None:
+        self.path = path
+        self.word_count = word_count
+        self.body_digest = body_digest
+
+    def __reduce__(self) -> tuple[type[_Derived], tuple[str | None, int | None, str | None]]:
+        # three values in a tuple: a slotted object's default state is a tuple and a dict more,
+        # per article, in the engine's pickle and its memo
+        return _Derived, (self.path, self.word_count, self.body_digest)
 
 
 @dataclass(frozen=True)
