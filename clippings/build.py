@@ -179,7 +179,7 @@ def _write_site(
     prints: dict[str, str | None] = {}
     store_bodies = None
     fingerprints = None
-    fingerprinting: Iterator[None] = iter(())
+    meanwhile: Iterator[None] = iter(())  # the parent's own work while the workers render
     if cache:
         with times.stage("plan"):  # fingerprints: which pages are unchanged
             by_path = {article.path: article for article in renderer.archive.articles}
@@ -209,7 +209,7 @@ def _write_site(
             staging = cache.stage_built(published(todo, archive.drafts, cache.article_sha))
             # then the parsed files and converted bodies stored so far are made durable, facts
             # about the content and not the site (~0.6 s at 10,000, serial at the swap before)
-            fingerprinting = itertools.chain(fingerprinting, staging, _step(cache.commit))
+            meanwhile = itertools.chain(fingerprinting, staging, _step(cache.commit))
     if ahead:  # bodies converted while the parent modelled and planned
         converted = ahead.take()
         renderer.bodies.update(converted)  # which the render workers inherit
@@ -229,7 +229,7 @@ def _write_site(
             jobs,
             tick,
             store_bodies,
-            fingerprinting,
+            meanwhile,
         ):
             writer.count(written)
             sizes[path] = size
@@ -522,6 +522,7 @@ def _build(
     cache, notice = _open_cache(config)
     settings = ""
     engine_notes: list[Problem] = []  # why the saved engine could not bring the site up to date
+    ahead: BodiesAhead | None = None
     try:
         if cache:
             cache.forget_if_site_changed()
@@ -643,6 +644,8 @@ def _build(
                     cache.save_build(inputs_now, result, settings)
                     engine_saving.close()  # waits for the engine, and names it
     finally:
+        if ahead:  # a build that failed before the render took the bodies
+            ahead.end()
         if cache:
             cache.close()
     notice = notice or (cache.notice if cache else None)

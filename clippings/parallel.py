@@ -249,14 +249,18 @@ class BodiesAhead:
             self._tasks = [self._pool.submit(_convert_bodies, chunk) for chunk in chunks]
 
     def take(self) -> dict[str, str]:
-        if self._pool is None:
-            return {}
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.end()
         bodies: dict[str, str] = {}
         for task in self._tasks:
             if task.done() and not task.cancelled() and task.exception() is None:
                 bodies.update(task.result())
         return bodies
+
+    def end(self) -> None:
+        """End the worker (again, harmlessly): chunks not started are dropped, the one under way
+        ends first."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _convert_bodies(bounds: tuple[int, int]) -> dict[str, str]:

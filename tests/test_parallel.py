@@ -299,3 +299,25 @@ def test_a_build_takes_the_bodies_converted_ahead_into_its_pages_and_its_cache(
     serial = build_site(dataclasses.replace(fixture_config, jobs=1, cache=False), tmp_path / "one")
     assert _site_bytes(tmp_path / "one") == _site_bytes(tmp_path / "two")
     assert serial.pages == forked.pages
+
+
+def test_a_build_failing_before_its_render_ends_the_worker_converting_bodies_ahead(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "_MIN_PARALLEL_PAGES", 0)
+    started: list[parallel.BodiesAhead] = []
+    original = parallel.BodiesAhead.__init__
+
+    def noted(self: parallel.BodiesAhead, articles: list[Article]) -> None:
+        original(self, articles)
+        started.append(self)
+
+    def fails(*args: object) -> None:
+        raise BuildError([Problem("content/x.md", None, "a model that fails")])
+
+    monkeypatch.setattr(parallel.BodiesAhead, "__init__", noted)
+    monkeypatch.setattr(build_module, "_model", fails)
+    with pytest.raises(BuildError, match="a model that fails"):
+        build_site(dataclasses.replace(fixture_config, jobs=2), tmp_path / "out")
+    assert len(started) == 1 and started[0]._tasks  # a worker was converting
+    assert multiprocessing.active_children() == []
