@@ -564,8 +564,10 @@ def _build(
             articles, authority, loading = _load(config, strict, cache, times)
             # The other core is idle while the parent models and plans: bodies the cache does
             # not hold yet (of files parsed in this build) are converted on it meanwhile.
-            fresh = [a for a in articles if cache and a.source in cache.parsed and not a.draft]
-            ahead = BodiesAhead(fresh) if jobs > 1 else None
+            if cache and jobs > 1:
+                ahead = BodiesAhead(
+                    [a for a in articles if a.source in cache.parsed and not a.draft]
+                )
             archive, loading = _model(articles, authority, loading, config, times)
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())

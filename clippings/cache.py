@@ -972,5 +972,5 @@ def _unpickle_parsed(data: bytes) -> Parsed:
     # A new object no one else holds: its body and its count are put in place rather than copied
     # into another object (dataclasses.replace, 0.3 s at 10,000).
     vars(article)["body"] = body.decode("utf-8")
-    article._derived.word_count = words
+    article.keep_word_count(words)
     return article, problems

@@ -172,6 +172,11 @@ class Article:
             derived.word_count = len(plain_text(self.body).split())
         return derived.word_count
 
+    def keep_word_count(self, count: int) -> None:
+        """Take the count made where the file was parsed (the cache's row of the file holds it),
+        so it is not counted again."""
+        self._derived.word_count = count
+
     @property
     def body_digest(self) -> str:
         """Kept the same way: page fingerprints and search shards compare bodies by it, and
