@@ -291,13 +291,14 @@ class BuildCache:
                 _, _, sha, sealed = ahead
                 self._store_parsed(source, key, strict, sha, sealed)
                 return _unpickle_parsed(sealed[_CHECKSUM_BYTES:])
-            sha = digest(read_regular(path))
+            data = read_regular(path)
         except OSError:
             return read_article(path, source, strict)  # reports the error for people
+        sha = digest(data)
         if known and known[1:] == (int(strict), sha):
             parsed = self._parsed(source)
         else:
-            parsed = read_article(path, source, strict)
+            parsed = read_article(path, source, strict, data)
         try:
             pickled = _pickle_parsed(parsed)
         except RecursionError:  # front matter nested thousands deep: not cached, parsed each time
@@ -904,8 +905,9 @@ def _parsed_row(item: tuple[Path, str, bool]) -> ParsedRow | None:
     path, source, strict = item
     try:
         key = stat_key(path.stat())
-        sha = digest(read_regular(path))
-        sealed = _seal(_pickle_parsed(read_article(path, source, strict)), source, sha)
+        data = read_regular(path)
+        sha = digest(data)
+        sealed = _seal(_pickle_parsed(read_article(path, source, strict, data)), source, sha)
     except Exception:  # an unreadable file, front matter nested too deep: the parent says
         return None
     return key, int(strict), sha, sealed

@@ -26,7 +26,7 @@ from clippings.text import (
     slugify,
     without_xml_forbidden,
 )
-from clippings.yamlfile import load_mapping, read_text_file
+from clippings.yamlfile import decode_text, load_mapping, read_text_file
 
 REQUIRED = ("title", "date", "publication")
 NAME_LISTS = ("authors", "people", "countries", "sources")
@@ -464,15 +464,18 @@ def _xml_safe(value: Any) -> Any:
 
 
 def read_article(
-    path: Path, source: str, strict: bool = False
+    path: Path, source: str, strict: bool = False, data: bytes | None = None
 ) -> tuple[Article | None, list[Problem]]:
     """Read one file from disk, turning unreadable bytes into a problem rather than a traceback.
+    With `data`, the file's bytes as the caller read them: the build cache hashes and parses one
+    read, so an edit landing between two reads cannot pair one version's hash with another's
+    parse.
 
     Whatever else reading or validating one file raises (a bug that input triggers) is that
     file's problem too: the other files are still read, and every problem is reported at once.
     """
     try:
-        text, problems = read_text_file(path, source)
+        text, problems = read_text_file(path, source) if data is None else decode_text(data, source)
         if text is None:
             return None, problems
         if not text.strip():

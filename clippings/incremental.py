@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import itertools
 import math
@@ -41,7 +42,7 @@ from clippings.cache import (
     mark_site_changed,
 )
 from clippings.config import Config, load_config
-from clippings.content import Article, content_files, load_article_file
+from clippings.content import Article, content_files, load_article_file, read_article
 from clippings.errors import BuildError, Problem
 from clippings.exports import ArticleLines, Download, Exporting
 from clippings.files import StatKey, folder_stats, named_file, read_regular, stat_key
@@ -433,10 +434,13 @@ class Rebuilder:
         if cached is not None and cached.stat == key and not force:
             return
         assert self.config is not None
-        try:  # hashed before it is parsed: a file saved in between is parsed again next time
-            sha: str | None = digest(read_regular(path))
+        data: bytes | None = None
+        sha: str | None = None
+        try:  # hashed and parsed from one read: a file saved in between is read again next time
+            data = read_regular(path)
+            sha = digest(data)
         except OSError:
-            sha = None  # parsing reports it
+            pass  # parsing reports it
         # The same bytes under another stat (a fresh clone, a restored cache, a save that
         # changed nothing) keep their article: reading 10,000 files costs a fraction of parsing
         # them. A symlink is parsed, which checks where it points.
@@ -445,7 +449,11 @@ class Rebuilder:
             self._reread.append((path, key, sha))  # the build cache learns its new stat
             return
         article, problems = load_article_file(
-            Path(path), content_dir.resolve(), self.config.root, self.strict
+            Path(path),
+            content_dir.resolve(),
+            self.config.root,
+            self.strict,
+            functools.partial(read_article, data=data),
         )
         if cached is not None and article is not None and article == cached.article:
             article = cached.article  # same content: keep the object, so nothing downstream changes

@@ -109,6 +109,11 @@ def read_text_file(path: Path, display: str) -> tuple[str | None, list[Problem]]
         return None, [Problem(display, None, reason(error))]
     except OSError as error:
         return None, [Problem(display, None, f"cannot read file: {reason(error)}")]
+    return decode_text(raw, display)
+
+
+def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
+    """The bytes of a text file as read (`read_text_file`) decoded, or why they are not text."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [Problem(display, None, "saved as UTF-16; save the file as UTF-8")]
     if b"\0" in raw:

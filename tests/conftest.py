@@ -86,3 +86,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     served_log = getattr(item, "served_log", None)
     if served_log is not None and report.failed:
         report.sections.append(("what serve logged", served_log()))
+
+
+def saved_after_read(
+    monkeypatch: pytest.MonkeyPatch, module: object, path: Path, edit: str
+) -> None:
+    """Make `module`'s next read of `path` return its bytes and then save `edit` over it, as an
+    editor saving while a build reads the file."""
+    real = module.read_regular  # type: ignore[attr-defined]
+
+    def read_then_edit(target: Path | str) -> bytes:
+        data = real(target)
+        if Path(target) == path:
+            monkeypatch.setattr(module, "read_regular", real)
+            path.write_text(edit, encoding="utf-8")
+        return data
+
+    monkeypatch.setattr(module, "read_regular", read_then_edit)

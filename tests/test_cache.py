@@ -22,7 +22,7 @@ from clippings.build import build_site
 from clippings.cache import CACHE_DIR
 from clippings.config import Config
 from clippings.content import read_article
-from tests.conftest import write_article
+from tests.conftest import saved_after_read, write_article
 from tests.test_incremental import _random_edit
 from tests.test_parallel import _site_bytes
 
@@ -713,3 +713,31 @@ def test_a_worker_that_dies_reading_ahead_leaves_the_files_to_the_load_loop(
     titles = [cache.read_article(path, source)[0].title for path, source in named]
     cache.close()
     assert titles == [f"A{n}" for n in range(8)]
+
+
+def test_a_row_holds_the_parse_of_the_bytes_it_is_keyed_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash and the parse come from one read: a save between two reads would pair one
+    version's hash with another's parse, and the hashed version, saved back later, would then
+    be published as the other."""
+    source = "content/2020/a.md"
+    path = write_article(
+        tmp_path / "content", "2020/a.md", "title: One\ndate: 2020-01-02\npublication: P"
+    )
+    two = path.read_text(encoding="utf-8").replace("One", "Two")
+    three = two.replace("Two", "Three")
+    cache = cache_module.BuildCache(tmp_path / "cache")
+    try:
+        cache.read_article(path, source)
+        path.write_text(two, encoding="utf-8")
+        saved_after_read(monkeypatch, cache_module, path, three)
+        assert cache.read_article(path, source)[0].title == "Two"
+        path.write_text(two, encoding="utf-8")  # the hashed version back, under a new stat
+        assert cache.read_article(path, source)[0].title == "Two"
+        saved_after_read(monkeypatch, cache_module, path, three)
+        _, _, sha, sealed = cache_module._parsed_row((path, source, False))  # read ahead
+    finally:
+        cache.close()
+    article = cache_module._unpickle_parsed(sealed[cache_module._CHECKSUM_BYTES :])[0]
+    assert article.title == "Two" and sha == cache_module.digest(two.encode())

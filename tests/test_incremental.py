@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from clippings import incremental as incremental_module
 from clippings.build import build_site
 from clippings.cache import fingerprint_base
 from clippings.config import load_config
@@ -16,7 +17,7 @@ from clippings.errors import BuildError
 from clippings.incremental import PageRefs, Prerendered, Rebuilder
 from clippings.pageinputs import PageInputs
 from clippings.render import DATA_PAGE, archive_wide
-from tests.conftest import write_article
+from tests.conftest import saved_after_read, write_article
 from tests.test_parallel import _site_bytes
 
 PEOPLE = ["Kim Jong Un", "Vladimir Putin", "Angela Merkel", "Moon Jae-in", "Xi Jinping"]
@@ -182,6 +183,25 @@ def test_body_edit_renders_only_pages_showing_the_article(
     assert "2019/a-letter-from-pyongyang/index.html" in outcome.written
     assert "people/index.html" not in outcome.written  # counts did not change
     assert 0 < outcome.rendered < first.rendered / 2
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
+def test_a_file_saved_while_the_engine_reads_it_is_parsed_as_hashed(
+    fixture_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One read gives the hash and the parse: otherwise the hashed version, saved back under a
+    new stat, would keep the parse of the version saved in between."""
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    letter = (fixture_site / "content/2019/letter.md").resolve()
+    edited = letter.read_text(encoding="utf-8") + "\nThe edit that was hashed.\n"
+    letter.write_text(edited, "utf-8")
+    saved_after_read(monkeypatch, incremental_module, letter, edited + "\nA later save.\n")
+    rebuilder.build({letter})
+    letter.write_text(edited, "utf-8")  # the hashed version back
+    rebuilder.build({letter})
+    assert "A later save" not in (live_site / "2019/a-letter-from-pyongyang/index.html").read_text()
     _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
 
 
