@@ -516,50 +516,98 @@ def _build(
     progress: Callable[[int], Callable[[], None]] | None = None,
     process_ends: bool = False,
 ) -> BuildResult:
+    """The cheapest route that leaves the site as a clean build would: nothing to do, the quick
+    path for body edits, the saved engine, or a full build."""
     started = time.perf_counter()
     times = StageTimes()
     target = check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
-    settings = ""
     engine_notes: list[Problem] = []  # why the saved engine could not bring the site up to date
-    ahead: BodiesAhead | None = None
     try:
+        settings, files, result = "", ContentFiles(), None
         if cache:
             cache.forget_if_site_changed()
             # Taken before anything is read: a template saved during the build makes the next
             # build see a change.
             settings = cache.settings_digest(config, site_dir, strict)
             files = content_stats(config)
-            saved = cache.last_build(cache.inputs_digest(strict, settings, files), site_dir)
-            if saved is not None:
-                times.route = "nothing changed"
-                seconds = time.perf_counter() - started
-                return dataclasses.replace(
-                    saved, written=0, removed=0, seconds=seconds, search="", stages=times
-                )
-            previous = cache.last_result()
-            quick = previous and rebuild_body_edits(config, target, strict, cache, settings, files)
-            if quick:
-                times.route = "quick path for body edits"
-                result = dataclasses.replace(
-                    previous,
-                    pages=previous.pages + quick.files_added,
-                    written=len(quick.written),
-                    removed=quick.removed,
-                    search=quick.search,
-                    stages=times,
-                )
-                cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
-                result.seconds = time.perf_counter() - started
-                return result
-            with _collector_paused(process_ends):
-                updated = _update_in_place(
-                    config, target, strict, cache, settings, files, times, engine_notes
-                )
-            if updated:
-                updated.seconds = time.perf_counter() - started
-                return updated
-        jobs = config.jobs or default_jobs()
+            result = _without_full_build(
+                config, target, strict, cache, settings, files, times, engine_notes, process_ends
+            )
+        if result is None:
+            result = _full_build(
+                config,
+                site_dir,
+                target,
+                strict,
+                cache,
+                settings,
+                files,
+                times,
+                progress,
+                process_ends,
+            )
+            result.warnings[:0] = engine_notes
+    finally:
+        if cache:
+            cache.close()
+    notice = notice or (cache.notice if cache else None)
+    if notice:
+        result.warnings.insert(0, Problem(str(config.root / CACHE_DIR), None, notice, warning=True))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _without_full_build(
+    config: Config,
+    target: Path,
+    strict: bool,
+    cache: BuildCache,
+    settings: str,
+    files: ContentFiles,
+    times: StageTimes,
+    engine_notes: list[Problem],
+    process_ends: bool,
+) -> BuildResult | None:
+    """The site brought up to date without a full build, or None when that cannot be done."""
+    saved = cache.last_build(cache.inputs_digest(strict, settings, files), target)
+    if saved is not None:
+        times.route = "nothing changed"
+        return dataclasses.replace(saved, written=0, removed=0, search="", stages=times)
+    previous = cache.last_result()
+    quick = previous and rebuild_body_edits(config, target, strict, cache, settings, files)
+    if quick:
+        times.route = "quick path for body edits"
+        result = dataclasses.replace(
+            previous,
+            pages=previous.pages + quick.files_added,
+            written=len(quick.written),
+            removed=quick.removed,
+            search=quick.search,
+            stages=times,
+        )
+        cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
+        return result
+    with _collector_paused(process_ends):
+        return _update_in_place(config, target, strict, cache, settings, files, times, engine_notes)
+
+
+def _full_build(
+    config: Config,
+    site_dir: Path,
+    target: Path,
+    strict: bool,
+    cache: BuildCache | None,
+    settings: str,
+    files: ContentFiles,
+    times: StageTimes,
+    progress: Callable[[int], Callable[[], None]] | None,
+    process_ends: bool,
+) -> BuildResult:
+    """load → model → plan → render and write → swap in, then record what the cache keeps."""
+    jobs = config.jobs or default_jobs()
+    ahead: BodiesAhead | None = None
+    try:
         with _collector_paused(process_ends):
             articles, authority, loading = _load(config, strict, cache, times)
             # The other core is idle while the parent models and plans: bodies the cache does
@@ -572,7 +620,6 @@ def _build(
         with times.stage("plan"):
             pages: list[Page] = list(Site(archive, config).pages())
             assets, asset_warnings = static_files(config)
-            warnings = [*engine_notes, *loading, *archive.warnings, *asset_warnings]
             check_page_paths(pages, assets)
             # compiled templates and map shapes kept for the quick rebuilds that follow
             renderer = Renderer(config, archive, compiled_templates(config) if cache else None)
@@ -590,25 +637,17 @@ def _build(
                         archive, config, writer, prints, sizes
                     )
                 if cache:
-                    # made and saved by a forked process while the site is swapped in and
-                    # recorded (`engine_saved_meanwhile`: named only if all of it succeeds)
                     with times.stage("save engine"):
                         assert inputs is not None  # fingerprinted: a cache is open
                         sources = _engine_sources(files, loading, archive, cache)
                         if sources is not None:
                             engine = partial(
                                 Rebuilder.from_build,
-                                config,
-                                target,
-                                strict,
-                                sources,
-                                archive,
-                                pages,
-                                prints,
-                                refs,
-                                inputs,
-                                assets,
+                                *(config, target, strict, sources, archive, pages, prints, refs),
+                                *(inputs, assets),
                             )
+                            # made and saved by a forked process while the site is swapped in
+                            # and recorded, and named only if all of that succeeds
                             saving = cache.engine_saved_meanwhile(settings, engine)
                             engine_saving.enter_context(saving)
                 with times.stage("write"):
@@ -627,31 +666,41 @@ def _build(
                 removed=removed,
                 seconds=0.0,
                 site_dir=site_dir,
-                warnings=warnings,
+                warnings=[*loading, *archive.warnings, *asset_warnings],
                 search=search,
                 stages=times,
             )
             if cache:
                 with times.stage("record cache"):
-                    cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
-                    cache.store_staged_built(present=set(cache.article_sha))
-                    layout = None  # which sources each search shard holds, for quick rebuilds
-                    if config.search and archive.articles:
-                        shards = shards_of(archive).items()
-                        layout = {
-                            shard: [article.source for article in items] for shard, items in shards
-                        }
-                    cache.save_search_shards(layout)
-                    inputs_now = cache.inputs_digest(strict, settings, content_stats(config))
-                    cache.save_build(inputs_now, result, settings)
+                    _record_build(
+                        config, strict, cache, settings, archive, renderer, result, prints, sizes
+                    )
                     engine_saving.close()  # waits for the engine, and names it
     finally:
         if ahead:  # a build that failed before the render took the bodies
             ahead.end()
-        if cache:
-            cache.close()
-    notice = notice or (cache.notice if cache else None)
-    if notice:
-        result.warnings.insert(0, Problem(str(config.root / CACHE_DIR), None, notice, warning=True))
-    result.seconds = time.perf_counter() - started
     return result
+
+
+def _record_build(
+    config: Config,
+    strict: bool,
+    cache: BuildCache,
+    settings: str,
+    archive: Archive,
+    renderer: Renderer,
+    result: BuildResult,
+    prints: dict[str, str | None],
+    sizes: dict[str, int],
+) -> None:
+    """What the cache keeps of a full build just swapped in, for the builds that follow: the
+    pages' fingerprints, what each article published, the search layout, and the build."""
+    cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
+    cache.store_staged_built(present=set(cache.article_sha))
+    layout = None  # which sources each search shard holds, for quick rebuilds
+    if config.search and archive.articles:
+        shards = shards_of(archive).items()
+        layout = {shard: [article.source for article in items] for shard, items in shards}
+    cache.save_search_shards(layout)
+    inputs_now = cache.inputs_digest(strict, settings, content_stats(config))
+    cache.save_build(inputs_now, result, settings)
