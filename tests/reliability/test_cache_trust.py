@@ -172,6 +172,7 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], None]]] = {
     "built-context-truncated": ("UPDATE built SET context = substr(context, 1, 30)", _body),
     "built-sha-blob": ("UPDATE built SET sha = x'00'", _body),
     "built-page-moved": ("UPDATE built SET page = 'index.html'", _body),
+    "built-shape-blob": ("UPDATE built SET shape = x'07'", _body),  # a column NULL may fill
 }
 
 
