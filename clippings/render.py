@@ -521,6 +521,8 @@ class Renderer:
         self.env.filters["human_date"] = self.human_date
         self.locale = _locale(config.language)
         self._names: dict[str, str] = {}  # dates and periods in the site's language
+        # by ISO date: a page lists several articles, and the site shows each date many times
+        self._date_tags: dict[str, jinja2.utils.markupsafe.Markup] = {}
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
         html = self.bodies.get(article.path)
@@ -566,10 +568,13 @@ class Renderer:
         if not article.date:
             return jinja2.utils.markupsafe.Markup("Undated")
         iso = article.iso_date
-        escape = jinja2.utils.markupsafe.escape
-        return jinja2.utils.markupsafe.Markup(
-            f'<time datetime="{escape(iso)}">{escape(self.human_date(iso))}</time>'
-        )
+        tag = self._date_tags.get(iso)
+        if tag is None:
+            markupsafe = jinja2.utils.markupsafe
+            name = markupsafe.escape(self.human_date(iso))
+            tag = markupsafe.Markup(f'<time datetime="{markupsafe.escape(iso)}">{name}</time>')
+            self._date_tags[iso] = tag
+        return tag
 
     def period_name(self, label: str, short: bool = False) -> str:
         """A timeline period: "2018" stays, "2018-03" becomes "March 2018" ("Mar 2018" when
