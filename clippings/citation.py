@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -161,6 +161,7 @@ _CASES = {text_case: _CaseOf(text_case) for text_case in _TEXT_CASES}
 _PARSER = CiteProcJSON([])
 
 
+@lru_cache(maxsize=4096)  # a publication, an author or the site's title recurs on many pages
 def _cased(text: str, text_case: str | None, language: str) -> str:
     """`text` as a `cs:text` of the variable with this text-case prints it (citeproc-py's own
     parse of the value and its own case change, with the URL repair below)."""
