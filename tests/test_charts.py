@@ -43,3 +43,14 @@ def test_a_year_page_spans_the_whole_year_with_quarterly_ticks():
     chart = timeline(counts)
     assert chart is not None
     assert [t.label for t in chart.ticks] == ["2018-01", "2018-04", "2018-07", "2018-10"]
+
+
+def test_three_years_of_months_are_drawn_monthly_and_one_month_more_per_year():
+    three_years = activity(dated(dt.date(2016, 2, 1), dt.date(2019, 1, 31)))
+    assert len(three_years) == 36 and three_years[0] == ("2016-02", 1)
+    assert activity(dated(dt.date(2016, 1, 1), dt.date(2019, 1, 1))) == [
+        ("2016", 1),
+        ("2017", 0),
+        ("2018", 0),
+        ("2019", 1),
+    ]
