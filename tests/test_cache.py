@@ -249,12 +249,14 @@ def test_each_download_is_made_only_when_its_inputs_changed(
     assert _site_bytes(site) == _uncached(config, tmp_path / "plain3")
 
 
-def test_a_template_change_reuses_the_formatted_citations(
+def test_a_template_change_reuses_the_formatted_citations_and_bodies(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """citeproc-py is the costliest part of an article page: a theme edit that re-renders
-    every article takes their citations from the cache; an edited article's are new."""
+    """citeproc-py and Markdown are the costliest parts of an article page: a theme edit that
+    re-renders every article takes their citations and body HTML from the cache; an edited
+    article's citations are new (its title changed, its body did not)."""
     import clippings.citation as citation_module
+    from clippings.markdown_body import BodyConverter
     from clippings.render import THEME_DIR
 
     config = dataclasses.replace(fixture_config, search=False)
@@ -265,11 +267,21 @@ def test_a_template_change_reuses_the_formatted_citations(
         formatted.append(item["id"])
         return original(item, style)
 
+    converted: list[str] = []
+    convert = BodyConverter.convert
+
+    def counting_bodies(self: BodyConverter, text: str) -> str:
+        converted.append(text)
+        return convert(self, text)
+
     monkeypatch.setattr(citation_module, "format_citation", counting)
+    monkeypatch.setattr(BodyConverter, "convert", counting_bodies)
     site = tmp_path / "out"
     build_site(config, site)
     assert len(formatted) == 4 * 3  # four articles, three styles
+    assert converted
     formatted.clear()
+    converted.clear()
 
     article_html = (THEME_DIR / "templates" / "article.html").read_text()
     config.path("templates_dir").mkdir(exist_ok=True)
@@ -278,6 +290,7 @@ def test_a_template_change_reuses_the_formatted_citations(
     letter.write_text(letter.read_text().replace("title: A Letter", "title: The Letter"))
     build_site(config, site)
     assert formatted == ["2019/the-letter-from-pyongyang"] * 3
+    assert converted == []
     formatted.clear()
     assert _site_bytes(site) == _uncached(config, tmp_path / "plain")
 
