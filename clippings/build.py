@@ -113,6 +113,20 @@ class BuildResult:
         )
 
 
+@dataclass
+class _Run:
+    """One `build_site` call: what each of its routes reads."""
+
+    config: Config
+    site_dir: Path  # as the caller named it (the summary line shows it)
+    target: Path  # the folder written: `site_dir`, a symlink resolved (`check_output_dir`)
+    strict: bool
+    times: StageTimes
+    cache: BuildCache | None
+    settings: str = ""  # `BuildCache.settings_digest`, with a cache
+    files: ContentFiles = field(default_factory=ContentFiles)  # `content_stats`, with a cache
+
+
 def load_archive(
     config: Config,
     strict: bool = False,
@@ -343,16 +357,7 @@ def _collector_paused(process_ends: bool) -> Iterator[None]:
 ENGINE_RENDER_LIMIT = 2000
 
 
-def _update_in_place(
-    config: Config,
-    site_dir: Path,
-    strict: bool,
-    cache: BuildCache,
-    settings: str,
-    files: ContentFiles,
-    times: StageTimes,
-    notes: list[Problem],
-) -> BuildResult | None:
+def _update_in_place(run: _Run, cache: BuildCache, notes: list[Problem]) -> BuildResult | None:
     """Bring the site up to date through the engine the last build saved (`incremental`, the
     same that `serve` runs): only files whose stat changed are read, the model is updated in
     place, and only pages whose fingerprint changed are rendered and replaced, all or none
@@ -364,6 +369,8 @@ def _update_in_place(
     is saved again only when replaying this build's changes would cost more
     (`Outcome.save_due`); it takes the page records as what the site holds (`adopt_site`).
     """
+    config, site_dir, strict, times = run.config, run.target, run.strict, run.times
+    settings, files = run.settings, run.files
     with times.stage("load engine"):
         engine = cache.load_engine(settings)
     if not isinstance(engine, Rebuilder):
@@ -519,34 +526,21 @@ def _build(
     """The cheapest route that leaves the site as a clean build would: nothing to do, the quick
     path for body edits, the saved engine, or a full build."""
     started = time.perf_counter()
-    times = StageTimes()
     target = check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
+    run = _Run(config, site_dir, target, strict, StageTimes(), cache)
     engine_notes: list[Problem] = []  # why the saved engine could not bring the site up to date
     try:
-        settings, files, result = "", ContentFiles(), None
+        result = None
         if cache:
             cache.forget_if_site_changed()
             # Taken before anything is read: a template saved during the build makes the next
             # build see a change.
-            settings = cache.settings_digest(config, site_dir, strict)
-            files = content_stats(config)
-            result = _without_full_build(
-                config, target, strict, cache, settings, files, times, engine_notes, process_ends
-            )
+            run.settings = cache.settings_digest(config, site_dir, strict)
+            run.files = content_stats(config)
+            result = _without_full_build(run, cache, engine_notes, process_ends)
         if result is None:
-            result = _full_build(
-                config,
-                site_dir,
-                target,
-                strict,
-                cache,
-                settings,
-                files,
-                times,
-                progress,
-                process_ends,
-            )
+            result = _full_build(run, progress, process_ends)
             result.warnings[:0] = engine_notes
     finally:
         if cache:
@@ -559,17 +553,11 @@ def _build(
 
 
 def _without_full_build(
-    config: Config,
-    target: Path,
-    strict: bool,
-    cache: BuildCache,
-    settings: str,
-    files: ContentFiles,
-    times: StageTimes,
-    engine_notes: list[Problem],
-    process_ends: bool,
+    run: _Run, cache: BuildCache, engine_notes: list[Problem], process_ends: bool
 ) -> BuildResult | None:
     """The site brought up to date without a full build, or None when that cannot be done."""
+    config, target, strict, times = run.config, run.target, run.strict, run.times
+    settings, files = run.settings, run.files
     saved = cache.last_build(cache.inputs_digest(strict, settings, files), target)
     if saved is not None:
         times.route = "nothing changed"
@@ -589,22 +577,14 @@ def _without_full_build(
         cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
         return result
     with _collector_paused(process_ends):
-        return _update_in_place(config, target, strict, cache, settings, files, times, engine_notes)
+        return _update_in_place(run, cache, engine_notes)
 
 
 def _full_build(
-    config: Config,
-    site_dir: Path,
-    target: Path,
-    strict: bool,
-    cache: BuildCache | None,
-    settings: str,
-    files: ContentFiles,
-    times: StageTimes,
-    progress: Callable[[int], Callable[[], None]] | None,
-    process_ends: bool,
+    run: _Run, progress: Callable[[int], Callable[[], None]] | None, process_ends: bool
 ) -> BuildResult:
     """load → model → plan → render and write → swap in, then record what the cache keeps."""
+    config, target, strict, times, cache = run.config, run.target, run.strict, run.times, run.cache
     jobs = config.jobs or default_jobs()
     ahead: BodiesAhead | None = None
     try:
@@ -639,7 +619,7 @@ def _full_build(
                 if cache:
                     with times.stage("save engine"):
                         assert inputs is not None  # fingerprinted: a cache is open
-                        sources = _engine_sources(files, loading, archive, cache)
+                        sources = _engine_sources(run.files, loading, archive, cache)
                         if sources is not None:
                             engine = partial(
                                 Rebuilder.from_build,
@@ -648,7 +628,7 @@ def _full_build(
                             )
                             # made and saved by a forked process while the site is swapped in
                             # and recorded, and named only if all of that succeeds
-                            saving = cache.engine_saved_meanwhile(settings, engine)
+                            saving = cache.engine_saved_meanwhile(run.settings, engine)
                             engine_saving.enter_context(saving)
                 with times.stage("write"):
                     if cache:
@@ -665,16 +645,14 @@ def _full_build(
                 written=writer.written,
                 removed=removed,
                 seconds=0.0,
-                site_dir=site_dir,
+                site_dir=run.site_dir,
                 warnings=[*loading, *archive.warnings, *asset_warnings],
                 search=search,
                 stages=times,
             )
             if cache:
                 with times.stage("record cache"):
-                    _record_build(
-                        config, strict, cache, settings, archive, renderer, result, prints, sizes
-                    )
+                    _record_build(run, cache, archive, renderer, result, prints, sizes)
                     engine_saving.close()  # waits for the engine, and names it
     finally:
         if ahead:  # a build that failed before the render took the bodies
@@ -683,10 +661,8 @@ def _full_build(
 
 
 def _record_build(
-    config: Config,
-    strict: bool,
+    run: _Run,
     cache: BuildCache,
-    settings: str,
     archive: Archive,
     renderer: Renderer,
     result: BuildResult,
@@ -695,6 +671,7 @@ def _record_build(
 ) -> None:
     """What the cache keeps of a full build just swapped in, for the builds that follow: the
     pages' fingerprints, what each article published, the search layout, and the build."""
+    config, settings = run.config, run.settings
     cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
     cache.store_staged_built(present=set(cache.article_sha))
     layout = None  # which sources each search shard holds, for quick rebuilds
@@ -702,5 +679,5 @@ def _record_build(
         shards = shards_of(archive).items()
         layout = {shard: [article.source for article in items] for shard, items in shards}
     cache.save_search_shards(layout)
-    inputs_now = cache.inputs_digest(strict, settings, content_stats(config))
+    inputs_now = cache.inputs_digest(run.strict, settings, content_stats(config))
     cache.save_build(inputs_now, result, settings)
