@@ -122,7 +122,6 @@ class _Run:
     target: Path  # the folder written: `site_dir`, a symlink resolved (`check_output_dir`)
     strict: bool
     times: StageTimes
-    cache: BuildCache | None
     settings: str = ""  # `BuildCache.settings_digest`, with a cache
     files: ContentFiles = field(default_factory=ContentFiles)  # `content_stats`, with a cache
 
@@ -528,7 +527,7 @@ def _build(
     started = time.perf_counter()
     target = check_output_dir(config, site_dir)
     cache, notice = _open_cache(config)
-    run = _Run(config, site_dir, target, strict, StageTimes(), cache)
+    run = _Run(config, site_dir, target, strict, StageTimes())
     engine_notes: list[Problem] = []  # why the saved engine could not bring the site up to date
     try:
         result = None
@@ -540,7 +539,7 @@ def _build(
             run.files = content_stats(config)
             result = _without_full_build(run, cache, engine_notes, process_ends)
         if result is None:
-            result = _full_build(run, progress, process_ends)
+            result = _full_build(run, cache, progress, process_ends)
             result.warnings[:0] = engine_notes
     finally:
         if cache:
@@ -581,10 +580,13 @@ def _without_full_build(
 
 
 def _full_build(
-    run: _Run, progress: Callable[[int], Callable[[], None]] | None, process_ends: bool
+    run: _Run,
+    cache: BuildCache | None,
+    progress: Callable[[int], Callable[[], None]] | None,
+    process_ends: bool,
 ) -> BuildResult:
     """load → model → plan → render and write → swap in, then record what the cache keeps."""
-    config, target, strict, times, cache = run.config, run.target, run.strict, run.times, run.cache
+    config, target, strict, times = run.config, run.target, run.strict, run.times
     jobs = config.jobs or default_jobs()
     ahead: BodiesAhead | None = None
     try:

@@ -935,17 +935,23 @@ def _expect_types(db: sqlite3.Connection, table: str, **columns: str) -> None:
     """`_expect` for a whole table, checked by SQLite (the first column names the row): a
     Python check of each of 24,000 rows took a tenth of a second on every build. A column's
     kind is `text` or `integer`, or `text?` where NULL is allowed too."""
-    allowed = {"text": "'text'", "integer": "'integer'", "text?": "'text', 'null'"}
     wrong = " OR ".join(
-        f"typeof({name}) NOT IN ({allowed[kind]})" for name, kind in columns.items()
+        f"typeof({name}) NOT IN ({_COLUMN_KINDS[kind][0]})" for name, kind in columns.items()
     )
     key = next(iter(columns))
     row = db.execute(f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE {wrong} LIMIT 1")
     found = row.fetchone()
     if found is not None:
-        types = {"text": str, "integer": int, "text?": str | None}
-        expected = [types[kind] for kind in columns.values()]
+        expected = [_COLUMN_KINDS[kind][1] for kind in columns.values()]
         _expect(table, found[0], *zip(found[1:], expected, strict=True))
+
+
+# A column kind of `_expect_types`: SQLite's `typeof` names it allows, and the Python type.
+_COLUMN_KINDS: dict[str, tuple[str, Any]] = {
+    "text": ("'text'", str),
+    "integer": ("'integer'", int),
+    "text?": ("'text', 'null'", str | None),
+}
 
 
 def _expect(table: str, key: object, *values: tuple[object, Any]) -> None:
