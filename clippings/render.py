@@ -66,6 +66,7 @@ _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
 _MARKDOWN_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
+_DATE_TAGS_KEPT = 10_000  # date tags memoised per renderer: ~2.5 MB at most
 DATA_PAGE = "data/index.html"  # rendered last: it shows the size of each download
 
 
@@ -522,6 +523,7 @@ class Renderer:
         self.locale = _locale(config.language)
         self._names: dict[str, str] = {}  # dates and periods in the site's language
         # by ISO date: a page lists several articles, and the site shows each date many times
+        # (pages come in date order, so a memo emptied when full keeps nearly every hit)
         self._date_tags: dict[str, jinja2.utils.markupsafe.Markup] = {}
 
     def body_html(self, article: Article) -> jinja2.utils.markupsafe.Markup:
@@ -573,6 +575,8 @@ class Renderer:
             markupsafe = jinja2.utils.markupsafe
             name = markupsafe.escape(self.human_date(iso))
             tag = markupsafe.Markup(f'<time datetime="{markupsafe.escape(iso)}">{name}</time>')
+            if len(self._date_tags) >= _DATE_TAGS_KEPT:
+                self._date_tags.clear()
             self._date_tags[iso] = tag
         return tag
 

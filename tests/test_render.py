@@ -167,6 +167,26 @@ def test_captions_placed_among_paragraphs_and_dates_in_the_sites_language(
     assert french.period_name("2018-03") == "mars 2018"
 
 
+def test_date_tags_are_memoised_within_a_bound(fixture_config: Config, monkeypatch):
+    import dataclasses
+    import datetime as dt
+
+    from clippings import render
+    from clippings.content import Article
+
+    monkeypatch.setattr(render, "_DATE_TAGS_KEPT", 3)
+    renderer = Renderer(fixture_config, load_archive(fixture_config))
+    article = Article("x.md", "T", dt.date(2018, 3, 3), "P", "t", "Body.", 1)
+    tags = []
+    for minute in range(8):
+        when = dt.datetime(2018, 3, 3, 10, minute, tzinfo=dt.UTC)
+        tags.append(str(renderer.date_tag(dataclasses.replace(article, date=when))))
+        assert len(renderer._date_tags) <= 3
+    assert tags[7] == '<time datetime="2018-03-03T10:07:00+00:00">March 3, 2018</time>'
+    again = dataclasses.replace(article, date=dt.datetime(2018, 3, 3, 10, 0, tzinfo=dt.UTC))
+    assert str(renderer.date_tag(again)) == tags[0]
+
+
 def test_people_sort_by_surname_unless_the_authority_says_otherwise():
     from clippings.archive import Term
     from clippings.authority import Entity
