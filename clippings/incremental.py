@@ -1,16 +1,32 @@
-"""Live rebuilds for `serve`: keep the model and page plan in memory and redo only what a save touches.
+"""The incremental engine: keep the model, the page plan and each page's fingerprint, and redo
+only what a change touches. `serve` keeps it in memory; every full CLI build saves it in the build
+cache (`cache.save_engine`) and the next CLI build restores it (`build._update_in_place`).
 
 The result always equals a clean `build_site` byte for byte; what changes is how little work gets there:
 
-- Content files are re-read only when their mtime or size changed (or when the watcher names them).
+- Content files are re-read only when their `files.stat_key` changed (or the watcher names them).
 - An edit that keeps an article's place in the graph (same slug, date, tags, publication, aliases,
-  draft flag) swaps the new Article object into the existing Archive instead of rebuilding the model,
-  whose related-articles step grows with the square of the largest term. Anything else rebuilds it.
+  draft flag) swaps the new Article object into the existing Archive and into the contexts of the
+  pages holding it (`PageRefs`: article source or term path → pages). Adding, deleting, renaming,
+  re-dating or re-tagging updates the model in place (`model_update.update_archive`) and plans the
+  site again, reusing the pages of every term the update left alone (`_Planner`).
 - Every page gets the build's own fingerprint (`pageinputs.PageInputs`: its templates, and the
-  fields of the articles and terms in its context that its templates read). Only pages whose
-  fingerprint changed are rendered, and only files whose bytes changed are written (temp file +
-  os.replace, one per file). After a same-shape edit only the pages holding the edited article,
-  and those reading the `archive` global, are fingerprinted again.
+  fields of the articles and terms in its context that its templates read). Only pages planned
+  with other values (`_same_page`: articles and terms by identity, sound because the model assigns
+  new lists and never changes one a context holds), or holding a term whose read parts changed
+  (`_forget_terms`), are fingerprinted again; `pageinputs.KnownDigests`, saved with the engine,
+  memoises article and term digests by identity. Only pages whose fingerprint changed are
+  rendered; every changed file is written beside its target and all are renamed only when all
+  are written (`output.replace_files`).
+- The saved engine is a checkpoint: a CLI build saves it again only when replaying its changes
+  would cost more than the save (`Outcome.save_due`: the model made anew, every page
+  fingerprinted, more than `REPLAY_FILES` files changed). Otherwise the next build restores the
+  older state, re-reads every file changed since, takes the cache's page records as what the site
+  holds (`adopt_site`) and fingerprints again the pages rendered since the save; pages the quick
+  path rewrote meanwhile are rendered again (`distrust`).
+- Settings, template and authority changes rebuild the model (`serve`) or make the CLI build in
+  full. For `serve`, the downloads made from every article can be deferred until saves pause
+  (`build(defer_downloads=True)`, `deferred_downloads`).
 """
 
 from __future__ import annotations
