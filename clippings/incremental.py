@@ -6,7 +6,7 @@ The result always equals a clean `build_site` byte for byte; what changes is how
 
 - Content files are re-read only when their `files.stat_key` changed (or the watcher names them).
 - An edit that keeps an article's place in the graph (same slug, date, tags, publication, aliases,
-  draft flag) swaps the new Article object into the existing Archive and into the contexts of the
+  draft flag, original file and its hash) swaps the new Article object into the existing Archive and into the contexts of the
   pages holding it (`PageRefs`: article source or term path → pages). Adding, deleting, renaming,
   re-dating or re-tagging updates the model in place (`model_update.update_archive`) and plans the
   site again, reusing the pages of every term the update left alone (`_Planner`).
@@ -20,12 +20,13 @@ The result always equals a clean `build_site` byte for byte; what changes is how
   are written (`output.replace_files`).
 - The saved engine is a checkpoint: a CLI build saves it again only when replaying its changes
   would cost more than the save (`Outcome.save_due`: the model made anew, every page
-  fingerprinted, more than `REPLAY_FILES` files changed). Otherwise the next build restores the
+  fingerprinted, more than `REPLAY_FILES` files changed, static files changed, or pages no record
+  describes). Otherwise the next build restores the
   older state, re-reads every file changed since, takes the cache's page records as what the site
   holds (`adopt_site`) and fingerprints again the pages rendered since the save; pages the quick
   path rewrote meanwhile are rendered again (`distrust`).
-- Settings, template and authority changes rebuild the model (`serve`) or make the CLI build in
-  full. For `serve`, the downloads made from every article can be deferred until saves pause
+- A template change fingerprints every page again; settings, authority and `raw/` changes rebuild
+  the model (`serve`) or make the CLI build in full. For `serve`, the downloads made from every article can be deferred until saves pause
   (`build(defer_downloads=True)`, `deferred_downloads`).
 """
 
