@@ -359,14 +359,21 @@ def _add_big_term_matches(
             break
         if level.bit_length() > len(digits):
             continue  # no article shares that many
-        exact = -1  # every level >= 1 has a set bit, so the result is a finite mask
+        # The positions counting exactly `level`: the digits of its one bits, less those of its
+        # zero bits. Every value stays non-negative: CPython's bitwise operations take extra
+        # passes over a negative int (~digit, -exact), and these masks span the whole archive.
+        ones = [digit for i, digit in enumerate(digits) if level >> i & 1]  # level >= 1: not empty
+        exact = ones[0]
+        for digit in ones[1:]:
+            exact &= digit
         for i, digit in enumerate(digits):
-            exact &= digit if level >> i & 1 else ~digit
+            if not level >> i & 1:
+                exact ^= exact & digit
         found: list[tuple[int, int]] = []
         while exact and len(found) < limit:
-            lowest = exact & -exact
-            exact ^= lowest
-            other = lowest.bit_length() - 1
+            rest = exact & (exact - 1)  # the lowest set bit cleared
+            other = (exact ^ rest).bit_length() - 1
+            exact = rest
             if other not in taken:
                 found.append((-level, other))
         if found:
