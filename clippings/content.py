@@ -571,7 +571,11 @@ def read_articles(
     checked = []
     for path in paths:
         source = display_path(path, site_root)
-        checked.append((path, source, _outside_content(path, real_root, source)))
+        # Only a symlink can lead out of content/: the walk that listed these files does not
+        # enter symlinked folders. (Resolving every path took 0.35 s at 10,000 files, all of it
+        # before the read-ahead starts.)
+        outside = _outside_content(path, real_root, source) if os.path.islink(path) else None
+        checked.append((path, source, outside))
     if read_ahead:
         read_ahead([(path, source) for path, source, outside in checked if not outside], strict)
     for path, source, outside in checked:
