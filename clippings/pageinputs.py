@@ -72,6 +72,18 @@ class Reads:
     term_fields: tuple[str, ...]
     archive_parts: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # Hashed once: digest tables are looked up by a Reads for every article and term a page
+        # holds, and hashing its ~35 field names each time was a tenth of fingerprinting.
+        values = (self.sources, self.article_fields, self.term_fields, self.archive_parts)
+        object.__setattr__(self, "_hash", hash(values))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple:  # made again when unpickled: str hashes differ per process
+        return Reads, (self.sources, self.article_fields, self.term_fields, self.archive_parts)
+
     @functools.cached_property
     def counts_terms(self) -> bool:
         """Whether it reads of a term more than what names it, which changes only with a
@@ -455,12 +467,20 @@ class PageInputs:
         if kind in SEQUENCES:
             if len(value) >= _LONG:
                 return self._long(value, reads, refs)
+            if kind is Cooccurring:  # hundreds of pairs on a popular term's page
+                return self._cooccurring(value, reads, refs)
             if all(type(item) in _PLAIN for item in value):
                 return repr(value)
             return "[" + ",".join([self._value(item, reads, refs) for item in value]) + "]"
         if isinstance(value, Mapping):
             return self._mapping(value, reads, refs)
         raise Uncacheable(kind.__name__)
+
+    def _cooccurring(self, pairs: Cooccurring, reads: Reads, refs: set[str] | None) -> str:
+        """(term, count) pairs, as `_value` writes any list of pairs, without its type tests."""
+        if refs is not None and reads.counts_terms:
+            refs.update(term.path for term, _ in pairs)
+        return "[" + ",".join([f"[{self._term(t, reads)},{n!r}]" for t, n in pairs]) + "]"
 
     def _mapping(self, value: Mapping, reads: Reads, refs: set[str] | None) -> str:
         items = [f"{k!r}:{self._value(v, reads, refs)}" for k, v in value.items()]
