@@ -187,6 +187,36 @@ def test_date_tags_are_memoised_within_a_bound(fixture_config: Config, monkeypat
     assert str(renderer.date_tag(again)) == tags[0]
 
 
+def test_template_calls_keep_jinjas_rules(fixture_config: Config):
+    """Plain functions and methods are called directly (`_DirectCallContext`); one marked with
+    `pass_context` still gets the context, and a StopIteration becomes an undefined value."""
+    import jinja2
+
+    class Helper:
+        def twice(self, text: str) -> str:
+            return text * 2
+
+    def stop() -> None:
+        raise StopIteration
+
+    renderer = Renderer(fixture_config, load_archive(fixture_config))
+    env = renderer.env
+    env.globals.update(
+        twice=Helper().twice,
+        plain=lambda text: f"<{text}>",
+        from_context=jinja2.pass_context(lambda context, key: context[key]),
+        from_environment=jinja2.pass_environment(lambda environment: environment is env),
+        stop=stop,
+    )
+    template = env.from_string(
+        "{{ twice('a') }} {{ plain('b') }} {{ from_context('word') }} {{ from_environment() }}"
+        "{% for i in [1] %}{% set inner = 'v' %}{{ from_context('inner') }}{% endfor %}"
+    )
+    assert template.render(word="w") == "aa &lt;b&gt; w Truev"
+    with pytest.raises(jinja2.UndefinedError, match="StopIteration"):
+        env.from_string("{{ stop() }}").render()
+
+
 def test_people_sort_by_surname_unless_the_authority_says_otherwise():
     from clippings.archive import Term
     from clippings.authority import Entity
