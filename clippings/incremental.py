@@ -2,14 +2,16 @@
 only what a change touches. `serve` keeps it in memory; every full CLI build saves it in the build
 cache (`cache.save_engine`) and the next CLI build restores it (`build._update_in_place`).
 
-The result always equals a clean `build_site` byte for byte; what changes is how little work gets there:
+The result always equals a clean `build_site` byte for byte; what changes is how little work
+gets there:
 
 - Content files are re-read only when their `files.stat_key` changed (or the watcher names them).
 - An edit that keeps an article's place in the graph (same slug, date, tags, publication, aliases,
-  draft flag, original file and its hash) swaps the new Article object into the existing Archive and into the contexts of the
-  pages holding it (`PageRefs`: article source or term path → pages). Adding, deleting, renaming,
-  re-dating or re-tagging updates the model in place (`model_update.update_archive`) and plans the
-  site again, reusing the pages of every term the update left alone (`_Planner`).
+  draft flag, original file and its hash) swaps the new Article object into the existing Archive
+  and into the contexts of the pages holding it (`PageRefs`: article source or term path →
+  pages). Adding, deleting, renaming, re-dating or re-tagging updates the model in place
+  (`model_update.update_archive`) and plans the site again, reusing the pages of every term the
+  update left alone (`_Planner`).
 - Every page gets the build's own fingerprint (`pageinputs.PageInputs`: its templates, and the
   fields of the articles and terms in its context that its templates read). Only pages planned
   with other values (`_same_page`: articles and terms by identity, sound because the model assigns
@@ -21,13 +23,14 @@ The result always equals a clean `build_site` byte for byte; what changes is how
 - The saved engine is a checkpoint: a CLI build saves it again only when replaying its changes
   would cost more than the save (`Outcome.save_due`: the model made anew, every page
   fingerprinted, more than `REPLAY_FILES` files changed, static files changed, or pages no record
-  describes). Otherwise the next build restores the
-  older state, re-reads every file changed since, takes the cache's page records as what the site
-  holds (`adopt_site`) and fingerprints again the pages rendered since the save; pages the quick
-  path rewrote meanwhile are rendered again (`distrust`).
+  describes). Otherwise the next build restores the older state, re-reads every file changed
+  since, takes the cache's page records as what the site holds (`adopt_site`) and fingerprints
+  again the pages rendered since the save; pages the quick path rewrote meanwhile are rendered
+  again (`distrust`).
 - A template change fingerprints every page again; settings, authority and `raw/` changes rebuild
-  the model (`serve`) or make the CLI build in full. For `serve`, the downloads made from every article can be deferred until saves pause
-  (`build(defer_downloads=True)`, `deferred_downloads`).
+  the model (`serve`) or make the CLI build in full. For `serve`, the downloads made from every
+  article can be deferred until saves pause (`build(defer_downloads=True)`,
+  `deferred_downloads`).
 """
 
 from __future__ import annotations
