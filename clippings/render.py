@@ -380,9 +380,8 @@ class _DirectCallContext(jinja2.runtime.Context):
     marker, and any other callable (macros, builtins), goes through Jinja's `call`."""
 
     def call(self, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        kind = type(obj)
-        function = obj if kind is FunctionType else obj.__func__ if kind is MethodType else None
-        if function is None or "jinja_pass_arg" in function.__dict__:
+        function = obj.__func__ if type(obj) is MethodType else obj
+        if type(function) is not FunctionType or "jinja_pass_arg" in function.__dict__:
             return super().call(obj, *args, **kwargs)
         kwargs.pop("_block_vars", None)  # what Jinja passes for context functions only
         kwargs.pop("_loop_vars", None)

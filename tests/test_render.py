@@ -190,6 +190,8 @@ def test_date_tags_are_memoised_within_a_bound(fixture_config: Config, monkeypat
 def test_template_calls_keep_jinjas_rules(fixture_config: Config):
     """Plain functions and methods are called directly (`_DirectCallContext`); one marked with
     `pass_context` still gets the context, and a StopIteration becomes an undefined value."""
+    import types
+
     import jinja2
 
     class Helper:
@@ -207,12 +209,14 @@ def test_template_calls_keep_jinjas_rules(fixture_config: Config):
         from_context=jinja2.pass_context(lambda context, key: context[key]),
         from_environment=jinja2.pass_environment(lambda environment: environment is env),
         stop=stop,
+        bound_builtin=types.MethodType(len, "abc"),
     )
     template = env.from_string(
         "{{ twice('a') }} {{ plain('b') }} {{ from_context('word') }} {{ from_environment() }}"
         "{% for i in [1] %}{% set inner = 'v' %}{{ from_context('inner') }}{% endfor %}"
+        " {{ bound_builtin() }}"
     )
-    assert template.render(word="w") == "aa &lt;b&gt; w Truev"
+    assert template.render(word="w") == "aa &lt;b&gt; w Truev 3"
     with pytest.raises(jinja2.UndefinedError, match="StopIteration"):
         env.from_string("{{ stop() }}").render()
 
