@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clippings.content import split_front_matter
 from clippings.importer.writer import escape_markdown
-from clippings.markdown_body import BodyConverter, reference_markdown
+from clippings.markdown_body import BodyConverter, body_extensions, reference_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 DEVSET = REPO.parent / "shared" / "devset"
@@ -152,3 +153,23 @@ def test_shortcuts_apply_where_the_text_allows() -> None:
     assert BodyConverter._shortcuts("a\tb") is None
     html = shortcut.convert("Plain words.\n\nA [link](https://x.org) here.")
     assert html == '<p>Plain words.</p>\n<p>A <a href="https://x.org">link</a> here.</p>'
+
+
+def test_the_extensions_are_those_extra_and_sane_lists_name() -> None:
+    """Made from Python-Markdown's modules, not looked up by name: the same parts, in the same
+    order, as a converter given the names, and the same output."""
+    by_name = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    made = markdown.Markdown(extensions=body_extensions(), output_format="html")
+    for registry in ("preprocessors", "inlinePatterns", "treeprocessors", "postprocessors"):
+        assert [type(part) for part in getattr(made, registry)] == [
+            type(part) for part in getattr(by_name, registry)
+        ], registry
+    blocks = made.parser.blockprocessors
+    assert [type(part) for part in blocks] == [type(p) for p in by_name.parser.blockprocessors]
+    assert len(list(blocks)) > 15  # the test compares something
+    assert made.ESCAPED_CHARS == by_name.ESCAPED_CHARS
+    assert made.block_level_elements == by_name.block_level_elements
+    text = "Term\n: Definition\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nA[^1] *HTML*\n\n[^1]: note"
+    text += "\n\n*[HTML]: Hyper\n\n```\ncode\n```\n\n1. one\n* two\n\nx {: .c }"
+    assert made.convert(text) == by_name.convert(text)
+    assert "<dl>" in made.convert(text) and "<table>" in made.convert(text)
