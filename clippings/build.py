@@ -406,7 +406,7 @@ def _update_in_place(run: _Run, cache: BuildCache, notes: list[Problem]) -> Buil
     except BuildError:
         raise
     except TooMuchWork as many:  # the full build renders them in parallel
-        times.route = f"full build: {many} pages to render, more than the engine takes"
+        times.route = f"full build: {many}, more than the engine renders"
         return None
     except Exception as error:  # a bug in the engine must not cost the site: build in full, say so
         message = (
@@ -526,19 +526,27 @@ def _build(
     path for body edits, the saved engine, or a full build."""
     started = time.perf_counter()
     target = check_output_dir(config, site_dir)
-    cache, notice = _open_cache(config)
     run = _Run(config, site_dir, target, strict, StageTimes())
     engine_notes: list[Problem] = []  # why the saved engine could not bring the site up to date
+    cache: BuildCache | None = None
+    notice: str | None = None
     try:
         result = None
-        if cache:
-            cache.forget_if_site_changed()
-            # Taken before anything is read: a template saved during the build makes the next
-            # build see a change.
-            run.settings = cache.settings_digest(config, site_dir, strict)
-            run.files = content_stats(config)
-            result = _without_full_build(run, cache, engine_notes, process_ends)
+        # The cache's records and a restored engine live to the end of the build (see
+        # `_collector_paused`); what a full build follows is collected instead.
+        with _collector_paused(process_ends=False):
+            cache, notice = _open_cache(config)
+            if cache:
+                cache.forget_if_site_changed()
+                # Taken before anything is read: a template saved during the build makes the
+                # next build see a change.
+                run.settings = cache.settings_digest(config, site_dir, strict)
+                run.files = content_stats(config)
+                result = _without_full_build(run, cache, engine_notes)
+            if result is not None and process_ends:
+                gc.freeze()  # before the collector resumes, or its first pass walks them all
         if result is None:
+            gc.collect()  # an engine restored and given up, cycles and all: not held meanwhile
             result = _full_build(run, cache, progress, process_ends)
             result.warnings[:0] = engine_notes
     finally:
@@ -552,7 +560,7 @@ def _build(
 
 
 def _without_full_build(
-    run: _Run, cache: BuildCache, engine_notes: list[Problem], process_ends: bool
+    run: _Run, cache: BuildCache, engine_notes: list[Problem]
 ) -> BuildResult | None:
     """The site brought up to date without a full build, or None when that cannot be done."""
     config, target, strict, times = run.config, run.target, run.strict, run.times
@@ -575,8 +583,7 @@ def _without_full_build(
         )
         cache.save_build(cache.inputs_digest(strict, settings, files), result, settings)
         return result
-    with _collector_paused(process_ends):
-        return _update_in_place(run, cache, engine_notes)
+    return _update_in_place(run, cache, engine_notes)
 
 
 def _full_build(

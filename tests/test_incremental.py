@@ -170,6 +170,38 @@ def test_random_edit_sequences_match_a_clean_build(
         _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
 
 
+@pytest.mark.parametrize(("seed", "limit"), [(7, None), (8, 0), (9, 2)])
+def test_batches_of_edits_match_a_clean_build(
+    fixture_site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    limit: int | None,
+) -> None:
+    """Several files edited between builds (a pull, a search and replace): the model updated in
+    place, or made anew past `MODEL_UPDATE_LIMIT` articles."""
+    if limit is not None:
+        monkeypatch.setattr(incremental_module, "MODEL_UPDATE_LIMIT", limit)
+    updated: list[int] = []
+    update_archive = incremental_module.update_archive
+    monkeypatch.setattr(
+        incremental_module, "update_archive", lambda *a: updated.append(1) or update_archive(*a)
+    )
+    rng = random.Random(seed)
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    content = fixture_site / "content"
+    for step in range(6):
+        changed: set[Path] = set()
+        for edit in range(rng.randint(2, 4)):
+            changed |= _random_edit(rng, content, step * 10 + edit)
+        rebuilder.build(changed)
+        _assert_fingerprints_as_made_afresh(rebuilder)
+        _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+    assert (updated != []) is (limit != 0)  # with 0, every batch made the model anew
+
+
 def test_body_edit_renders_only_pages_showing_the_article(
     fixture_site: Path, tmp_path: Path
 ) -> None:
