@@ -928,7 +928,7 @@ class Rebuilder:
         if render_limit < math.inf:  # each article read anew has its own page to render
             edited = self._edited_articles()
             if edited > render_limit:
-                raise TooMuchWork(f"{edited} articles changed")
+                raise TooMuchWork(f"{edited} changed articles")
         made_anew = self._archive is None
         swaps, model_rebuilt = self._sync_model()
         archive = self._archive

@@ -199,7 +199,7 @@ def test_an_engine_restored_and_given_up_is_collected_before_the_full_build(
     gc.unfreeze()  # whatever an earlier test in this process froze
     try:
         result = build_site(fixture_config, site, process_ends=True)
-        assert result.stages.route.startswith("full build: 1 articles changed")
+        assert result.stages.route.startswith("full build: 1 changed articles")
         assert len(restored) == 1 and restored[0]() is None
     finally:
         gc.unfreeze()
@@ -510,7 +510,7 @@ def test_an_engine_that_fails_is_reported_and_the_build_done_in_full(
 @pytest.mark.parametrize(
     ("reason", "route"),
     [
-        ("more articles changed than it renders", "full build: 1 articles changed, more"),
+        ("more articles changed than it renders", "full build: 1 changed articles, more"),
         ("more pages to render than it renders", "pages to render, more than the engine renders"),
         ("a damaged engine", "full build: no saved engine usable with these settings"),
     ],
