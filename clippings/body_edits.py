@@ -37,6 +37,7 @@ from clippings.cache import (
     BuiltRow,
     CacheDamaged,
     ContentFiles,
+    TooMuchWork,
     compiled_templates,
     digest,
 )
@@ -211,9 +212,12 @@ def rebuild(
     cache: BuildCache,
     settings: str,
     files: ContentFiles,
+    render_limit: int,
 ) -> QuickBuild | None:
     """Bring the site up to date after body-only edits (`files`: the build's `content_stats`);
-    None when the full build must run instead."""
+    None when the full build must run instead. Raises TooMuchWork when more than
+    `render_limit` articles changed: it renders their pages in one process, the full build on
+    every core (and the saved engine would refuse them too)."""
     layout = cache.search_shards() if config.search else {}
     if layout is None or _overrides_theme(config) or settings != cache.last_settings():
         return None
@@ -234,6 +238,9 @@ def rebuild(
         _, shape, page = built[source]
         if shape is None or article_shape(article) != shape or (page is None) != article.draft:
             return None
+    pages_due = sum(1 for article in changed.values() if not article.draft)
+    if pages_due > render_limit:  # bodies alone: the engine would render as many
+        raise TooMuchWork(f"{pages_due} changed articles")
     if not cache.pages_in_place(site_dir):  # last: a tag edit is turned away above, sooner
         return None
     pages: dict[str, Page] = {}  # source -> its article page
@@ -305,12 +312,11 @@ def rebuild(
 def _archive_json(site_dir: Path, changed: dict[str, Article]) -> bytes | None:
     """archive.json with the edited articles' word counts (the one field a body changes)."""
     try:
-        text = (site_dir / "archive.json").read_bytes().decode("utf-8")
-    except (OSError, UnicodeError):
+        data = (site_dir / "archive.json").read_bytes()
+    except OSError:
         return None
     counts = {a.path: a.word_count for a in changed.values() if not a.draft}
-    updated = archive_json_with_word_counts(text, counts)
-    return None if updated is None else updated.encode()
+    return archive_json_with_word_counts(data, counts)
 
 
 def _downloads(

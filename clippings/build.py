@@ -30,6 +30,7 @@ from clippings.cache import (
     ENGINE_FILE,
     BuildCache,
     ContentFiles,
+    TooMuchWork,
     compiled_templates,
     content_stats,
     discard_cache,
@@ -46,7 +47,7 @@ from clippings.content import (
 )
 from clippings.errors import BuildError, Problem, shown
 from clippings.files import StatKey, os_problem
-from clippings.incremental import Rebuilder, TooMuchWork
+from clippings.incremental import Rebuilder
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock, remove_leftovers
 from clippings.pageinputs import PageInputs
@@ -351,8 +352,9 @@ def _collector_paused(process_ends: bool) -> Iterator[None]:
         gc.enable()
 
 
-# The engine renders in one process; past this many pages the full build's parallel workers
-# are faster (a template edit, a setting that shows on every page).
+# The engine and the quick path for body edits render in one process; past this many pages the
+# full build's parallel workers are faster (a template edit, a setting that shows on every page,
+# a search and replace over many files).
 ENGINE_RENDER_LIMIT = 2000
 
 
@@ -570,7 +572,13 @@ def _without_full_build(
         times.route = "nothing changed"
         return dataclasses.replace(saved, written=0, removed=0, search="", stages=times)
     previous = cache.last_result()
-    quick = previous and rebuild_body_edits(config, target, strict, cache, settings, files)
+    try:
+        quick = previous and rebuild_body_edits(
+            config, target, strict, cache, settings, files, ENGINE_RENDER_LIMIT
+        )
+    except TooMuchWork as many:
+        times.route = f"full build: {many}, more than the quick path renders"
+        return None
     if quick:
         times.route = "quick path for body edits"
         result = dataclasses.replace(

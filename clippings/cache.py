@@ -107,6 +107,11 @@ class CacheDamaged(sqlite3.DatabaseError):
     """A row that does not hold what its table promises: the whole cache is discarded."""
 
 
+class TooMuchWork(Exception):
+    """More pages for a route that renders in one process (the quick path for body edits, the
+    saved engine) than the full build's parallel workers would take longer over; says how many."""
+
+
 # SQLite's answers about the machine, not the file: a full disk, a read-only or unreadable
 # folder, a lock, no memory. They say nothing about what the cache holds.
 _NOT_DAMAGE = {

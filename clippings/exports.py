@@ -460,24 +460,39 @@ def sqlite_with_bodies(data: bytes, edited: list[Article]) -> bytes:
     return sqlite_bytes(rows)
 
 
-def archive_json_with_word_counts(text: str, counts: dict[str, int]) -> str | None:
+def archive_json_with_word_counts(data: bytes, counts: dict[str, int]) -> bytes | None:
     """A built archive.json with new word counts for some articles (by path), changed in place:
     each article is one line of `archive_json_text` with its keys sorted, so the count is the
-    last value of the line naming the article's URL (decoding and encoding all 10,000 records
-    took a quarter of a second). None when the text is not such a file."""
-    for path, count in counts.items():
-        marker = f'"url": {json.dumps(path, ensure_ascii=False)}, "word_count": '
-        start = text.find(marker)
-        if start < 0 or text.find(marker, start + 1) >= 0:
-            return None
-        start += len(marker)
-        end = start
-        while end < len(text) and text[end].isdigit():
+    last value of the line, after its URL. One pass over the lines, as bytes: decoding and
+    encoding all 10,000 records took a quarter of a second, searching the whole file once per
+    article 6.8 s for 2,000. None when the file is not such a file."""
+    wanted = {
+        json.dumps(path, ensure_ascii=False).encode(): str(count).encode()
+        for path, count in counts.items()
+    }
+    lines = data.split(b"\n")
+    done: set[bytes] = set()
+    for index, line in enumerate(lines):
+        url = line.rfind(_URL_KEY)  # the record's own: a string's quotes are escaped
+        marker = line.find(_COUNT_KEY, url)
+        if url < 0 or marker < 0:
+            continue
+        name = line[url + len(_URL_KEY) : marker]
+        count = wanted.get(name)
+        if count is None:
+            continue
+        start = end = marker + len(_COUNT_KEY)
+        while line[end : end + 1].isdigit():
             end += 1
-        if end == start or text[end : end + 1] != "}":
+        if name in done or end == start or line[end : end + 1] != b"}":
             return None
-        text = f"{text[:start]}{count}{text[end:]}"
-    return text
+        done.add(name)
+        lines[index] = line[:start] + count + line[end:]
+    return b"\n".join(lines) if len(done) == len(wanted) else None
+
+
+_URL_KEY = b'"url": '
+_COUNT_KEY = b', "word_count": '
 
 
 def csv_with_word_counts(text: str, counts: dict[str, int]) -> str:

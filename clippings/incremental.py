@@ -56,6 +56,7 @@ from clippings.authority import KINDS, Authority, load_authority
 from clippings.cache import (
     CACHE_DIR,
     ContentFiles,
+    TooMuchWork,
     compiled_templates,
     digest,
     fingerprint_base,
@@ -102,10 +103,6 @@ MODEL_UPDATE_LIMIT = 100
 # A restored engine reads again every content file changed since it was saved, and updates the
 # model for each: past this many, saving it costs a CLI build less than the replays would.
 REPLAY_FILES = 16
-
-
-class TooMuchWork(Exception):
-    """More pages to render than the engine does in one process (see `update`), said how."""
 
 
 @dataclass

@@ -138,6 +138,25 @@ def test_anything_beyond_a_body_edit_is_not_a_quick_rebuild(
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
+def test_more_body_edits_than_one_process_renders_are_a_full_build(
+    config: Config, tmp_path: Path, full_builds: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search and replace over many bodies: the full build renders them on every core."""
+    site = tmp_path / "out"
+    content = config.path("content_dir")
+    build_site(config, site)
+    monkeypatch.setattr(build_module, "ENGINE_RENDER_LIMIT", 1)
+    _append(content / "2019" / "letter.md", "\nOne more line.\n")
+    _append(content / "2020" / "summit.md", "\nAnd one here.\n")
+    engines: list[int] = []  # the saved engine would refuse them too: not even loaded
+    load = BuildCache.load_engine
+    monkeypatch.setattr(BuildCache, "load_engine", lambda *a: engines.append(1) or load(*a))
+    result = build_site(config, site)
+    assert result.stages.route == "full build: 2 changed articles, more than the quick path renders"
+    assert full_builds[-1:] == [1] and engines == []
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
+
+
 def test_with_downloads_a_body_edit_updates_them_without_loading_the_archive(
     fixture_config: Config, tmp_path: Path, full_builds: list[int]
 ) -> None:

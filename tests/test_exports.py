@@ -398,11 +398,16 @@ def test_word_counts_change_in_archive_json_as_a_new_file_would_hold_them() -> N
             [json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records], "Title"
         )
 
-    text = document()
+    data = document().encode()
     records[1]["word_count"] = 1234
-    assert archive_json_with_word_counts(text, {"2020/b/": 1234}) == document()
-    assert archive_json_with_word_counts(text, {"2020/c/": 5}) is None  # not in this file
-    assert archive_json_with_word_counts("[]", {"2020/a/": 5}) is None
+    assert archive_json_with_word_counts(data, {"2020/b/": 1234}) == document().encode()
+    records[0]["word_count"] = 5
+    both = {"2020/a/": 5, "2020/b/": 1234}
+    assert archive_json_with_word_counts(data, both) == document().encode()
+    assert archive_json_with_word_counts(data, {"2020/c/": 5}) is None  # not in this file
+    assert archive_json_with_word_counts(b"[]", {"2020/a/": 5}) is None
+    twice = document().replace('"Title"', '"Title",\n{"url": "2020/b/", "word_count": 7}')
+    assert archive_json_with_word_counts(twice.encode(), {"2020/b/": 8}) is None
 
 
 def test_archive_json_lines_are_made_again_for_changed_articles_and_names_only(
