@@ -108,8 +108,8 @@ class CacheDamaged(sqlite3.DatabaseError):
 
 
 class TooMuchWork(Exception):
-    """More pages for a route that renders in one process (the quick path for body edits, the
-    saved engine) than the full build's parallel workers would take longer over; says how many."""
+    """More pages than a route rendering in one process (the quick path for body edits, the
+    saved engine) renders sooner than the full build's workers; the message says how many."""
 
 
 # SQLite's answers about the machine, not the file: a full disk, a read-only or unreadable

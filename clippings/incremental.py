@@ -528,7 +528,8 @@ class Rebuilder:
         return [p for p in problems if p.warning]
 
     def _edited_articles(self) -> int:
-        """How many published articles the files read since the model was made changed."""
+        """How many published articles the files read hold other than the model does (new or
+        edited)."""
         in_model = self._in_model
         return sum(
             1

@@ -110,13 +110,14 @@ class _Paragraph(BlockProcessor):
 
 
 # "extra" and "sane_lists". Given by name, Python-Markdown looks each extension up among the entry
-# points of every installed package (30 ms, the first time in a process: a tenth of a quick
-# rebuild), and another package may claim the name; the modules Python-Markdown ships are
-# imported directly instead, "extra" as the list it registers.
+# points of every installed package (30 ms, the first time in a process), and another package may
+# claim the name; the modules Python-Markdown ships are imported directly instead, "extra" as the
+# list it registers.
 EXTENSIONS = (*extra.extensions, "sane_lists")
 
 
 def body_extensions() -> list[Extension]:
+    """New instances of the extensions bodies are converted with."""
     return [
         importlib.import_module(f"markdown.extensions.{name}").makeExtension()
         for name in EXTENSIONS
