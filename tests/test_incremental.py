@@ -149,25 +149,36 @@ def _random_edit(rng: random.Random, content: Path, step: int) -> set[Path]:
     return {target.resolve()}
 
 
+def _built(fixture_site: Path, tmp_path: Path) -> tuple[Rebuilder, Path]:
+    """A live rebuilder of the fixture site after its first build, and the site it writes."""
+    live_site = tmp_path / "live"
+    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
+    rebuilder.build()
+    return rebuilder, live_site
+
+
+def _assert_as_made_afresh(
+    rebuilder: Rebuilder, fixture_site: Path, live_site: Path, tmp_path: Path
+) -> None:
+    _assert_fingerprints_as_made_afresh(rebuilder)
+    _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_random_edit_sequences_match_a_clean_build(
     fixture_site: Path, tmp_path: Path, seed: int
 ) -> None:
     rng = random.Random(seed)
-    live_site = tmp_path / "live"
-    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
-    rebuilder.build()
-    content = fixture_site / "content"
+    rebuilder, live_site = _built(fixture_site, tmp_path)
     for step in range(12):
-        changed = _random_edit(rng, content, step)
+        changed = _random_edit(rng, fixture_site / "content", step)
         # with and without watcher paths; half of them as serve's watcher makes them, the
         # downloads made from every article left to the catch-up that follows
         deferring = step % 2 == 1
         rebuilder.build(changed if step % 3 else None, defer_downloads=deferring)
         if deferring:
             rebuilder.build(set())
-        _assert_fingerprints_as_made_afresh(rebuilder)
-        _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+        _assert_as_made_afresh(rebuilder, fixture_site, live_site, tmp_path)
 
 
 @pytest.mark.parametrize(("seed", "limit"), [(7, None), (8, 0), (9, 2)])
@@ -188,17 +199,13 @@ def test_batches_of_edits_match_a_clean_build(
         incremental_module, "update_archive", lambda *a: updated.append(1) or update_archive(*a)
     )
     rng = random.Random(seed)
-    live_site = tmp_path / "live"
-    rebuilder = Rebuilder(fixture_site / "config.yaml", live_site)
-    rebuilder.build()
-    content = fixture_site / "content"
+    rebuilder, live_site = _built(fixture_site, tmp_path)
     for step in range(6):
         changed: set[Path] = set()
         for edit in range(rng.randint(2, 4)):
-            changed |= _random_edit(rng, content, step * 10 + edit)
+            changed |= _random_edit(rng, fixture_site / "content", step * 10 + edit)
         rebuilder.build(changed)
-        _assert_fingerprints_as_made_afresh(rebuilder)
-        _assert_same_as_clean_build(fixture_site, live_site, tmp_path)
+        _assert_as_made_afresh(rebuilder, fixture_site, live_site, tmp_path)
     assert (updated != []) is (limit != 0)  # with 0, every batch made the model anew
 
 
