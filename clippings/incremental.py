@@ -527,24 +527,20 @@ class Rebuilder:
             raise BuildError(errors)
         return [p for p in problems if p.warning]
 
-    def _edited_articles(self) -> int:
-        """How many published articles the files read hold other than the model does (new or
-        edited)."""
-        in_model = self._in_model
-        return sum(
-            1
-            for held in self._sources.values()
-            if (article := held.article) is not None
-            and not article.draft
-            and in_model.get(article.source) is not article
-        )
+    def _current_articles(self) -> dict[str, Article]:
+        """source -> the Article its file holds now (files that hold none left out)."""
+        return {s.article.source: s.article for s in self._sources.values() if s.article}
+
+    def _added(self, current: dict[str, Article]) -> list[Article]:
+        """The articles of `current` the model does not hold: new, or edited (a new object)."""
+        return [new for source, new in current.items() if self._in_model.get(source) is not new]
 
     # -- model and plan ----------------------------------------------------------------------
 
     def _sync_model(self) -> tuple[list[tuple[Article, Article]], bool]:
         """Update the archive to the loaded articles: swap edited ones in, or rebuild it."""
         assert self.config is not None and self._authority is not None
-        current = {s.article.source: s.article for s in self._sources.values() if s.article}
+        current = self._current_articles()
         same_shape = self._archive is not None and current.keys() == self._in_model.keys()
         swaps = [
             (self._in_model[source], article)
@@ -560,9 +556,7 @@ class Rebuilder:
             removed = [
                 old for source, old in self._in_model.items() if current.get(source) is not old
             ]
-            added = [
-                new for source, new in current.items() if self._in_model.get(source) is not new
-            ]
+            added = self._added(current)
         if same_shape:
             assert self._archive is not None
             # Same tags, dates and names: only the terms' lists of articles hold other objects.
@@ -924,7 +918,7 @@ class Rebuilder:
             self._pending = None
         warnings = self._load(changed, listed)
         if render_limit < math.inf:  # each article read anew has its own page to render
-            edited = self._edited_articles()
+            edited = sum(not article.draft for article in self._added(self._current_articles()))
             if edited > render_limit:
                 raise TooMuchWork(f"{edited} changed articles")
         made_anew = self._archive is None
