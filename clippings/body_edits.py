@@ -11,10 +11,11 @@ atomic rename.
 
 It steps aside (returns None, and the full build runs) wherever it could be wrong: the settings,
 templates, static files or authority changed; a file was added or removed; a changed file has a
-problem or a new shape; a recorded page is not in the site as the last build left it; or the site
-overrides a theme template (a custom template may show a body anywhere). With search on, the
-shards holding the edited articles are re-indexed from records rebuilt out of the recorded page
-contexts and swapped into the site. Its pages equal a full build's byte for byte, and its search
+problem or a new shape; a recorded page is not in the site as the last build left it; or the
+site's templates show a body elsewhere than on the article's own page (`shown_on_own_pages`,
+found from what they read, as the page fingerprint finds it). With search on, the shards holding
+the edited articles are re-indexed from records rebuilt out of the recorded page contexts and
+swapped into the site. Its pages equal a full build's byte for byte, and its search
 shards hash the same (tests/test_body_edits.py).
 """
 
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from clippings.archive import Term, build_archive
 from clippings.authority import KINDS, Authority
 from clippings.cache import (
@@ -42,16 +45,17 @@ from clippings.cache import (
     digest,
 )
 from clippings.config import Config
-from clippings.content import Article
+from clippings.content import DERIVED_FROM, Article
 from clippings.exports import (
     archive_json_with_word_counts,
     csv_with_word_counts,
     sqlite_with_bodies,
 )
-from clippings.files import walk_folder
 from clippings.output import write_atomically
+from clippings.pageinputs import ParsedFiles, Uncacheable, names_read, template_reads
 from clippings.render import (
     DATA_PAGE,
+    TEMPLATE_READS,
     THEME_DIR,
     Page,
     Renderer,
@@ -89,7 +93,7 @@ def article_shape(article: Article) -> str:
 class _ContextPickler(pickle.Pickler):
     """Pickles a page context with articles as (source, hash) and terms by name: a term's
     article lists would pull in the whole archive, and the article template shows only its
-    name and link (the byte-for-byte tests hold the theme to that)."""
+    name and link (`shown_on_own_pages` holds the templates to that)."""
 
     def __init__(self, file: io.BytesIO, shas: Mapping[str, str]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -196,13 +200,51 @@ class _Published(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-def _overrides_theme(config: Config) -> bool:
-    site_templates = config.path("templates_dir")
-    if not site_templates.is_dir():
-        return False
-    theme = THEME_DIR / "templates"
-    walk = walk_folder(site_templates, str)  # as the build reads it: editors' files are not
-    return bool(walk.problems) or any(theme.joinpath(*parts).exists() for parts, _ in walk.files)
+# What a body edit changes of an article: the body and the values derived from it. A page
+# other than the article's own that reads any of them, or a template function reading them,
+# shows the body; `excerpt` does not count: the shape holds its value.
+_FROM_BODY = frozenset({"body", *(name for name, of in DERIVED_FROM.items() if "body" in of)})
+
+
+def _shows_body(names: set[str]) -> bool:
+    return any(
+        name in _FROM_BODY
+        or (name != "excerpt" and not _FROM_BODY.isdisjoint(TEMPLATE_READS.get(name, ())))
+        for name in names
+    )
+
+
+def quick_path_allowed(cache: BuildCache, settings: str, env: jinja2.Environment) -> bool:
+    """`shown_on_own_pages` for the templates of these settings: found once, kept in the cache
+    (the full build finds it, so that the first body edit after it does not pay for it)."""
+    allowed = cache.body_edits_allowed(settings)
+    if allowed is None:
+        allowed = shown_on_own_pages(env)
+        cache.save_body_edits_allowed(settings, allowed)
+    return allowed
+
+
+def shown_on_own_pages(env: jinja2.Environment) -> bool:
+    """Whether the site's templates show an article's body on its own page alone (and in the
+    downloads, which `rebuild` patches), and that page reads no more than its recorded context
+    holds: of its terms, what names them; nothing of the `archive` global (it renders against
+    an empty model). Then edits to bodies alone may take the quick path. Found from what the
+    templates read, by the same reading as the page fingerprint (`pageinputs`)."""
+    # Pages are made with the theme's templates but its partials (`_name.html`), which a site's
+    # own templates replace by name.
+    pages = sorted(path.name for path in (THEME_DIR / "templates").iterdir())
+    parsed: ParsedFiles = {}
+    for template in [name for name in pages if not name.startswith("_")]:
+        try:
+            if template == ARTICLE_TEMPLATE:
+                reads = template_reads(env, template, parsed)
+                if reads.archive_parts or reads.counts_terms:
+                    return False
+            if _shows_body(names_read(env, template, template == ARTICLE_TEMPLATE, parsed)):
+                return False
+        except (Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
+            return False  # the page fingerprint cannot describe it either
+    return True
 
 
 def rebuild(
@@ -219,7 +261,7 @@ def rebuild(
     `render_limit` articles changed: it renders their pages in one process, the full build on
     every core (and the saved engine would refuse them too)."""
     layout = cache.search_shards() if config.search else {}
-    if layout is None or _overrides_theme(config) or settings != cache.last_settings():
+    if layout is None or settings != cache.last_settings():
         return None
     built = cache.built()
     if files.keys() != built.keys():
@@ -241,6 +283,12 @@ def rebuild(
     pages_due = sum(1 for article in changed.values() if not article.draft)
     if pages_due > render_limit:  # bodies alone: the engine would render as many
         raise TooMuchWork(f"{pages_due} changed articles")
+    # An article page reads nothing of the archive global (`shown_on_own_pages`), so it
+    # renders against an empty model.
+    empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
+    renderer = Renderer(config, empty, compiled_templates(config))
+    if not quick_path_allowed(cache, settings, renderer.env):
+        return None
     if not cache.pages_in_place(site_dir):  # last: a tag edit is turned away above, sooner
         return None
     pages: dict[str, Page] = {}  # source -> its article page
@@ -262,10 +310,6 @@ def rebuild(
         index = reindex_shards(records, list(layout), config.language, config.root / CACHE_DIR)
         if index is None:
             return None
-    # The theme's article template reads nothing of the archive global (the tests hold it to
-    # that), so the pages render against an empty model.
-    empty = build_archive([], Authority({kind: {} for kind in KINDS}), config.related_articles)
-    renderer = Renderer(config, empty, compiled_templates(config))
     # The citations a body edit leaves as they were: formatting the first costs ~30 ms.
     cache.prefill_bodies(list(pages.values()), renderer.bodies, config)
     rendered = dict(render_all(list(pages.values()), renderer))

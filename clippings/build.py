@@ -22,7 +22,7 @@ from pathlib import Path
 
 from clippings.archive import Archive, build_archive
 from clippings.authority import KINDS, Authority, load_authority
-from clippings.body_edits import published
+from clippings.body_edits import published, quick_path_allowed
 from clippings.body_edits import rebuild as rebuild_body_edits
 from clippings.body_edits import record as record_published
 from clippings.cache import (
@@ -696,5 +696,6 @@ def _record_build(
         shards = shards_of(archive).items()
         layout = {shard: [article.source for article in items] for shard, items in shards}
     cache.save_search_shards(layout)
+    quick_path_allowed(cache, settings, renderer.env)  # found here, once per settings
     inputs_now = cache.inputs_digest(run.strict, settings, content_stats(config))
     cache.save_build(inputs_now, result, settings)

@@ -635,6 +635,20 @@ class BuildCache:
             rows.append(("last_settings", settings))
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
 
+    def body_edits_allowed(self, settings: str) -> bool | None:
+        """Whether edits to bodies alone may take the quick path under these settings' templates
+        (`body_edits.shown_on_own_pages`), or None when not yet found for them."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'body_edits'").fetchone()
+        if row is None:
+            return None
+        _expect("meta", "body_edits", (row[0], str))
+        found_for, _, allowed = row[0].partition(" ")
+        return allowed == "yes" if found_for == settings else None
+
+    def save_body_edits_allowed(self, settings: str, allowed: bool) -> None:
+        value = f"{settings} {'yes' if allowed else 'no'}"
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('body_edits', ?)", (value,))
+
     def record_pages(self, prints: dict[str, str | None], sizes: dict[str, int]) -> None:
         """Record pages the engine rendered in place (their fingerprint and size), as a full
         build would have."""

@@ -21,6 +21,7 @@ context value of an unknown type) makes the fingerprint None: that page is rende
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -103,24 +104,73 @@ _ATTRIBUTE_ARGUMENTS = frozenset(
 )
 
 
+OWN_ARTICLE = "article"  # an article page's own article, by its name in the page's context
+
+
 @dataclass
 class _Usage:
     """What one template file reads outside its macros, and inside each macro."""
 
-    names: set[str]  # attribute names, and the functions of `TEMPLATE_READS` it uses
-    calls: set[str]  # macros it calls
-    macros: dict[str, tuple[set[str], set[str]]]  # macro -> (names, calls)
+    names: set[str] = dataclasses.field(
+        default_factory=set
+    )  # attributes, and `TEMPLATE_READS` functions
+    calls: set[str] = dataclasses.field(default_factory=set)  # macros it calls
+    macros: dict[str, tuple[set[str], set[str]]] = dataclasses.field(
+        default_factory=dict
+    )  # (names, calls)
+    # What it reads of the page's own `article` by that name, outside macros (None in a macro,
+    # which may be passed any article: there it is `names`), and whether it binds the name
+    # to another value there (a loop, a `set`), so that its reads may be of another article.
+    own: set[str] | None = dataclasses.field(default_factory=set)
+    rebinds_own: bool = False
 
 
-def _walk(node: jinja2.nodes.Node, names: set[str], calls: set[str], macros: dict) -> None:
+# Template files as parsed, by name: (source, what it reads, the `archive` parts it reads, the
+# templates it names). One reading of several templates shares the files they have in common.
+ParsedFiles = dict[str, tuple[str, _Usage, set[str], list[str | None]]]
+
+
+def _own_read(node: jinja2.nodes.Node) -> str | None:
+    """The name `node` reads of the own article directly (`article.title`, `article['title']`,
+    `excerpt(article)`), or None."""
+    if isinstance(node, jinja2.nodes.Getattr) and _is_own(node.node):
+        return node.attr
+    if isinstance(node, jinja2.nodes.Getitem) and isinstance(node.arg, jinja2.nodes.Const):
+        return str(node.arg.value) if _is_own(node.node) else None
+    if isinstance(node, jinja2.nodes.Call) and isinstance(node.node, jinja2.nodes.Name):
+        function = node.node.name  # what a function reads is declared of its first argument
+        if function in TEMPLATE_READS and node.args and _is_own(node.args[0]):
+            return function
+    return None
+
+
+def _is_own(node: jinja2.nodes.Node) -> bool:
+    return isinstance(node, jinja2.nodes.Name) and node.name == OWN_ARTICLE and node.ctx == "load"
+
+
+def _walk(node: jinja2.nodes.Node, usage: _Usage) -> None:
     """Collect what `node` reads; a macro's body is collected apart, read only when called."""
     if isinstance(node, jinja2.nodes.Macro):
-        inner_names: set[str] = set()
-        inner_calls: set[str] = set()
+        inner = _Usage(own=None)
         for child in node.body:
-            _walk(child, inner_names, inner_calls, macros)
-        macros[node.name] = (inner_names, inner_calls)
+            _walk(child, inner)
+        usage.macros.update(inner.macros)
+        usage.macros[node.name] = (inner.names, inner.calls)
         return
+    names, calls = usage.names, usage.calls
+    if usage.own is not None:
+        if isinstance(node, jinja2.nodes.Name) and node.name == OWN_ARTICLE and node.ctx != "load":
+            usage.rebinds_own = True
+        own = _own_read(node)
+        if own is not None:
+            usage.own.add(own)
+            children = [child for child in node.iter_child_nodes() if not _is_own(child)]
+            if isinstance(node, jinja2.nodes.Call):
+                children = [*node.args[1:], *node.kwargs, node.dyn_args, node.dyn_kwargs]
+            for child in children:
+                if child is not None:
+                    _walk(child, usage)
+            return
     if isinstance(node, jinja2.nodes.Getattr):
         names.add(node.attr)
     elif isinstance(node, jinja2.nodes.Getitem) and isinstance(node.arg, jinja2.nodes.Const):
@@ -145,20 +195,19 @@ def _walk(node: jinja2.nodes.Node, names: set[str], calls: set[str], macros: dic
         elif isinstance(called, jinja2.nodes.Getattr):
             calls.add(called.attr)
     for child in node.iter_child_nodes():
-        _walk(child, names, calls, macros)
+        _walk(child, usage)
 
 
 def _usage(parsed: jinja2.nodes.Template) -> _Usage:
-    names: set[str] = set()
-    calls: set[str] = set()
-    macros: dict[str, tuple[set[str], set[str]]] = {}
-    _walk(parsed, names, calls, macros)
-    return _Usage(names, calls, macros)
+    usage = _Usage()
+    _walk(parsed, usage)
+    return usage
 
 
-def _names_read(usages: list[_Usage]) -> set[str]:
+def _names_read(usages: list[_Usage], but_own_article: bool = False) -> set[str]:
     """Every name the templates read outside macros, and inside the macros they call (by
-    name, transitively): a macro file imported everywhere adds only what is used of it."""
+    name, transitively): a macro file imported everywhere adds only what is used of it. With
+    `but_own_article`, not what they read of the page's own `article` (see `names_read`)."""
     macros: dict[str, list[tuple[set[str], set[str]]]] = {}
     for usage in usages:
         for name, body in usage.macros.items():
@@ -177,6 +226,8 @@ def _names_read(usages: list[_Usage]) -> set[str]:
         for body_names, body_calls in macros.get(macro, ()):
             names |= body_names
             pending += body_calls
+    if not but_own_article or any(usage.rebinds_own for usage in usages):
+        names |= {read for usage in usages for read in usage.own or ()}
     return names
 
 
@@ -196,30 +247,14 @@ def _archive_reads(parsed: jinja2.nodes.Template) -> set[str]:
     return {ARCHIVE_PARTS[read] for read in reads}
 
 
-def template_reads(env: jinja2.Environment, name: str) -> Reads:
-    """What the template `name` and everything it pulls in read; raises Uncacheable."""
+def template_reads(env: jinja2.Environment, name: str, parsed: ParsedFiles | None = None) -> Reads:
+    """What the template `name` and everything it pulls in read (`parsed` keeps the files
+    parsed, for the next call); raises Uncacheable."""
     if is_export(name):  # made by code, which the cache version covers: every article field
         return Reads(
             name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(export_term_reads(name))), ()
         )
-    sources: dict[str, str] = {}
-    usages: list[_Usage] = []
-    parts: set[str] = set()
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        if current in sources:
-            continue
-        assert env.loader is not None
-        source = env.loader.get_source(env, current)[0]
-        sources[current] = source
-        parsed = env.parse(source)
-        usages.append(_usage(parsed))
-        parts |= _archive_reads(parsed)
-        for found in jinja2.meta.find_referenced_templates(parsed):
-            if found is None:  # a computed template name: anything may be used
-                raise Uncacheable(current)
-            pending.append(found)
+    sources, usages, parts = _template_set(env, name, parsed)
     names = _names_read(usages)
     for function in names & TEMPLATE_READS.keys():
         names |= TEMPLATE_READS[function]
@@ -230,6 +265,49 @@ def template_reads(env: jinja2.Environment, name: str) -> Reads:
         tuple(sorted(names & TERM_FIELDS)),
         tuple(sorted(parts)),
     )
+
+
+def names_read(
+    env: jinja2.Environment,
+    name: str,
+    but_own_article: bool = False,
+    parsed: ParsedFiles | None = None,
+) -> set[str]:
+    """The names (attributes, and functions of `TEMPLATE_READS`) that the template `name` and
+    everything it pulls in read. With `but_own_article`, only what they read of anything but
+    the page's own `article` (on an article page: what it shows of the other articles it
+    holds), unless they bind that name to something else. Raises Uncacheable."""
+    return _names_read(_template_set(env, name, parsed)[1], but_own_article)
+
+
+def _template_set(
+    env: jinja2.Environment, name: str, parsed: ParsedFiles | None
+) -> tuple[dict[str, str], list[_Usage], set[str]]:
+    """The sources of `name` and of every template it extends, includes or imports, what each
+    reads, and the parts of the `archive` global they read."""
+    parsed = {} if parsed is None else parsed
+    sources: dict[str, str] = {}
+    usages: list[_Usage] = []
+    parts: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in sources:
+            continue
+        if current not in parsed:
+            assert env.loader is not None
+            source = env.loader.get_source(env, current)[0]
+            tree = env.parse(source)
+            referenced = list(jinja2.meta.find_referenced_templates(tree))
+            parsed[current] = (source, _usage(tree), _archive_reads(tree), referenced)
+        sources[current], usage, archive_parts, referenced = parsed[current]
+        usages.append(usage)
+        parts |= archive_parts
+        for found in referenced:
+            if found is None:  # a computed template name: anything may be used
+                raise Uncacheable(current)
+            pending.append(found)
+    return sources, usages, parts
 
 
 @functools.cache

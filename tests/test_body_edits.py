@@ -5,16 +5,17 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import jinja2
-import jinja2.meta
 import pytest
 
 from clippings import body_edits
 from clippings import build as build_module
+from clippings.archive import build_archive
+from clippings.authority import Authority
 from clippings.build import build_site
 from clippings.cache import CACHE_DIR, BuildCache
 from clippings.config import Config
 from clippings.errors import BuildError
+from clippings.render import Renderer
 from clippings.search import INDEX_DIR, ShardCache, shard_hash, shard_records
 from tests.test_parallel import _site_bytes
 
@@ -227,15 +228,71 @@ def test_a_quick_rebuild_that_dies_is_finished_by_the_next_build(
     assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
-def test_the_theme_article_template_does_not_read_the_archive_global() -> None:
-    """Quick rebuilds render article pages against an empty `archive` (and terms reduced to
-    name and link); the byte-for-byte tests above prove the output, this names the rule."""
-    env = jinja2.Environment()
-    theme = body_edits.THEME_DIR / "templates"
-    for name in ("article.html", "base.html", "_macros.html", "_cite.html"):
-        used = jinja2.meta.find_undeclared_variables(env.parse((theme / name).read_text()))
-        assert "archive" not in used, name
-        assert "body_sections" in used or name != "article.html"
+_OWN_BODY = "{% for html, captions in body_sections(article) %}{{ html }}{% endfor %}"
+
+
+def _article_page(extra: str) -> str:
+    return "{% extends 'base.html' %}{% block main %}" + _OWN_BODY + extra + "{% endblock %}"
+
+
+@pytest.mark.parametrize(
+    ("templates", "allowed"),
+    [
+        ({}, True),  # the theme's
+        ({"article.html": _article_page("{{ article.word_count }} words")}, True),
+        ({"term.html": "{% for a in articles %}{{ a.title }} {{ excerpt(a) }}{% endfor %}"}, True),
+        # a body, or what comes of it, on another page than the article's own
+        ({"term.html": "{% for a in articles %}{{ a.word_count }}{% endfor %}"}, False),
+        ({"_macros.html": "{% macro article_list(articles) %}{{ articles[0].lead }}"}, False),
+        ({"article.html": _article_page("{{ body_html(previous) }}")}, False),
+        (
+            {"article.html": _article_page("{% set article = next %}{{ article.body }}")},
+            False,
+        ),
+        # an article page needing more than its recorded context holds
+        ({"article.html": _article_page("{{ archive.years | length }}")}, False),
+        ({"article.html": _article_page("{{ publisher.articles | length }}")}, False),
+        ({"index.html": "{% include site.title %}"}, False),  # cannot be described
+    ],
+)
+def test_the_quick_path_follows_what_the_templates_read(
+    config: Config, templates: dict[str, str], allowed: bool
+) -> None:
+    folder = config.path("templates_dir")
+    folder.mkdir(exist_ok=True)
+    for name, text in templates.items():
+        (folder / name).write_text(text + ("{% endmacro %}" if "macro" in text else ""))
+    env = Renderer(config, build_archive([], Authority({}), 0)).env
+    assert body_edits.shown_on_own_pages(env) is allowed
+
+
+@pytest.mark.parametrize("shown_in_lists", [False, True])
+def test_a_site_with_its_own_templates_takes_the_quick_path_where_they_allow_it(
+    config: Config, tmp_path: Path, shown_in_lists: bool
+) -> None:
+    """The word count, a body's, on each article's own page; or on every list of articles,
+    which then changes with a body edit (the saved engine renders them)."""
+    folder = config.path("templates_dir")
+    folder.mkdir(exist_ok=True)
+    if shown_in_lists:
+        macros = (body_edits.THEME_DIR / "templates" / "_macros.html").read_text()
+        excerpt = '<p class="excerpt">{{ excerpt(article) }}</p>'
+        assert excerpt in macros
+        words = excerpt + "<p>{{ article.word_count }} words</p>"
+        (folder / "_macros.html").write_text(macros.replace(excerpt, words))
+    else:
+        article = (body_edits.THEME_DIR / "templates" / "article.html").read_text()
+        body = '<div class="body">'
+        assert body in article
+        (folder / "article.html").write_text(
+            article.replace(body, body + "{{ article.word_count }}")
+        )
+    site = tmp_path / "out"
+    build_site(config, site)
+    _append(config.path("content_dir") / "2019" / "letter.md", "\nFive more words are here.\n")
+    route = build_site(config, site).stages.route
+    assert route == ("saved engine" if shown_in_lists else "quick path for body edits")
+    assert _site_bytes(site) == _clean(config, tmp_path / "clean")
 
 
 def test_a_body_edit_after_a_build_through_the_engine_is_a_quick_rebuild(

@@ -16,7 +16,13 @@ from clippings import render as render_module
 from clippings.archive import build_archive
 from clippings.authority import Authority
 from clippings.content import DERIVED_FROM, Article
-from clippings.pageinputs import PageInputs, Uncacheable, _archive_reads, template_reads
+from clippings.pageinputs import (
+    PageInputs,
+    Uncacheable,
+    _archive_reads,
+    names_read,
+    template_reads,
+)
 from clippings.render import TEMPLATE_READS, THEME_DIR, Page
 
 THEME = THEME_DIR / "templates"
@@ -93,6 +99,40 @@ def test_a_macro_adds_what_it_reads_only_where_it_is_called() -> None:
     )
     assert template_reads(env, "direct.html").term_fields == ("count", "name")  # transitively
     assert template_reads(env, "aliased.html").term_fields == ("count",)
+
+
+@pytest.mark.parametrize(
+    ("page", "of_others"),
+    [
+        # the own article by attribute, by item and through a template function
+        ("{{ article.body }}{{ article['dek'] }}{{ excerpt(article) }}", set()),
+        ("{{ article.title }}{% for other in related %}{{ other.title }}{% endfor %}", {"title"}),
+        ("{{ date_tag(article) }}{{ date_tag(previous) }}", {"date_tag"}),
+        ("{{ news_article(article, terms, excerpt(article)) }}{{ site.language }}", {"language"}),
+        # the name bound to other articles: whatever is read through it may be theirs
+        ("{% for article in related %}{{ article.lead }}{% endfor %}", {"lead"}),
+        ("{% set article = previous %}{{ body_html(article) }}", {"body_html"}),
+        # a macro may be passed any article, and sees the template's own
+        ("{% macro card() %}{{ article.body }}{% endmacro %}{{ card() }}", {"body"}),
+        ("{% from 'm.html' import card %}{{ card(article) }}", {"word_count"}),
+    ],
+)
+def test_what_an_article_page_reads_of_other_articles_is_told_apart_from_its_own(
+    page: str, of_others: set[str]
+) -> None:
+    macros = "{% macro card(a) %}{{ a.word_count }}{% endmacro %}"
+    env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": page, "m.html": macros}))
+    assert names_read(env, "page.html", but_own_article=True) == of_others
+    assert of_others <= names_read(env, "page.html")
+
+
+def test_what_an_article_page_reads_of_its_own_article_counts_among_all_it_reads() -> None:
+    page = "{{ article.body }}{{ article['dek'] }}{{ excerpt(article) }}{{ other.title }}"
+    env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": page}))
+    assert names_read(env, "page.html") == {"body", "dek", "excerpt", "title"}
+    assert {"body", "dek", "summary", "lead"} <= set(
+        template_reads(env, "page.html").article_fields
+    )
 
 
 def test_a_body_edit_changes_the_page_showing_the_body_and_not_a_list_showing_the_title() -> None:
