@@ -13,6 +13,11 @@ where they are read, not listed by hand:
 
 An article in a context then counts by the fields its page's templates read of articles: a body
 edit changes the article's own page, which shows the body, and not the lists showing its title.
+What they read through the name `article` (the page's own article, on an article page) is told
+apart from what they read of anything else, so its neighbours and related articles count by the
+latter: their body edits leave the page as it was. Where a template binds that name to something
+else (a loop, a `set`), all it reads counts for every article; what a macro reads (it may be
+passed any article) counts for the others.
 A term counts the same way; its articles and co-occurring terms count only when read.
 
 Anything it cannot describe (a computed template name, `archive` used other than by attribute, a
@@ -66,24 +71,35 @@ def digest(text: str) -> str:
 @dataclass(frozen=True)
 class Reads:
     """What one template, with all it pulls in, can read: its sources' digest, the fields of
-    articles and terms, and the parts of the `archive` global."""
+    articles (the page's own `article`, and the others it holds) and terms, and the parts of
+    the `archive` global."""
 
     sources: str
     article_fields: tuple[str, ...]
     term_fields: tuple[str, ...]
     archive_parts: tuple[str, ...]
+    other_article_fields: tuple[str, ...]  # what it reads of anything but the own `article`
 
     def __post_init__(self) -> None:
         # Hashed once: digest tables are looked up by a Reads for every article and term a page
         # holds, and hashing its ~35 field names each time was a tenth of fingerprinting.
-        values = (self.sources, self.article_fields, self.term_fields, self.archive_parts)
-        object.__setattr__(self, "_hash", hash(values))
+        object.__setattr__(self, "_hash", hash(self.__reduce__()[1]))
 
     def __hash__(self) -> int:
         return self._hash
 
     def __reduce__(self) -> tuple:  # made again when unpickled: str hashes differ per process
-        return Reads, (self.sources, self.article_fields, self.term_fields, self.archive_parts)
+        fields = (self.article_fields, self.term_fields, self.archive_parts)
+        return Reads, (self.sources, *fields, self.other_article_fields)
+
+    @functools.cached_property
+    def of_others(self) -> Reads:
+        """What it reads of the values in a page's context other than its own `article`: on an
+        article page, its neighbours' and related articles' titles, not their bodies."""
+        if self.other_article_fields == self.article_fields:
+            return self
+        fields = (self.other_article_fields, self.term_fields, self.archive_parts)
+        return Reads(self.sources, *fields, self.other_article_fields)
 
     @functools.cached_property
     def counts_terms(self) -> bool:
@@ -251,20 +267,27 @@ def template_reads(env: jinja2.Environment, name: str, parsed: ParsedFiles | Non
     """What the template `name` and everything it pulls in read (`parsed` keeps the files
     parsed, for the next call); raises Uncacheable."""
     if is_export(name):  # made by code, which the cache version covers: every article field
-        return Reads(
-            name, tuple(sorted(ARTICLE_FIELDS)), tuple(sorted(export_term_reads(name))), ()
-        )
+        every = tuple(sorted(ARTICLE_FIELDS))
+        return Reads(name, every, tuple(sorted(export_term_reads(name))), (), every)
     sources, usages, parts = _template_set(env, name, parsed)
-    names = _names_read(usages)
-    for function in names & TEMPLATE_READS.keys():
-        names |= TEMPLATE_READS[function]
+    names, of_others = _names_read(usages), _names_read(usages, but_own_article=True)
     text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
     return Reads(
         digest(text),
-        tuple(sorted(names & ARTICLE_FIELDS)),
-        tuple(sorted(names & TERM_FIELDS)),
+        _article_fields(names),
+        tuple(sorted(_with_functions(names) & TERM_FIELDS)),
         tuple(sorted(parts)),
+        _article_fields(of_others),
     )
+
+
+def _with_functions(names: set[str]) -> set[str]:
+    """The names, and the fields the template functions among them read."""
+    return names.union(*(TEMPLATE_READS[function] for function in names & TEMPLATE_READS.keys()))
+
+
+def _article_fields(names: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(_with_functions(names) & ARTICLE_FIELDS))
 
 
 def names_read(
@@ -466,8 +489,10 @@ class PageInputs:
         try:
             parts = [self.base, page.path, reads.sources]
             parts += [self._part(part, reads) for part in reads.archive_parts]
+            others = reads.of_others
             for key, value in page.context.items():
-                parts.append(f"{key}={self._value(value, reads, refs)}")
+                read = reads if key == OWN_ARTICLE else others
+                parts.append(f"{key}={self._value(value, read, refs)}")
         except Uncacheable:
             return None
         return digest("\n".join(parts))

@@ -155,6 +155,27 @@ def test_a_body_edit_changes_the_page_showing_the_body_and_not_a_list_showing_th
     assert prints(retitled)[0] != listing and prints(retitled)[1] != own
 
 
+def test_a_body_edit_changes_its_own_page_and_not_the_page_linking_to_it_as_a_neighbour() -> None:
+    templates = {"article.html": "{{ body_html(article) }}{{ previous.title if previous }}"}
+    older, newer = _article("older"), _article("newer")
+
+    def prints(older: Article, newer: Article) -> tuple[str | None, str | None]:
+        inputs = _inputs(templates, [older, newer])
+        own = Page("older/index.html", "article.html", {"article": older, "previous": None})
+        linking = Page("newer/index.html", "article.html", {"article": newer, "previous": older})
+        return inputs.fingerprint(own), inputs.fingerprint(linking)
+
+    own, linking = prints(older, newer)
+    edited = prints(dataclasses.replace(older, body="Rewritten."), newer)
+    assert edited[0] != own and edited[1] == linking
+    retitled = prints(dataclasses.replace(older, title="Renamed"), newer)
+    assert retitled[0] != own and retitled[1] != linking
+    # the name `article` bound to the neighbour: its body may be shown, and counts
+    templates["article.html"] += "{% set article = previous %}{{ body_html(article) }}"
+    own, linking = prints(older, newer)
+    assert prints(dataclasses.replace(older, body="Rewritten."), newer)[1] != linking
+
+
 def test_a_list_of_excerpts_changes_with_the_lead_paragraph_only() -> None:
     """`excerpt` reads the body's first paragraph (`Article.lead`), not the whole body: an
     edit further down renders the article's page again, not the lists showing it."""
