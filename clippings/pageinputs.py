@@ -125,18 +125,15 @@ OWN_ARTICLE = "article"  # an article page's own article, by its name in the pag
 
 @dataclass
 class _Usage:
-    """What one template file reads outside its macros, and inside each macro."""
+    """What one template file reads outside its macros, and inside each macro: the attribute
+    names and `TEMPLATE_READS` functions it reads, the macros it calls, and per macro both.
+    `own` is what it reads of the page's own `article` by that name outside macros (None in a
+    macro, which may be passed any article: there it is in `names`); `rebinds_own`, whether it
+    binds the name to another value there (a loop, a `set`), so those reads may be another's."""
 
-    names: set[str] = dataclasses.field(
-        default_factory=set
-    )  # attributes, and `TEMPLATE_READS` functions
-    calls: set[str] = dataclasses.field(default_factory=set)  # macros it calls
-    macros: dict[str, tuple[set[str], set[str]]] = dataclasses.field(
-        default_factory=dict
-    )  # (names, calls)
-    # What it reads of the page's own `article` by that name, outside macros (None in a macro,
-    # which may be passed any article: there it is `names`), and whether it binds the name
-    # to another value there (a loop, a `set`), so that its reads may be of another article.
+    names: set[str] = dataclasses.field(default_factory=set)
+    calls: set[str] = dataclasses.field(default_factory=set)
+    macros: dict[str, tuple[set[str], set[str]]] = dataclasses.field(default_factory=dict)
     own: set[str] | None = dataclasses.field(default_factory=set)
     rebinds_own: bool = False
 
