@@ -177,11 +177,9 @@ def _walk(node: jinja2.nodes.Node, usage: _Usage) -> None:
         own = _own_read(node)
         if own is not None:
             usage.own.add(own)
-            children = [child for child in node.iter_child_nodes() if not _is_own(child)]
-            if isinstance(node, jinja2.nodes.Call):
-                children = [*node.args[1:], *node.kwargs, node.dyn_args, node.dyn_kwargs]
-            for child in children:
-                if child is not None:
+            # the rest (an item's key, a call's other arguments) is read as anywhere else
+            for child in node.iter_child_nodes():
+                if child is not node.node and not _is_own(child):
                     _walk(child, usage)
             return
     if isinstance(node, jinja2.nodes.Getattr):
