@@ -460,6 +460,10 @@ def sqlite_with_bodies(data: bytes, edited: list[Article]) -> bytes:
     return sqlite_bytes(rows)
 
 
+_URL_KEY = b'"url": '
+_COUNT_KEY = b', "word_count": '
+
+
 def archive_json_with_word_counts(data: bytes, counts: dict[str, int]) -> bytes | None:
     """A built archive.json with new word counts for some articles (by path), changed in place:
     each article is one line of `archive_json_text` with its keys sorted, so the count is the
@@ -489,10 +493,6 @@ def archive_json_with_word_counts(data: bytes, counts: dict[str, int]) -> bytes 
         done.add(name)
         lines[index] = line[:start] + count + line[end:]
     return b"\n".join(lines) if len(done) == len(wanted) else None
-
-
-_URL_KEY = b'"url": '
-_COUNT_KEY = b', "word_count": '
 
 
 def csv_with_word_counts(text: str, counts: dict[str, int]) -> str:

@@ -182,16 +182,6 @@ def _classify(entry: os.DirEntry[str], inside: Path | None) -> str:
     return _FILE
 
 
-def relative_display(root: Path) -> Callable[[str], str]:
-    """Names paths under `root` relative to it (as messages about a project do)."""
-    prefix = str(root).rstrip("/") + "/"
-
-    def display(path: str) -> str:
-        return path[len(prefix) :] if path.startswith(prefix) else path
-
-    return display
-
-
 StatKey = tuple[int, int, int, int]
 
 

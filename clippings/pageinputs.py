@@ -41,7 +41,7 @@ from clippings.archive import TERM_FIELDS, Archive, Cooccurring, Tags, Term
 from clippings.content import ARTICLE_FIELDS, DERIVED_FROM, Article
 from clippings.exports import Download, export_term_reads, is_export
 from clippings.originals import Original
-from clippings.render import TEMPLATE_READS, Page, Pager
+from clippings.render import TEMPLATE_READS, TERM_NAME, Page, Pager
 
 # What a template may read of the `archive` global, by attribute: the articles, the years (each
 # with its articles) or the terms of every kind.
@@ -54,7 +54,6 @@ ARCHIVE_PARTS = {
     "sorted_terms": "terms",
 }
 _RELATIONS = frozenset({"articles", "published", "cited", "cooccurring"})  # a term's links
-_NAMING = frozenset({"kind", "slug", "path", "name", "entity"})  # a term's own name and place
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 SEQUENCES = frozenset({list, tuple, Cooccurring})  # what a context's lists may be
 _LONG = 1000  # lists at least this long are fingerprinted once per model (see `_long`)
@@ -106,7 +105,7 @@ class Reads:
         """Whether it reads of a term more than what names it, which changes only with a
         rename (after which the engine fingerprints every page): then pages name their terms
         in `refs`."""
-        return not _NAMING.issuperset(self.term_fields)
+        return not TERM_NAME.issuperset(self.term_fields)
 
     @functools.cached_property
     def plain_term_fields(self) -> tuple[str, ...]:

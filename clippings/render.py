@@ -51,18 +51,18 @@ KIND_TITLES = {"people": "People", "countries": "Countries", "sources": "Sources
 # attributes a template names itself: page fingerprints count these fields (pageinputs.py).
 # A function added to the template globals that reads articles or terms must be listed here.
 _BODY = frozenset({"body", "body_line", "captions", "caption_places"})
-_TERM_NAME = frozenset({"kind", "slug", "name", "entity", "path"})
+TERM_NAME = frozenset({"kind", "slug", "name", "entity", "path"})  # a term's own name and place
 TEMPLATE_READS: dict[str, frozenset[str]] = {
     "excerpt": frozenset({"summary", "dek", "lead"}),
     "date_tag": frozenset({"date", "iso_date"}),
     "body_html": _BODY,
     "body_sections": _BODY,
-    "news_article": ARTICLE_FIELDS | _TERM_NAME,
+    "news_article": ARTICLE_FIELDS | TERM_NAME,
     "citations": ARTICLE_FIELDS,
-    "sort_key": _TERM_NAME,
-    "by_kind": _TERM_NAME,
-    "coverage_map": _TERM_NAME | {"count"},
-    "neighbourhood_map": _TERM_NAME | {"count"},  # the highlighted country's count
+    "sort_key": TERM_NAME,
+    "by_kind": TERM_NAME,
+    "coverage_map": TERM_NAME | {"count"},
+    "neighbourhood_map": TERM_NAME | {"count"},  # the highlighted country's count
 }
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280

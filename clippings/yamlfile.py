@@ -25,6 +25,11 @@ _Loader.add_constructor(
     "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
 )
 
+# How many values aliases may add to a document. Nine aliases of nine aliases, eight deep, stand
+# for 43 million values in a few lines (a "billion laughs"): cheap to parse, but every later
+# walk of the value (a fingerprint, an error message) would take tens of seconds.
+ALIAS_GROWTH_LIMIT = 100_000
+
 
 @dataclass(frozen=True)
 class YamlMapping:
@@ -56,6 +61,11 @@ def load_mapping(
             return YamlMapping({}, {}), []
         if not isinstance(node, yaml.MappingNode):
             return None, [Problem(path, first_line, "expected a mapping of keys to values")]
+        overgrown = _overgrown_key(node)
+        if overgrown is not None:
+            line = overgrown.start_mark.line + 1 + offset
+            message = f"YAML error: aliases here expand to more than {ALIAS_GROWTH_LIMIT:,} values"
+            return None, [Problem(path, line, message)]
         problems: list[Problem] = []
         key_lines: dict[str, int] = {}
         inner_key_lines: dict[tuple[str, str], int] = {}
@@ -99,6 +109,34 @@ def load_mapping(
     if problems:
         return None, problems
     return YamlMapping({str(k): v for k, v in data.items()}, key_lines, inner_key_lines), []
+
+
+def _overgrown_key(root: yaml.MappingNode) -> yaml.Node | None:
+    """The key of the top-level entry that grows most through aliases, if aliases make the
+    document more than `ALIAS_GROWTH_LIMIT` values larger than its nodes: sizes are counted
+    once per node (an alias is the node it names), without recursion (nesting may be deep)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, counted_children = stack.pop()
+        children = _children(node)
+        if counted_children:  # a node inside itself (a recursive alias) adds nothing
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), 0) for child in children)
+        elif id(node) not in sizes:
+            sizes[id(node)] = 0
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    if sizes[id(root)] - len(sizes) <= ALIAS_GROWTH_LIMIT:
+        return None
+    return max(root.value, key=lambda pair: sizes[id(pair[0])] + sizes[id(pair[1])])[0]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def read_text_file(path: Path, display: str) -> tuple[str | None, list[Problem]]:

@@ -108,6 +108,7 @@ ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     for previous, name in zip("abcdefg", "bcdefgh", strict=True)
 )
 SYNTAX = "YAML syntax error"
+BOMB = "YAML error: aliases here expand to more than 100,000 values"
 BAD_SLUG = "must be letters, digits, '-', '_' or '.' (no '/', '..' or NUL)"
 CONFLICT = "to be a folder, but a page is written there"
 
@@ -210,24 +211,21 @@ CASES = [
         {A: article(VALID + "x: " + "[" * 5000 + "]" * 5000 + "\n")},
         (f"{A}:5: {SYNTAX}: exceeded maximum nesting depth",),  # libyaml >= 0.2.6 stops at 1,000
     ),
-    Case("yaml-alias-bomb-unused", {A: article(VALID + ALIAS_BOMB)}),
+    Case("yaml-alias-bomb-unused", {A: article(VALID + ALIAS_BOMB)}, (f"{A}:12: {BOMB}",)),
     Case(
         "yaml-alias-bomb-as-key",
         {A: article(VALID + ALIAS_BOMB + "? *h\n: x\n")},
-        (f"{A}:12: {SYNTAX}: found unhashable key",),  # the line of the anchor
+        (f"{A}:12: {BOMB}",),
     ),
     Case(
         "yaml-alias-bomb-as-slug",
         {A: article(VALID + ALIAS_BOMB + "slug: *h\n")},
-        (f"{A}:13: front matter: 'slug' must be text, not a list",),
+        (f"{A}:12: {BOMB}",),
     ),
     Case(
         "yaml-alias-bomb-in-people",
         {A: article(VALID + ALIAS_BOMB + "people: [*h]\n")},
-        (
-            f"{A}:13: front matter: 'people' must be a list of names; "
-            "[[...], [...], [...], [...], [...], [...], ...] is a list, not a name",
-        ),
+        (f"{A}:13: {BOMB}",),  # the entry that grows most
     ),
     Case(
         "title-is-a-list",
