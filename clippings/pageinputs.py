@@ -454,6 +454,7 @@ class PageInputs:
         # per template; may outlive this instance while the templates stay the same (serve)
         self._reads = {} if reads is None else reads
         self.known = KnownDigests() if known is None else known
+        self._parsed: ParsedFiles = {}  # each template file parsed once, not once per page kind
         self._parts: dict[tuple[str, Reads], str] = {}
         # id -> (the list, its digest, what it holds); the list is kept so its id stays its own
         self._lists: dict[tuple[int, tuple, tuple], tuple[list | tuple, str, set[str]]] = {}
@@ -466,7 +467,7 @@ class PageInputs:
     def reads(self, template: str) -> Reads | None:
         if template not in self._reads:
             try:
-                self._reads[template] = template_reads(self.env, template)
+                self._reads[template] = template_reads(self.env, template, self._parsed)
             except (Uncacheable, jinja2.TemplateError, UnicodeError, OSError):
                 self._reads[template] = None  # e.g. not UTF-8: rendering reports it
         return self._reads[template]
