@@ -214,17 +214,20 @@ def _shows_body(names: set[str]) -> bool:
     )
 
 
-def quick_path_allowed(cache: BuildCache, settings: str, env: jinja2.Environment) -> bool:
+def quick_path_allowed(
+    cache: BuildCache, settings: str, env: jinja2.Environment, parsed: ParsedFiles | None = None
+) -> bool:
     """`shown_on_own_pages` for the templates of these settings: found once, kept in the cache
-    (the full build finds it, so that the first body edit after it does not pay for it)."""
+    (the full build finds it, so that the first body edit after it does not pay for it; it
+    passes the template files its fingerprints parsed)."""
     allowed = cache.body_edits_allowed(settings)
     if allowed is None:
-        allowed = shown_on_own_pages(env)
+        allowed = shown_on_own_pages(env, parsed)
         cache.save_body_edits_allowed(settings, allowed)
     return allowed
 
 
-def shown_on_own_pages(env: jinja2.Environment) -> bool:
+def shown_on_own_pages(env: jinja2.Environment, parsed: ParsedFiles | None = None) -> bool:
     """Whether the site's templates show an article's body on its own page alone (and in the
     downloads, which `rebuild` patches), and that page reads no more than its recorded context
     holds: of its terms, what names them; nothing of the `archive` global (it renders against
@@ -233,7 +236,7 @@ def shown_on_own_pages(env: jinja2.Environment) -> bool:
     # Pages are made with the theme's templates but its partials (`_name.html`), which a site's
     # own templates replace by name.
     pages = sorted(path.name for path in (THEME_DIR / "templates").iterdir())
-    parsed: ParsedFiles = {}
+    parsed = {} if parsed is None else parsed
     for template in [name for name in pages if not name.startswith("_")]:
         try:
             if template == ARTICLE_TEMPLATE:

@@ -50,7 +50,7 @@ from clippings.files import StatKey, os_problem
 from clippings.incremental import Rebuilder
 from clippings.originals import check_fixity
 from clippings.output import SiteWriter, build_lock, remove_leftovers
-from clippings.pageinputs import PageInputs
+from clippings.pageinputs import PageInputs, ParsedFiles
 from clippings.parallel import BodiesAhead, default_jobs, render_pages
 from clippings.plan import check_output_dir, check_page_paths, static_files
 from clippings.render import DATA_PAGE, Page, Renderer, Site, with_sizes
@@ -669,7 +669,9 @@ def _full_build(
             )
             if cache:
                 with times.stage("record cache"):
-                    _record_build(run, cache, archive, renderer, result, prints, sizes)
+                    assert inputs is not None
+                    parsed = inputs.parsed_templates
+                    _record_build(run, cache, archive, renderer, result, prints, sizes, parsed)
                     engine_saving.close()  # waits for the engine, and names it
     finally:
         if ahead:  # a build that failed before the render took the bodies
@@ -685,9 +687,11 @@ def _record_build(
     result: BuildResult,
     prints: dict[str, str | None],
     sizes: dict[str, int],
+    parsed: ParsedFiles,
 ) -> None:
     """What the cache keeps of a full build just swapped in, for the builds that follow: the
-    pages' fingerprints, what each article published, the search layout, and the build."""
+    pages' fingerprints, what each article published, the search layout, and the build
+    (`parsed`: the template files the fingerprints parsed)."""
     config, settings = run.config, run.settings
     cache.store_rendered(archive.articles, renderer.bodies, prints, sizes)
     cache.store_staged_built(present=set(cache.article_sha))
@@ -696,6 +700,6 @@ def _record_build(
         shards = shards_of(archive).items()
         layout = {shard: [article.source for article in items] for shard, items in shards}
     cache.save_search_shards(layout)
-    quick_path_allowed(cache, settings, renderer.env)  # found here, once per settings
+    quick_path_allowed(cache, settings, renderer.env, parsed)  # found here, once per settings
     inputs_now = cache.inputs_digest(run.strict, settings, content_stats(config))
     cache.save_build(inputs_now, result, settings)

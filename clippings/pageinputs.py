@@ -460,6 +460,11 @@ class PageInputs:
         self._lists: dict[tuple[int, tuple, tuple], tuple[list | tuple, str, set[str]]] = {}
 
     @property
+    def parsed_templates(self) -> ParsedFiles:
+        """The template files parsed so far, for other readings of the same templates."""
+        return self._parsed
+
+    @property
     def template_reads(self) -> dict[str, Reads | None]:
         """What each template read so far: kept by the engine while the templates stay."""
         return self._reads
