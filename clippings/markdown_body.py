@@ -170,3 +170,35 @@ class BodyConverter:
                     paragraph, "paragraph_first", _PARAGRAPH_PRIORITY
                 )
         return md
+
+
+# Python-Markdown looks for the end of a link from every `[` of a paragraph, through nested
+# brackets, to its `]` or (none) to the paragraph's end: time grows with the characters searched,
+# ~0.13 µs each, and 12,000 characters of `[a[b[c` took 9 s, 30,000 a minute. A body may make it
+# search this many characters in all.
+LINK_SEARCH_LIMIT = 10_000_000
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_BRACKET = re.compile(r"\\.|[\[\]]", re.DOTALL)  # an escaped character is no bracket
+
+
+def slow_link_paragraph(text: str) -> int | None:
+    """The number of lines before the paragraph in which the search for links' ends passes
+    `LINK_SEARCH_LIMIT` characters (counted over the text so far), or None if it never does."""
+    if text.count("[") * len(text) <= LINK_SEARCH_LIMIT:  # no search can be longer: most bodies
+        return None
+    breaks = list(_PARAGRAPH_BREAK.finditer(text))
+    starts = [0] + [match.end() for match in breaks]
+    ends = [match.start() for match in breaks] + [len(text)]
+    searched = 0
+    for start, end in zip(starts, ends, strict=True):
+        opened: list[int] = []
+        for match in _BRACKET.finditer(text, start, end):
+            if match.group() == "[":
+                opened.append(match.start())
+            elif match.group() == "]" and opened:
+                searched += match.start() - opened.pop()
+        searched += sum(end - at for at in opened)
+        if searched > LINK_SEARCH_LIMIT:
+            first = end - len(text[start:end].lstrip())  # its first character, past blank lines
+            return text.count("\n", 0, first)
+    return None

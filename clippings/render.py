@@ -37,7 +37,7 @@ from clippings.exports import (
     make,
 )
 from clippings.files import read_regular, reason
-from clippings.markdown_body import BodyConverter
+from clippings.markdown_body import BodyConverter, slow_link_paragraph
 from clippings.originals import ORIGINALS_DIR, manifest_text, published_originals, raw_name
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
@@ -130,6 +130,12 @@ def atom_date(iso: str) -> str:
     return iso if has_zone else f"{iso}Z"
 
 
+SLOW_LINKS = (
+    "body: this paragraph has too many unclosed or nested '[' for Markdown to match in time; "
+    "write them as '\\[' or split the paragraph"
+)
+
+
 class MarkdownConverter:
     """Article bodies to HTML (`markdown_body.BodyConverter`: Python-Markdown, raw HTML shown
     as text, unsafe link targets removed), with conversion errors made the article's problem."""
@@ -144,6 +150,10 @@ class MarkdownConverter:
         """An article's body (or `text`, a piece of it) as HTML; anything Python-Markdown raises
         becomes that file's problem (a template error naming the page's template would point at
         the wrong file)."""
+        lines_before = slow_link_paragraph(article.body)
+        if lines_before is not None:
+            line = article.body_line + lines_before
+            raise BuildError([Problem(article.source, line, SLOW_LINKS)])
         try:
             return self.convert(article.body if text is None else text)
         except RecursionError:  # Python-Markdown recurses once per level of nesting

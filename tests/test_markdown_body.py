@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from clippings.content import split_front_matter
 from clippings.importer.writer import escape_markdown
-from clippings.markdown_body import BodyConverter, body_extensions, reference_markdown
+from clippings.markdown_body import (
+    LINK_SEARCH_LIMIT,
+    BodyConverter,
+    body_extensions,
+    reference_markdown,
+    slow_link_paragraph,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DEVSET = REPO.parent / "shared" / "devset"
@@ -173,3 +179,21 @@ def test_the_extensions_are_those_extra_and_sane_lists_name() -> None:
     text += "\n\n*[HTML]: Hyper\n\n```\ncode\n```\n\n1. one\n* two\n\nx {: .c }"
     assert made.convert(text) == by_name.convert(text)
     assert "<dl>" in made.convert(text) and "<table>" in made.convert(text)
+
+
+def test_a_paragraph_whose_brackets_python_markdown_would_search_too_long_is_found():
+    nested = "[a[b[c" * 2000  # each '[' searched to the paragraph's end: ~9 s of Python-Markdown
+    text = "First [sic].\n\n\n  " + nested + "\n\nLast."
+    assert slow_link_paragraph(text) == 3  # lines before the paragraph's first character
+    assert slow_link_paragraph(nested.replace("[", "\\[")) is None  # escaped: no link to seek
+    closed = "[" * 4000 + "]" * 4000  # nested, every '[' searched to its own ']'
+    assert slow_link_paragraph(closed) == 0
+    assert slow_link_paragraph("[" * 3000 + "]" * 3000) is None  # 9 million characters
+
+
+def test_brackets_of_ordinary_bodies_are_within_the_link_search_limit():
+    links = "A [link](https://example.org/a) and [sic] in a paragraph.\n\n" * 20_000
+    unclosed = "An aside [that never closes.\n\n" * 20_000  # each search ends with its paragraph
+    for text in (links, unclosed):
+        assert text.count("[") * len(text) > LINK_SEARCH_LIMIT  # past the quick test
+        assert slow_link_paragraph(text) is None

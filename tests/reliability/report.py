@@ -63,6 +63,9 @@ FINDINGS = (
     "YAML alias bomb unused or in a list: 20 to 26 s a build, spelling the 43 million values out "
     "for the page fingerprints and error messages; aliases may now add 100,000 values at most "
     "(yamlfile.py)",
+    "Markdown: a paragraph of 30,000 characters of unclosed or nested `[` took Python-Markdown a "
+    "minute, each `[` searched to its end; a body may now make it search 10 million characters "
+    "(markdown_body.slow_link_paragraph)",
     "tracebacks: titles over 255 bytes of slug, slug `index.html`, alias `feed.xml/`, `{{ 1/0 }}` "
     "or a recursive macro in a template, Markdown lists 300 deep, non-UTF-8 config or authority "
     "file, a symlink loop, front matter 5,000 deep in the build cache, a non-UTF-8 template in "

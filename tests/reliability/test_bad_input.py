@@ -19,6 +19,7 @@ import pytest
 from clippings.build import build_site
 from clippings.config import load_config
 from clippings.errors import BuildError
+from clippings.render import SLOW_LINKS
 from tests.conftest import REPO
 from tests.reliability.report import FIGURES
 
@@ -281,6 +282,11 @@ CASES = [
         "markdown-nested-too-deep",
         {A: article(body="".join("    " * i + "- x\n" for i in range(300)))},
         (f"{A}:6: Markdown is nested too deeply (lists or quotes) to convert",),
+    ),
+    Case(
+        "markdown-brackets-unclosed",  # took 55 s: Python-Markdown seeks each '[''s end
+        {A: article(body="First [sic].\n\n" + "[a[b[c" * 5000 + "\n")},
+        (f"{A}:8: {SLOW_LINKS}",),
     ),
     Case("unicode-file-name", {"content/2018/金正恩 Erdoğan.md": article()}),
     # --- slugs and URLs
