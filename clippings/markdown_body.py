@@ -177,7 +177,7 @@ class BodyConverter:
 # ~0.13 µs each, and 12,000 characters of `[a[b[c` took 9 s, 30,000 a minute. A body may make it
 # search this many characters in all.
 LINK_SEARCH_LIMIT = 10_000_000
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+BLOCK_BREAK = re.compile(r"\n[ \t]*\n")  # a blank line: Markdown's blocks end there
 _BRACKET = re.compile(r"\\.|[\[\]]", re.DOTALL)  # an escaped character is no bracket
 
 
@@ -186,7 +186,7 @@ def slow_link_paragraph(text: str) -> int | None:
     `LINK_SEARCH_LIMIT` characters (counted over the text so far), or None if it never does."""
     if text.count("[") * len(text) <= LINK_SEARCH_LIMIT:  # no search can be longer: most bodies
         return None
-    breaks = list(_PARAGRAPH_BREAK.finditer(text))
+    breaks = list(BLOCK_BREAK.finditer(text))
     starts = [0] + [match.end() for match in breaks]
     ends = [match.start() for match in breaks] + [len(text)]
     searched = 0

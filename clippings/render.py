@@ -37,7 +37,7 @@ from clippings.exports import (
     make,
 )
 from clippings.files import read_regular, reason
-from clippings.markdown_body import BodyConverter, slow_link_paragraph
+from clippings.markdown_body import BLOCK_BREAK, BodyConverter, slow_link_paragraph
 from clippings.originals import ORIGINALS_DIR, manifest_text, published_originals, raw_name
 from clippings.search import INDEX_DIR, shard_names
 from clippings.structured import news_article
@@ -67,7 +67,6 @@ TEMPLATE_READS: dict[str, frozenset[str]] = {
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
 _MARKDOWN_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
-_BLOCK_BREAK = re.compile(r"\n[ \t]*\n")
 _DATE_TAGS_KEPT = 10_000  # date tags memoised per renderer: ~2.5 MB at most
 DATA_PAGE = "data/index.html"  # rendered last: it shows the size of each download
 
@@ -574,7 +573,7 @@ class Renderer:
         Only bodies with placed captions are converted in pieces (and not cached)."""
         if all(place is None for place in article.caption_places):
             return [(self.body_html(article), list(article.captions))]
-        blocks = _BLOCK_BREAK.split(article.body.strip())
+        blocks = BLOCK_BREAK.split(article.body.strip())
         at: dict[int, list[str]] = {len(blocks): []}
         for text, place in zip(article.captions, article.caption_places, strict=True):
             at.setdefault(len(blocks) if place is None else min(place, len(blocks)), []).append(

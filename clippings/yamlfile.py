@@ -119,13 +119,12 @@ def _overgrown_key(root: yaml.MappingNode) -> yaml.Node | None:
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, counted_children = stack.pop()
-        children = _children(node)
         if counted_children:  # a node inside itself (a recursive alias) adds nothing
-            sizes[id(node)] = 1 + sum(sizes.get(id(child), 0) for child in children)
-        elif id(node) not in sizes:
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), 0) for child in _children(node))
+        elif id(node) not in sizes:  # an alias met again is counted once
             sizes[id(node)] = 0
             stack.append((node, True))
-            stack.extend((child, False) for child in children if id(child) not in sizes)
+            stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
     if sizes[id(root)] - len(sizes) <= ALIAS_GROWTH_LIMIT:
         return None
     return max(root.value, key=lambda pair: sizes[id(pair[0])] + sizes[id(pair[1])])[0]
