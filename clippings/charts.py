@@ -22,11 +22,17 @@ _MAX_TICKS = 8
 @dataclass(frozen=True)
 class Bar:
     label: str  # "2018-03" or "2018"
-    count: int
+    total: int  # articles in the period
     x: float
     y: float
     width: float
     height: float
+
+    @property
+    def count(self) -> int:
+        """`total` by its older name, for sites' own templates (docs/templates.md tells why the
+        theme reads `total`)."""
+        return self.total
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ def timeline(counts: list[tuple[str, int]]) -> Timeline | None:
         for index, (label, _) in enumerate(counts)
         if _on_step(label, unit, step)
     ]
-    busiest = next(bar for bar in bars if bar.count == peak)
+    busiest = next(bar for bar in bars if bar.total == peak)
     return Timeline(unit, bars, ticks, peak, sum(c for _, c in counts), busiest)
 
 

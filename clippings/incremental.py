@@ -274,9 +274,9 @@ def _same(old: Any, new: Any) -> bool:
             _same(value, new[key]) for key, value in old.items()
         )
     if kind is Pager:
-        return (old.number, old.count, old.first_index, old.previous, old.next) == (
+        return (old.number, old.pages, old.first_index, old.previous, old.next) == (
             new.number,
-            new.count,
+            new.pages,
             new.first_index,
             new.previous,
             new.next,

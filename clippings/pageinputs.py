@@ -15,10 +15,13 @@ An article in a context then counts by the fields its page's templates read of a
 edit changes the article's own page, which shows the body, and not the lists showing its title.
 What they read through the name `article` (the page's own article, on an article page) is told
 apart from what they read of anything else, so its neighbours and related articles count by the
-latter: their body edits leave the page as it was. Where a template binds that name to something
-else (a loop, a `set`), all it reads counts for every article; what a macro reads (it may be
-passed any article) counts for the others.
-A term counts the same way; its articles and co-occurring terms count only when read.
+latter: their body edits leave the page as it was. The name `term` (a term page's own term) is
+told apart the same way: a term page shows its own count and dates, and only the names of the
+terms it appears with and of the listed articles' terms, so a new article leaves the pages of
+the terms merely named beside its own as they were. Where a template binds either name to
+something else (a loop, a `set`), all it reads of it counts for every article or term; what a
+macro reads (it may be passed any) counts for the others.
+A term's articles and co-occurring terms count only when read.
 
 Anything it cannot describe (a computed template name, `archive` used other than by attribute, a
 context value of an unknown type) makes the fingerprint None: that page is rendered every time.
@@ -41,7 +44,7 @@ from clippings.archive import TERM_FIELDS, Archive, Cooccurring, Tags, Term
 from clippings.content import ARTICLE_FIELDS, DERIVED_FROM, Article
 from clippings.exports import Download, export_term_reads, is_export
 from clippings.originals import Original
-from clippings.render import TEMPLATE_READS, TERM_NAME, Page, Pager
+from clippings.render import TEMPLATE_READS, TEMPLATE_READS_REST, TERM_NAME, Page, Pager
 
 # What a template may read of the `archive` global, by attribute: the articles, the years (each
 # with its articles) or the terms of every kind.
@@ -78,6 +81,7 @@ class Reads:
     term_fields: tuple[str, ...]
     archive_parts: tuple[str, ...]
     other_article_fields: tuple[str, ...]  # what it reads of anything but the own `article`
+    other_term_fields: tuple[str, ...]  # ... and of anything but the own `term`
 
     def __post_init__(self) -> None:
         # Hashed once: digest tables are looked up by a Reads for every article and term a page
@@ -89,16 +93,17 @@ class Reads:
 
     def __reduce__(self) -> tuple:  # made again when unpickled: str hashes differ per process
         fields = (self.article_fields, self.term_fields, self.archive_parts)
-        return Reads, (self.sources, *fields, self.other_article_fields)
+        return Reads, (self.sources, *fields, self.other_article_fields, self.other_term_fields)
 
     @functools.cached_property
     def of_others(self) -> Reads:
-        """What it reads of the values in a page's context other than its own `article`: on an
-        article page, its neighbours' and related articles' titles, not their bodies."""
-        if self.other_article_fields == self.article_fields:
+        """What it reads of the values in a page's context other than its own `article` or
+        `term`: on an article page, its neighbours' and related articles' titles, not their
+        bodies; on a term page, the names of the terms beside it, not their counts."""
+        others = (self.other_article_fields, self.other_term_fields)
+        if others == (self.article_fields, self.term_fields):
             return self
-        fields = (self.other_article_fields, self.term_fields, self.archive_parts)
-        return Reads(self.sources, *fields, self.other_article_fields)
+        return Reads(self.sources, *others, self.archive_parts, *others)
 
     @functools.cached_property
     def counts_terms(self) -> bool:
@@ -120,21 +125,23 @@ _ATTRIBUTE_ARGUMENTS = frozenset(
 
 
 OWN_ARTICLE = "article"  # an article page's own article, by its name in the page's context
+OWN_TERM = "term"  # a term page's (and a term feed's) own term
+_OWN = frozenset({OWN_ARTICLE, OWN_TERM})
 
 
 @dataclass
 class _Usage:
     """What one template file reads outside its macros, and inside each macro: the attribute
     names and `TEMPLATE_READS` functions it reads, the macros it calls, and per macro both.
-    `own` is what it reads of the page's own `article` by that name outside macros (None in a
-    macro, which may be passed any article: there it is in `names`); `rebinds_own`, whether it
-    binds the name to another value there (a loop, a `set`), so those reads may be another's."""
+    `own` is what it reads of the page's own `article` and `term`, by name, outside macros (None
+    in a macro, which may be passed any: there it is in `names`); `rebinds`, the names of those
+    it binds to another value there (a loop, a `set`), so those reads may be another's."""
 
     names: set[str] = dataclasses.field(default_factory=set)
     calls: set[str] = dataclasses.field(default_factory=set)
     macros: dict[str, tuple[set[str], set[str]]] = dataclasses.field(default_factory=dict)
-    own: set[str] | None = dataclasses.field(default_factory=set)
-    rebinds_own: bool = False
+    own: dict[str, set[str]] | None = dataclasses.field(default_factory=dict)
+    rebinds: set[str] = dataclasses.field(default_factory=set)
 
 
 # Template files as parsed, by name: (source, what it reads, the `archive` parts it reads, the
@@ -142,22 +149,30 @@ class _Usage:
 ParsedFiles = dict[str, tuple[str, _Usage, set[str], list[str | None]]]
 
 
-def _own_read(node: jinja2.nodes.Node) -> str | None:
-    """The name `node` reads of the own article directly (`article.title`, `article['title']`,
-    `excerpt(article)`), or None."""
+def _own_read(node: jinja2.nodes.Node) -> tuple[str, str] | None:
+    """(own name, what `node` reads of it directly) for the own article or term
+    (`article.title`, `article['title']`, `excerpt(article)`), or None."""
     if isinstance(node, jinja2.nodes.Getattr) and _is_own(node.node):
-        return node.attr
+        return node.node.name, node.attr
     if isinstance(node, jinja2.nodes.Getitem) and isinstance(node.arg, jinja2.nodes.Const):
-        return str(node.arg.value) if _is_own(node.node) else None
+        return (node.node.name, str(node.arg.value)) if _is_own(node.node) else None
     if isinstance(node, jinja2.nodes.Call) and isinstance(node.node, jinja2.nodes.Name):
         function = node.node.name  # what a function reads is declared of its first argument
         if function in TEMPLATE_READS and node.args and _is_own(node.args[0]):
-            return function
+            return node.args[0].name, function
     return None
 
 
 def _is_own(node: jinja2.nodes.Node) -> bool:
-    return isinstance(node, jinja2.nodes.Name) and node.name == OWN_ARTICLE and node.ctx == "load"
+    return isinstance(node, jinja2.nodes.Name) and node.name in _OWN and node.ctx == "load"
+
+
+def _rest_read(node: jinja2.nodes.Node, function: str) -> set[str]:
+    """What a call of `function` with an own article or term first reads of its other
+    arguments: as declared in `TEMPLATE_READS_REST`, else what it reads of the first."""
+    if not isinstance(node, jinja2.nodes.Call) or len(node.args) + len(node.kwargs) < 2:
+        return set()
+    return set(TEMPLATE_READS_REST.get(function, {function}))
 
 
 def _walk(node: jinja2.nodes.Node, usage: _Usage) -> None:
@@ -171,11 +186,12 @@ def _walk(node: jinja2.nodes.Node, usage: _Usage) -> None:
         return
     names, calls = usage.names, usage.calls
     if usage.own is not None:
-        if isinstance(node, jinja2.nodes.Name) and node.name == OWN_ARTICLE and node.ctx != "load":
-            usage.rebinds_own = True
+        if isinstance(node, jinja2.nodes.Name) and node.name in _OWN and node.ctx != "load":
+            usage.rebinds.add(node.name)
         own = _own_read(node)
         if own is not None:
-            usage.own.add(own)
+            usage.own.setdefault(own[0], set()).add(own[1])
+            names |= _rest_read(node, own[1])
             # the rest (an item's key, a call's other arguments) is read as anywhere else
             for child in node.iter_child_nodes():
                 if child is not node.node and not _is_own(child):
@@ -214,10 +230,11 @@ def _usage(parsed: jinja2.nodes.Template) -> _Usage:
     return usage
 
 
-def _names_read(usages: list[_Usage], but_own_article: bool = False) -> set[str]:
+def _names_read(usages: list[_Usage], but_own: frozenset[str] = frozenset()) -> set[str]:
     """Every name the templates read outside macros, and inside the macros they call (by
     name, transitively): a macro file imported everywhere adds only what is used of it. With
-    `but_own_article`, not what they read of the page's own `article` (see `names_read`)."""
+    `but_own`, not what they read of the page's own `article` or `term` by these names, unless
+    one of them binds the name to something else (see `names_read`)."""
     macros: dict[str, list[tuple[set[str], set[str]]]] = {}
     for usage in usages:
         for name, body in usage.macros.items():
@@ -236,8 +253,11 @@ def _names_read(usages: list[_Usage], but_own_article: bool = False) -> set[str]
         for body_names, body_calls in macros.get(macro, ()):
             names |= body_names
             pending += body_calls
-    if not but_own_article or any(usage.rebinds_own for usage in usages):
-        names |= {read for usage in usages for read in usage.own or ()}
+    rebound = set().union(*(usage.rebinds for usage in usages))
+    for usage in usages:
+        for own, reads in (usage.own or {}).items():
+            if own not in but_own or own in rebound:
+                names |= reads
     return names
 
 
@@ -262,16 +282,18 @@ def template_reads(env: jinja2.Environment, name: str, parsed: ParsedFiles | Non
     parsed, for the next call); raises Uncacheable."""
     if is_export(name):  # made by code, which the cache version covers: every article field
         every = tuple(sorted(ARTICLE_FIELDS))
-        return Reads(name, every, tuple(sorted(export_term_reads(name))), (), every)
+        terms = tuple(sorted(export_term_reads(name)))
+        return Reads(name, every, terms, (), every, terms)
     sources, usages, parts = _template_set(env, name, parsed)
-    names, of_others = _names_read(usages), _names_read(usages, but_own_article=True)
+    names, of_others = _names_read(usages), _names_read(usages, _OWN)
     text = "\n".join(f"{key}\n{sources[key]}" for key in sorted(sources))
     return Reads(
         digest(text),
         _article_fields(names),
-        tuple(sorted(_with_functions(names) & TERM_FIELDS)),
+        _term_fields(names),
         tuple(sorted(parts)),
         _article_fields(of_others),
+        _term_fields(of_others),
     )
 
 
@@ -284,6 +306,10 @@ def _article_fields(names: set[str]) -> tuple[str, ...]:
     return tuple(sorted(_with_functions(names) & ARTICLE_FIELDS))
 
 
+def _term_fields(names: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(_with_functions(names) & TERM_FIELDS))
+
+
 def names_read(
     env: jinja2.Environment,
     name: str,
@@ -294,7 +320,8 @@ def names_read(
     everything it pulls in read. With `but_own_article`, only what they read of anything but
     the page's own `article` (on an article page: what it shows of the other articles it
     holds), unless they bind that name to something else. Raises Uncacheable."""
-    return _names_read(_template_set(env, name, parsed)[1], but_own_article)
+    but_own = frozenset({OWN_ARTICLE}) if but_own_article else frozenset()
+    return _names_read(_template_set(env, name, parsed)[1], but_own)
 
 
 def _template_set(
@@ -491,7 +518,7 @@ class PageInputs:
             parts += [self._part(part, reads) for part in reads.archive_parts]
             others = reads.of_others
             for key, value in page.context.items():
-                read = reads if key == OWN_ARTICLE else others
+                read = reads if key in _OWN else others
                 parts.append(f"{key}={self._value(value, read, refs)}")
         except Uncacheable:
             return None
@@ -561,7 +588,7 @@ class PageInputs:
                 refs.add(value.path)
             return self._term(value, reads)
         if kind is Pager:
-            fields = (value.number, value.count, value.first_index, value.previous, value.next)
+            fields = (value.number, value.pages, value.first_index, value.previous, value.next)
             return repr(fields) + self._value(value.items, reads, refs)
         if kind is Tags and not reads.counts_terms:
             return self._tags(value, reads)

@@ -64,6 +64,12 @@ TEMPLATE_READS: dict[str, frozenset[str]] = {
     "coverage_map": TERM_NAME | {"count"},
     "neighbourhood_map": TERM_NAME | {"count"},  # the highlighted country's count
 }
+# What a function reads of its arguments after the first, where less than of the first: a page's
+# own article or term passed first is read as declared above, the others only as here.
+TEMPLATE_READS_REST: dict[str, frozenset[str]] = {
+    "news_article": TERM_NAME,  # the article's terms, by name
+    "neighbourhood_map": TERM_NAME,  # the countries named with the term, by name
+}
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 _EXCERPT_LENGTH = 280
 _MARKDOWN_LINK = re.compile(r"(?<!\\)\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
@@ -90,11 +96,17 @@ class Pager:
     """One page of a paginated list; paths are site-relative directory URLs."""
 
     number: int
-    count: int
+    pages: int
     items: list[Any]
     first_index: int
     previous: str | None
     next: str | None
+
+    @property
+    def count(self) -> int:
+        """`pages` by its older name, for sites' own templates (docs/templates.md tells why the
+        theme reads `pages`)."""
+        return self.pages
 
 
 def data_page(originals: bool) -> Page:
@@ -172,7 +184,7 @@ def paginate(items: list[Any], per_page: int, base: str) -> list[Pager]:
     return [
         Pager(
             number=n,
-            count=len(chunks),
+            pages=len(chunks),
             items=chunk,
             first_index=(n - 1) * per_page,
             previous=path(n - 1) if n > 1 else None,

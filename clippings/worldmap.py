@@ -52,8 +52,14 @@ class Country:
     code: str
     path: str
     term: Term
-    count: int
+    total: int  # articles naming the country (beside the term, on a term's page)
     level: int  # 1..LEVELS by article count; LEVELS + 1 = the highlighted one
+
+    @property
+    def count(self) -> int:
+        """`total` by its older name, for sites' own templates (docs/templates.md tells why the
+        theme reads `total`)."""
+        return self.total
 
 
 @dataclass(frozen=True)

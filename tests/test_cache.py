@@ -589,6 +589,32 @@ def test_a_fresh_copy_with_the_cache_and_site_restored_builds_through_the_engine
     assert _site_bytes(site) == _uncached(fixture_config, tmp_path / "plain")
 
 
+def test_a_new_article_renders_only_the_pages_it_changes(
+    fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new article changes the counts and dates of its terms; the pages of the terms named
+    beside them show those terms' names only, so they are not rendered again (a term page's
+    own `term` is told apart from the others, and the theme reads no other `count`)."""
+    site = tmp_path / "out"
+    build_site(fixture_config, site)
+    before = _site_bytes(site)
+    front = "title: New\ndate: 2020-05-01\npublication: KCNA\npeople: [Kim Jong Un]\ncountries: [North Korea]"
+    write_article(fixture_config.path("content_dir") / "2020", "new.md", front)
+    rendered: list[str] = []
+    render_all = incremental_module.render_all
+    monkeypatch.setattr(
+        incremental_module,
+        "render_all",
+        lambda pages, *rest: rendered.extend(p.path for p in pages) or render_all(pages, *rest),
+    )
+    result = build_site(fixture_config, site)
+    after = _site_bytes(site)
+    assert result.stages.route == "saved engine"
+    assert "people/kim-jong-un/index.html" in rendered
+    assert [path for path in rendered if before.get(path) == after[path]] == []
+    assert after == _uncached(fixture_config, tmp_path / "plain")
+
+
 def test_the_saved_engine_keeps_bodies_apart_and_leaves_them_as_they_were(
     fixture_config: Config, tmp_path: Path
 ) -> None:

@@ -23,7 +23,7 @@ from clippings.pageinputs import (
     names_read,
     template_reads,
 )
-from clippings.render import TEMPLATE_READS, THEME_DIR, Page
+from clippings.render import TEMPLATE_READS, TERM_NAME, THEME_DIR, Page
 
 THEME = THEME_DIR / "templates"
 
@@ -108,7 +108,8 @@ def test_a_macro_adds_what_it_reads_only_where_it_is_called() -> None:
         ("{{ article.body }}{{ article['dek'] }}{{ excerpt(article) }}", set()),
         ("{{ article.title }}{% for other in related %}{{ other.title }}{% endfor %}", {"title"}),
         ("{{ date_tag(article) }}{{ date_tag(previous) }}", {"date_tag"}),
-        ("{{ news_article(article, terms, excerpt(article)) }}{{ site.language }}", {"language"}),
+        # a function's other arguments are read as it declares (`TEMPLATE_READS_REST`)
+        ("{{ news_article(article, terms, excerpt(article)) }}", set(TERM_NAME)),
         # the name bound to other articles: whatever is read through it may be theirs
         ("{% for article in related %}{{ article.lead }}{% endfor %}", {"lead"}),
         ("{% set article = previous %}{{ body_html(article) }}", {"body_html"}),
@@ -124,6 +125,30 @@ def test_what_an_article_page_reads_of_other_articles_is_told_apart_from_its_own
     env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": page, "m.html": macros}))
     assert names_read(env, "page.html", but_own_article=True) == of_others
     assert of_others <= names_read(env, "page.html")
+
+
+@pytest.mark.parametrize(
+    ("page", "of_others"),
+    [
+        # a term page's own count and dates; the terms beside it by name only
+        (
+            "{{ term.count }}{{ term.first_date }}{{ neighbourhood_map(term, cooccurring) }}"
+            "{% for other, n in cooccurring %}{{ other.name }}{% endfor %}",
+            ("entity", "kind", "name", "path", "slug"),
+        ),
+        # the name bound to other terms: whatever is read through it may be theirs
+        ("{% for term in terms %}{{ term.count }}{% endfor %}", ("count",)),
+        # any `count` read counts as a term's: the fingerprint goes by attribute name
+        ("{{ term.count }}{{ pager.count }}", ("count",)),
+    ],
+)
+def test_what_a_term_page_reads_of_other_terms_is_told_apart_from_its_own(
+    page: str, of_others: tuple[str, ...]
+) -> None:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"page.html": page}))
+    reads = template_reads(env, "page.html")
+    assert reads.of_others.term_fields == of_others
+    assert "count" in reads.term_fields
 
 
 def test_what_an_article_page_reads_of_its_own_article_counts_among_all_it_reads() -> None:
