@@ -5,8 +5,9 @@
 
 For each size: generate the corpus with ../shared/bench/gen_corpus.py (generic layout for us,
 hugo layout for Hugo), then time Hugo's cold build, our cold build, a no-change rebuild, a rebuild
-after editing one article's body, a rebuild after adding one person to one article, and our full
-build with feeds, sitemap and search on. Peak RSS comes from each child's rusage (wait4). Prints a
+after editing one article's body, a rebuild after adding one person to one article, a rebuild after adding one
+article to a fresh copy of the project with the last cache and site restored (the Pages
+workflow's deploy), and our full build with feeds, sitemap and search on. Peak RSS comes from each child's rusage (wait4). Prints a
 table with ratios to Hugo; timings on a shared machine are noisy, so run it more than once.
 """
 
@@ -92,6 +93,37 @@ def check_our_pages(site: Path, manifest: dict) -> str:
     return f"{len(pages)} pages ({articles} articles, terms {terms})"
 
 
+def fresh_clone(project: Path, site: Path) -> None:
+    """The project and site as a deploy finds them, at the same paths: content checked out
+    afresh (new inodes and times), `.clippings-cache/` and the site restored as `actions/cache`
+    restores them (new inodes, times kept)."""
+    for folder in (project, site):
+        kept = folder.with_name(folder.name + ".kept")
+        folder.rename(kept)
+        restored = str(kept if folder == site else kept / ".clippings-cache") + "/"
+
+        def as_deployed(source: str, target: str, restored: str = restored) -> object:
+            keep_times = source.startswith(restored)
+            return (shutil.copy2 if keep_times else shutil.copy)(source, target)
+
+        shutil.copytree(kept, folder, symlinks=True, copy_function=as_deployed)
+        shutil.rmtree(kept)
+
+
+NEW_ARTICLE = """---
+title: "A new article for the deploy row"
+date: 2025-12-01T09:00:00Z
+publication: "The Morning Ledger"
+people:
+  - "Bench Added Person"
+countries:
+  - "Equatorial Guinea"
+---
+
+One paragraph, as a new clipping has.
+"""
+
+
 def bench_size(size: int, out: Path, hugo: str) -> list[tuple[str, float, float, float]]:
     work = out / f"n{size}"
     subprocess.run(
@@ -141,6 +173,12 @@ def bench_size(size: int, out: Path, hugo: str) -> list[tuple[str, float, float,
     article.write_text(text.replace("people:\n", 'people:\n  - "Bench Added Person"\n', 1))
     rows.append(("ours add person", *timed([*ours, "--output", str(work / "site")], REPO)))
     article.write_text(text)
+    timed([*ours, "--output", str(work / "site")], REPO)  # the deploy starts from this build
+    fresh_clone(site_root, work / "site")
+    new_article = article.parent / "bench-new-article.md"
+    new_article.write_text(NEW_ARTICLE)
+    rows.append(("ours deploy new article", *timed([*ours, "--output", str(work / "site")], REPO)))
+    new_article.unlink()
     print(
         f"n={size}: hugo wrote {hugo_pages} HTML pages (manifest: {manifest['expected_html_pages']}); ours: {ours_pages}"
     )
@@ -158,7 +196,7 @@ def main() -> None:
     args = parser.parse_args()
     hugo = ensure_hugo()
     print(
-        f"{'size':>7} {'build':<20} {'seconds':>8} {'× hugo':>7} {'peak MiB':>9} {'workers MiB':>12}"
+        f"{'size':>7} {'build':<24} {'seconds':>8} {'× hugo':>7} {'peak MiB':>9} {'workers MiB':>12}"
     )
     for size in args.sizes:
         rows = bench_size(size, args.out, hugo)
@@ -166,7 +204,7 @@ def main() -> None:
         for name, seconds, rss, workers in rows:
             ratio = seconds / hugo_seconds
             print(
-                f"{size:>7} {name:<20} {seconds:>8.2f} {ratio:>7.2f} {rss:>9.0f} {workers:>12.0f}"
+                f"{size:>7} {name:<24} {seconds:>8.2f} {ratio:>7.2f} {rss:>9.0f} {workers:>12.0f}"
             )
 
 
