@@ -170,7 +170,10 @@ def _is_own(node: jinja2.nodes.Node) -> bool:
 def _rest_read(node: jinja2.nodes.Node, function: str) -> set[str]:
     """What a call of `function` with an own article or term first reads of its other
     arguments: as declared in `TEMPLATE_READS_REST`, else what it reads of the first."""
-    if not isinstance(node, jinja2.nodes.Call) or len(node.args) + len(node.kwargs) < 2:
+    if not isinstance(node, jinja2.nodes.Call):
+        return set()
+    spread = node.dyn_args is not None or node.dyn_kwargs is not None  # f(term, *others)
+    if len(node.args) + len(node.kwargs) < 2 and not spread:
         return set()
     return set(TEMPLATE_READS_REST.get(function, {function}))
 

@@ -138,6 +138,9 @@ def test_what_an_article_page_reads_of_other_articles_is_told_apart_from_its_own
         ),
         # the name bound to other terms: whatever is read through it may be theirs
         ("{% for term in terms %}{{ term.count }}{% endfor %}", ("count",)),
+        # other arguments, spread or not, are read as the function declares
+        ("{{ term.count }}{{ neighbourhood_map(term, *more) }}", tuple(sorted(TERM_NAME))),
+        ("{{ term.count }}{{ coverage_map(term, **more) }}", tuple(sorted(TERM_NAME | {"count"}))),
         # any `count` read counts as a term's: the fingerprint goes by attribute name
         ("{{ term.count }}{{ pager.count }}", ("count",)),
     ],
