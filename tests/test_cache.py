@@ -553,6 +553,18 @@ def test_a_build_the_saved_engine_cannot_do_is_a_full_build(
     assert loads == []  # and the next edit goes through it
 
 
+def _engine_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pages the engine renders from now on, in order."""
+    rendered: list[str] = []
+    render_all = incremental_module.render_all
+    monkeypatch.setattr(
+        incremental_module,
+        "render_all",
+        lambda pages, *rest: rendered.extend(p.path for p in pages) or render_all(pages, *rest),
+    )
+    return rendered
+
+
 def test_a_fresh_copy_with_the_cache_and_site_restored_builds_through_the_engine(
     fixture_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -575,13 +587,7 @@ def test_a_fresh_copy_with_the_cache_and_site_restored_builds_through_the_engine
         "load_article_file",
         lambda path, *rest: parsed.append(path.name) or original(path, *rest),
     )
-    rendered: list[str] = []
-    render_all = incremental_module.render_all
-    monkeypatch.setattr(
-        incremental_module,
-        "render_all",
-        lambda pages, *rest: rendered.extend(p.path for p in pages) or render_all(pages, *rest),
-    )
+    rendered = _engine_renders(monkeypatch)
     result = build_site(fixture_config, site)
     assert result.stages.route == "saved engine" and loads == []
     assert parsed == ["new.md"]
@@ -600,13 +606,7 @@ def test_a_new_article_renders_only_the_pages_it_changes(
     before = _site_bytes(site)
     front = "title: New\ndate: 2020-05-01\npublication: KCNA\npeople: [Kim Jong Un]\ncountries: [North Korea]"
     write_article(fixture_config.path("content_dir") / "2020", "new.md", front)
-    rendered: list[str] = []
-    render_all = incremental_module.render_all
-    monkeypatch.setattr(
-        incremental_module,
-        "render_all",
-        lambda pages, *rest: rendered.extend(p.path for p in pages) or render_all(pages, *rest),
-    )
+    rendered = _engine_renders(monkeypatch)
     result = build_site(fixture_config, site)
     after = _site_bytes(site)
     assert result.stages.route == "saved engine"
