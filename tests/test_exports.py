@@ -25,6 +25,8 @@ import jsonschema
 import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clippings import exports
 from clippings.archive import TERM_FIELDS
@@ -112,6 +114,19 @@ def test_bibtex_reads_back_with_bibtexparser(site: Path) -> None:
     assert not whole.failed_blocks
     assert len(whole.entries) == 5
     assert len({e.key for e in whole.entries}) == 5
+
+
+def test_latex_skips_the_encoder_only_for_the_characters_it_keeps_as_they_are() -> None:
+    printable = [chr(code) for code in range(32, 127)]
+    kept = [c for c in printable if exports._LATEX.unicode_to_latex(c) == c]
+    assert [c for c in printable if exports._LATEX_AS_IS.fullmatch(c)] == kept
+    assert exports._latex("Kim meets Putin (again): 3 talks") == "Kim meets Putin (again): 3 talks"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=0x24F), max_size=40))
+def test_latex_of_any_text_is_the_encoders(text: str) -> None:
+    assert exports._latex(text) == exports._LATEX.unicode_to_latex(text)
 
 
 def test_csl_json_validates_against_the_csl_schema(site: Path) -> None:
