@@ -5,10 +5,11 @@
 
 For each size: generate the corpus with ../shared/bench/gen_corpus.py (generic layout for us,
 hugo layout for Hugo), then time Hugo's cold build, our cold build, a no-change rebuild, a rebuild
-after editing one article's body, a rebuild after adding one person to one article, a rebuild after adding one
-article to a fresh copy of the project with the last cache and site restored (the Pages
-workflow's deploy), and our full build with feeds, sitemap and search on. Peak RSS comes from each child's rusage (wait4). Prints a
-table with ratios to Hugo; timings on a shared machine are noisy, so run it more than once.
+after editing one article's body, a rebuild after adding one person to one article, a rebuild
+after adding one article to a fresh copy of the project with the last cache and site restored
+(the Pages workflow's deploy), and our full build with feeds, sitemap and search on. Peak RSS
+comes from each child's rusage (wait4). Prints a table with ratios to Hugo; timings on a shared
+machine are noisy, so run it more than once.
 """
 
 from __future__ import annotations

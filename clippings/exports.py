@@ -239,10 +239,12 @@ _URL_UNSAFE = re.compile(r"[{}\\%#\s]")
 _LATEX_AS_IS = re.compile(r"[ !'()*+,./0-9:;=?@A-Z\[\]`a-z|-]*")
 
 
-@lru_cache(maxsize=4096)  # the publication and the site's title recur in every entry
 def _latex(value: str) -> str:
-    if _LATEX_AS_IS.fullmatch(value):
-        return value
+    return value if _LATEX_AS_IS.fullmatch(value) else _encoded(value)
+
+
+@lru_cache(maxsize=4096)  # the publication and the site's title recur in every entry
+def _encoded(value: str) -> str:
     return _LATEX.unicode_to_latex(value)
 
 
